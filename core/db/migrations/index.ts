@@ -1,0 +1,11 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261124000000Directory } from './Migration20261124000000Directory.ts';
+
+/**
+ * Every migration of core, oldest first. An explicit list rather than a folder glob: the
+ * code always knows exactly which migrations it has, which is how we notice a database that
+ * is ahead of it. Add new ones at the end; never edit one that has been released.
+ */
+export const coreMigrations: MigrationObject[] = [
+  { name: 'Migration20261124000000Directory', class: Migration20261124000000Directory },
+];

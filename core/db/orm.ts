@@ -1,0 +1,47 @@
+import { type EntitySchema, MikroORM, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { coreEntities } from '../entities/index.ts';
+import { coreMigrations } from './migrations/index.ts';
+
+export type { EntityManager } from '@mikro-orm/postgresql';
+
+export interface OrmOptions {
+  url: string;
+  poolMax?: number;
+  debug?: boolean;
+  /** Plugins' entities, added beside core's. */
+  entities?: EntitySchema<any, any>[];
+}
+
+/** The one MikroORM configuration: server, CLI, tests and the migration tooling all use it. */
+export function ormOptions(options: OrmOptions): Options<PostgreSqlDriver> {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl: options.url,
+    entities: [...coreEntities, ...(options.entities ?? [])],
+    extensions: [Migrator],
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    debug: options.debug ?? false,
+    // Entities are plain schemas from defineEntity: nothing to reflect or discover on disk.
+    discovery: { warnWhenNoEntities: false },
+    // Fail loudly on a typo in a populate/where instead of silently returning everything.
+    strict: true,
+    validate: true,
+    forceUtcTimezone: true,
+    allowGlobalContext: false,
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      migrationsList: coreMigrations,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      path: 'core/db/migrations',
+      emit: 'ts',
+    },
+  };
+}
+
+export async function openOrm(options: OrmOptions): Promise<MikroORM<PostgreSqlDriver>> {
+  return await MikroORM.init(ormOptions(options));
+}

@@ -1,0 +1,64 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { Group } from './group.ts';
+
+/** A kind, keyed by the planning system's child number. Dates are 'YYYY-MM-DD' strings. */
+export const Child = defineEntity({
+  name: 'Child',
+  tableName: 'child',
+  properties: {
+    id: p.integer().primary(),
+    childNumber: p.string().length(50).unique(),
+    firstName: p.string().length(100),
+    infix: p.string().length(50).nullable(),
+    lastName: p.string().length(100),
+    birthDate: p.date(),
+    leftOn: p.date().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export type IChild = InferEntity<typeof Child>;
+
+/** A child's stay in a group from startDate to endDate (inclusive; null = open-ended). */
+export const Placement = defineEntity({
+  name: 'Placement',
+  tableName: 'placement',
+  indexes: [{ properties: ['child', 'startDate'] }, { properties: ['group', 'startDate'] }],
+  checks: [{ name: 'placement_dates', expression: 'end_date is null or end_date >= start_date' }],
+  properties: {
+    id: p.integer().primary(),
+    child: p.manyToOne(Child).deleteRule('cascade'),
+    group: p.manyToOne(Group),
+    startDate: p.date(),
+    endDate: p.date().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type IPlacement = InferEntity<typeof Placement>;
+
+export const CONSENT_SOURCES = ['cli', 'import', 'web'] as const;
+export type ConsentSource = (typeof CONSENT_SOURCES)[number];
+
+/**
+ * One statement of a child's photo consent. Rows are only ever added (a trigger refuses
+ * updates): the newest row is the consent in force, the older ones are its history.
+ */
+export const ConsentRecord = defineEntity({
+  name: 'ConsentRecord',
+  tableName: 'consent_record',
+  indexes: [{ properties: ['child', 'recordedAt'] }],
+  properties: {
+    id: p.integer().primary(),
+    child: p.manyToOne(Child).deleteRule('cascade'),
+    internal: p.boolean(),
+    external: p.boolean(),
+    source: p.enum(['cli', 'import', 'web'] as ConsentSource[]),
+    recordedBy: p.string().length(200),
+    note: p.string().length(500).nullable(),
+    recordedAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type IConsentRecord = InferEntity<typeof ConsentRecord>;

@@ -1,0 +1,29 @@
+import { Child, ConsentRecord, Placement } from './child.ts';
+import { Group } from './group.ts';
+import { Location } from './location.ts';
+import { Organisation } from './organisation.ts';
+import { Guardianship, Parent } from './parent.ts';
+import { Staff } from './staff.ts';
+import { StaffAssignment } from './staff-assignment.ts';
+
+export * from './child.ts';
+export * from './group.ts';
+export * from './location.ts';
+export * from './organisation.ts';
+export * from './parent.ts';
+export * from './staff.ts';
+export * from './staff-assignment.ts';
+
+/** Every entity of core, in one list for the ORM. Plugins add theirs beside it. */
+export const coreEntities = [
+  Organisation,
+  Location,
+  Group,
+  Child,
+  Placement,
+  ConsentRecord,
+  Parent,
+  Guardianship,
+  Staff,
+  StaffAssignment,
+];

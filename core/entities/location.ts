@@ -1,0 +1,29 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { Staff } from './staff.ts';
+
+/** A vestiging, with the numbers parents need (phone for urgent matters) and its locatiehoofd. */
+export const Location = defineEntity({
+  name: 'Location',
+  tableName: 'location',
+  indexes: [
+    {
+      name: 'location_name_lower_unique',
+      expression: 'create unique index "location_name_lower_unique" on "location" (lower("name"))',
+    },
+  ],
+  properties: {
+    id: p.integer().primary(),
+    name: p.string().length(200),
+    address: p.string().length(500).nullable(),
+    phone: p.string().length(30).nullable(),
+    email: p.string().length(320).nullable(),
+    openingHours: p.string().length(500).nullable(),
+    manager: p.manyToOne(Staff).nullable().deleteRule('set null'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export type ILocation = InferEntity<typeof Location>;

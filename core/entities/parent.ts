@@ -1,0 +1,39 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { Child } from './child.ts';
+import type { Language } from './organisation.ts';
+
+/** An ouder/verzorger. `email` is the username, stored trimmed and lower case. */
+export const Parent = defineEntity({
+  name: 'Parent',
+  tableName: 'parent',
+  properties: {
+    id: p.integer().primary(),
+    email: p.string().length(320).unique(),
+    firstName: p.string().length(100),
+    infix: p.string().length(50).nullable(),
+    lastName: p.string().length(100),
+    phone: p.string().length(30).nullable(),
+    language: p.enum(['nl', 'en'] as Language[]).default('nl'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export type IParent = InferEntity<typeof Parent>;
+
+/** The ouder-kind-relatie: which parent may see which child. Many to many. */
+export const Guardianship = defineEntity({
+  name: 'Guardianship',
+  tableName: 'guardianship',
+  uniques: [{ properties: ['parent', 'child'] }],
+  indexes: [{ properties: ['child'] }],
+  properties: {
+    id: p.integer().primary(),
+    parent: p.manyToOne(Parent).deleteRule('cascade'),
+    child: p.manyToOne(Child).deleteRule('cascade'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type IGuardianship = InferEntity<typeof Guardianship>;

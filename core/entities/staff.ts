@@ -1,0 +1,28 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { Language } from './organisation.ts';
+
+export const STAFF_ROLES = ['staff', 'manager', 'admin'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** A pedagogisch medewerker, locatiehoofd or administrator. `email` is stored normalised. */
+export const Staff = defineEntity({
+  name: 'Staff',
+  tableName: 'staff',
+  properties: {
+    id: p.integer().primary(),
+    email: p.string().length(320).unique(),
+    firstName: p.string().length(100),
+    infix: p.string().length(50).nullable(),
+    lastName: p.string().length(100),
+    phone: p.string().length(30).nullable(),
+    role: p.enum(['staff', 'manager', 'admin'] as StaffRole[]),
+    language: p.enum(['nl', 'en'] as Language[]).default('nl'),
+    active: p.boolean().default(true),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export type IStaff = InferEntity<typeof Staff>;

@@ -1,0 +1,106 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PortalConfig } from '../config/schema.ts';
+import { EmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres.ts';
+import { MigrationsPendingError, migrateUp, migrationStatus } from './db/migrate.ts';
+import { openOrm } from './db/orm.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export interface CreatePortalOptions {
+  log?: Logger;
+  /**
+   * auto: apply pending migrations when config allows it (the default for server and CLI);
+   * check: refuse to start when migrations are pending; none: do not look (`portal db status`).
+   * A database that is ahead of the code is refused in auto and check mode.
+   */
+  migrate?: 'auto' | 'check' | 'none';
+}
+
+export interface Portal {
+  readonly config: Readonly<PortalConfig>;
+  readonly log: Logger;
+  readonly orm: MikroORM;
+  readonly database: { embedded: boolean; url: string };
+  /** A fresh unit of work: one per request, per CLI command, per job. */
+  em(): EntityManager;
+  /** Whether the database answers, for /healthz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** postgres://user:secret@host/db -> postgres://user:***@host/db, for logs and status output. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/**
+ * The composition root. Server, CLI, tests and benchmarks all build the portal here, so they
+ * run the same database setup, migrations and services.
+ */
+export async function createPortal(config: Readonly<PortalConfig>, options: CreatePortalOptions = {}): Promise<Portal> {
+  const log = options.log ?? createLogger(config.log.level);
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let url = config.database.url;
+  if (!url) {
+    embedded = await new EmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.database.embeddedPort,
+      log: (m) => log.info(m),
+    }).acquire();
+    url = embedded.url;
+  }
+
+  let orm: MikroORM;
+  try {
+    orm = await openOrm({ url, poolMax: config.database.poolMax });
+    await orm.em.getConnection().execute('select 1');
+  } catch (err) {
+    await embedded?.release().catch(() => {});
+    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`);
+  }
+
+  const close = async () => {
+    await orm.close(true);
+    await embedded?.release();
+  };
+
+  try {
+    const mode = options.migrate ?? 'auto';
+    if (mode !== 'none') {
+      const status = await migrationStatus(orm);
+      if (mode === 'auto' && config.database.autoMigrate) {
+        const applied = await migrateUp(orm);
+        if (applied.length) log.info(`database migrated: ${applied.join(', ')}`);
+      } else {
+        if (status.unknown.length) await migrateUp(orm); // throws DatabaseAheadError
+        if (status.pending.length) throw new MigrationsPendingError(status.pending);
+      }
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  return {
+    config,
+    log,
+    orm,
+    database: { embedded: embedded !== undefined, url: redactUrl(url) },
+    em: () => orm.em.fork() as EntityManager,
+    ping: async () => {
+      try {
+        await orm.em.getConnection().execute('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close,
+  };
+}

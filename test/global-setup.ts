@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { EmbeddedPostgres } from '../core/db/embedded-postgres.ts';
+import { migrateUp } from '../core/db/migrate.ts';
+import { openOrm } from '../core/db/orm.ts';
+import { adminQuery, databaseUrl } from './db-admin.ts';
+
+/**
+ * One PostgreSQL for the whole run: the server in PORTAL_TEST_DATABASE_URL (CI), else an
+ * embedded one in a temporary folder. A template database is migrated once; every test file
+ * then gets its own copy of it (CREATE DATABASE … TEMPLATE takes milliseconds).
+ */
+export default async function setup(project: TestProject) {
+  const runId = `${process.pid}_${Date.now().toString(36)}`;
+  let baseUrl = process.env['PORTAL_TEST_DATABASE_URL'];
+  let embedded: { release(): Promise<void> } | undefined;
+  let dataDir: string | undefined;
+  if (!baseUrl) {
+    dataDir = mkdtempSync(join(tmpdir(), 'portal-test-'));
+    const handle = await new EmbeddedPostgres({ dataDir }).acquire();
+    embedded = handle;
+    baseUrl = handle.url;
+  }
+  const template = `portal_test_${runId}_template`;
+  await adminQuery(baseUrl, `drop database if exists ${template}`);
+  await adminQuery(baseUrl, `create database ${template}`);
+  const orm = await openOrm({ url: databaseUrl(baseUrl, template), poolMax: 2 });
+  await migrateUp(orm);
+  await orm.close(true);
+
+  project.provide('testDb', { baseUrl, template, prefix: `portal_test_${runId}_` });
+
+  return async () => {
+    const { rows } = await adminQuery(baseUrl, 'select datname from pg_database where datname like $1', [
+      `portal_test_${runId}_%`,
+    ]);
+    for (const row of rows) await adminQuery(baseUrl, `drop database if exists ${row.datname} with (force)`);
+    await embedded?.release();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    testDb: { baseUrl: string; template: string; prefix: string };
+  }
+}
