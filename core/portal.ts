@@ -52,6 +52,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
       dataDir: config.dataDir,
       port: config.database.embeddedPort,
       log: (m) => log.info(m),
+      debug: (m) => log.debug(m),
     }).acquire();
     url = embedded.url;
   }

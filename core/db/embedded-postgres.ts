@@ -35,6 +35,8 @@ export interface EmbeddedPostgresOptions {
   /** Fixed port; default: the port it already runs on, else a free one. */
   port?: number;
   log?: (message: string) => void;
+  /** Routine start/stop notices; defaults to `log`. */
+  debug?: (message: string) => void;
 }
 
 export interface EmbeddedPostgresHandle {
@@ -144,6 +146,7 @@ export class EmbeddedPostgres {
   private readonly ownerFile: string;
   private readonly passwordFile: string;
   private readonly log: (message: string) => void;
+  private readonly debug: (message: string) => void;
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
     this.pgDir = join(options.dataDir, 'pg');
@@ -151,6 +154,7 @@ export class EmbeddedPostgres {
     this.ownerFile = join(options.dataDir, 'pg.owner');
     this.passwordFile = join(options.dataDir, 'pg-password');
     this.log = options.log ?? (() => {});
+    this.debug = options.debug ?? this.log;
   }
 
   private password(): string {
@@ -279,7 +283,7 @@ export class EmbeddedPostgres {
       if (port === undefined) {
         if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await this.initialise(user);
         port = await this.startServer(user);
-        this.log(`embedded PostgreSQL started on 127.0.0.1:${port} (data in ${this.pgDir})`);
+        this.debug(`embedded PostgreSQL started on 127.0.0.1:${port} (data in ${this.pgDir})`);
         owner = true;
       } else {
         const ownerPid = readPid(this.ownerFile);
@@ -345,6 +349,6 @@ export class EmbeddedPostgres {
     if (this.runningPort() === undefined) return;
     await execFileAsync(pgCtl, ['stop', '-D', this.pgDir, '-m', 'fast', '-w', '-t', '60'], { ...(user ?? {}) });
     rmSync(this.ownerFile, { force: true });
-    this.log('embedded PostgreSQL stopped');
+    this.debug('embedded PostgreSQL stopped');
   }
 }

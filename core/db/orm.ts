@@ -38,6 +38,8 @@ export function ormOptions(options: OrmOptions): Options<PostgreSqlDriver> {
       snapshot: false,
       path: 'core/db/migrations',
       emit: 'ts',
+      // We report applied migrations through our own logger (stderr), never on stdout.
+      silent: true,
     },
   };
 }

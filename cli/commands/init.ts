@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { getOrganisation, initOrganisation } from '../../core/directory/organisation.ts';
+import { action } from '../context.ts';
+import { UsageError } from '../errors.ts';
+import type { CliIO } from '../io.ts';
+import { formatDetails } from '../output.ts';
+
+interface InitFlags {
+  name?: string;
+  url?: string;
+  helpdeskEmail?: string;
+  language?: string;
+}
+
+export function registerInit(program: Command, io: CliIO): void {
+  program
+    .command('init')
+    .description('set up the organisation (asks on a terminal; in scripts give every flag); run again to change it')
+    .option('--name <name>', "the organisation's name, shown on every page")
+    .option('--url <url>', 'the address parents use, e.g. https://ouders.example.nl')
+    .option('--helpdesk-email <address>', 'where help requests go')
+    .option('--language <nl|en>', 'default language for new parents', undefined)
+    .action(
+      action(io, async (ctx, flags: InitFlags) => {
+        const org = await ctx.withPortal(async (em) => {
+          const current = await getOrganisation(em);
+          const answers = { ...flags };
+          const missing = (['name', 'url', 'helpdeskEmail'] as const).filter((k) => !answers[k]);
+          if (missing.length && !ctx.io.isTTY) {
+            const fallback = current.configured
+              ? { name: current.name, url: current.publicUrl ?? undefined, helpdeskEmail: current.helpdeskEmail ?? undefined }
+              : {};
+            for (const k of missing) answers[k] = fallback[k];
+            const still = missing.filter((k) => !answers[k]);
+            if (still.length) {
+              const flag = { name: '--name', url: '--url', helpdeskEmail: '--helpdesk-email' };
+              throw new UsageError(`missing ${still.map((k) => flag[k]).join(', ')} (no terminal to ask on)`);
+            }
+          }
+          if (ctx.io.isTTY) {
+            const { input, select } = await import('@inquirer/prompts');
+            answers.name ??= await input({ message: 'Name of the organisation', default: current.configured ? current.name : undefined, required: true });
+            answers.url ??= await input({ message: 'Portal address (https://…)', default: current.publicUrl ?? undefined, required: true });
+            answers.helpdeskEmail ??= await input({ message: 'Helpdesk e-mail address', default: current.helpdeskEmail ?? undefined, required: true });
+            answers.language ??= await select({
+              message: 'Default language for parents',
+              choices: [
+                { name: 'Nederlands', value: 'nl' },
+                { name: 'English', value: 'en' },
+              ],
+              default: current.defaultLanguage,
+            });
+          }
+          return await initOrganisation(em, ctx.actor, {
+            name: answers.name!,
+            publicUrl: answers.url!,
+            helpdeskEmail: answers.helpdeskEmail!,
+            defaultLanguage: (answers.language ?? current.defaultLanguage) as 'nl' | 'en',
+          });
+        });
+        ctx.out.result(
+          org,
+          `${org.created ? 'Organisation set up' : 'Organisation updated'}:\n` +
+            formatDetails([
+              ['Name', org.name],
+              ['Portal URL', org.publicUrl],
+              ['Helpdesk', org.helpdeskEmail],
+              ['Language', org.defaultLanguage],
+            ]).trimEnd(),
+        );
+      }),
+    );
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { createPortal } from '../../core/portal.ts';
+import { action } from '../context.ts';
+import type { CliIO } from '../io.ts';
+
+export function registerServe(program: Command, io: CliIO): void {
+  program
+    .command('serve')
+    .description('run the web portal (also what `npm start` does); stops cleanly on SIGTERM/Ctrl-C')
+    .option('--port <port>', 'HTTP port (default 3000, or PORTAL_PORT)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1, or PORTAL_HOST)')
+    .action(
+      action(io, async (ctx, flags: { port?: string; host?: string }) => {
+        const { config } = ctx.loadConfig({ 'server.port': flags.port, 'server.host': flags.host });
+        // Loaded here so that provisioning commands do not load the web stack.
+        const { installGracefulShutdown, startServer } = await import('../../http/server.ts');
+        const portal = await createPortal(config);
+        try {
+          const server = await startServer(portal);
+          installGracefulShutdown(server, portal);
+          ctx.io.stdout(`Ouderportaal is running at ${server.url}  (database: ${portal.database.url}${portal.database.embedded ? ', embedded' : ''})\n`);
+        } catch (err) {
+          await portal.close();
+          throw err;
+        }
+      }),
+    );
+}

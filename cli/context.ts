@@ -1,0 +1,80 @@
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { type LoadedConfig, loadConfig } from '../config/load.ts';
+import { type Actor, cliAdmin } from '../core/actor.ts';
+import type { EntityManager } from '../core/db/orm.ts';
+import { createLogger } from '../core/log.ts';
+import { type CreatePortalOptions, createPortal, type Portal } from '../core/portal.ts';
+import { UsageError } from './errors.ts';
+import type { CliIO } from './io.ts';
+import { createOutput, type Output } from './output.ts';
+
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+  config?: string;
+  dataDir?: string;
+}
+
+export interface CommandContext {
+  io: CliIO;
+  out: Output;
+  /** The IT admin at the terminal, named by their login for history columns. */
+  actor: Actor;
+  loadConfig(flags?: Record<string, unknown>): LoadedConfig;
+  /** Opens the portal for one command: a fresh unit of work, always closed afterwards. */
+  withPortal<T>(fn: (em: EntityManager, portal: Portal) => Promise<T>, options?: CreatePortalOptions): Promise<T>;
+  /** Asks on a terminal; in scripts the command needs --yes instead of an answer. */
+  confirm(question: string, yes: boolean | undefined): Promise<void>;
+}
+
+function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function createContext(io: CliIO, global: GlobalOptions): CommandContext {
+  const load = (flags: Record<string, unknown> = {}) =>
+    loadConfig({ env: io.env, cwd: io.cwd, file: global.config, flags: { dataDir: global.dataDir, ...flags } });
+  return {
+    io,
+    out: createOutput(io, Boolean(global.json)),
+    actor: cliAdmin(operator()),
+    loadConfig: load,
+    withPortal: async (fn, options) => {
+      const { config } = load();
+      // A provisioning command prints its result, not the database's comings and goings.
+      const log = createLogger(global.verbose ? 'debug' : 'warn');
+      const portal = await createPortal(config, { log, ...options });
+      try {
+        return await fn(portal.em(), portal);
+      } finally {
+        await portal.close();
+      }
+    },
+    confirm: async (question, yes) => {
+      if (yes) return;
+      if (!io.isTTY) throw new UsageError(`${question} Add --yes to confirm in a script.`);
+      const { confirm } = await import('@inquirer/prompts');
+      if (!(await confirm({ message: question, default: false }))) throw new UsageError('cancelled');
+    },
+  };
+}
+
+/**
+ * Wraps a command's action: hands it the context built from the global options, so no
+ * command parses --json or --config itself.
+ */
+export function action<A extends unknown[]>(
+  io: CliIO,
+  fn: (ctx: CommandContext, ...args: A) => Promise<void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const ctx = createContext(io, cmd.optsWithGlobals<GlobalOptions>());
+    await fn(ctx, ...(args.slice(0, -1) as A));
+  };
+}

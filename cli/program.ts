@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import { registerChildren } from './commands/children.ts';
+import { registerConfig } from './commands/config.ts';
+import { registerConsent } from './commands/consent.ts';
+import { registerDb } from './commands/db.ts';
+import { registerGroups } from './commands/groups.ts';
+import { registerInit } from './commands/init.ts';
+import { registerLocations } from './commands/locations.ts';
+import { registerParents } from './commands/parents.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerStaff } from './commands/staff.ts';
+import type { CliIO } from './io.ts';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  done
+  1  refused: invalid input, not found, already exists, not allowed
+  2  usage or configuration error
+  3  database unavailable, or at another version than this code
+  4  unexpected internal error (run again with --verbose and report it)
+
+Environment: PORTAL_DATABASE_URL, PORTAL_DATA_DIR, PORTAL_PORT, ... (see \`portal config show\`)`;
+
+export function createProgram(io: CliIO): Command {
+  const program = new Command('portal')
+    .description('Ouderportaal: provision and run the parent portal of a childcare organisation')
+    .option('--json', 'print results as JSON (for scripts)')
+    .option('--verbose', 'print stack traces of unexpected errors')
+    .option('--config <file>', 'JSON config file (default: $PORTAL_CONFIG or ./portal.config.json)')
+    .option('--data-dir <dir>', 'data folder (default: $PORTAL_DATA_DIR or ./data)')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  registerInit(program, io);
+  registerLocations(program, io);
+  registerGroups(program, io);
+  registerChildren(program, io);
+  registerConsent(program, io);
+  registerParents(program, io);
+  registerStaff(program, io);
+  registerDb(program, io);
+  registerServe(program, io);
+  registerConfig(program, io);
+
+  // Every command, however deep, reports through our error mapping instead of exiting itself.
+  const configure = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
