@@ -25,7 +25,8 @@ export const configSchema = z
   .object({
     server: z
       .object({
-        port: port.default(3000),
+        // 0 asks the OS for any free port (tests, or several portals on one machine).
+        port: z.union([z.literal(0), z.literal('0').transform(() => 0), port]).default(3000),
         host: z.string().min(1, 'expected a host name or IP address').default('127.0.0.1'),
         publicUrl: z.url({ error: 'expected an absolute URL like https://ouders.example.nl' }).optional(),
         trustProxy: bool.default(false),

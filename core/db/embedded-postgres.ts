@@ -70,9 +70,14 @@ function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process that its parent has not reaped yet still answers kill(0): a zombie.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc (macOS): trust kill(0)
   }
 }
 
@@ -267,6 +272,22 @@ export class EmbeddedPostgres {
     return port;
   }
 
+  /**
+   * After postgres itself was killed (OOM killer, kill -9) its worker processes take a moment
+   * to notice and leave the shared memory; until then a new start is refused. Try a few times.
+   */
+  private async startWithRetry(user: { uid: number; gid: number } | undefined): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startServer(user);
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        this.debug(`embedded PostgreSQL did not start (attempt ${attempt}), retrying: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
   /** Start the server, or join the one already running on this data folder. */
   async acquire(): Promise<EmbeddedPostgresHandle> {
     mkdirSync(this.options.dataDir, { recursive: true, mode: 0o755 });
@@ -282,7 +303,7 @@ export class EmbeddedPostgres {
       }
       if (port === undefined) {
         if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await this.initialise(user);
-        port = await this.startServer(user);
+        port = await this.startWithRetry(user);
         this.debug(`embedded PostgreSQL started on 127.0.0.1:${port} (data in ${this.pgDir})`);
         owner = true;
       } else {
