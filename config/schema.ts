@@ -26,7 +26,12 @@ export const configSchema = z
     server: z
       .object({
         // 0 asks the OS for any free port (tests, or several portals on one machine).
-        port: z.union([z.literal(0), z.literal('0').transform(() => 0), port]).default(3000),
+        port: z.coerce
+          .number({ error: 'expected a whole number between 0 and 65535' })
+          .int('expected a whole number between 0 and 65535')
+          .min(0, 'expected a whole number between 0 and 65535')
+          .max(65535, 'expected a whole number between 0 and 65535')
+          .default(3000),
         host: z.string().min(1, 'expected a host name or IP address').default('127.0.0.1'),
         publicUrl: z.url({ error: 'expected an absolute URL like https://ouders.example.nl' }).optional(),
         trustProxy: bool.default(false),
@@ -65,7 +70,7 @@ export interface SettingDoc {
 
 /** One row per setting: the env var that sets it and what it is for. */
 export const settings: SettingDoc[] = [
-  { key: 'server.port', env: 'PORTAL_PORT', default: '3000', description: 'HTTP port of the web server' },
+  { key: 'server.port', env: 'PORTAL_PORT', default: '3000', description: 'HTTP port of the web server (0: any free port)' },
   {
     key: 'server.host',
     env: 'PORTAL_HOST',

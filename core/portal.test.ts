@@ -54,7 +54,7 @@ describe('createPortal and the database version', () => {
     );
     const portal = await createPortal(configFor(empty), { log: silentLogger });
     const rows = await portal.em().getConnection().execute('select count(*)::int as n from location');
-    expect(rows[0].n).toBe(0);
+    expect(rows[0]?.n).toBe(0);
     expect(await portal.ping()).toBe(true);
     await portal.close();
   });

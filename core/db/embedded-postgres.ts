@@ -273,6 +273,22 @@ export class EmbeddedPostgres {
   }
 
   /**
+   * The port of a running server that accepts us, or undefined when none runs. A server that is
+   * still starting, or dying after a kill, does not answer yet: wait for it to settle either way.
+   */
+  private async settledPort(): Promise<number | undefined> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const port = this.runningPort();
+      if (port === undefined || (await this.canConnect(port))) return port;
+      if (Date.now() > deadline) {
+        throw new Error(`an embedded PostgreSQL is running on ${this.pgDir} (port ${port}) but does not accept our connection`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /**
    * After postgres itself was killed (OOM killer, kill -9) its worker processes take a moment
    * to notice and leave the shared memory; until then a new start is refused. Try a few times.
    */
@@ -295,12 +311,7 @@ export class EmbeddedPostgres {
     if (user) chmodSync(this.options.dataDir, 0o755); // postgres must be able to reach pg/
     return await withLock(this.lockFile, async () => {
       let owner = false;
-      let port = this.runningPort();
-      if (port !== undefined && !(await this.canConnect(port))) {
-        throw new Error(
-          `an embedded PostgreSQL is running on ${this.pgDir} (port ${port}) but does not accept our connection`,
-        );
-      }
+      let port = await this.settledPort();
       if (port === undefined) {
         if (!existsSync(join(this.pgDir, 'PG_VERSION'))) await this.initialise(user);
         port = await this.startWithRetry(user);

@@ -19,17 +19,28 @@ export interface GroupView {
   archived: boolean;
 }
 
-async function toView(em: EntityManager, g: IGroup): Promise<GroupView> {
-  await em.populate(g, ['location']);
-  return {
+/** Views of many groups with two queries in all, whatever their number. */
+async function toViews(em: EntityManager, groups: IGroup[]): Promise<GroupView[]> {
+  if (groups.length === 0) return [];
+  await em.populate(groups, ['location']);
+  const placements = await em.find(
+    Placement,
+    { group: { $in: groups.map((g) => g.id) }, ...currentPlacement() },
+    { fields: ['group'] },
+  );
+  const count = new Map<number, number>();
+  for (const p of placements) count.set(p.group.id, (count.get(p.group.id) ?? 0) + 1);
+  return groups.map((g) => ({
     id: g.id,
     location: g.location.name,
     name: g.name,
     capacity: g.capacity ?? null,
-    children: await em.count(Placement, { group: g.id, ...currentPlacement() }),
+    children: count.get(g.id) ?? 0,
     archived: g.archivedAt != null,
-  };
+  }));
 }
+
+const toView = async (em: EntityManager, g: IGroup) => (await toViews(em, [g]))[0]!;
 
 const capacity = z.coerce
   .number({ error: 'must be a whole number' })
@@ -127,5 +138,5 @@ export async function listGroups(
     },
     { populate: ['location'], orderBy: { location: { name: 'asc' }, name: 'asc' } },
   );
-  return await Promise.all(groups.map((g) => toView(em, g)));
+  return await toViews(em, groups);
 }

@@ -22,9 +22,11 @@ export interface LocationView {
   groups: number;
 }
 
-async function toView(em: EntityManager, l: ILocation): Promise<LocationView> {
-  await em.populate(l, ['manager']);
-  return {
+async function toViews(em: EntityManager, locations: ILocation[]): Promise<LocationView[]> {
+  if (locations.length === 0) return [];
+  await em.populate(locations, ['manager']);
+  const groups = await em.find(Group, { location: { $in: locations.map((l) => l.id) }, archivedAt: null }, { fields: ['location'] });
+  return locations.map((l) => ({
     id: l.id,
     name: l.name,
     address: l.address ?? null,
@@ -32,9 +34,11 @@ async function toView(em: EntityManager, l: ILocation): Promise<LocationView> {
     email: l.email ?? null,
     openingHours: l.openingHours ?? null,
     manager: l.manager ? { email: l.manager.email, name: fullName(l.manager) } : null,
-    groups: await em.count(Group, { location: l.id, archivedAt: null }),
-  };
+    groups: groups.filter((g) => g.location.id === l.id).length,
+  }));
 }
+
+const toView = async (em: EntityManager, l: ILocation) => (await toViews(em, [l]))[0]!;
 
 const fields = {
   address: optionalText(500, 'address'),
@@ -108,12 +112,14 @@ export async function listLocations(em: EntityManager, actor: Actor): Promise<Lo
   const where =
     groups === 'all' ? {} : { id: { $in: (await em.find(Group, { id: { $in: groups } })).map((g) => g.location.id) } };
   const locations = await em.find(Location, where, { orderBy: { name: 'asc' } });
-  return await Promise.all(locations.map((l) => toView(em, l)));
+  return await toViews(em, locations);
 }
 
 export async function showLocation(em: EntityManager, actor: Actor, ref: string): Promise<LocationView> {
   const location = await findLocation(em, ref);
-  const visible = await listLocations(em, actor);
-  if (!visible.some((l) => l.id === location.id)) throw notFound(`location "${ref}"`);
+  const groups = await visibleGroupIds(em, actor);
+  if (groups !== 'all' && (await em.count(Group, { id: { $in: groups }, location: location.id })) === 0) {
+    throw notFound(`location "${ref}"`);
+  }
   return await toView(em, location);
 }
