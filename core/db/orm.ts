@@ -11,7 +11,7 @@ export interface OrmOptions {
   poolMax?: number;
   debug?: boolean;
   /** Plugins' entities, added beside core's. */
-  entities?: EntitySchema<any, any>[];
+  entities?: EntitySchema[];
 }
 
 /** The one MikroORM configuration: server, CLI, tests and the migration tooling all use it. */

@@ -1,0 +1,380 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initOrganisation } from '../core/directory/organisation.ts';
+import { DomainError } from '../core/errors.ts';
+import { createLogger } from '../core/log.ts';
+import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
+import { type AppEnv, createApp } from './app.ts';
+
+const ORGANISATION = 'Kinderopvang Zon & Maan';
+const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
+const EXPECTED_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
+  "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+let portal: TestPortal;
+let app: Hono<AppEnv>;
+const logged: string[] = [];
+
+beforeAll(async () => {
+  portal = await createTestPortal();
+  await initOrganisation(portal.em(), admin, {
+    name: ORGANISATION,
+    publicUrl: 'https://ouders.example.nl',
+    helpdeskEmail: 'helpdesk@example.nl',
+  });
+  // Same portal, but a logger we can read, to see what reaches the log on a 500.
+  app = createApp({ ...portal, log: createLogger('info', (line) => logged.push(line)) });
+  app.get('/test/domain-error/:code', (c) => {
+    throw new DomainError(c.req.param('code') as DomainError['code'], 'from a test');
+  });
+  app.get('/test/crash', () => {
+    throw new Error('database password is hunter2');
+  });
+});
+afterAll(() => portal?.destroy());
+
+/** A visit to /login as a browser makes it: the CSRF cookie it gets and the token in the form. */
+async function visitLogin(target = app, path = '/login'): Promise<{ cookie: string; token: string; html: string }> {
+  const res = await target.request(path);
+  expect(res.status).toBe(200);
+  const html = await res.text();
+  const setCookie = res.headers.getSetCookie().find((c) => /portal-csrf=/.test(c));
+  expect(setCookie).toBeDefined();
+  const cookie = setCookie!.split(';')[0]!;
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  expect(token).toBeDefined();
+  expect(cookie.endsWith(`=${token}`)).toBe(true);
+  return { cookie, token: token!, html };
+}
+
+function postLogin(fields: Record<string, string>, headers: Record<string, string> = {}, target = app) {
+  return target.request('/login', { method: 'POST', headers: { ...FORM, ...headers }, body: new URLSearchParams(fields) });
+}
+
+describe('health', () => {
+  it('GET /healthz says ok with the database, uncached', async () => {
+    const res = await app.request('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+  });
+
+  it('GET /healthz is 503 when the database does not answer', async () => {
+    const down = createApp({ ...portal, ping: async () => false });
+    const res = await down.request('/healthz');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'unavailable', database: 'unreachable' });
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+  });
+
+  it('GET /healthz is 503 for a portal whose database is really gone', async () => {
+    const gone = await createTestPortal();
+    const goneApp = createApp(gone);
+    await gone.destroy();
+    const res = await goneApp.request('/healthz');
+    expect(res.status).toBe(503);
+  });
+});
+
+describe('login page', () => {
+  it('GET / sends the visitor to /login', async () => {
+    const res = await app.request('/');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('Location')).toBe('/login');
+  });
+
+  it('is Dutch by default, with labelled fields, autocomplete, and real help links', async () => {
+    const res = await app.request('/login');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const html = await res.text();
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<html lang="nl">');
+    expect(html).toContain('Kinderopvang Zon &amp; Maan');
+    expect(html).not.toContain('Zon & Maan');
+    expect(html).toContain('<label for="email">E-mailadres</label>');
+    expect(html).toContain('<label for="password">Wachtwoord</label>');
+    expect(html).toMatch(/<input type="email" id="email" name="email"[^>]*autocomplete="username"/);
+    expect(html).toMatch(/<input type="password" id="password" name="password"[^>]*autocomplete="current-password"/);
+    expect(html).toContain('<a href="/wachtwoord-vergeten">Wachtwoord vergeten?</a>');
+    expect(html).toContain('<a href="/help">Hulp nodig?</a>');
+    expect(html).toContain('<form method="post" action="/login">');
+    expect(html).toContain('href="/login?lang=en" hreflang="en" lang="en">English</a>');
+    expect(html).not.toContain('klopt niet');
+  });
+
+  it('is English for a browser that prefers English', async () => {
+    const res = await app.request('/login', { headers: { 'Accept-Language': 'en-GB,en;q=0.9,nl;q=0.5' } });
+    const html = await res.text();
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('<label for="email">E-mail address</label>');
+    expect(html).toContain('Forgot your password?');
+    expect(html).toContain('href="/login?lang=nl" hreflang="nl" lang="nl">Nederlands</a>');
+    expect(res.headers.get('Vary')).toMatch(/Accept-Language/);
+  });
+
+  it('falls back to Dutch for a language we do not have, and follows quality order', async () => {
+    const german = await (await app.request('/login', { headers: { 'Accept-Language': 'de-DE,de' } })).text();
+    expect(german).toContain('<html lang="nl">');
+    const ranked = await (await app.request('/login', { headers: { 'Accept-Language': 'en;q=0.3, nl-BE;q=0.8' } })).text();
+    expect(ranked).toContain('<html lang="nl">');
+  });
+
+  it('the language switch remembers the choice in a cookie that wins over Accept-Language', async () => {
+    const res = await app.request('/login?lang=en', { headers: { 'Accept-Language': 'nl' } });
+    expect(await res.text()).toContain('<html lang="en">');
+    const langCookie = res.headers.getSetCookie().find((c) => c.startsWith('lang='));
+    expect(langCookie).toMatch(/^lang=en; Max-Age=31536000; Path=\/; HttpOnly; SameSite=Lax$/);
+    const later = await app.request('/login', { headers: { Cookie: 'lang=en', 'Accept-Language': 'nl' } });
+    expect(await later.text()).toContain('<html lang="en">');
+    expect(later.headers.getSetCookie().some((c) => c.startsWith('lang='))).toBe(false);
+  });
+
+  it('links its assets with a version, and they are served with the right types', async () => {
+    const { html } = await visitLogin();
+    const css = /<link rel="stylesheet" href="(\/assets\/portal\.css\?v=[0-9a-f]{12})">/.exec(html)?.[1];
+    const js = /<script src="(\/assets\/htmx\.min\.js\?v=[0-9a-f]{12})" defer><\/script>/.exec(html)?.[1];
+    expect(css).toBeDefined();
+    expect(js).toBeDefined();
+    expect(html).toContain('<meta name="htmx-config" content=\'{"history":"reload","includeIndicatorCSS":false');
+
+    const cssRes = await app.request(css!);
+    expect(cssRes.status).toBe(200);
+    expect(cssRes.headers.get('Content-Type')).toBe('text/css; charset=utf-8');
+    expect(cssRes.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    expect(cssRes.headers.getSetCookie()).toEqual([]);
+    const cssText = await cssRes.text();
+    expect(cssText).toContain('prefers-color-scheme: dark');
+    expect(Buffer.byteLength(cssText)).toBeLessThan(8 * 1024);
+
+    const jsRes = await app.request(js!);
+    expect(jsRes.status).toBe(200);
+    expect(jsRes.headers.get('Content-Type')).toBe('text/javascript; charset=utf-8');
+    expect(jsRes.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    const served = new Uint8Array(await jsRes.arrayBuffer());
+    expect(Buffer.compare(served, readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js')))).toBe(0);
+  });
+
+  it('does not pin an asset under a version it does not have, and answers If-None-Match', async () => {
+    const stale = await app.request('/assets/htmx.min.js?v=000000000000');
+    expect(stale.status).toBe(200);
+    expect(stale.headers.get('Cache-Control')).toBe('no-cache');
+    const etag = stale.headers.get('ETag')!;
+    const again = await app.request('/assets/htmx.min.js', { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+  });
+});
+
+describe('security headers', () => {
+  it('every response carries the CSP and friends, and no HSTS over plain http', async () => {
+    for (const path of ['/login', '/healthz', '/assets/portal.css', '/no-such-page']) {
+      const res = await app.request(path);
+      expect(res.headers.get('Content-Security-Policy'), path).toBe(EXPECTED_CSP);
+      expect(res.headers.get('X-Content-Type-Options'), path).toBe('nosniff');
+      expect(res.headers.get('Referrer-Policy'), path).toBe('same-origin');
+      expect(res.headers.get('X-Frame-Options'), path).toBe('DENY');
+      expect(res.headers.get('Permissions-Policy'), path).toBe('camera=(), microphone=(), geolocation=()');
+      expect(res.headers.get('Cross-Origin-Opener-Policy'), path).toBe('same-origin');
+      expect(res.headers.get('Strict-Transport-Security'), path).toBeNull();
+      expect(res.headers.get('X-Request-Id'), path).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const csp = (await app.request('/login')).headers.get('Content-Security-Policy')!;
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+  });
+
+  it('pages carry no inline script or style for the CSP to block', async () => {
+    const { html } = await visitLogin();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+  });
+
+  it('over https: HSTS, and the CSRF cookie is __Host- and Secure', async () => {
+    const httpsApp = createApp(portal, { publicUrl: 'https://ouders.example.nl' });
+    const res = await httpsApp.request('https://ouders.example.nl/login');
+    expect(res.headers.get('Strict-Transport-Security')).toBe('max-age=31536000');
+    const cookie = res.headers.getSetCookie().find((c) => c.includes('portal-csrf'));
+    expect(cookie).toMatch(/^__Host-portal-csrf=[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+  });
+
+  it('over http the CSRF cookie has the plain name and no Secure flag', async () => {
+    const res = await app.request('/login');
+    const cookie = res.headers.getSetCookie().find((c) => c.includes('portal-csrf'));
+    expect(cookie).toMatch(/^portal-csrf=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  it('keeps an existing CSRF cookie instead of issuing a new one each page', async () => {
+    const { cookie, token } = await visitLogin();
+    const res = await app.request('/login', { headers: { Cookie: cookie } });
+    expect(res.headers.getSetCookie().some((c) => c.includes('portal-csrf'))).toBe(false);
+    expect(await res.text()).toContain(`value="${token}"`);
+  });
+});
+
+describe('POST /login and CSRF', () => {
+  const typed = { email: 'ouder@example.nl', password: 'geheim-wachtwoord-123' };
+
+  it('refuses a post without any token with 403 and a small error page', async () => {
+    const res = await postLogin(typed);
+    expect(res.status).toBe(403);
+    const html = await res.text();
+    expect(html).toContain('Formulier verlopen');
+    expect(html).not.toContain('geheim-wachtwoord-123');
+    expect(res.headers.get('Content-Security-Policy')).toBe(EXPECTED_CSP);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+  });
+
+  it('refuses a forged token (field differs from cookie)', async () => {
+    const { cookie } = await visitLogin();
+    const forged = 'A'.repeat(43);
+    const res = await postLogin({ ...typed, _csrf: forged }, { Cookie: cookie });
+    expect(res.status).toBe(403);
+  });
+
+  it('refuses a token in the form without the cookie, and a cookie without the token', async () => {
+    const { cookie, token } = await visitLogin();
+    expect((await postLogin({ ...typed, _csrf: token })).status).toBe(403);
+    expect((await postLogin(typed, { Cookie: cookie })).status).toBe(403);
+  });
+
+  it('with a matching token: 401, the generic message, the e-mail kept and the password not', async () => {
+    const { cookie, token } = await visitLogin();
+    const res = await postLogin({ ...typed, _csrf: token }, { Cookie: cookie });
+    expect(res.status).toBe(401);
+    const html = await res.text();
+    expect(html).toContain('E-mailadres of wachtwoord klopt niet.');
+    expect(html).toContain('value="ouder@example.nl"');
+    expect(html).not.toContain('geheim-wachtwoord-123');
+    expect(html).toContain('aria-invalid="true"');
+  });
+
+  it('escapes what was typed as e-mail', async () => {
+    const { cookie, token } = await visitLogin();
+    const res = await postLogin({ ...typed, email: '"><script>alert(1)</script>', _csrf: token }, { Cookie: cookie });
+    expect(res.status).toBe(401);
+    const html = await res.text();
+    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+  });
+
+  it('gives the English message in English', async () => {
+    const { cookie, token } = await visitLogin();
+    const res = await postLogin({ ...typed, _csrf: token }, { Cookie: `${cookie}; lang=en` });
+    expect(res.status).toBe(401);
+    expect(await res.text()).toContain('The e-mail address or password is incorrect.');
+  });
+
+  it('accepts the token in the X-CSRF-Token header (htmx)', async () => {
+    const { cookie, token } = await visitLogin();
+    const res = await postLogin(typed, { Cookie: cookie, 'X-CSRF-Token': token });
+    expect(res.status).toBe(401);
+  });
+
+  it('accepts a same-origin post and refuses a cross-site one even with a valid token', async () => {
+    const { cookie, token } = await visitLogin();
+    const fields = { ...typed, _csrf: token };
+    const sameOrigin = await postLogin(fields, { Cookie: cookie, Origin: 'http://localhost', 'Sec-Fetch-Site': 'same-origin' });
+    expect(sameOrigin.status).toBe(401);
+    const crossOrigin = await postLogin(fields, { Cookie: cookie, Origin: 'https://evil.example' });
+    expect(crossOrigin.status).toBe(403);
+    expect(await crossOrigin.text()).toContain('Formulier verlopen');
+    const crossSite = await postLogin(fields, { Cookie: cookie, 'Sec-Fetch-Site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    const sameSite = await postLogin(fields, { Cookie: cookie, 'Sec-Fetch-Site': 'same-site' });
+    expect(sameSite.status).toBe(403);
+    const nullOrigin = await postLogin(fields, { Cookie: cookie, Origin: 'null' });
+    expect(nullOrigin.status).toBe(403);
+  });
+
+  it('accepts the configured public origin behind a proxy', async () => {
+    const proxied = createApp(portal, { publicUrl: 'https://ouders.example.nl' });
+    const { cookie, token } = await visitLogin(proxied);
+    const res = await postLogin(
+      { ...typed, _csrf: token },
+      { Cookie: cookie, Origin: 'https://ouders.example.nl', 'Sec-Fetch-Site': 'same-origin' },
+      proxied,
+    );
+    expect(res.status).toBe(401);
+  });
+
+  it('behind a trusted proxy, takes the origin the proxy saw; without trust, refuses it', async () => {
+    const server = { ...portal.config.server, trustProxy: true };
+    const trusting = createApp({ ...portal, config: { ...portal.config, server } });
+    const proxyHeaders = {
+      Origin: 'https://portal.example.org',
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-Host': 'portal.example.org',
+    };
+    const behindProxy = await visitLogin(trusting);
+    const fields = { ...typed, _csrf: behindProxy.token };
+    expect((await postLogin(fields, { Cookie: behindProxy.cookie, ...proxyHeaders }, trusting)).status).toBe(401);
+    const direct = await visitLogin();
+    const fieldsDirect = { ...typed, _csrf: direct.token };
+    expect((await postLogin(fieldsDirect, { Cookie: direct.cookie, ...proxyHeaders })).status).toBe(403);
+  });
+
+  it('refuses an oversized body before reading it', async () => {
+    const { cookie, token } = await visitLogin();
+    const res = await postLogin({ ...typed, _csrf: token, filler: 'x'.repeat(1024 * 1024) }, { Cookie: cookie });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('errors', () => {
+  it('unknown routes get a 404 page in the visitor language', async () => {
+    const res = await app.request('/bestaat-niet');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const html = await res.text();
+    expect(html).toContain('Pagina niet gevonden');
+    expect(html).toContain('<html lang="nl">');
+    const en = await app.request('/bestaat-niet', { headers: { 'Accept-Language': 'en' } });
+    expect(await en.text()).toContain('Page not found');
+  });
+
+  it('maps each DomainError code to its status', async () => {
+    const expected: Record<DomainError['code'], number> = {
+      not_found: 404,
+      validation: 422,
+      conflict: 409,
+      forbidden: 403,
+      unauthenticated: 401,
+      rate_limited: 429,
+    };
+    for (const [code, status] of Object.entries(expected)) {
+      const res = await app.request(`/test/domain-error/${code}`);
+      expect(res.status, code).toBe(status);
+      expect(await res.text(), code).toContain('<html lang="nl">');
+    }
+  });
+
+  it('an unexpected error is a 500 page with a reference, the details only in the log', async () => {
+    const res = await app.request('/test/crash');
+    expect(res.status).toBe(500);
+    const html = await res.text();
+    const id = res.headers.get('X-Request-Id')!;
+    expect(html).toContain('Er ging iets mis');
+    expect(html).toContain(`Foutcode: ${id}`);
+    expect(html).not.toContain('hunter2');
+    expect(html).not.toMatch(/\bat .*\.ts:\d+/);
+    const line = logged.find((l) => l.includes(id));
+    expect(line).toMatch(/error.*GET \/test\/crash failed: Error: database password is hunter2/);
+  });
+
+  it('htmx requests get only the message, not a page inside a page', async () => {
+    const res = await app.request('/bestaat-niet', { headers: { 'HX-Request': 'true' } });
+    expect(res.status).toBe(404);
+    const html = await res.text();
+    expect(html).toContain('Pagina niet gevonden');
+    expect(html).not.toContain('<html');
+  });
+
+  it('the language link on an odd path stays on this site', async () => {
+    const html = await (await app.request('http://localhost//evil.example/x')).text();
+    expect(html).toContain('href="/evil.example/x?lang=en"');
+    expect(html).not.toContain('href="//evil.example');
+  });
+});

@@ -1,0 +1,61 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Portal } from '../core/portal.ts';
+import { loadAssets } from './assets.ts';
+import type { AppEnv } from './env.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { csrf } from './middleware/csrf.ts';
+import { language } from './middleware/language.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
+import { createPages } from './render.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { healthRoutes } from './routes/health.ts';
+import { loginRoutes } from './routes/login.ts';
+
+export type { AppEnv } from './env.ts';
+
+/**
+ * Largest request body. Forms are a few kilobytes; the limit sits in front of the CSRF check
+ * because that check reads the form. Photo uploads will need their own, larger limit.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface AppOptions {
+  /**
+   * Overrides server.publicUrl, e.g. with the organisation's URL from `portal init` when the
+   * config leaves it empty (startServer does that). Decides Secure/`__Host-` cookies, HSTS and
+   * the allowed Origin.
+   */
+  publicUrl?: string;
+}
+
+/** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
+export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv> {
+  const publicUrl = options.publicUrl ?? portal.config.server.publicUrl;
+  const https = publicUrl?.startsWith('https:') ?? false;
+  const assets = loadAssets();
+  const pages = createPages(assets);
+
+  const app = new Hono<AppEnv>();
+  app.use(requestContext(portal.log, portal.config.server.trustProxy));
+  app.use(securityHeaders({ https }));
+  app.use(noStoreHtml());
+  app.use(language({ secure: https }));
+  app.use(bodyLimit({ maxSize: MAX_BODY_BYTES }));
+  app.use(
+    csrf({
+      secure: https,
+      publicOrigin: publicUrl ? new URL(publicUrl).origin : undefined,
+      trustProxy: portal.config.server.trustProxy,
+    }),
+  );
+
+  healthRoutes(app, portal);
+  assetRoutes(app, assets);
+  loginRoutes(app, portal, pages);
+
+  app.notFound(notFoundHandler(pages));
+  app.onError(errorHandler(portal.log, pages));
+  return app;
+}

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface Asset {
+  /** Path the asset is served at. */
+  path: string;
+  /** Path plus `?v=<hash>`, for links in pages: a new release gets a new URL. */
+  url: string;
+  version: string;
+  etag: string;
+  contentType: string;
+  body: Uint8Array<ArrayBuffer>;
+}
+
+export interface Assets {
+  css: Asset;
+  htmx: Asset;
+}
+
+function load(path: string, file: string, contentType: string): Asset {
+  const bytes = readFileSync(file);
+  // Copied into a plain ArrayBuffer so the Response body type is exact (Buffer may be pooled).
+  const body = new Uint8Array(bytes);
+  const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
+  return { path, url: `${path}?v=${version}`, version, etag: `"${version}"`, contentType, body };
+}
+
+/**
+ * Reads our stylesheet and htmx once, at start. htmx is read straight from node_modules (the
+ * exact version in package-lock.json), so there is no copy in the repository to forget to
+ * update and no CDN that learns who our parents are.
+ */
+export function loadAssets(): Assets {
+  const require = createRequire(import.meta.url);
+  return {
+    css: load('/assets/portal.css', fileURLToPath(new URL('../views/static/portal.css', import.meta.url)), 'text/css; charset=utf-8'),
+    htmx: load('/assets/htmx.min.js', require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
+  };
+}

@@ -1,0 +1,77 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { type ErrorCode, isDomainError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { DEFAULT_LANGUAGE, translate } from '../views/i18n/index.ts';
+import type { AppEnv } from './env.ts';
+import { CsrfError } from './middleware/csrf.ts';
+import type { Pages } from './render.ts';
+
+/** How each domain error reaches the browser. One table, so pages, htmx and the API agree. */
+export const statusForCode: Record<ErrorCode, ContentfulStatusCode> = {
+  not_found: 404,
+  validation: 422,
+  conflict: 409,
+  forbidden: 403,
+  unauthenticated: 401,
+  rate_limited: 429,
+};
+
+/** Statuses with their own text in the catalogues (`error.<kind>.title/.text`); others fall back to 400 or 500. */
+export const ERROR_KINDS = ['400', '401', '403', 'csrf', '404', '409', '413', '422', '429', '500'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+function kindFor(status: number): ErrorKind {
+  const exact = ERROR_KINDS.find((k) => k === String(status));
+  if (exact) return exact;
+  return status >= 500 ? '500' : '400';
+}
+
+/**
+ * Renders an error as a page, or for htmx as just the message (htmx 4 swaps 4xx/5xx responses
+ * into the target, so a whole page there would nest a page inside a page).
+ */
+export function renderError(
+  c: Context<AppEnv>,
+  pages: Pages,
+  status: ContentfulStatusCode,
+  kind: ErrorKind = kindFor(status),
+): Response {
+  const htmx = c.req.header('HX-Request') === 'true';
+  return pages.render(
+    c,
+    htmx ? 'partials/error' : 'pages/error',
+    { kind, showReference: status >= 500 },
+    status,
+  );
+}
+
+export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
+  return (err, c) => {
+    let status: ContentfulStatusCode = 500;
+    let kind: ErrorKind | undefined;
+    if (err instanceof CsrfError) {
+      log.info(`${c.get('requestId')} ${c.req.method} ${c.req.path} refused: ${err.reason}`);
+      status = 403;
+      kind = 'csrf';
+    } else if (isDomainError(err)) {
+      status = statusForCode[err.code];
+    } else if (err instanceof HTTPException) {
+      status = err.status as ContentfulStatusCode;
+    } else {
+      // Unexpected: the stack goes to the log (with the request id the visitor sees), never to the page.
+      log.error(`${c.get('requestId')} ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
+    }
+    try {
+      return renderError(c, pages, status, kind);
+    } catch (renderErr) {
+      log.error(`${c.get('requestId')} error page failed: ${(renderErr as Error).stack ?? renderErr}`);
+      return c.text(translate(c.get('lang') ?? DEFAULT_LANGUAGE, 'error.500.title'), 500);
+    }
+  };
+}
+
+export function notFoundHandler(pages: Pages): NotFoundHandler<AppEnv> {
+  return (c) => renderError(c, pages, 404);
+}

@@ -1,0 +1,104 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from '../env.ts';
+
+export const CSRF_COOKIE = 'portal-csrf';
+export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'X-CSRF-Token';
+
+const TOKEN_BYTES = 32;
+const tokenShape = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url
+const safeMethods = new Set(['GET', 'HEAD']);
+
+/** A request refused by the CSRF check; the error handler shows the "form expired" page. */
+export class CsrfError extends HTTPException {
+  constructor(readonly reason: string) {
+    super(403, { message: `CSRF check failed: ${reason}` });
+    this.name = 'CsrfError';
+  }
+}
+
+export interface CsrfOptions {
+  /** Served over https: the cookie becomes `__Host-portal-csrf` (Secure, Path=/, no Domain). */
+  secure: boolean;
+  /** Origin of server.publicUrl, e.g. https://ouders.example.nl. */
+  publicOrigin: string | undefined;
+  /** Believe X-Forwarded-Proto/-Host when working out the request's own origin. */
+  trustProxy: boolean;
+}
+
+/**
+ * Two independent locks on every request that is not GET/HEAD:
+ * 1. the browser says where the request comes from (Sec-Fetch-Site, Origin): anything but
+ *    this site is refused, which stops cross-site forms in every current browser;
+ * 2. a double-submit token: a random value in an HttpOnly SameSite=Lax cookie that the page
+ *    repeats in the `_csrf` field or the X-CSRF-Token header (htmx). Another site can neither
+ *    read our cookie nor, thanks to the `__Host-` prefix, plant one from a sibling subdomain.
+ * Tokens are compared in constant time. Requests without Origin and Sec-Fetch-Site (old
+ * browsers, scripts) still need the token.
+ */
+export function csrf(options: CsrfOptions): MiddlewareHandler<AppEnv> {
+  const prefix = options.secure ? ('host' as const) : undefined;
+  return async (c, next) => {
+    const fromCookie = getCookie(c, CSRF_COOKIE, prefix);
+    let token = fromCookie && tokenShape.test(fromCookie) ? fromCookie : undefined;
+    c.set('csrfToken', () => {
+      if (!token) {
+        token = randomBytes(TOKEN_BYTES).toString('base64url');
+        setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure: options.secure, prefix });
+      }
+      return token;
+    });
+
+    if (safeMethods.has(c.req.method)) return next();
+
+    const site = c.req.header('Sec-Fetch-Site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CsrfError(`Sec-Fetch-Site ${site}`);
+    const origin = c.req.header('Origin');
+    if (origin !== undefined && !allowedOrigins(c, options).includes(origin)) throw new CsrfError(`Origin ${origin}`);
+
+    if (!token) throw new CsrfError('no token cookie');
+    const sent = c.req.header(CSRF_HEADER) ?? (await tokenFromForm(c));
+    if (!sent) throw new CsrfError('no token sent');
+    if (!sameToken(sent, token)) throw new CsrfError('token mismatch');
+    await next();
+  };
+}
+
+/**
+ * The configured public origin and the origin the request itself was addressed to (behind a
+ * trusted proxy: as the proxy saw it). The second keeps a test install on http://127.0.0.1
+ * working; it is safe because a cross-site page cannot make the browser send our Host with
+ * its own Origin.
+ */
+function allowedOrigins(c: Context<AppEnv>, options: CsrfOptions): string[] {
+  const url = new URL(c.req.url);
+  if (options.trustProxy) {
+    const proto = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim();
+    const host = c.req.header('X-Forwarded-Host')?.split(',')[0]?.trim();
+    if (proto === 'http' || proto === 'https') url.protocol = `${proto}:`;
+    if (host) url.host = host;
+  }
+  return options.publicOrigin ? [options.publicOrigin, url.origin] : [url.origin];
+}
+
+async function tokenFromForm(c: Context<AppEnv>): Promise<string | undefined> {
+  const type = c.req.header('Content-Type') ?? '';
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) return undefined;
+  try {
+    // Hono keeps the parsed form, so the route's own parseBody() does not read the body twice.
+    const value = (await c.req.parseBody())[CSRF_FIELD];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined; // a body that does not parse carries no token either
+  }
+}
+
+function sameToken(sent: string, expected: string): boolean {
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
+  // The length of a token is no secret (always 43), so returning early on it leaks nothing.
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from '../../core/log.ts';
+import type { AppEnv } from '../env.ts';
+
+const REQUEST_ID_HEADER = 'X-Request-Id';
+const acceptableId = /^[\w.:-]{1,100}$/;
+
+/**
+ * Gives each request an id (echoed in X-Request-Id, printed on error pages, prefixed to log
+ * lines) and logs one debug line per request. An id sent by the client is only believed from
+ * a trusted proxy: otherwise anyone could make their requests look like someone else's in
+ * the logs. Paths are logged without the query string, which may one day carry a token.
+ */
+export function requestContext(log: Logger, trustProxy: boolean): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = trustProxy ? c.req.header(REQUEST_ID_HEADER) : undefined;
+    const id = incoming && acceptableId.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', id);
+    const started = performance.now();
+    await next();
+    c.res.headers.set(REQUEST_ID_HEADER, id);
+    log.debug(`${id} ${c.req.method} ${c.req.path} ${c.res.status} ${Math.round(performance.now() - started)}ms`);
+  };
+}
