@@ -49,6 +49,46 @@ export const configSchema = z
       })
       .strict()
       .default({ autoMigrate: true, poolMax: 10 }),
+    auth: z
+      .object({
+        // OWASP's floor for argon2id is m=19 MiB, t=2, p=1; the schema refuses anything weaker.
+        argon2MemoryKiB: z.coerce.number().int().min(19_456, 'must be at least 19456 (19 MiB)').default(19_456),
+        argon2TimeCost: z.coerce.number().int().min(2, 'must be at least 2').default(2),
+        argon2Parallelism: z.coerce.number().int().min(1).max(16).default(1),
+        /** How many hashes may run at once; caps memory under a burst of logins. */
+        maxConcurrentHashes: z.coerce.number().int().min(1).max(64).default(4),
+        initialPasswordDays: z.coerce.number().int().min(1).max(90).default(14),
+        sessionIdleMinutes: z.coerce.number().int().min(5).max(24 * 60).default(30),
+        sessionAbsoluteHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
+        resetLinkMinutes: z.coerce.number().int().min(10).max(24 * 60).default(60),
+        /** Staff and admins must set up a second factor before they can work. */
+        requireSecondFactorForStaff: bool.default(false),
+      })
+      .strict()
+      .default({
+        argon2MemoryKiB: 19_456,
+        argon2TimeCost: 2,
+        argon2Parallelism: 1,
+        maxConcurrentHashes: 4,
+        initialPasswordDays: 14,
+        sessionIdleMinutes: 30,
+        sessionAbsoluteHours: 12,
+        resetLinkMinutes: 60,
+        requireSecondFactorForStaff: false,
+      }),
+    mail: z
+      .object({
+        smtpUrl: z
+          .string()
+          .regex(/^smtps?:\/\/\S+$/, 'expected a URL like smtp://user:password@mail.example.nl:587')
+          .optional(),
+        from: z.string().min(3).optional(),
+        /** Attempts per mail before it is dead-lettered (`portal mail status` shows it). */
+        retryLimit: z.coerce.number().int().min(0).max(50).default(8),
+        retryDelaySeconds: z.coerce.number().int().min(1).max(3600).default(30),
+      })
+      .strict()
+      .default({ retryLimit: 8, retryDelaySeconds: 30 }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -124,6 +164,79 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_EMBEDDED_PG_PORT',
     default: '(a free port)',
     description: 'Fixed port for the embedded PostgreSQL, e.g. to connect with psql',
+  },
+  {
+    key: 'auth.argon2MemoryKiB',
+    env: 'PORTAL_ARGON2_MEMORY_KIB',
+    default: '19456',
+    description: 'argon2id memory per hash (KiB); at least 19456',
+  },
+  { key: 'auth.argon2TimeCost', env: 'PORTAL_ARGON2_TIME_COST', default: '2', description: 'argon2id iterations; at least 2' },
+  {
+    key: 'auth.argon2Parallelism',
+    env: 'PORTAL_ARGON2_PARALLELISM',
+    default: '1',
+    description: 'argon2id lanes per hash',
+  },
+  {
+    key: 'auth.maxConcurrentHashes',
+    env: 'PORTAL_MAX_CONCURRENT_HASHES',
+    default: '4',
+    description: 'password hashes computed at once (caps memory under a burst of logins)',
+  },
+  {
+    key: 'auth.initialPasswordDays',
+    env: 'PORTAL_INITIAL_PASSWORD_DAYS',
+    default: '14',
+    description: 'days a generated (invitation) password stays valid unused',
+  },
+  {
+    key: 'auth.sessionIdleMinutes',
+    env: 'PORTAL_SESSION_IDLE_MINUTES',
+    default: '30',
+    description: 'a session ends after this long without a request',
+  },
+  {
+    key: 'auth.sessionAbsoluteHours',
+    env: 'PORTAL_SESSION_ABSOLUTE_HOURS',
+    default: '12',
+    description: 'a session ends this long after login, active or not',
+  },
+  {
+    key: 'auth.resetLinkMinutes',
+    env: 'PORTAL_RESET_LINK_MINUTES',
+    default: '60',
+    description: 'validity of a "forgot password" link',
+  },
+  {
+    key: 'auth.requireSecondFactorForStaff',
+    env: 'PORTAL_REQUIRE_2FA_STAFF',
+    default: 'false',
+    description: 'staff and admins must use a second factor (TOTP)',
+  },
+  {
+    key: 'mail.smtpUrl',
+    env: 'PORTAL_SMTP_URL',
+    default: '(none: mails are written to dataDir/mail as .eml files)',
+    description: 'SMTP server, e.g. smtp://user:pass@mail.example.nl:587 (STARTTLS)',
+  },
+  {
+    key: 'mail.from',
+    env: 'PORTAL_MAIL_FROM',
+    default: '(the helpdesk address from `portal init`)',
+    description: 'sender of the portal\'s e-mails',
+  },
+  {
+    key: 'mail.retryLimit',
+    env: 'PORTAL_MAIL_RETRY_LIMIT',
+    default: '8',
+    description: 'retries of a mail before it is dead-lettered',
+  },
+  {
+    key: 'mail.retryDelaySeconds',
+    env: 'PORTAL_MAIL_RETRY_DELAY_SECONDS',
+    default: '30',
+    description: 'first retry delay; doubles each time',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
 ];

@@ -15,6 +15,16 @@ const configFor = (url: string, env: Record<string, string> = {}) =>
     cwd: mkdtempSync(join(tmpdir(), 'portal-')),
   }).config;
 
+describe('migrations', () => {
+  it('describe exactly the entities: the schema generator finds nothing left to change', async () => {
+    const url = await createTestDatabase();
+    const portal = await createPortal(configFor(url), { log: silentLogger });
+    const pending = await portal.orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
+    await portal.close();
+    expect(pending.trim()).toBe('');
+  });
+});
+
 describe('createPortal and the database version', () => {
   it('refuses a database that a newer version has migrated, and the CLI says so with exit 3', async () => {
     const url = await createTestDatabase();

@@ -4,7 +4,10 @@ import type { PortalConfig } from '../config/schema.ts';
 import { EmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres.ts';
 import { MigrationsPendingError, migrateUp, migrationStatus } from './db/migrate.ts';
 import { openOrm } from './db/orm.ts';
+import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
+import { JobQueue } from './jobs/queue.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createMailTransport, type MailTransport } from './mail/transport.ts';
 
 export interface CreatePortalOptions {
   log?: Logger;
@@ -21,6 +24,15 @@ export interface Portal {
   readonly log: Logger;
   readonly orm: MikroORM;
   readonly database: { embedded: boolean; url: string };
+  /** argon2id hashing with a cap on concurrent work. */
+  readonly hasher: PasswordHasher;
+  /** SMTP, or .eml files in dataDir/mail without PORTAL_SMTP_URL. */
+  readonly mail: MailTransport;
+  /**
+   * The job queue, started on first use (a provisioning command that sends nothing never
+   * connects it). `supervise` (maintenance) is for the long-running server.
+   */
+  jobs(options?: { supervise?: boolean }): Promise<JobQueue>;
   /** A fresh unit of work: one per request, per CLI command, per job. */
   em(): EntityManager;
   /** Whether the database answers, for /healthz. */
@@ -66,7 +78,11 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     throw new Error(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`);
   }
 
+  let jobs: Promise<JobQueue> | undefined;
+  const mail = createMailTransport(config.mail.smtpUrl, config.dataDir);
   const close = async () => {
+    if (jobs) await (await jobs.catch(() => undefined))?.stop();
+    mail.close();
     await orm.close(true);
     await embedded?.release();
   };
@@ -93,6 +109,12 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     log,
     orm,
     database: { embedded: embedded !== undefined, url: redactUrl(url) },
+    hasher: createPasswordHasher(config.auth),
+    mail,
+    jobs: (options = {}) => {
+      jobs ??= JobQueue.start(url, log, { supervise: options.supervise ?? false });
+      return jobs;
+    },
     em: () => orm.em.fork() as EntityManager,
     ping: async () => {
       try {

@@ -5,6 +5,8 @@ import type { TestProject } from 'vitest/node';
 import { EmbeddedPostgres } from '../core/db/embedded-postgres.ts';
 import { migrateUp } from '../core/db/migrate.ts';
 import { openOrm } from '../core/db/orm.ts';
+import { JobQueue } from '../core/jobs/queue.ts';
+import { silentLogger } from '../core/log.ts';
 import { adminQuery, databaseUrl } from './db-admin.ts';
 
 /**
@@ -29,6 +31,9 @@ export default async function setup(project: TestProject) {
   const orm = await openOrm({ url: databaseUrl(baseUrl, template), poolMax: 2 });
   await migrateUp(orm);
   await orm.close(true);
+  // Install the job queue's schema in the template too, so no test file pays for it.
+  const queue = await JobQueue.start(databaseUrl(baseUrl, template), silentLogger, { supervise: false });
+  await queue.stop();
 
   project.provide('testDb', { baseUrl, template, prefix: `portal_test_${runId}_` });
 

@@ -1,3 +1,5 @@
+import { Account, PasswordResetToken, RateLimit, RecoveryCode, Session } from './account.ts';
+import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
@@ -6,6 +8,8 @@ import { Guardianship, Parent } from './parent.ts';
 import { Staff } from './staff.ts';
 import { StaffAssignment } from './staff-assignment.ts';
 
+export * from './account.ts';
+export * from './audit.ts';
 export * from './child.ts';
 export * from './group.ts';
 export * from './location.ts';
@@ -26,4 +30,10 @@ export const coreEntities = [
   Guardianship,
   Staff,
   StaffAssignment,
+  Account,
+  Session,
+  PasswordResetToken,
+  RecoveryCode,
+  AuditEvent,
+  RateLimit,
 ];

@@ -7,6 +7,7 @@ export type Language = (typeof LANGUAGES)[number];
 export const Organisation = defineEntity({
   name: 'Organisation',
   tableName: 'organisation',
+  checks: [{ name: 'organisation_single_row', expression: 'id = 1' }],
   properties: {
     id: p.integer().primary().autoincrement(false),
     name: p.string().length(200),

@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000000Directory } from './Migration20261124000000Directory.ts';
+import { Migration20261124120000Accounts } from './Migration20261124120000Accounts.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -8,4 +9,5 @@ import { Migration20261124000000Directory } from './Migration20261124000000Direc
  */
 export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261124000000Directory', class: Migration20261124000000Directory },
+  { name: 'Migration20261124120000Accounts', class: Migration20261124120000Accounts },
 ];

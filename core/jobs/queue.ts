@@ -1,0 +1,106 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import PgBoss from 'pg-boss';
+import type { Logger } from '../log.ts';
+
+/**
+ * The durable job queue (pg-boss, in the `pgboss` schema of our own database). Jobs are
+ * enqueued on the caller's transaction: if the change that causes a job rolls back, the job
+ * never existed; if it commits, the job is there even when the process dies the next moment.
+ */
+
+export const QUEUE_SCHEMA = 'pgboss';
+
+export interface QueueSettings {
+  retryLimit: number;
+  retryDelaySeconds: number;
+  /** Where jobs go after their last failed attempt. */
+  deadLetter?: string;
+}
+
+/**
+ * pg-boss writes `$1, $2` placeholders; MikroORM's connection (knex) takes `?`. Rewrite them in
+ * order of appearance so a job insert runs on the very connection of our transaction.
+ */
+export function toKnexBindings(sql: string, values: unknown[]): { sql: string; bindings: unknown[] } {
+  const bindings: unknown[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+    bindings.push(values[Number(n) - 1]);
+    return '?';
+  });
+  return { sql: text, bindings };
+}
+
+function transactionDb(em: EntityManager): PgBoss.Db {
+  return {
+    executeSql: async (text, values) => {
+      const { sql, bindings } = toKnexBindings(text, values);
+      const rows = await em.getConnection().execute(sql, bindings as never[], 'all', em.getTransactionContext());
+      return { rows: rows as unknown[] as never[] };
+    },
+  };
+}
+
+export class JobQueue {
+  private readonly created = new Set<string>();
+
+  private constructor(
+    readonly boss: PgBoss,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * `supervise`: run pg-boss maintenance (expiring, archiving). Only the long-running server
+   * does; a CLI command only adds jobs and, at most, works off its own.
+   */
+  static async start(url: string, log: Logger, options: { supervise: boolean }): Promise<JobQueue> {
+    const boss = new PgBoss({
+      connectionString: url,
+      schema: QUEUE_SCHEMA,
+      max: 3,
+      supervise: options.supervise,
+      schedule: false,
+      migrate: true,
+      application_name: 'ouderportaal-jobs',
+    });
+    boss.on('error', (err) => log.error(`job queue: ${err.message}`));
+    await boss.start();
+    return new JobQueue(boss, log);
+  }
+
+  /** Creates the queue with its retry policy once; later calls keep what is stored. */
+  async ensureQueue(name: string, settings: QueueSettings): Promise<void> {
+    if (this.created.has(name)) return;
+    const policy = {
+      retryLimit: settings.retryLimit,
+      retryDelay: settings.retryDelaySeconds,
+      retryBackoff: true,
+      deadLetter: settings.deadLetter,
+    };
+    if (settings.deadLetter && !(await this.boss.getQueue(settings.deadLetter))) {
+      await this.boss.createQueue(settings.deadLetter).catch(() => {});
+    }
+    if (!(await this.boss.getQueue(name))) {
+      // Two processes may race to create it; the loser's error means it exists.
+      await this.boss.createQueue(name, { name, ...policy }).catch(() => {});
+    } else {
+      await this.boss.updateQueue(name, { name, ...policy });
+    }
+    this.created.add(name);
+  }
+
+  /** Enqueue on the transaction of `em` (call inside `em.transactional`). */
+  async send(em: EntityManager, name: string, data: object, options: PgBoss.SendOptions = {}): Promise<string> {
+    const id = await this.boss.send(name, data, { ...options, db: transactionDb(em) });
+    if (!id) throw new Error(`job queue refused a job for ${name}`);
+    return id;
+  }
+
+  async work<T>(name: string, options: PgBoss.WorkOptions, handler: (jobs: PgBoss.Job<T>[]) => Promise<void>) {
+    return await this.boss.work<T>(name, options, handler);
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    this.log.debug('job queue stopped');
+  }
+}
