@@ -13,7 +13,7 @@ export type AuditType =
   | 'password.reset'
   | 'invitation.requested'
   | 'invitation.sent'
-  | 'invitation.failed'
+  | 'mail.failed'
   | 'account.suspended'
   | 'account.unsuspended'
   | 'second_factor.enabled'
