@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit.ts';
 import { registerChildren } from './commands/children.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerConsent } from './commands/consent.ts';
@@ -6,6 +7,7 @@ import { registerDb } from './commands/db.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLocations } from './commands/locations.ts';
+import { registerMail } from './commands/mail.ts';
 import { registerParents } from './commands/parents.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStaff } from './commands/staff.ts';
@@ -38,6 +40,8 @@ export function createProgram(io: CliIO): Command {
   registerConsent(program, io);
   registerParents(program, io);
   registerStaff(program, io);
+  registerMail(program, io);
+  registerAudit(program, io);
   registerDb(program, io);
   registerServe(program, io);
   registerConfig(program, io);

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Actor } from './actor.ts';
+import { type Actor, requireAdmin } from './actor.ts';
 import { AuditEvent } from './entities/audit.ts';
+import { invalid } from './errors.ts';
+import { normalizeEmail } from './validation.ts';
 
 /** Every kind of event the audit log knows; `portal audit --type` filters on these. */
 export type AuditType =
@@ -43,4 +45,48 @@ export function audit(em: EntityManager, event: AuditInput): void {
     ip: event.ip ?? null,
     details: event.details ?? null,
   });
+}
+
+export interface AuditQuery {
+  /** ISO date or date-time; events at or after it. */
+  since?: string;
+  /** Actor label contains this (e.g. "cli:", an e-mail). */
+  actor?: string;
+  /** Event type, or a prefix ending in "." ("login."). */
+  type?: string;
+  /** E-mail address or child number the event is about. */
+  subject?: string;
+  limit?: number;
+}
+
+export interface AuditView {
+  at: string;
+  type: string;
+  actor: string;
+  subject: string | null;
+  ip: string | null;
+  details: Record<string, unknown> | null;
+}
+
+/** The audit trail, newest first: for admins only. */
+export async function listAudit(em: EntityManager, actor: Actor, query: AuditQuery = {}): Promise<AuditView[]> {
+  requireAdmin(actor);
+  const where: Record<string, unknown> = {};
+  if (query.since) {
+    const since = new Date(query.since);
+    if (Number.isNaN(since.getTime())) throw invalid('since', `"${query.since}" is not a date or time`);
+    where['at'] = { $gte: since };
+  }
+  if (query.type) where['type'] = query.type.endsWith('.') ? { $like: `${query.type}%` } : query.type;
+  if (query.actor) where['actor'] = { $ilike: `%${query.actor.replace(/[\\%_]/g, '\\$&')}%` };
+  if (query.subject) where['subject'] = query.subject.includes('@') ? normalizeEmail(query.subject) : query.subject.trim();
+  const events = await em.find(AuditEvent, where, { orderBy: { at: 'desc', id: 'desc' }, limit: query.limit ?? 100 });
+  return events.map((e) => ({
+    at: e.at.toISOString(),
+    type: e.type,
+    actor: e.actor,
+    subject: e.subject ?? null,
+    ip: e.ip ?? null,
+    details: e.details ?? null,
+  }));
 }

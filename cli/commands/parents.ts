@@ -8,6 +8,7 @@ import {
   unlinkParent,
 } from '../../core/directory/parents.ts';
 import { action } from '../context.ts';
+import { registerParentAccountCommands } from './accounts.ts';
 import type { CliIO } from '../io.ts';
 import { formatDetails } from '../output.ts';
 
@@ -113,4 +114,6 @@ export function registerParents(program: Command, io: CliIO): void {
         ctx.out.result(p, `${p.email} is no longer linked to child ${number}.`);
       }),
     );
+
+  registerParentAccountCommands(parents, io);
 }

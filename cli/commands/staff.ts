@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addStaff, assignStaff, listStaff } from '../../core/directory/staff.ts';
 import { action } from '../context.ts';
+import { registerStaffAccountCommands } from './accounts.ts';
 import type { CliIO } from '../io.ts';
 
 export function registerStaff(program: Command, io: CliIO): void {
@@ -80,4 +81,6 @@ export function registerStaff(program: Command, io: CliIO): void {
         );
       }),
     );
+
+  registerStaffAccountCommands(staff, io);
 }

@@ -20,7 +20,7 @@ import type { MailTransport, OutgoingMail } from './transport.ts';
 export const ACCOUNT_MAIL_QUEUE = 'account-mail';
 export const ACCOUNT_MAIL_DEAD = 'account-mail-dead';
 
-export type AccountMailKind = 'invitation' | 'password_reset';
+export type AccountMailKind = 'invitation' | 'new_password' | 'password_reset';
 
 export interface AccountMailJob {
   kind: AccountMailKind;
@@ -41,7 +41,11 @@ export interface MailContext {
 }
 
 export interface ComposeInput {
-  /** Inside the transaction that stores the secret's hash. */
+  /**
+   * A fresh unit of work, not yet in a transaction: do the slow part (hashing) first, then
+   * store the secret's hash with `em.transactional(...)` before returning. The mail is sent
+   * only after that commit.
+   */
   em: EntityManager;
   ctx: MailContext;
   account: IAccount;
@@ -55,6 +59,8 @@ export interface Composed {
   mail: OutgoingMail;
   /** Undo the secret (clear the hash) after a failed send, inside a transaction. */
   revoke(em: EntityManager): Promise<void>;
+  /** Record the delivery (timestamps, audit), inside a transaction, after the server took it. */
+  sent?(em: EntityManager): Promise<void>;
 }
 
 export type Composer = (input: ComposeInput) => Promise<Composed>;
@@ -94,8 +100,8 @@ function senderOf(ctx: MailContext, org: OrganisationView): string {
 }
 
 /**
- * Sends one queued mail: make the secret and store its hash (committed before the send, so a
- * mail never carries a secret the database does not know), send, record the outcome. A send
+ * Sends one queued mail: the composer makes the secret and commits its hash (before the send,
+ * so a mail never carries a secret the database does not know), then we send. A send
  * that fails revokes the secret and rethrows, so the queue retries with a fresh one.
  */
 export async function sendAccountMail(ctx: MailContext, job: AccountMailJob): Promise<'sent' | 'skipped'> {
@@ -103,13 +109,10 @@ export async function sendAccountMail(ctx: MailContext, job: AccountMailJob): Pr
   if (!composer) throw new Error(`no composer registered for account mail "${job.kind}"`);
   const em = ctx.em();
   const organisation = await getOrganisation(em);
-  const composed = await em.transactional(async (tx) => {
-    const account = await tx.findOne(Account, { id: job.accountId }, { populate: ['parent', 'staff'] });
-    // Gone, or suspended since the request: nothing to send, and nothing to retry.
-    if (!account || account.suspendedAt) return undefined;
-    return await composer({ em: tx, ctx, account, organisation, from: senderOf(ctx, organisation), job });
-  });
-  if (!composed) return 'skipped';
+  const account = await em.findOne(Account, { id: job.accountId }, { populate: ['parent', 'staff'] });
+  // Gone, or suspended since the request: nothing to send, and nothing to retry.
+  if (!account || account.suspendedAt) return 'skipped';
+  const composed = await composer({ em, ctx, account, organisation, from: senderOf(ctx, organisation), job });
   try {
     await ctx.mail.send(composed.mail);
   } catch (err) {
@@ -127,6 +130,10 @@ export async function sendAccountMail(ctx: MailContext, job: AccountMailJob): Pr
       })
       .catch((e: Error) => ctx.log.error(`could not revoke the secret of account ${job.accountId}: ${e.message}`));
     throw err;
+  }
+  if (composed.sent) {
+    const sent = composed.sent;
+    await ctx.em().transactional((tx) => sent(tx));
   }
   return 'sent';
 }

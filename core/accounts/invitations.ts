@@ -1,0 +1,232 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Actor, requireAdmin } from '../actor.ts';
+import { audit } from '../audit.ts';
+import { generatePassword } from '../auth/passwords.ts';
+import { getOrganisation } from '../directory/organisation.ts';
+import { listParents } from '../directory/parents.ts';
+import { findParent, findStaff } from '../directory/refs.ts';
+import { Account, type IAccount, Session } from '../entities/account.ts';
+import { Guardianship, type IParent, Parent } from '../entities/parent.ts';
+import { type IStaff, Staff } from '../entities/staff.ts';
+import { conflict, DomainError } from '../errors.ts';
+import {
+  type AccountMailKind,
+  type ComposeInput,
+  type Composed,
+  enqueueAccountMail,
+  type MailContext,
+  registerAccountMail,
+} from '../mail/account-mail.ts';
+import { normalizeEmail } from '../validation.ts';
+import { ensureAccount, firstNameOf, languageOf } from './accounts.ts';
+import { composeInvitationMail } from './invitation-mail.ts';
+
+export interface InviteFilter {
+  /** These parents only (e-mail addresses). */
+  emails?: string[];
+  /** Parents of the children in this group / at this location today. */
+  group?: string;
+  location?: string;
+  /** Also those invited before (they get a new password; the old one stops working). */
+  resend?: boolean;
+}
+
+export interface InviteReport {
+  queued: { email: string; jobId: string | null }[];
+  skipped: { email: string; reason: string }[];
+  dryRun: boolean;
+}
+
+type Target = { email: string; person: { parent: IParent } | { staff: IStaff } };
+
+async function queueFor(
+  ctx: Pick<MailContext, 'config' | 'jobs'>,
+  em: EntityManager,
+  actor: Actor,
+  targets: Target[],
+  kind: AccountMailKind,
+  options: { resend: boolean; dryRun: boolean },
+): Promise<InviteReport> {
+  const report: InviteReport = { queued: [], skipped: [], dryRun: options.dryRun };
+  // The mail names the organisation and the address to log in at: both come from `portal init`.
+  if (!(await getOrganisation(em)).configured) {
+    throw conflict('set up the organisation first (`portal init`): the mails need its name and portal URL');
+  }
+  const run = async (tx: EntityManager) => {
+    for (const target of targets) {
+      const account: IAccount = await ensureAccount(tx, target.person);
+      if (account.suspendedAt) {
+        report.skipped.push({ email: target.email, reason: 'suspended' });
+        continue;
+      }
+      if (kind === 'invitation' && account.invitedAt && !options.resend) {
+        report.skipped.push({
+          email: target.email,
+          reason: `already invited on ${account.invitedAt.toISOString().slice(0, 10)} (use --resend)`,
+        });
+        continue;
+      }
+      if (options.dryRun) {
+        report.queued.push({ email: target.email, jobId: null });
+        continue;
+      }
+      account.invitedAt ??= new Date();
+      if (kind === 'invitation' && options.resend) account.invitedAt = new Date();
+      await tx.flush(); // the job refers to the account by id
+      audit(tx, {
+        type: kind === 'invitation' ? 'invitation.requested' : 'password.reset_requested',
+        actor,
+        accountId: account.id,
+        subject: account.email,
+      });
+      const jobId = await enqueueAccountMail(ctx, tx, { kind, accountId: account.id, requestedBy: actor.label });
+      report.queued.push({ email: target.email, jobId });
+    }
+  };
+  if (options.dryRun) await run(em.fork());
+  else await em.transactional(run);
+  return report;
+}
+
+/**
+ * `portal parents invite`: queues one invitation mail per parent, in the same transaction that
+ * marks them invited. The password is made when the mail is sent (see sendAccountMail).
+ * Without a filter: every parent not invited yet. Parents without a linked child are skipped:
+ * they would see an empty portal.
+ */
+export async function inviteParents(
+  em: EntityManager,
+  ctx: Pick<MailContext, 'config' | 'jobs'>,
+  actor: Actor,
+  filter: InviteFilter = {},
+  options: { dryRun?: boolean } = {},
+): Promise<InviteReport> {
+  requireAdmin(actor);
+  let parents: IParent[];
+  if (filter.emails?.length) {
+    const missing: string[] = [];
+    parents = [];
+    for (const email of filter.emails) {
+      const parent = await em.findOne(Parent, { email: normalizeEmail(email) });
+      if (parent) parents.push(parent);
+      else missing.push(normalizeEmail(email));
+    }
+    if (missing.length) {
+      throw new DomainError(
+        'not_found',
+        `no parent with e-mail ${missing.join(', ')}`,
+        missing.map((m) => ({ path: 'email', message: `${m} not found` })),
+      );
+    }
+  } else if (filter.group || filter.location) {
+    const views = await listParents(em, actor, { group: filter.group, location: filter.location });
+    parents = await em.find(Parent, { email: { $in: views.map((v) => v.email) } }, { orderBy: { email: 'asc' } });
+  } else {
+    parents = await em.find(Parent, {}, { orderBy: { email: 'asc' } });
+  }
+  const linked = new Set(
+    (await em.find(Guardianship, { parent: { $in: parents.map((p) => p.id) } }, { fields: ['parent'] })).map(
+      (g) => g.parent.id,
+    ),
+  );
+  const skipped: InviteReport['skipped'] = [];
+  const targets: Target[] = [];
+  for (const parent of parents) {
+    if (!linked.has(parent.id)) skipped.push({ email: parent.email, reason: 'no child linked' });
+    else targets.push({ email: parent.email, person: { parent } });
+  }
+  const report = await queueFor(ctx, em, actor, targets, 'invitation', {
+    resend: Boolean(filter.resend),
+    dryRun: Boolean(options.dryRun),
+  });
+  report.skipped.unshift(...skipped);
+  return report;
+}
+
+/** `portal staff invite`: the same path for staff members. */
+export async function inviteStaff(
+  em: EntityManager,
+  ctx: Pick<MailContext, 'config' | 'jobs'>,
+  actor: Actor,
+  filter: { emails?: string[]; resend?: boolean } = {},
+  options: { dryRun?: boolean } = {},
+): Promise<InviteReport> {
+  requireAdmin(actor);
+  const staff = filter.emails?.length
+    ? await Promise.all(filter.emails.map((e) => findStaff(em, e)))
+    : await em.find(Staff, { active: true }, { orderBy: { email: 'asc' } });
+  return await queueFor(
+    ctx,
+    em,
+    actor,
+    staff.map((s) => ({ email: s.email, person: { staff: s } })),
+    'invitation',
+    { resend: Boolean(filter.resend), dryRun: Boolean(options.dryRun) },
+  );
+}
+
+/**
+ * `portal parents reset-password EMAIL` (and for staff): a new generated password by mail,
+ * the way an invitation is sent; existing sessions end when it is sent.
+ */
+export async function resetPasswordByAdmin(
+  em: EntityManager,
+  ctx: Pick<MailContext, 'config' | 'jobs'>,
+  actor: Actor,
+  email: string,
+  who: 'parent' | 'staff',
+): Promise<InviteReport> {
+  requireAdmin(actor);
+  const person = who === 'parent' ? { parent: await findParent(em, email) } : { staff: await findStaff(em, email) };
+  return await queueFor(ctx, em, actor, [{ email: normalizeEmail(email), person }], 'new_password', {
+    resend: true,
+    dryRun: false,
+  });
+}
+
+/** Makes the password, stores its hash, and writes the mail. Registered for both kinds. */
+async function composeWithPassword({ em, ctx, account, organisation, from, job }: ComposeInput): Promise<Composed> {
+  const password = generatePassword();
+  const hash = await ctx.hasher.hash(password); // outside the transaction: it is the slow part
+  const expiresAt = new Date(Date.now() + ctx.config.auth.initialPasswordDays * 86_400_000);
+  await em.transactional(async (tx) => {
+    await tx.nativeUpdate(
+      Account,
+      { id: account.id },
+      { passwordHash: hash, passwordMustChange: true, passwordExpiresAt: expiresAt },
+    );
+    // A new password from the admin ends what was logged in with the old one.
+    if (job.kind === 'new_password') await tx.nativeDelete(Session, { account: account.id });
+  });
+  const portalUrl = (ctx.config.server.publicUrl ?? organisation.publicUrl ?? `http://localhost:${ctx.config.server.port}`).replace(/\/+$/, '');
+  const content = composeInvitationMail({
+    lang: languageOf(account),
+    kind: job.kind === 'new_password' ? 'new_password' : 'invitation',
+    firstName: firstNameOf(account),
+    organisation: organisation.name,
+    portalUrl,
+    username: account.email,
+    password,
+    expiresAt,
+    helpdeskEmail: organisation.helpdeskEmail,
+  });
+  return {
+    mail: { to: account.email, from, ...content, replyTo: organisation.helpdeskEmail ?? undefined },
+    // Only our own hash: a newer mail that got through in the meantime keeps its password.
+    revoke: async (tx) => {
+      await tx.nativeUpdate(Account, { id: account.id, passwordHash: hash }, { passwordHash: null, passwordExpiresAt: null });
+    },
+    sent: async (tx) => {
+      await tx.nativeUpdate(Account, { id: account.id }, { invitationSentAt: new Date() });
+      audit(tx, {
+        type: job.kind === 'new_password' ? 'password.reset' : 'invitation.sent',
+        actor: job.requestedBy,
+        accountId: account.id,
+        subject: account.email,
+      });
+    },
+  };
+}
+
+registerAccountMail('invitation', composeWithPassword);
+registerAccountMail('new_password', composeWithPassword);

@@ -1,0 +1,51 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { type Actor, requireAdmin } from '../actor.ts';
+import { audit } from '../audit.ts';
+import { findParent } from '../directory/refs.ts';
+import { Account, Session } from '../entities/account.ts';
+import { conflict } from '../errors.ts';
+import { parseInput, text } from '../validation.ts';
+import { ensureAccount } from './accounts.ts';
+
+export interface SuspensionView {
+  email: string;
+  suspended: boolean;
+  suspendedAt: string | null;
+  reason: string | null;
+  sessionsEnded: number;
+}
+
+/**
+ * Exclusion after misuse (spelregels): the parent's sessions end at once, login and downloads
+ * are refused, no invitation or reset mail goes out, until `unsuspend`. The reason is kept
+ * for the helpdesk and the audit log.
+ */
+export async function suspendParent(em: EntityManager, actor: Actor, email: string, reason: string): Promise<SuspensionView> {
+  requireAdmin(actor);
+  const why = parseInput(text(500, 'reason'), reason);
+  return await em.transactional(async (tx) => {
+    const parent = await findParent(tx, email);
+    const account = await ensureAccount(tx, { parent });
+    if (account.suspendedAt) throw conflict(`${parent.email} is already suspended since ${account.suspendedAt.toISOString().slice(0, 10)}`);
+    account.suspendedAt = new Date();
+    account.suspendedReason = why;
+    await tx.flush();
+    const sessionsEnded = await tx.nativeDelete(Session, { account: account.id });
+    audit(tx, { type: 'account.suspended', actor, accountId: account.id, subject: parent.email, details: { reason: why, sessionsEnded } });
+    return { email: parent.email, suspended: true, suspendedAt: account.suspendedAt.toISOString(), reason: why, sessionsEnded };
+  });
+}
+
+export async function unsuspendParent(em: EntityManager, actor: Actor, email: string): Promise<SuspensionView> {
+  requireAdmin(actor);
+  return await em.transactional(async (tx) => {
+    const parent = await findParent(tx, email);
+    const account = await tx.findOne(Account, { parent: parent.id });
+    if (!account?.suspendedAt) throw conflict(`${parent.email} is not suspended`);
+    account.suspendedAt = null;
+    account.suspendedReason = null;
+    audit(tx, { type: 'account.unsuspended', actor, accountId: account.id, subject: parent.email });
+    return { email: parent.email, suspended: false, suspendedAt: null, reason: null, sessionsEnded: 0 };
+  });
+}
