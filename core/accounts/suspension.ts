@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { z } from 'zod';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { findParent } from '../directory/refs.ts';
