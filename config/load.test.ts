@@ -59,3 +59,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { PORTAL_CONFIG: 'nope.json' }, cwd: dir })).toThrow(/nope\.json.*file not found/s);
   });
 });
+
+describe('documentation', () => {
+  it('the README documents every setting and its environment variable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { settings } = await import('./schema.ts');
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    for (const s of settings) {
+      expect(readme, s.key).toContain(`| \`${s.key}\` | \`${s.env}\` |`);
+    }
+  });
+});

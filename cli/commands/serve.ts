@@ -16,6 +16,8 @@ export function registerServe(program: Command, io: CliIO): void {
         const { installGracefulShutdown, startServer } = await import('../../http/server.ts');
         const portal = await createPortal(config);
         try {
+          const { startBackgroundWork } = await import('../../core/jobs/background.ts');
+          await startBackgroundWork(portal);
           const server = await startServer(portal);
           installGracefulShutdown(server, portal);
           ctx.io.stdout(`Ouderportaal is running at ${server.url}  (database: ${portal.database.url}${portal.database.embedded ? ', embedded' : ''})\n`);
