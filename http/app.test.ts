@@ -7,6 +7,7 @@ import { DomainError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type AppEnv, createApp } from './app.ts';
+import { seedAccount, TestBrowser } from './testing.ts';
 
 const ORGANISATION = 'Kinderopvang Zon & Maan';
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
@@ -14,9 +15,16 @@ const EXPECTED_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/** This file is about pages and CSRF; the login brake has its own tests (auth.test.ts). */
+const LOOSE = {
+  throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { points: 10_000, seconds: 60 } },
+};
+
 let portal: TestPortal;
 let app: Hono<AppEnv>;
 const logged: string[] = [];
+/** A logged-in parent: every page but the public ones is behind the login gate. */
+let parent: TestBrowser;
 
 beforeAll(async () => {
   portal = await createTestPortal();
@@ -26,13 +34,16 @@ beforeAll(async () => {
     helpdeskEmail: 'helpdesk@example.nl',
   });
   // Same portal, but a logger we can read, to see what reaches the log on a 500.
-  app = createApp({ ...portal, log: createLogger('info', (line) => logged.push(line)) });
+  app = createApp({ ...portal, log: createLogger('info', (line) => logged.push(line)) }, LOOSE);
   app.get('/test/domain-error/:code', (c) => {
     throw new DomainError(c.req.param('code') as DomainError['code'], 'from a test');
   });
   app.get('/test/crash', () => {
     throw new Error('database password is hunter2');
   });
+  const account = await seedAccount(portal, { email: 'anna@example.nl', password: 'een lange zin als wachtwoord' });
+  parent = new TestBrowser(app);
+  expect((await parent.login(account.email, account.password)).status).toBe(303);
 });
 afterAll(() => portal?.destroy());
 
@@ -193,7 +204,7 @@ describe('security headers', () => {
   });
 
   it('over https: HSTS, and the CSRF cookie is __Host- and Secure', async () => {
-    const httpsApp = createApp(portal, { publicUrl: 'https://ouders.example.nl' });
+    const httpsApp = createApp(portal, { ...LOOSE, publicUrl: 'https://ouders.example.nl' });
     const res = await httpsApp.request('https://ouders.example.nl/login');
     expect(res.headers.get('Strict-Transport-Security')).toBe('max-age=31536000');
     const cookie = res.headers.getSetCookie().find((c) => c.includes('portal-csrf'));
@@ -290,7 +301,7 @@ describe('POST /login and CSRF', () => {
   });
 
   it('accepts the configured public origin behind a proxy', async () => {
-    const proxied = createApp(portal, { publicUrl: 'https://ouders.example.nl' });
+    const proxied = createApp(portal, { ...LOOSE, publicUrl: 'https://ouders.example.nl' });
     const { cookie, token } = await visitLogin(proxied);
     const res = await postLogin(
       { ...typed, _csrf: token },
@@ -302,7 +313,7 @@ describe('POST /login and CSRF', () => {
 
   it('behind a trusted proxy, takes the origin the proxy saw; without trust, refuses it', async () => {
     const server = { ...portal.config.server, trustProxy: true };
-    const trusting = createApp({ ...portal, config: { ...portal.config, server } });
+    const trusting = createApp({ ...portal, config: { ...portal.config, server } }, LOOSE);
     const proxyHeaders = {
       Origin: 'https://portal.example.org',
       'X-Forwarded-Proto': 'https',
@@ -324,15 +335,22 @@ describe('POST /login and CSRF', () => {
 });
 
 describe('errors', () => {
-  it('unknown routes get a 404 page in the visitor language', async () => {
-    const res = await app.request('/bestaat-niet');
+  it('unknown routes get a 404 page in the visitor language (once logged in)', async () => {
+    const res = await parent.get('/bestaat-niet');
     expect(res.status).toBe(404);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const html = await res.text();
     expect(html).toContain('Pagina niet gevonden');
     expect(html).toContain('<html lang="nl">');
-    const en = await app.request('/bestaat-niet', { headers: { 'Accept-Language': 'en' } });
+    const en = await parent.get('/bestaat-niet?lang=en');
     expect(await en.text()).toContain('Page not found');
+    await parent.get('/?lang=nl');
+  });
+
+  it('for a visitor who is not logged in, any other page leads to the login page', async () => {
+    const res = await app.request('/bestaat-niet');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('Location')).toBe('/login');
   });
 
   it('maps each DomainError code to its status', async () => {
@@ -345,14 +363,14 @@ describe('errors', () => {
       rate_limited: 429,
     };
     for (const [code, status] of Object.entries(expected)) {
-      const res = await app.request(`/test/domain-error/${code}`);
+      const res = await parent.get(`/test/domain-error/${code}`);
       expect(res.status, code).toBe(status);
       expect(await res.text(), code).toContain('<html lang="nl">');
     }
   });
 
   it('an unexpected error is a 500 page with a reference, the details only in the log', async () => {
-    const res = await app.request('/test/crash');
+    const res = await parent.get('/test/crash');
     expect(res.status).toBe(500);
     const html = await res.text();
     const id = res.headers.get('X-Request-Id')!;
@@ -365,7 +383,7 @@ describe('errors', () => {
   });
 
   it('htmx requests get only the message, not a page inside a page', async () => {
-    const res = await app.request('/bestaat-niet', { headers: { 'HX-Request': 'true' } });
+    const res = await parent.get('/bestaat-niet', { 'HX-Request': 'true' });
     expect(res.status).toBe(404);
     const html = await res.text();
     expect(html).toContain('Pagina niet gevonden');
@@ -373,7 +391,7 @@ describe('errors', () => {
   });
 
   it('the language link on an odd path stays on this site', async () => {
-    const html = await (await app.request('http://localhost//evil.example/x')).text();
+    const html = await (await parent.request('//evil.example/x')).text();
     expect(html).toContain('href="/evil.example/x?lang=en"');
     expect(html).not.toContain('href="//evil.example');
   });

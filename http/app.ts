@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import '../core/auth/password-reset.ts'; // registers the password_reset mail composer
+import { createThrottle, type ThrottleLimits } from '../core/auth/throttle.ts';
 import type { Portal } from '../core/portal.ts';
 import { loadAssets } from './assets.ts';
 import type { AppEnv } from './env.ts';
@@ -8,10 +10,14 @@ import { csrf } from './middleware/csrf.ts';
 import { language } from './middleware/language.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
+import { requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { healthRoutes } from './routes/health.ts';
+import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
+import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
+import { secondFactorRoutes } from './routes/second-factor.ts';
 
 export type { AppEnv } from './env.ts';
 
@@ -28,6 +34,8 @@ export interface AppOptions {
    * the allowed Origin.
    */
   publicUrl?: string;
+  /** Login brake limits (tests lower or raise them); default DEFAULT_LIMITS in core/auth/throttle.ts. */
+  throttle?: Partial<ThrottleLimits>;
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -51,9 +59,24 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
     }),
   );
 
+  // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
   assetRoutes(app, assets);
-  loginRoutes(app, portal, pages);
+
+  app.use(sessionLoader(portal, { secure: https, trustProxy: portal.config.server.trustProxy }));
+  const throttle = createThrottle(portal.em(), options.throttle);
+  const deps = { portal, pages, throttle, secure: https };
+
+  // Public: everything registered before the login gate.
+  loginRoutes(app, deps);
+  passwordResetRoutes(app, deps);
+  publicPageRoutes(app, pages);
+
+  // The gate: every route after it (plugins included) needs a session that owes no step.
+  app.use(requireLogin({ secure: https }));
+  passwordChangeRoutes(app, deps);
+  secondFactorRoutes(app, deps);
+  homeRoutes(app, portal, pages);
 
   app.notFound(notFoundHandler(pages));
   app.onError(errorHandler(portal.log, pages));

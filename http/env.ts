@@ -1,3 +1,5 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { SessionInfo } from '../core/auth/sessions.ts';
 import type { Language, Translate } from '../views/i18n/index.ts';
 
 /**
@@ -14,6 +16,16 @@ export interface AppVariables {
    * use, so only responses that render a form or page carry a Set-Cookie, never the assets.
    */
   csrfToken: () => string;
+  /** Issues a new CSRF token (cookie and value) at once: on login, logout and password change. */
+  rotateCsrf: () => string;
+  /** This request's unit of work (one `em.fork()` per request). */
+  em: EntityManager;
+  /** The browser's address: the socket's, or X-Forwarded-For's first hop behind a trusted proxy. */
+  clientIp: string | null;
+  /** The logged-in session, if the cookie holds a live one. */
+  session: SessionInfo | undefined;
+  /** The session cookie's value as sent (live or not); to end it on logout or login. */
+  sessionToken: string | undefined;
 }
 
 export type AppEnv = { Variables: AppVariables };

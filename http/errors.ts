@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.ts';
 import { DEFAULT_LANGUAGE, translate } from '../views/i18n/index.ts';
 import type { AppEnv } from './env.ts';
 import { CsrfError } from './middleware/csrf.ts';
+import { loggablePath } from './middleware/request-context.ts';
 import type { Pages } from './render.ts';
 
 /** How each domain error reaches the browser. One table, so pages, htmx and the API agree. */
@@ -52,7 +53,7 @@ export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
     let status: ContentfulStatusCode = 500;
     let kind: ErrorKind | undefined;
     if (err instanceof CsrfError) {
-      log.info(`${c.get('requestId')} ${c.req.method} ${c.req.path} refused: ${err.reason}`);
+      log.info(`${c.get('requestId')} ${c.req.method} ${loggablePath(c.req.path)} refused: ${err.reason}`);
       status = 403;
       kind = 'csrf';
     } else if (isDomainError(err)) {
@@ -61,7 +62,7 @@ export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
       status = err.status as ContentfulStatusCode;
     } else {
       // Unexpected: the stack goes to the log (with the request id the visitor sees), never to the page.
-      log.error(`${c.get('requestId')} ${c.req.method} ${c.req.path} failed: ${err.stack ?? err.message}`);
+      log.error(`${c.get('requestId')} ${c.req.method} ${loggablePath(c.req.path)} failed: ${err.stack ?? err.message}`);
     }
     try {
       return renderError(c, pages, status, kind);

@@ -5,12 +5,16 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DEFAULT_LANGUAGE, translate, translator } from '../views/i18n/index.ts';
 import type { Assets } from './assets.ts';
 import type { AppEnv } from './env.ts';
+import { takeFlash } from './flash.ts';
 import { LANGUAGE_QUERY, otherLanguage } from './middleware/language.ts';
+import { landingPath } from './middleware/session.ts';
+import { currentHref, navFor } from './nav.ts';
 
 export interface Pages {
   /**
    * Renders views/<template>.eta with the data every page needs (language, `t`, CSRF token,
-   * asset URLs, the language switch) plus `data`, and returns it as an HTML response.
+   * asset URLs, the language switch, who is logged in, the navigation, a pending flash message)
+   * plus `data`, and returns it as an HTML response. `data.flashParams` fills in the flash text.
    */
   render(
     c: Context<AppEnv>,
@@ -42,6 +46,11 @@ export function createPages(assets: Assets): Pages {
       const lang = c.get('lang') ?? DEFAULT_LANGUAGE;
       const t = c.get('t') ?? translator(lang);
       const other = otherLanguage(lang);
+      const session = c.get('session');
+      // The navigation only for a session that owes no step (second factor, forced change).
+      const nav = session && landingPath(session) === '/' ? navFor(session.actor) : undefined;
+      // Full pages show (and use up) the flash message; fragments leave it for the next page.
+      const flash = template.startsWith('pages/') ? takeFlash(c) : undefined;
       const html = eta.render(template, {
         lang,
         t,
@@ -54,6 +63,9 @@ export function createPages(assets: Assets): Pages {
           lang: other,
           label: translate(other, 'lang.self'),
         },
+        user: session ? { name: session.name, firstName: session.firstName } : undefined,
+        nav: nav?.map((item) => ({ ...item, current: item.href === currentHref(nav, c.req.path) })),
+        flash: flash ? t(`flash.${flash}`, data['flashParams'] as Record<string, string> | undefined) : undefined,
         ...data,
       });
       return c.html(html, status);

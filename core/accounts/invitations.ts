@@ -14,6 +14,7 @@ import {
   type ComposeInput,
   type Composed,
   enqueueAccountMail,
+  publicBaseUrl,
   type MailContext,
   registerAccountMail,
 } from '../mail/account-mail.ts';
@@ -198,7 +199,7 @@ async function composeWithPassword({ em, ctx, account, organisation, from, job }
     // A new password from the admin ends what was logged in with the old one.
     if (job.kind === 'new_password') await tx.nativeDelete(Session, { account: account.id });
   });
-  const portalUrl = (ctx.config.server.publicUrl ?? organisation.publicUrl ?? `http://localhost:${ctx.config.server.port}`).replace(/\/+$/, '');
+  const portalUrl = publicBaseUrl(ctx, organisation.publicUrl);
   const content = composeInvitationMail({
     lang: languageOf(account),
     kind: job.kind === 'new_password' ? 'new_password' : 'invitation',

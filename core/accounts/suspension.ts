@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { findParent } from '../directory/refs.ts';
-import { Account, Session } from '../entities/account.ts';
+import { endAllSessions } from '../auth/sessions.ts';
+import { Account } from '../entities/account.ts';
 import { conflict } from '../errors.ts';
 import { parseInput, text } from '../validation.ts';
 import { ensureAccount } from './accounts.ts';
@@ -30,7 +31,7 @@ export async function suspendParent(em: EntityManager, actor: Actor, email: stri
     account.suspendedAt = new Date();
     account.suspendedReason = why;
     await tx.flush();
-    const sessionsEnded = await tx.nativeDelete(Session, { account: account.id });
+    const sessionsEnded = await endAllSessions(tx, account.id);
     audit(tx, { type: 'account.suspended', actor, accountId: account.id, subject: parent.email, details: { reason: why, sessionsEnded } });
     return { email: parent.email, suspended: true, suspendedAt: account.suspendedAt.toISOString(), reason: why, sessionsEnded };
   });

@@ -92,6 +92,12 @@ export async function enqueueAccountMail(
   return await jobs.send(em, ACCOUNT_MAIL_QUEUE, job);
 }
 
+/** The base URL for links in mails: server.publicUrl, else the organisation's, else localhost. */
+export function publicBaseUrl(ctx: Pick<MailContext, 'config'>, organisationUrl: string | null): string {
+  const url = ctx.config.server.publicUrl ?? organisationUrl ?? `http://localhost:${ctx.config.server.port}`;
+  return url.replace(/\/+$/, '');
+}
+
 function senderOf(ctx: MailContext, org: OrganisationView): string {
   if (ctx.config.mail.from) return ctx.config.mail.from;
   if (org.helpdeskEmail) return `${org.name} <${org.helpdeskEmail}>`;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import './composers.ts';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { QUEUE_SCHEMA } from '../jobs/queue.ts';
 import {

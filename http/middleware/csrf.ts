@@ -44,13 +44,15 @@ export function csrf(options: CsrfOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const fromCookie = getCookie(c, CSRF_COOKIE, prefix);
     let token = fromCookie && tokenShape.test(fromCookie) ? fromCookie : undefined;
-    c.set('csrfToken', () => {
-      if (!token) {
-        token = randomBytes(TOKEN_BYTES).toString('base64url');
-        setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure: options.secure, prefix });
-      }
+    const issue = () => {
+      token = randomBytes(TOKEN_BYTES).toString('base64url');
+      setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure: options.secure, prefix });
       return token;
-    });
+    };
+    c.set('csrfToken', () => token ?? issue());
+    // A new token when who is behind the browser changes (login, logout, password change): a
+    // token seen or planted before the login is worth nothing after it.
+    c.set('rotateCsrf', issue);
 
     if (safeMethods.has(c.req.method)) return next();
 

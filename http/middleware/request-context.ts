@@ -6,11 +6,16 @@ import type { AppEnv } from '../env.ts';
 const REQUEST_ID_HEADER = 'X-Request-Id';
 const acceptableId = /^[\w.:-]{1,100}$/;
 
+/** Paths that carry a secret: /wachtwoord-herstellen/<token> is logged as /wachtwoord-herstellen/***. */
+export function loggablePath(path: string): string {
+  return path.replace(/^(\/wachtwoord-herstellen\/)[^/]+/, '$1***');
+}
+
 /**
  * Gives each request an id (echoed in X-Request-Id, printed on error pages, prefixed to log
  * lines) and logs one debug line per request. An id sent by the client is only believed from
  * a trusted proxy: otherwise anyone could make their requests look like someone else's in
- * the logs. Paths are logged without the query string, which may one day carry a token.
+ * the logs. Paths are logged without the query string, and a reset link's token is masked.
  */
 export function requestContext(log: Logger, trustProxy: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -20,6 +25,6 @@ export function requestContext(log: Logger, trustProxy: boolean): MiddlewareHand
     const started = performance.now();
     await next();
     c.res.headers.set(REQUEST_ID_HEADER, id);
-    log.debug(`${id} ${c.req.method} ${c.req.path} ${c.res.status} ${Math.round(performance.now() - started)}ms`);
+    log.debug(`${id} ${c.req.method} ${loggablePath(c.req.path)} ${c.res.status} ${Math.round(performance.now() - started)}ms`);
   };
 }

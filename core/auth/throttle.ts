@@ -1,0 +1,177 @@
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
+import { sha256Hex } from './tokens.ts';
+
+/**
+ * Brute-force brakes, kept in PostgreSQL (the `rate_limit` table of our migration, in
+ * rate-limiter-flexible's layout), so every web process sees the same counters and a restart
+ * forgets nothing. Each counter is a window: it starts at the first failure and simply expires,
+ * so a block lifts by itself without anyone having to unlock it.
+ *
+ * Counters are per e-mail address + IP (a known and an unknown address behave the same, so the
+ * brake tells nobody which addresses have an account) and per IP (one machine trying many
+ * addresses). A successful login clears its own address+IP counter, never the IP's.
+ */
+
+export interface Window {
+  points: number;
+  seconds: number;
+}
+
+export interface ThrottleLimits {
+  /** Failed passwords per e-mail address + IP. */
+  accountIp: Window;
+  /** Failed passwords per IP, whatever the address. */
+  ip: Window;
+  /** "Forgot password" requests per IP. */
+  resetIp: Window;
+  /** "Forgot password" mails per address (no mail-bombing a parent). */
+  resetAddress: Window;
+  /** Wrong second-factor codes per account. */
+  secondFactor: Window;
+}
+
+export const DEFAULT_LIMITS: ThrottleLimits = {
+  accountIp: { points: 5, seconds: 15 * 60 },
+  ip: { points: 50, seconds: 60 * 60 },
+  resetIp: { points: 10, seconds: 60 * 60 },
+  resetAddress: { points: 3, seconds: 60 * 60 },
+  secondFactor: { points: 5, seconds: 15 * 60 },
+};
+
+export interface Verdict {
+  allowed: boolean;
+  /** When refused: seconds until the block lifts by itself. */
+  retryAfterSeconds: number;
+}
+
+export interface Throttle {
+  readonly limits: ThrottleLimits;
+  /** May this address+IP try a password now? Looks only; counts nothing. */
+  checkLogin(email: string, ip: string | null): Promise<Verdict>;
+  /** Counts a wrong password (or unknown address, or expired generated password). */
+  failedLogin(email: string, ip: string | null): Promise<void>;
+  /** Clears the address+IP counter after a correct password. */
+  succeededLogin(email: string, ip: string | null): Promise<void>;
+  /** Clears every address+IP counter of this address (after a password reset by e-mail). */
+  clearAddress(email: string): Promise<void>;
+  /** Counts a "forgot password" request; false when this IP or this address asked too often. */
+  allowResetRequest(email: string, ip: string | null): Promise<boolean>;
+  checkSecondFactor(accountId: number): Promise<Verdict>;
+  failedSecondFactor(accountId: number): Promise<void>;
+  succeededSecondFactor(accountId: number): Promise<void>;
+  /**
+   * Marks a TOTP time step of an account as used; false when it already was, so one code
+   * cannot be replayed within its window (RFC 6238 §5.2).
+   */
+  useTotpStep(accountId: number, timeStep: number): Promise<boolean>;
+}
+
+export const RATE_LIMIT_TABLE = 'rate_limit';
+
+/** The address part of a key: hashed, so the table holds no e-mail addresses and keys stay short. */
+export function addressKey(email: string): string {
+  return sha256Hex(email.trim().toLowerCase()).slice(0, 32);
+}
+
+const ipKey = (ip: string | null) => (ip ?? 'unknown').slice(0, 64);
+
+const instances = new WeakMap<Knex, Map<string, Throttle>>();
+
+/**
+ * The throttle on a portal's database. `em` is only used for its connection pool; the counters
+ * are written outside any request transaction, so a failure is counted even when the request
+ * fails afterwards. Instances are shared per pool (each limiter runs a sweeper for old rows).
+ */
+export function createThrottle(em: EntityManager, overrides: Partial<ThrottleLimits> = {}): Throttle {
+  const knex = em.getConnection().getKnex();
+  const limits: ThrottleLimits = { ...DEFAULT_LIMITS, ...overrides };
+  const cacheKey = JSON.stringify(limits);
+  let perKnex = instances.get(knex);
+  if (!perKnex) {
+    perKnex = new Map();
+    instances.set(knex, perKnex);
+  }
+  const cached = perKnex.get(cacheKey);
+  if (cached) return cached;
+
+  const limiter = (keyPrefix: string, window: Window) =>
+    new RateLimiterPostgres({
+      storeClient: knex,
+      storeType: 'knex',
+      tableName: RATE_LIMIT_TABLE,
+      tableCreated: true,
+      keyPrefix,
+      points: window.points,
+      duration: window.seconds,
+    });
+  const accountIp = limiter('login-address-ip', limits.accountIp);
+  const ip = limiter('login-ip', limits.ip);
+  const resetIp = limiter('reset-ip', limits.resetIp);
+  const resetAddress = limiter('reset-address', limits.resetAddress);
+  const secondFactor = limiter('second-factor', limits.secondFactor);
+  // Two periods back and one ahead are accepted by verify(); four periods cover them all.
+  const totpSteps = limiter('totp-step', { points: 1, seconds: 4 * 30 });
+
+  const verdict = (res: RateLimiterRes | null, window: Window): Verdict => {
+    if (!res || res.consumedPoints < window.points) return { allowed: true, retryAfterSeconds: 0 };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+  };
+  /** consume() rejects with a RateLimiterRes when over the limit; only other errors are real. */
+  const consume = async (rl: RateLimiterPostgres, key: string): Promise<boolean> => {
+    try {
+      await rl.consume(key);
+      return true;
+    } catch (err) {
+      if (err instanceof Error) throw err;
+      return false;
+    }
+  };
+
+  const throttle: Throttle = {
+    limits,
+    async checkLogin(email, address) {
+      const pair = `${addressKey(email)}:${ipKey(address)}`;
+      const [forPair, forIp] = await Promise.all([accountIp.get(pair), ip.get(ipKey(address))]);
+      const a = verdict(forPair, limits.accountIp);
+      const b = verdict(forIp, limits.ip);
+      if (a.allowed && b.allowed) return a;
+      return { allowed: false, retryAfterSeconds: Math.max(a.retryAfterSeconds, b.retryAfterSeconds) };
+    },
+    async failedLogin(email, address) {
+      await Promise.all([
+        consume(accountIp, `${addressKey(email)}:${ipKey(address)}`),
+        consume(ip, ipKey(address)),
+      ]);
+    },
+    async succeededLogin(email, address) {
+      await accountIp.delete(`${addressKey(email)}:${ipKey(address)}`);
+    },
+    async clearAddress(email) {
+      await knex(RATE_LIMIT_TABLE)
+        .where('key', 'like', `${accountIp.getKey(addressKey(email))}:%`)
+        .delete();
+    },
+    async allowResetRequest(email, address) {
+      const [byIp, byAddress] = await Promise.all([
+        consume(resetIp, ipKey(address)),
+        consume(resetAddress, addressKey(email)),
+      ]);
+      return byIp && byAddress;
+    },
+    async checkSecondFactor(accountId) {
+      return verdict(await secondFactor.get(String(accountId)), limits.secondFactor);
+    },
+    async failedSecondFactor(accountId) {
+      await consume(secondFactor, String(accountId));
+    },
+    async succeededSecondFactor(accountId) {
+      await secondFactor.delete(String(accountId));
+    },
+    async useTotpStep(accountId, timeStep) {
+      return await consume(totpSteps, `${accountId}:${timeStep}`);
+    },
+  };
+  perKnex.set(cacheKey, throttle);
+  return throttle;
+}

@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { simpleParser } from 'mailparser';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { initOrganisation } from '../core/directory/organisation.ts';
+import { startAccountMailWorker } from '../core/mail/account-mail.ts';
+import { type RunningServer, startServer } from '../http/server.ts';
+import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
+
+/**
+ * The browser harness: Debian's Chromium driven by playwright-core (no downloaded browser), a
+ * real server on a free port over a fresh database, the account-mail worker, and axe-core on
+ * every page a journey visits. Later issues add their journeys beside accounts.test.ts.
+ */
+
+export const CHROMIUM = process.env['PORTAL_E2E_CHROMIUM'] ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const SKIP_REASON = `e2e: no Chromium at ${CHROMIUM} (apt-get install chromium, or set PORTAL_E2E_CHROMIUM); browser tests skipped`;
+
+/** WCAG 2.2 AA, as UI.md promises. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+export const VIEWPORTS = {
+  phone: { width: 390, height: 844 },
+  desktop: { width: 1280, height: 800 },
+} as const;
+
+/** Where screenshots go: outside the repository. */
+export const SHOTS = process.env['PORTAL_E2E_SHOTS'] ?? '/tmp/ouderportaal-e2e';
+
+export interface E2E {
+  portal: TestPortal;
+  server: RunningServer;
+  baseUrl: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startE2E(options: { organisation?: string } = {}): Promise<E2E> {
+  const portal = await createTestPortal();
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    // No organisation URL yet: the app is built for plain http on localhost.
+    server = await startServer(portal, { port: 0, host: '127.0.0.1' });
+    // Links in mails point at this server.
+    await initOrganisation(portal.em(), admin, {
+      name: options.organisation ?? 'Kinderopvang De Zonnebloem',
+      publicUrl: server.url,
+      helpdeskEmail: 'helpdesk@example.nl',
+    });
+    await startAccountMailWorker(portal);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+  } catch (err) {
+    await browser?.close();
+    await server?.close();
+    await portal.destroy();
+    throw err;
+  }
+  const running = server;
+  const open = browser;
+  return {
+    portal,
+    server: running,
+    baseUrl: running.url,
+    browser: open,
+    close: async () => {
+      await open.close();
+      await running.close();
+      await portal.destroy();
+    },
+  };
+}
+
+export async function newPage(
+  e2e: E2E,
+  viewport: { width: number; height: number },
+  options: { colorScheme?: 'light' | 'dark' } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await e2e.browser.newContext({
+    baseURL: e2e.baseUrl,
+    viewport,
+    locale: 'nl-NL',
+    colorScheme: options.colorScheme ?? 'light',
+    isMobile: viewport.width < 600,
+    hasTouch: viewport.width < 600,
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+/** Runs axe on the page as it is now; fails the test with a readable list of violations. */
+export async function checkA11y(page: Page, label: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  const problems = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`,
+  );
+  expect(problems, `axe on ${label} (${page.url()})`).toEqual([]);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SHOTS, { recursive: true });
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/**
+ * Waits for a mail to `to` that arrived after `since` (ms) among the .eml files the portal writes
+ * without SMTP, and returns its text part.
+ */
+export async function waitForMail(e2e: E2E, to: string, since: number, timeoutMs = 20_000): Promise<string> {
+  const dir = join(e2e.portal.dataDir, 'mail');
+  const deadline = Date.now() + timeoutMs;
+  const seen = new Set<string>();
+  while (Date.now() < deadline) {
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')) : [];
+    for (const file of files.sort().reverse()) {
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const mail = await simpleParser(readFileSync(join(dir, file)));
+      const recipients = [mail.to].flat().flatMap((a) => a?.value ?? []).map((a) => a.address);
+      if (recipients.includes(to) && (mail.date?.getTime() ?? 0) >= since - 1_000) return mail.text ?? '';
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no mail to ${to} within ${timeoutMs} ms`);
+}

@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+
+/**
+ * The confirmation after a redirect ("Uw wachtwoord is gewijzigd"): POST-redirect-GET without
+ * a server-side store. The cookie carries only the name of a message from this list, never
+ * text, so nobody can make the portal show words of their choosing. Read (and removed) by the
+ * first page that renders.
+ */
+export const FLASH_KEYS = [
+  'logged_out',
+  'session_ended',
+  'password_changed',
+  'password_reset',
+  'reset_requested',
+  'second_factor_disabled',
+] as const;
+export type FlashKey = (typeof FLASH_KEYS)[number];
+
+export const FLASH_COOKIE = 'portal-flash';
+
+export function setFlash(c: Context, key: FlashKey, secure: boolean): void {
+  setCookie(c, FLASH_COOKIE, key, { path: '/', httpOnly: true, sameSite: 'Lax', secure, maxAge: 120 });
+}
+
+/** The pending message, removed as it is read. */
+export function takeFlash(c: Context): FlashKey | undefined {
+  const value = getCookie(c, FLASH_COOKIE);
+  if (value === undefined) return undefined;
+  deleteCookie(c, FLASH_COOKIE, { path: '/' });
+  return (FLASH_KEYS as readonly string[]).includes(value) ? (value as FlashKey) : undefined;
+}

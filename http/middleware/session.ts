@@ -1,0 +1,124 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { setOwnLanguage } from '../../core/auth/profile.ts';
+import { lookupSession, type SessionInfo, type SessionSettings } from '../../core/auth/sessions.ts';
+import type { Portal } from '../../core/portal.ts';
+import { isLanguage, translator } from '../../views/i18n/index.ts';
+import { clientIp } from '../client-ip.ts';
+import type { AppEnv } from '../env.ts';
+import { setFlash } from '../flash.ts';
+import { LANGUAGE_QUERY } from './language.ts';
+
+/**
+ * The session cookie: `__Host-portal-session` over https (Secure, Path=/, no Domain, so no
+ * sibling subdomain can set or read it), `portal-session` on a plain-http test install. HttpOnly
+ * and SameSite=Lax always. No Max-Age: the browser forgets it when it closes; the server ends
+ * it after auth.sessionIdleMinutes without a request or auth.sessionAbsoluteHours after login.
+ */
+export const SESSION_COOKIE = 'portal-session';
+
+export const PATHS = {
+  login: '/login',
+  logout: '/uitloggen',
+  home: '/',
+  changePassword: '/wachtwoord-wijzigen',
+  secondFactor: '/tweestapsverificatie',
+  secondFactorCheck: '/tweestapsverificatie/controle',
+} as const;
+
+export function setSessionCookie(c: Context<AppEnv>, token: string, secure: boolean): void {
+  setCookie(c, SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure,
+    prefix: secure ? 'host' : undefined,
+  });
+  c.set('sessionToken', token);
+}
+
+export function clearSessionCookie(c: Context<AppEnv>, secure: boolean): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure, prefix: secure ? 'host' : undefined });
+}
+
+/**
+ * Where a session has to go first: the second factor of a login in progress, then the change
+ * of a generated password, then (where required) setting up a second factor; else home.
+ */
+export function landingPath(session: SessionInfo): string {
+  if (session.secondFactorPending) return PATHS.secondFactorCheck;
+  if (session.mustChangePassword) return PATHS.changePassword;
+  if (session.mustEnrolSecondFactor) return PATHS.secondFactor;
+  return PATHS.home;
+}
+
+/** The only paths a session that still owes a step may use (besides logging out). */
+function allowedWhileGated(session: SessionInfo): string | undefined {
+  const landing = landingPath(session);
+  return landing === PATHS.home ? undefined : landing;
+}
+
+export interface SessionOptions {
+  secure: boolean;
+  trustProxy: boolean;
+}
+
+/**
+ * On every request: a fresh unit of work, the client's IP, and the session behind the cookie
+ * (timeouts, suspension and all are decided in core/auth/sessions.ts). A cookie that no longer
+ * opens a session is removed. For a logged-in person the profile language wins over cookie and
+ * browser; the language switch changes the profile.
+ */
+export function sessionLoader(
+  portal: Pick<Portal, 'em'> & { config: { auth: SessionSettings } },
+  options: SessionOptions,
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const em = portal.em();
+    c.set('em', em);
+    c.set('clientIp', clientIp(c, options.trustProxy));
+    const token = getCookie(c, SESSION_COOKIE, options.secure ? 'host' : undefined);
+    c.set('sessionToken', token);
+    const session = token ? await lookupSession(em, portal.config.auth, token) : undefined;
+    c.set('session', session);
+    if (token && !session) clearSessionCookie(c, options.secure);
+    if (session) {
+      const asked = c.req.query(LANGUAGE_QUERY);
+      if (isLanguage(asked) && asked !== session.language) await setOwnLanguage(em, session, asked);
+      c.set('lang', session.language);
+      c.set('t', translator(session.language));
+    }
+    await next();
+  };
+}
+
+/**
+ * The gate in front of every route registered after it (all but the public pages): no session
+ * → 303 to the login page (htmx: 401 with HX-Redirect, so the whole page goes there); a session
+ * that owes a step (second factor, forced password change, second-factor set-up) reaches only
+ * that step's page.
+ */
+export function requireLogin(options: { secure: boolean }): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const session = c.var.session;
+    const htmx = c.req.header('HX-Request') === 'true';
+    if (!session) {
+      // A cookie was sent but opens nothing any more: say why on the login page.
+      if (c.var.sessionToken) setFlash(c, 'session_ended', options.secure);
+      if (htmx) {
+        c.header('HX-Redirect', PATHS.login);
+        return c.body(null, 401);
+      }
+      return c.redirect(PATHS.login, 303);
+    }
+    const only = allowedWhileGated(session);
+    if (only && c.req.path !== only) {
+      if (htmx) {
+        c.header('HX-Redirect', only);
+        return c.body(null, 403);
+      }
+      return c.redirect(only, 303);
+    }
+    await next();
+  };
+}

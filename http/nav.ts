@@ -1,0 +1,46 @@
+import type { Actor } from '../core/actor.ts';
+import type { MessageKey } from '../views/i18n/index.ts';
+
+/**
+ * The main navigation (UI.md): a bottom bar on phones, a top bar on wider screens. Parents and
+ * staff see different sections; sections that are not built yet lead to a "coming soon" page.
+ */
+export interface NavItem {
+  href: string;
+  label: MessageKey;
+}
+
+const parentNav: NavItem[] = [
+  { href: '/', label: 'nav.home' },
+  { href: '/fotos', label: 'nav.photos' },
+  { href: '/schriftje', label: 'nav.diary' },
+  { href: '/berichten', label: 'nav.messages' },
+  { href: '/meer', label: 'nav.more' },
+];
+
+const staffNav: NavItem[] = [
+  { href: '/', label: 'nav.today' },
+  { href: '/fotos', label: 'nav.photos' },
+  { href: '/schriftje', label: 'nav.diary' },
+  { href: '/berichten', label: 'nav.messages' },
+];
+
+export function navFor(actor: Actor): NavItem[] {
+  if (actor.kind === 'parent') return parentNav;
+  if (actor.kind === 'manager' || actor.kind === 'admin') return [...staffNav, { href: '/locatie', label: 'nav.location' }];
+  return staffNav;
+}
+
+/** Pages reached from "Meer" (parents), shown as lying in that section. */
+const UNDER_MORE = ['/mijn-gegevens', '/mijn-vestiging', '/help', '/wachtwoord-wijzigen', '/tweestapsverificatie'];
+
+/** The item to mark as the current page: the exact path, or the section it lies in. */
+export function currentHref(items: NavItem[], path: string): string | undefined {
+  const exact = items.find((i) => i.href === path);
+  if (exact) return exact.href;
+  const section = items.find((i) => i.href !== '/' && path.startsWith(`${i.href}/`));
+  if (section) return section.href;
+  const more = items.find((i) => i.href === '/meer');
+  if (more && UNDER_MORE.some((p) => path === p || path.startsWith(`${p}/`))) return more.href;
+  return undefined;
+}

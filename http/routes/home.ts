@@ -1,0 +1,70 @@
+import type { Context, Hono } from 'hono';
+import { mayDisableSecondFactor } from '../../core/auth/second-factor.ts';
+import { isStaffAccount } from '../../core/auth/sessions.ts';
+import { getOrganisation } from '../../core/directory/organisation.ts';
+import type { Portal } from '../../core/portal.ts';
+import type { AppEnv } from '../env.ts';
+import type { Pages } from '../render.ts';
+import { PROFILE_PATH } from './password.ts';
+
+/**
+ * Sections that later issues build. Until then each path answers with a calm "coming soon"
+ * page, so the navigation is complete and no link leads to an error. A later route module that
+ * takes over a path simply removes it here.
+ */
+export const COMING_SOON: Record<string, string> = {
+  '/fotos': 'nav.photos',
+  '/schriftje': 'nav.diary',
+  '/berichten': 'nav.messages',
+  '/locatie': 'nav.location',
+  '/mijn-vestiging': 'more.location',
+};
+
+export const HELP_PATH = '/help';
+
+async function siteName(c: Context<AppEnv>): Promise<string> {
+  return (await getOrganisation(c.var.em)).name;
+}
+
+/** Help must be reachable from every page, the login page included: public. */
+export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages): void {
+  app.get(HELP_PATH, async (c) => {
+    const organisation = await getOrganisation(c.var.em);
+    return pages.render(c, 'pages/help', {
+      siteName: organisation.name,
+      organisation: organisation.name,
+      helpdeskEmail: organisation.helpdeskEmail,
+    });
+  });
+}
+
+/** Home and the pages around it (behind the login gate). */
+export function homeRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'config'>, pages: Pages): void {
+  app.get('/', async (c) => {
+    const session = c.var.session!;
+    return pages.render(c, 'pages/home', {
+      siteName: await siteName(c),
+      firstName: session.firstName,
+      staff: session.actor.kind !== 'parent',
+    });
+  });
+
+  app.get('/meer', async (c) => pages.render(c, 'pages/more', { siteName: await siteName(c) }));
+
+  app.get(PROFILE_PATH, async (c) => {
+    const session = c.var.session!;
+    const staff = isStaffAccount(session.account);
+    return pages.render(c, 'pages/profile', {
+      siteName: await siteName(c),
+      name: session.name,
+      email: session.account.email,
+      staff,
+      secondFactorOn: Boolean(session.account.totpEnabledAt),
+      secondFactorRequired: staff && !mayDisableSecondFactor(portal.config.auth, session),
+    });
+  });
+
+  for (const [path, title] of Object.entries(COMING_SOON)) {
+    app.get(path, async (c) => pages.render(c, 'pages/coming-soon', { siteName: await siteName(c), heading: title }));
+  }
+}
