@@ -5,6 +5,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerConsent } from './commands/consent.ts';
 import { registerDb } from './commands/db.ts';
 import { registerGroups } from './commands/groups.ts';
+import { registerImport } from './commands/import.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLocations } from './commands/locations.ts';
 import { registerMail } from './commands/mail.ts';
@@ -39,6 +40,7 @@ export function createProgram(io: CliIO): Command {
   registerChildren(program, io);
   registerConsent(program, io);
   registerParents(program, io);
+  registerImport(program, io);
   registerStaff(program, io);
   registerMail(program, io);
   registerAudit(program, io);

@@ -16,6 +16,8 @@ export type AuditType =
   | 'invitation.requested'
   | 'invitation.sent'
   | 'mail.failed'
+  | 'import.planning'
+  | 'import.parents'
   | 'account.suspended'
   | 'account.unsuspended'
   | 'second_factor.enabled'
