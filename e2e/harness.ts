@@ -38,8 +38,8 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function startE2E(options: { organisation?: string } = {}): Promise<E2E> {
-  const portal = await createTestPortal();
+export async function startE2E(options: { organisation?: string; flags?: Record<string, unknown> } = {}): Promise<E2E> {
+  const portal = await createTestPortal(options.flags);
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   try {
