@@ -13,13 +13,13 @@ import {
   type AccountMailKind,
   type ComposeInput,
   type Composed,
-  enqueueAccountMail,
+  enqueueAccountMails,
   publicBaseUrl,
   type MailContext,
   registerAccountMail,
 } from '../mail/account-mail.ts';
 import { normalizeEmail } from '../validation.ts';
-import { ensureAccount, firstNameOf, languageOf } from './accounts.ts';
+import { firstNameOf, languageOf } from './accounts.ts';
 import { composeInvitationMail } from './invitation-mail.ts';
 
 export interface InviteFilter {
@@ -53,36 +53,72 @@ async function queueFor(
   if (!(await getOrganisation(em)).configured) {
     throw conflict('set up the organisation first (`portal init`): the mails need its name and portal URL');
   }
+  // Set-based, so inviting thousands of parents is a handful of statements, not thousands.
   const run = async (tx: EntityManager) => {
+    const parentIds = targets.flatMap((t) => ('parent' in t.person ? [t.person.parent.id] : []));
+    const staffIds = targets.flatMap((t) => ('staff' in t.person ? [t.person.staff.id] : []));
+    const existing = await tx.find(Account, {
+      $or: [{ parent: { $in: parentIds } }, { staff: { $in: staffIds } }],
+    });
+    const byPerson = new Map(existing.map((a) => [a.parent ? `p${a.parent.id}` : `s${a.staff!.id}`, a]));
+    const key = (t: Target) => ('parent' in t.person ? `p${t.person.parent.id}` : `s${t.person.staff.id}`);
+    const missing = targets.filter((t) => !byPerson.has(key(t)));
+    // One address is one login: a parent and a staff member with the same e-mail cannot both have one.
+    const taken = await tx.find(Account, { email: { $in: missing.map((t) => t.email) } });
+    if (taken.length) {
+      throw new DomainError(
+        'conflict',
+        `${taken.map((a) => a.email).join(', ')} already log(s) in as another person; one address can be one login only`,
+      );
+    }
+    for (const t of missing) {
+      byPerson.set(
+        key(t),
+        tx.create(Account, {
+          email: t.email,
+          parent: 'parent' in t.person ? t.person.parent : null,
+          staff: 'staff' in t.person ? t.person.staff : null,
+          passwordHash: null,
+          passwordMustChange: false,
+        }),
+      );
+    }
+
+    const chosen: { target: Target; account: IAccount }[] = [];
+    const now = new Date();
     for (const target of targets) {
-      const account: IAccount = await ensureAccount(tx, target.person);
+      const account = byPerson.get(key(target))!;
       if (account.suspendedAt) {
         report.skipped.push({ email: target.email, reason: 'suspended' });
-        continue;
-      }
-      if (kind === 'invitation' && account.invitedAt && !options.resend) {
+      } else if (kind === 'invitation' && account.invitedAt && !options.resend) {
         report.skipped.push({
           email: target.email,
           reason: `already invited on ${account.invitedAt.toISOString().slice(0, 10)} (use --resend)`,
         });
-        continue;
+      } else {
+        chosen.push({ target, account });
+        if (kind === 'invitation' || !account.invitedAt) account.invitedAt = now;
       }
-      if (options.dryRun) {
-        report.queued.push({ email: target.email, jobId: null });
-        continue;
-      }
-      account.invitedAt ??= new Date();
-      if (kind === 'invitation' && options.resend) account.invitedAt = new Date();
-      await tx.flush(); // the job refers to the account by id
+    }
+    if (options.dryRun) {
+      for (const c of chosen) report.queued.push({ email: c.target.email, jobId: null });
+      return;
+    }
+    await tx.flush(); // the jobs refer to the accounts by id
+    for (const { account } of chosen) {
       audit(tx, {
         type: kind === 'invitation' ? 'invitation.requested' : 'password.reset_requested',
         actor,
         accountId: account.id,
         subject: account.email,
       });
-      const jobId = await enqueueAccountMail(ctx, tx, { kind, accountId: account.id, requestedBy: actor.label });
-      report.queued.push({ email: target.email, jobId });
     }
+    const ids = await enqueueAccountMails(
+      ctx,
+      tx,
+      chosen.map(({ account }) => ({ kind, accountId: account.id, requestedBy: actor.label })),
+    );
+    report.queued.push(...chosen.map((c, i) => ({ email: c.target.email, jobId: ids[i]! })));
   };
   if (options.dryRun) await run(em.fork());
   else await em.transactional(run);
@@ -105,13 +141,10 @@ export async function inviteParents(
   requireAdmin(actor);
   let parents: IParent[];
   if (filter.emails?.length) {
-    const missing: string[] = [];
-    parents = [];
-    for (const email of filter.emails) {
-      const parent = await em.findOne(Parent, { email: normalizeEmail(email) });
-      if (parent) parents.push(parent);
-      else missing.push(normalizeEmail(email));
-    }
+    const wanted = [...new Set(filter.emails.map(normalizeEmail))];
+    parents = await em.find(Parent, { email: { $in: wanted } }, { orderBy: { email: 'asc' } });
+    const found = new Set(parents.map((p) => p.email));
+    const missing = wanted.filter((e) => !found.has(e));
     if (missing.length) {
       throw new DomainError(
         'not_found',
@@ -190,7 +223,7 @@ async function composeWithPassword({ em, ctx, account, organisation, from, job }
   const password = generatePassword();
   const hash = await ctx.hasher.hash(password); // outside the transaction: it is the slow part
   const expiresAt = new Date(Date.now() + ctx.config.auth.initialPasswordDays * 86_400_000);
-  await em.transactional(async (tx) => {
+  const store = async (tx: EntityManager) => {
     await tx.nativeUpdate(
       Account,
       { id: account.id },
@@ -198,7 +231,10 @@ async function composeWithPassword({ em, ctx, account, organisation, from, job }
     );
     // A new password from the admin ends what was logged in with the old one.
     if (job.kind === 'new_password') await tx.nativeDelete(Session, { account: account.id });
-  });
+  };
+  // One statement needs no transaction of its own; the new-password case has two.
+  if (job.kind === 'new_password') await em.transactional(store);
+  else await store(em);
   const portalUrl = publicBaseUrl(ctx, organisation.publicUrl);
   const content = composeInvitationMail({
     lang: languageOf(account),

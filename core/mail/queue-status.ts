@@ -123,18 +123,16 @@ export async function retryFailedMail(
 /** States of the given jobs: to wait until each had its first attempt. */
 export async function jobStates(em: EntityManager, ids: string[]): Promise<Map<string, { state: string; error: string | null }>> {
   const out = new Map<string, { state: string; error: string | null }>();
-  for (let i = 0; i < ids.length; i += 5000) {
-    const chunk = ids.slice(i, i + 5000);
-    for (const table of ['job', 'archive']) {
-      const rows = (await em
-        .getConnection()
-        .execute(`select id, state, output from ${QUEUE_SCHEMA}.${table} where name = ? and id in (?)`, [ACCOUNT_MAIL_QUEUE, chunk])) as {
-        id: string;
-        state: string;
-        output: { message?: string } | null;
-      }[];
-      for (const r of rows) out.set(r.id, { state: r.state, error: r.output?.message ?? null });
-    }
+  // One array parameter (a PostgreSQL array literal), however many jobs: no list of thousands of placeholders.
+  const idArray = `{${ids.join(',')}}`;
+  for (const table of ['job', 'archive']) {
+    const rows = (await em
+      .getConnection()
+      .execute(
+        `select id, state, output from ${QUEUE_SCHEMA}.${table} where name = ? and id = any(?::uuid[])`,
+        [ACCOUNT_MAIL_QUEUE, idArray],
+      )) as { id: string; state: string; output: { message?: string } | null }[];
+    for (const r of rows) out.set(r.id, { state: r.state, error: r.output?.message ?? null });
   }
   return out;
 }
@@ -149,7 +147,7 @@ export async function workMailQueue(
   options: { ids?: string[]; timeoutMs?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ sent: number; failed: { jobId: string; error: string | null }[]; pending: number }> {
   const jobs = await ensureAccountMailQueue(ctx);
-  const workerId = await startAccountMailWorker(ctx);
+  const workerIds = await startAccountMailWorker(ctx);
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   const waitFor = async (ids: string[]) => {
     for (;;) {
@@ -165,7 +163,7 @@ export async function workMailQueue(
           pending: waiting.length,
         };
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 500));
     }
   };
   try {
@@ -187,6 +185,6 @@ export async function workMailQueue(
       if (round.pending) return total;
     }
   } finally {
-    await jobs.boss.offWork({ id: workerId });
+    for (const id of workerIds) await jobs.boss.offWork({ id });
   }
 }
