@@ -40,11 +40,13 @@ export interface InviteReport {
 
 type Target = { email: string; person: { parent: IParent } | { staff: IStaff } };
 
+const CHUNK = 1000;
+
 async function queueFor(
   ctx: Pick<MailContext, 'config' | 'jobs'>,
   em: EntityManager,
   actor: Actor,
-  targets: Target[],
+  allTargets: Target[],
   kind: AccountMailKind,
   options: { resend: boolean; dryRun: boolean },
 ): Promise<InviteReport> {
@@ -53,6 +55,7 @@ async function queueFor(
   if (!(await getOrganisation(em)).configured) {
     throw conflict('set up the organisation first (`portal init`): the mails need its name and portal URL');
   }
+  let targets: Target[] = [];
   // Set-based, so inviting thousands of parents is a handful of statements, not thousands.
   const run = async (tx: EntityManager) => {
     const parentIds = targets.flatMap((t) => ('parent' in t.person ? [t.person.parent.id] : []));
@@ -76,8 +79,9 @@ async function queueFor(
         key(t),
         tx.create(Account, {
           email: t.email,
-          parent: 'parent' in t.person ? t.person.parent : null,
-          staff: 'staff' in t.person ? t.person.staff : null,
+          // References by id: the people were loaded by the caller's unit of work, not this one.
+          parent: 'parent' in t.person ? tx.getReference(Parent, t.person.parent.id) : null,
+          staff: 'staff' in t.person ? tx.getReference(Staff, t.person.staff.id) : null,
           passwordHash: null,
           passwordMustChange: false,
         }),
@@ -120,8 +124,13 @@ async function queueFor(
     );
     report.queued.push(...chosen.map((c, i) => ({ email: c.target.email, jobId: ids[i]! })));
   };
-  if (options.dryRun) await run(em.fork());
-  else await em.transactional(run);
+  // A transaction per thousand: each parent's invitation is still queued in the transaction
+  // that marks them invited, while memory stays flat for an organisation of any size.
+  for (let i = 0; i < allTargets.length; i += CHUNK) {
+    targets = allTargets.slice(i, i + CHUNK);
+    if (options.dryRun) await run(em.fork());
+    else await em.fork().transactional(run);
+  }
   return report;
 }
 

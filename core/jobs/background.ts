@@ -1,12 +1,34 @@
 import '../mail/composers.ts';
-import { startAccountMailWorker, type MailContext } from '../mail/account-mail.ts';
+import { pruneSessions } from '../auth/sessions.ts';
+import { PasswordResetToken } from '../entities/account.ts';
+import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
+
+const HOUSEKEEPING_MS = 15 * 60_000;
 
 /**
  * The background work of a running server: the mail queue (with pg-boss maintenance:
- * expiring stuck jobs, archiving finished ones). composers.ts registers every kind of account
- * mail this process can send.
+ * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
+ * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
+ * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
+ * Returns a function that stops the housekeeping.
  */
-export async function startBackgroundWork(ctx: MailContext): Promise<void> {
+export async function startBackgroundWork(ctx: MailContext): Promise<() => void> {
   await ctx.jobs({ supervise: true });
   await startAccountMailWorker(ctx);
+  const housekeeping = async () => {
+    try {
+      const em = ctx.em();
+      const sessions = await pruneSessions(em, ctx.config.auth);
+      const links = await em.nativeDelete(PasswordResetToken, {
+        $or: [{ expiresAt: { $lte: new Date() } }, { usedAt: { $ne: null } }],
+      });
+      if (sessions || links) ctx.log.debug(`housekeeping: ${sessions} session(s), ${links} reset link(s) removed`);
+    } catch (err) {
+      ctx.log.warn(`housekeeping failed: ${(err as Error).message}`);
+    }
+  };
+  await housekeeping();
+  const timer = setInterval(housekeeping, HOUSEKEEPING_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,0 +1,81 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../test/portal.ts';
+import type { CliIO } from './io.ts';
+import { main } from './main.ts';
+
+/** The account commands as an admin types them; mail goes to .eml files (no SMTP configured). */
+
+let env: Record<string, string>;
+async function portal(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env,
+    cwd: process.cwd(),
+    isTTY: false,
+  };
+  return { code: await main(args, io), stdout, stderr };
+}
+
+beforeAll(async () => {
+  env = {
+    PORTAL_DATABASE_URL: await createTestDatabase(),
+    PORTAL_DATA_DIR: mkdtempSync(join(tmpdir(), 'portal-cli-accounts-')),
+    PORTAL_DATABASE_POOL_MAX: '3',
+  };
+  for (const args of [
+    ['locations', 'add', '--name', 'Centrum'],
+    ['groups', 'add', '--location', 'Centrum', '--name', 'Boomhut'],
+    ['children', 'add', '--number', 'K1', '--first-name', 'Evi', '--last-name', 'Berg', '--birth-date', '2024-01-01', '--group', 'Boomhut'],
+    ['parents', 'add', '--email', 'anna@example.nl', '--first-name', 'Anna', '--last-name', 'Berg', '--child', 'K1'],
+  ]) {
+    expect((await portal(...args)).code, args.join(' ')).toBe(0);
+  }
+});
+
+describe('portal parents invite / mail / suspend / audit', () => {
+  it('refuses to invite before the organisation is set up', async () => {
+    const r = await portal('parents', 'invite');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/portal init/);
+  });
+
+  it('invites, says where the mail went, and does not invite twice', async () => {
+    expect((await portal('init', '--name', 'De Zon', '--url', 'https://ouders.dezon.nl', '--helpdesk-email', 'help@dezon.nl')).code).toBe(0);
+    const dry = await portal('parents', 'invite', '--dry-run');
+    expect(dry.stdout).toMatch(/Dry run: would send 1 invitation/);
+    const r = await portal('parents', 'invite');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1 of 1 invitation\(s\) sent \(.*mail\)/);
+    expect(readdirSync(join(env['PORTAL_DATA_DIR']!, 'mail')).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+    const again = await portal('parents', 'invite');
+    expect(again.stdout).toMatch(/skipped anna@example\.nl: already invited/);
+    const status = JSON.parse((await portal('--json', 'mail', 'status')).stdout);
+    expect(status).toMatchObject({ sent: 1, failed: 0, retrying: 0, queued: 0 });
+  });
+
+  it('suspends with a reason, refuses a second suspension, and shows it in the audit log', async () => {
+    const r = await portal('parents', 'suspend', 'anna@example.nl', '--reason', 'misbruik foto');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/anna@example\.nl is suspended/);
+    const twice = await portal('parents', 'suspend', 'anna@example.nl', '--reason', 'nog eens');
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/already suspended/);
+    const noReason = await portal('parents', 'suspend', 'anna@example.nl');
+    expect(noReason.code).toBe(2);
+    const audit = JSON.parse((await portal('--json', 'audit', '--type', 'account.')).stdout);
+    expect(audit[0]).toMatchObject({ type: 'account.suspended', subject: 'anna@example.nl', details: { reason: 'misbruik foto' } });
+    const types = JSON.parse((await portal('--json', 'audit', '--subject', 'ANNA@example.nl')).stdout).map((e: { type: string }) => e.type);
+    expect(types).toEqual(['account.suspended', 'invitation.sent', 'invitation.requested']);
+    expect((await portal('parents', 'unsuspend', 'anna@example.nl')).code).toBe(0);
+  });
+});
