@@ -2,29 +2,13 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../test/cli.ts';
 import { createTestDatabase } from '../test/portal.ts';
-import type { CliIO } from './io.ts';
-import { main } from './main.ts';
 
 /** The account commands as an admin types them; mail goes to .eml files (no SMTP configured). */
 
 let env: Record<string, string>;
-async function portal(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env,
-    cwd: process.cwd(),
-    isTTY: false,
-  };
-  return { code: await main(args, io), stdout, stderr };
-}
+const portal = (...args: string[]) => runCli(args, env);
 
 beforeAll(async () => {
   env = {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../test/cli.ts';
 import { createTestDatabase } from '../test/portal.ts';
-import type { CliIO } from './io.ts';
-import { main } from './main.ts';
 import { createProgram } from './program.ts';
 
 let dbUrl: string;
@@ -10,29 +9,8 @@ beforeAll(async () => {
   dbUrl = await createTestDatabase();
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function portal(args: string[], env: Record<string, string> = {}, isTTY = false): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: { PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2', ...env },
-    cwd: process.cwd(),
-    isTTY,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const portal = (args: string[], env: Record<string, string> = {}, isTTY = false) =>
+  runCli(args, { PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2', ...env }, isTTY);
 
 const json = async (args: string[]) => {
   const r = await portal(['--json', ...args]);

@@ -2,9 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../test/cli.ts';
 import { createTestDatabase } from '../test/portal.ts';
-import type { CliIO } from './io.ts';
-import { main } from './main.ts';
 
 const samplePath = join(import.meta.dirname, '..', '..', 'shared', 'data', 'planning-export-sample.csv');
 const sample = readFileSync(samplePath, 'utf8');
@@ -14,29 +13,8 @@ const sampleRow = (n: number) => sample.replace(/^\uFEFF/, '').split('\r\n')[n]!
 let dbUrl: string;
 let dir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function portal(args: string[], isTTY = false): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: { PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' },
-    cwd: process.cwd(),
-    isTTY,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const portal = (args: string[], isTTY = false) =>
+  runCli(args, { PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' }, isTTY);
 
 const write = (name: string, text: string) => {
   const file = join(dir, name);

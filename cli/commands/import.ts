@@ -7,7 +7,8 @@ import { formatCsvLine } from '../../core/import/csv.ts';
 import { formatRejectedCsv } from '../../core/import/csv-safe.ts';
 import { importParents } from '../../core/import/parents-import.ts';
 import { importPlanningExport } from '../../core/import/planning-import.ts';
-import { formatProblem, type ImportProgress, type ImportReport } from '../../core/import/report.ts';
+import { formatProblem, type ImportOptions, type ImportProgress, type ImportReport } from '../../core/import/report.ts';
+import type { EntityManager } from '../../core/db/orm.ts';
 import { conflict, notFound } from '../../core/errors.ts';
 import { action, type CommandContext } from '../context.ts';
 import { ExitStatus, UsageError } from '../errors.ts';
@@ -194,6 +195,30 @@ function finish(ctx: CommandContext, report: ImportReport, file: string, f: Impo
   ctx.io.stdout(text);
 }
 
+/** What both import commands do around their use case: template, file, progress bar, report. */
+async function runImport(
+  ctx: CommandContext,
+  spec: readonly ColumnSpec[],
+  file: string | undefined,
+  f: ImportFlags,
+  run: (em: EntityManager, source: ReturnType<typeof openFile>, options: ImportOptions) => Promise<ImportReport>,
+): Promise<void> {
+  if (f.template) return writeTemplate(ctx, spec, file, f.english);
+  if (!file) throw new UsageError('name the CSV file to import (or use --template for an empty one)');
+  const source = openFile(file);
+  const bar = progressBar(ctx);
+  try {
+    const report = await ctx.withPortal((em) =>
+      run(em, source, { dryRun: f.dryRun, skipInvalid: f.skipInvalid, listChanges: f.dryRun, onProgress: bar.onProgress }),
+    );
+    bar.stop();
+    finish(ctx, report, file, f);
+  } finally {
+    bar.stop();
+    source.destroy();
+  }
+}
+
 export function registerImport(program: Command, io: CliIO): void {
   program
     .command('import')
@@ -216,27 +241,11 @@ export function registerImport(program: Command, io: CliIO): void {
         columnsHelp(PLANNING_COLUMNS),
     )
     .action(
-      action(io, async (ctx, file: string | undefined, f: ImportFlags) => {
-        if (f.template) return writeTemplate(ctx, PLANNING_COLUMNS, file, f.english);
-        if (!file) throw new UsageError('name the CSV file to import (or use --template for an empty one)');
-        const source = openFile(file);
-        const bar = progressBar(ctx);
-        try {
-          const report = await ctx.withPortal((em) =>
-            importPlanningExport(
-              em,
-              ctx.actor,
-              { source, map: f.map, date: f.date },
-              { dryRun: f.dryRun, skipInvalid: f.skipInvalid, listChanges: f.dryRun, onProgress: bar.onProgress },
-            ),
-          );
-          bar.stop();
-          finish(ctx, report, file, f);
-        } finally {
-          bar.stop();
-          source.destroy();
-        }
-      }),
+      action(io, (ctx, file: string | undefined, f: ImportFlags) =>
+        runImport(ctx, PLANNING_COLUMNS, file, f, (em, source, options) =>
+          importPlanningExport(em, ctx.actor, { source, map: f.map, date: f.date }, options),
+        ),
+      ),
     );
 
   const parents = program.commands.find((c) => c.name() === 'parents') ?? program.command('parents');
@@ -257,26 +266,10 @@ export function registerImport(program: Command, io: CliIO): void {
         columnsHelp(PARENT_COLUMNS),
     )
     .action(
-      action(io, async (ctx, file: string | undefined, f: ImportFlags) => {
-        if (f.template) return writeTemplate(ctx, PARENT_COLUMNS, file, f.english);
-        if (!file) throw new UsageError('name the CSV file to import (or use --template for an empty one)');
-        const source = openFile(file);
-        const bar = progressBar(ctx);
-        try {
-          const report = await ctx.withPortal((em) =>
-            importParents(
-              em,
-              ctx.actor,
-              { source, map: f.map },
-              { dryRun: f.dryRun, skipInvalid: f.skipInvalid, listChanges: f.dryRun, onProgress: bar.onProgress },
-            ),
-          );
-          bar.stop();
-          finish(ctx, report, file, f);
-        } finally {
-          bar.stop();
-          source.destroy();
-        }
-      }),
+      action(io, (ctx, file: string | undefined, f: ImportFlags) =>
+        runImport(ctx, PARENT_COLUMNS, file, f, (em, source, options) =>
+          importParents(em, ctx.actor, { source, map: f.map }, options),
+        ),
+      ),
     );
 }
