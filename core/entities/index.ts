@@ -5,6 +5,7 @@ import { Group } from './group.ts';
 import { Location } from './location.ts';
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
+import { Photo, PhotoDownload, PhotoTag } from './photo.ts';
 import { Staff } from './staff.ts';
 import { StaffAssignment } from './staff-assignment.ts';
 
@@ -15,6 +16,7 @@ export * from './group.ts';
 export * from './location.ts';
 export * from './organisation.ts';
 export * from './parent.ts';
+export * from './photo.ts';
 export * from './staff.ts';
 export * from './staff-assignment.ts';
 
@@ -36,4 +38,7 @@ export const coreEntities = [
   RecoveryCode,
   AuditEvent,
   RateLimit,
+  Photo,
+  PhotoTag,
+  PhotoDownload,
 ];

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { Child } from './child.ts';
+import { Group } from './group.ts';
+import { Parent } from './parent.ts';
+import { Staff } from './staff.ts';
+
+export const PHOTO_STATES = ['processing', 'ready', 'failed'] as const;
+export type PhotoState = (typeof PHOTO_STATES)[number];
+
+/**
+ * A photo taken in a group. The id is a random UUID, so ids cannot be guessed or counted.
+ * Whether parents see it is not stored: it is decided at query time from the tags and each
+ * tagged child's consent in force, so a withdrawn consent hides the photo at once.
+ * The three keys point into the PhotoStore (content-addressed, metadata stripped).
+ */
+export const Photo = defineEntity({
+  name: 'Photo',
+  tableName: 'photo',
+  indexes: [{ properties: ['group', 'takenAt'] }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    group: p.manyToOne(Group),
+    uploadedBy: p.manyToOne(Staff).nullable().deleteRule('set null'),
+    caption: p.string().length(500).nullable(),
+    state: p.enum(['processing', 'ready', 'failed'] as PhotoState[]).default('processing'),
+    failureReason: p.string().length(500).nullable(),
+    /** From the EXIF capture time; the upload time when the camera did not say. */
+    takenAt: p.datetime(),
+    uploadedAt: p.datetime().onCreate(() => new Date()),
+    originalKey: p.string().length(64).nullable(),
+    displayKey: p.string().length(64).nullable(),
+    thumbKey: p.string().length(64).nullable(),
+    width: p.integer().nullable(),
+    height: p.integer().nullable(),
+    /** Staff confirmed that no child is recognisable: an untagged photo may be shared. */
+    noChildConfirmed: p.boolean().default(false),
+    /** Hidden by staff or the location manager: parents no longer see it. */
+    hiddenAt: p.datetime().nullable(),
+  },
+});
+export type IPhoto = InferEntity<typeof Photo>;
+
+/** A child recognisable in a photo. Every tagged child must have internal consent for it to be shown. */
+export const PhotoTag = defineEntity({
+  name: 'PhotoTag',
+  tableName: 'photo_tag',
+  uniques: [{ properties: ['photo', 'child'] }],
+  indexes: [{ properties: ['child'] }],
+  properties: {
+    id: p.integer().primary(),
+    photo: p.manyToOne(Photo).deleteRule('cascade'),
+    child: p.manyToOne(Child).deleteRule('cascade'),
+    taggedBy: p.string().length(200),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type IPhotoTag = InferEntity<typeof PhotoTag>;
+
+/**
+ * One download of a photo by a parent, with the trace code embedded in that copy. Kept when the
+ * photo or the parent is removed (the e-mail and photo id stay as text), so a leaked copy can
+ * still be traced.
+ */
+export const PhotoDownload = defineEntity({
+  name: 'PhotoDownload',
+  tableName: 'photo_download',
+  indexes: [{ properties: ['parent', 'at'] }, { properties: ['photo', 'at'] }],
+  properties: {
+    id: p.bigint('number').primary(),
+    traceCode: p.bigint('number').unique(),
+    photo: p.manyToOne(Photo).nullable().deleteRule('set null'),
+    // The photo's id as plain text too: it outlives the photo row.
+    photoRef: p.uuid(),
+    parent: p.manyToOne(Parent).nullable().deleteRule('set null'),
+    email: p.string().length(320),
+    at: p.datetime().onCreate(() => new Date()),
+    ip: p.string().length(64).nullable(),
+    userAgent: p.string().length(300).nullable(),
+  },
+});
+export type IPhotoDownload = InferEntity<typeof PhotoDownload>;

@@ -1,0 +1,147 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../actor.ts';
+import { visibleGroupIds } from '../authorization.ts';
+import { today } from '../dates.ts';
+import { Account } from '../entities/account.ts';
+import { notFound } from '../errors.ts';
+
+/**
+ * Who sees which photo (privacy invariants 1 and 2 of DESIGN.md), decided in SQL so that a list
+ * can never contain a photo the rule would refuse, and re-evaluated on every request: a
+ * withdrawn consent hides a photo at once, a new grant shows it again. Nothing about sharing is
+ * stored on the photo itself.
+ */
+
+/**
+ * A photo may be shown to the parents of its group when it is processed and not hidden, staff
+ * either tagged at least one child or confirmed that no child is recognisable, and every tagged
+ * child's consent in force is internal "yes" (no statement at all counts as no).
+ * `p` is the alias of the photo table.
+ */
+export const SHAREABLE = `(
+  p.state = 'ready' and p.hidden_at is null
+  and (p.no_child_confirmed or exists (select 1 from photo_tag t where t.photo_id = p.id))
+  and not exists (
+    select 1 from photo_tag t
+     where t.photo_id = p.id
+       and not coalesce((
+         select c.internal from consent_record c
+          where c.child_id = t.child_id
+          order by c.recorded_at desc, c.id desc limit 1), false)
+  )
+)`;
+
+/** The groups in which one of the parent's children is placed on `day`. */
+const PARENT_GROUPS = `(
+  select pl.group_id from placement pl
+    join guardianship g on g.child_id = pl.child_id
+   where g.parent_id = ? and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
+)`;
+
+export interface AlbumPhoto {
+  id: string;
+  groupId: number;
+  takenAt: string;
+  caption: string | null;
+  width: number | null;
+  height: number | null;
+  /** Whether this parent may download it (one of their own children is tagged). */
+  downloadable: boolean;
+}
+
+interface Row {
+  id: string;
+  group_id: number;
+  taken_at: string | Date;
+  caption: string | null;
+  width: number | null;
+  height: number | null;
+  own_child: boolean;
+}
+
+const toView = (r: Row): AlbumPhoto => ({
+  id: r.id,
+  groupId: r.group_id,
+  takenAt: new Date(r.taken_at).toISOString(),
+  caption: r.caption,
+  width: r.width,
+  height: r.height,
+  downloadable: r.own_child,
+});
+
+/** A suspended parent sees nothing and can download nothing (invariant 6). */
+async function parentIsActive(em: EntityManager, parentId: number): Promise<boolean> {
+  const account = await em.findOne(Account, { parent: parentId }, { fields: ['suspendedAt'] });
+  return !account?.suspendedAt;
+}
+
+const OWN_CHILD = `exists (
+  select 1 from photo_tag t join guardianship g on g.child_id = t.child_id
+   where t.photo_id = p.id and g.parent_id = ?
+)`;
+
+/**
+ * The album a parent sees: shareable photos of the groups their children are in today, newest
+ * first, `limit` at a time before `before` (a takenAt of the previous page). Staff and admins
+ * use the staff views (which also show held photos); for them this returns nothing.
+ */
+export async function parentAlbum(
+  em: EntityManager,
+  actor: Actor,
+  options: { before?: string; limit?: number; groupId?: number } = {},
+): Promise<AlbumPhoto[]> {
+  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
+  const day = today();
+  const limit = Math.min(Math.max(options.limit ?? 30, 1), 100);
+  const params: unknown[] = [actor.parentId, actor.parentId, day, day];
+  let extra = '';
+  if (options.before) {
+    extra += ' and p.taken_at < ?';
+    params.push(new Date(options.before));
+  }
+  if (options.groupId !== undefined) {
+    extra += ' and p.group_id = ?';
+    params.push(options.groupId);
+  }
+  params.push(limit);
+  const rows = (await em.getConnection().execute(
+    `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, ${OWN_CHILD} as own_child
+       from photo p
+      where p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}${extra}
+      order by p.taken_at desc, p.id desc
+      limit ?`,
+    params,
+  )) as Row[];
+  return rows.map(toView);
+}
+
+/**
+ * One photo for one actor, or not found: for a parent only when it is in their album right now;
+ * for staff and admins when it belongs to a group they work in (held photos included).
+ */
+export async function photoForActor(em: EntityManager, actor: Actor, photoId: string): Promise<AlbumPhoto> {
+  const missing = notFound('photo');
+  if (!/^[0-9a-f-]{36}$/i.test(photoId)) throw missing;
+  if (actor.kind === 'parent') {
+    if (!(await parentIsActive(em, actor.parentId))) throw missing;
+    const day = today();
+    const rows = (await em.getConnection().execute(
+      `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, ${OWN_CHILD} as own_child
+         from photo p
+        where p.id = ? and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}`,
+      [actor.parentId, photoId, actor.parentId, day, day],
+    )) as Row[];
+    if (!rows[0]) throw missing;
+    return toView(rows[0]);
+  }
+  const groups = await visibleGroupIds(em, actor);
+  const rows = (await em
+    .getConnection()
+    .execute(
+      'select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, false as own_child from photo p where p.id = ?',
+      [photoId],
+    )) as Row[];
+  const row = rows[0];
+  if (!row || (groups !== 'all' && !groups.includes(row.group_id))) throw missing;
+  return toView(row);
+}
