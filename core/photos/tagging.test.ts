@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
+import type { Actor } from '../actor.ts';
+import { addDays, today } from '../dates.ts';
+import { addChild } from '../directory/children.ts';
+import { setConsent } from '../directory/consent.ts';
+import { addGroup } from '../directory/groups.ts';
+import { addLocation } from '../directory/locations.ts';
+import { addParent } from '../directory/parents.ts';
+import { addStaff, assignStaff } from '../directory/staff.ts';
+import { Group } from '../entities/group.ts';
+import { Parent } from '../entities/parent.ts';
+import { Photo } from '../entities/photo.ts';
+import { Staff } from '../entities/staff.ts';
+import { DomainError } from '../errors.ts';
+import { setPhotoHidden, tagPhoto, tagStatus } from './tagging.ts';
+import { parentAlbum } from './visibility.ts';
+
+let portal: TestPortal;
+const actors: Record<string, Actor> = {};
+let photoId: string;
+
+const codeOf = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return err instanceof DomainError ? err.code : err;
+};
+
+beforeAll(async () => {
+  portal = await createTestPortal();
+  const em = portal.em();
+  await addLocation(em, admin, { name: 'Centrum' });
+  await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
+  await addGroup(em, admin, { location: 'Centrum', name: 'Kikkers' });
+  const since = addDays(today(), -10);
+  await addChild(em, admin, { childNumber: 'K1', firstName: 'Thijs', lastName: 'Ramdin', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
+  await addChild(em, admin, { childNumber: 'K2', firstName: 'Evi', lastName: 'Berg', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
+  await addChild(em, admin, { childNumber: 'K9', firstName: 'Finn', lastName: 'Wit', birthDate: '2023-01-01', group: 'Kikkers', startDate: since });
+  await setConsent(em, admin, 'K1', { internal: 'nee', external: 'nee' });
+  await setConsent(em, admin, 'K2', { internal: 'ja', external: 'nee' });
+  await addParent(em, admin, { email: 'ouder@example.nl', firstName: 'O', lastName: 'Berg', children: ['K2'] });
+  const parent = await em.findOneOrFail(Parent, { email: 'ouder@example.nl' });
+  actors['parent'] = { kind: 'parent', parentId: parent.id, label: 'ouder' };
+  for (const [email, group] of [['mia@example.nl', 'Boomhut'], ['bas@example.nl', 'Boomhut'], ['kik@example.nl', 'Kikkers']] as const) {
+    await addStaff(em, admin, { email, firstName: email.split('@')[0]!, lastName: 'Staf', role: 'staff' });
+    await assignStaff(em, admin, email, { group });
+    actors[email] = { kind: 'staff', staffId: (await em.findOneOrFail(Staff, { email })).id, label: `web:${email}` };
+  }
+  const p = em.create(Photo, {
+    group: await em.findOneOrFail(Group, { name: 'Boomhut' }),
+    uploadedBy: await em.findOneOrFail(Staff, { email: 'mia@example.nl' }),
+    takenAt: new Date(),
+    state: 'ready',
+  });
+  await em.flush();
+  photoId = p.id;
+});
+afterAll(() => portal?.destroy());
+
+describe('tagging photos', () => {
+  it('an untagged photo is held until staff tag children or confirm that none is recognisable', async () => {
+    const status = await tagStatus(portal.em(), actors['mia@example.nl']!, photoId);
+    expect(status).toMatchObject({ tagged: [], needsConfirmation: true, held: [] });
+    expect(await parentAlbum(portal.em(), actors['parent']!)).toEqual([]);
+  });
+
+  it('says which tagged child holds the photo back, and shares it once that child is untagged', async () => {
+    const tagged = await tagPhoto(portal.em(), actors['mia@example.nl']!, photoId, { childNumbers: ['K1', 'K2'] });
+    expect(tagged.tagged.map((t) => t.name)).toEqual(['Evi Berg', 'Thijs Ramdin']);
+    expect(tagged.held).toEqual([{ childNumber: 'K1', name: 'Thijs Ramdin', reason: 'no_consent' }]);
+    expect(await parentAlbum(portal.em(), actors['parent']!)).toEqual([]);
+
+    const untagged = await tagPhoto(portal.em(), actors['bas@example.nl']!, photoId, { childNumbers: ['K2'] });
+    expect(untagged.held).toEqual([]);
+    expect((await parentAlbum(portal.em(), actors['parent']!)).map((p) => p.id)).toEqual([photoId]);
+  });
+
+  it('refuses children of another group and writes nothing', async () => {
+    const err = await tagPhoto(portal.em(), actors['mia@example.nl']!, photoId, { childNumbers: ['K2', 'K9'] }).catch((e) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err.details).toEqual([{ path: 'childNumbers', message: 'child K9 is not in this group' }]);
+    expect((await tagStatus(portal.em(), actors['mia@example.nl']!, photoId)).tagged.map((t) => t.childNumber)).toEqual(['K2']);
+  });
+
+  it('is refused to parents and to staff of another group, as not found', async () => {
+    expect(await codeOf(tagPhoto(portal.em(), actors['parent']!, photoId, { childNumbers: [] }))).toBe('not_found');
+    expect(await codeOf(tagPhoto(portal.em(), actors['kik@example.nl']!, photoId, { childNumbers: ['K9'] }))).toBe('not_found');
+    expect(await codeOf(tagStatus(portal.em(), actors['kik@example.nl']!, photoId))).toBe('not_found');
+  });
+
+  it('staff hide their own photos only; an admin hides any', async () => {
+    expect(await codeOf(setPhotoHidden(portal.em(), actors['bas@example.nl']!, photoId, true))).toBe('forbidden');
+    await setPhotoHidden(portal.em(), actors['mia@example.nl']!, photoId, true);
+    expect(await parentAlbum(portal.em(), actors['parent']!)).toEqual([]);
+    await setPhotoHidden(portal.em(), admin, photoId, false);
+    expect((await parentAlbum(portal.em(), actors['parent']!)).map((p) => p.id)).toEqual([photoId]);
+  });
+});
