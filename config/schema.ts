@@ -89,6 +89,15 @@ export const configSchema = z
       })
       .strict()
       .default({ retryLimit: 8, retryDelaySeconds: 30 }),
+    photos: z
+      .object({
+        /** Default: <dataDir>/photos. */
+        dir: z.string().min(1).optional(),
+        maxUploadBytes: z.coerce.number().int().min(1024).max(500 * 1024 * 1024).default(25 * 1024 * 1024),
+        maxPixels: z.coerce.number().int().min(1_000_000).max(200_000_000).default(40_000_000),
+      })
+      .strict()
+      .default({ maxUploadBytes: 25 * 1024 * 1024, maxPixels: 40_000_000 }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -237,6 +246,24 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_MAIL_RETRY_DELAY_SECONDS',
     default: '30',
     description: 'first retry delay; doubles each time',
+  },
+  {
+    key: 'photos.dir',
+    env: 'PORTAL_PHOTOS_DIR',
+    default: '(dataDir/photos)',
+    description: 'where processed photos are stored (content-addressed, metadata stripped)',
+  },
+  {
+    key: 'photos.maxUploadBytes',
+    env: 'PORTAL_PHOTOS_MAX_UPLOAD_BYTES',
+    default: '26214400',
+    description: 'largest photo upload (25 MB); refused while streaming',
+  },
+  {
+    key: 'photos.maxPixels',
+    env: 'PORTAL_PHOTOS_MAX_PIXELS',
+    default: '40000000',
+    description: 'largest image size in pixels (40 MP); checked before decoding',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
 ];

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../config/schema.ts';
@@ -8,6 +9,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
+import { createFileStore, type PhotoStore } from './photos/store.ts';
 
 export interface CreatePortalOptions {
   log?: Logger;
@@ -28,6 +30,10 @@ export interface Portal {
   readonly hasher: PasswordHasher;
   /** SMTP, or .eml files in dataDir/mail without PORTAL_SMTP_URL. */
   readonly mail: MailTransport;
+  /** Processed photos (metadata stripped): what is stored and served. */
+  readonly photos: PhotoStore;
+  /** Uploads as received, until the processing job has made the stripped versions; never served. */
+  readonly incoming: PhotoStore;
   /**
    * The job queue, started on first use (a provisioning command that sends nothing never
    * connects it). `supervise` (maintenance) is for the long-running server.
@@ -111,6 +117,8 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     database: { embedded: embedded !== undefined, url: redactUrl(url) },
     hasher: createPasswordHasher(config.auth),
     mail,
+    photos: createFileStore(config.photos.dir ? resolve(config.dataDir, config.photos.dir) : join(config.dataDir, 'photos')),
+    incoming: createFileStore(join(config.dataDir, 'incoming')),
     jobs: (options = {}) => {
       jobs ??= JobQueue.start(url, log, { supervise: options.supervise ?? false });
       return jobs;

@@ -31,6 +31,8 @@ export const Photo = defineEntity({
     /** From the EXIF capture time; the upload time when the camera did not say. */
     takenAt: p.datetime(),
     uploadedAt: p.datetime().onCreate(() => new Date()),
+    /** The upload as received (metadata and all), in the incoming store until processed. */
+    sourceKey: p.string().length(64).nullable(),
     originalKey: p.string().length(64).nullable(),
     displayKey: p.string().length(64).nullable(),
     thumbKey: p.string().length(64).nullable(),

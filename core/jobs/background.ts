@@ -2,19 +2,21 @@ import '../mail/composers.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
+import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
 
 /**
- * The background work of a running server: the mail queue (with pg-boss maintenance:
+ * The background work of a running server: the mail queue and photo processing (with pg-boss maintenance:
  * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
  * Returns a function that stops the housekeeping.
  */
-export async function startBackgroundWork(ctx: MailContext): Promise<() => void> {
+export async function startBackgroundWork(ctx: MailContext & PhotoContext): Promise<() => void> {
   await ctx.jobs({ supervise: true });
   await startAccountMailWorker(ctx);
+  await startPhotoWorker(ctx);
   const housekeeping = async () => {
     try {
       const em = ctx.em();

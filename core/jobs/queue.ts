@@ -75,14 +75,16 @@ export class JobQueue {
       retryLimit: settings.retryLimit,
       retryDelay: settings.retryDelaySeconds,
       retryBackoff: true,
-      deadLetter: settings.deadLetter,
+      ...(settings.deadLetter ? { deadLetter: settings.deadLetter } : {}),
     };
     if (settings.deadLetter && !(await this.boss.getQueue(settings.deadLetter))) {
       await this.boss.createQueue(settings.deadLetter).catch(() => {});
     }
     if (!(await this.boss.getQueue(name))) {
-      // Two processes may race to create it; the loser's error means it exists.
-      await this.boss.createQueue(name, { name, ...policy }).catch(() => {});
+      // Two processes may race to create it; the loser's error is fine when the queue exists.
+      await this.boss.createQueue(name, { name, ...policy }).catch(async (err: Error) => {
+        if (!(await this.boss.getQueue(name))) throw err;
+      });
     } else {
       await this.boss.updateQueue(name, { name, ...policy });
     }
