@@ -87,7 +87,7 @@ export async function uploadPhoto(
 export async function processUploadedPhoto(ctx: PhotoContext, photoId: string): Promise<'ready' | 'failed' | 'skipped'> {
   const em = ctx.em();
   const photo = await em.findOne(Photo, { id: photoId });
-  if (!photo || photo.state !== 'processing' || !photo.sourceKey) return 'skipped';
+  if (photo?.state !== 'processing' || !photo.sourceKey) return 'skipped';
   const sourceKey = photo.sourceKey;
   let processed: Awaited<ReturnType<typeof processImage>>;
   try {
