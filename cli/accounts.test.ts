@@ -63,3 +63,14 @@ describe('portal parents invite / mail / suspend / audit', () => {
     expect((await portal('parents', 'unsuspend', 'anna@example.nl')).code).toBe(0);
   });
 });
+
+describe('portal photos trace', () => {
+  it('says clearly when a code belongs to no download, and refuses what is not a code', async () => {
+    const unknown = await portal('photos', 'trace', '0000ABC');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/a download with trace code 0000ABC not found/);
+    const bad = await portal('photos', 'trace', 'not-a-code!');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/is not a trace code/);
+  });
+});

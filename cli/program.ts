@@ -10,6 +10,7 @@ import { registerInit } from './commands/init.ts';
 import { registerLocations } from './commands/locations.ts';
 import { registerMail } from './commands/mail.ts';
 import { registerParents } from './commands/parents.ts';
+import { registerPhotos } from './commands/photos.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStaff } from './commands/staff.ts';
 import type { CliIO } from './io.ts';
@@ -42,6 +43,7 @@ export function createProgram(io: CliIO): Command {
   registerParents(program, io);
   registerImport(program, io);
   registerStaff(program, io);
+  registerPhotos(program, io);
   registerMail(program, io);
   registerAudit(program, io);
   registerDb(program, io);

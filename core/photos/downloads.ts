@@ -1,0 +1,116 @@
+import { randomInt } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Actor, requireAdmin } from '../actor.ts';
+import { Parent } from '../entities/parent.ts';
+import { type IPhotoDownload, Photo, PhotoDownload } from '../entities/photo.ts';
+import { DomainError, notFound } from '../errors.ts';
+import { fullName } from '../people.ts';
+import { embedTraceCode, extractTraceCode } from './trace-mark.ts';
+import type { PhotoContext } from './upload.ts';
+import { photoForActor } from './visibility.ts';
+
+/**
+ * Downloads (privacy invariant 2): a parent downloads only photos in which their own child is
+ * tagged; every download is recorded, and the file carries a trace code (visible in a corner
+ * and hidden in the pixels) that maps back to that record, so a leaked copy names its source.
+ */
+
+/** Trace codes as people read them off a corner mark or type them: 7 characters, base 36. */
+export const formatTraceCode = (code: number) => code.toString(36).toUpperCase().padStart(7, '0');
+export const parseTraceCode = (text: string): number | undefined => {
+  const t = text.trim().replace(/^#/, '');
+  if (!/^[0-9a-z]{1,7}$/i.test(t)) return undefined;
+  const n = Number.parseInt(t, 36);
+  return n <= 0xffffffff ? n : undefined;
+};
+
+export interface DownloadedPhoto {
+  data: Buffer;
+  contentType: 'image/jpeg';
+  filename: string;
+  traceCode: string;
+}
+
+export async function downloadPhoto(
+  em: EntityManager,
+  ctx: Pick<PhotoContext, 'photos'>,
+  actor: Actor,
+  photoId: string,
+  request: { ip?: string | null; userAgent?: string | null } = {},
+): Promise<DownloadedPhoto> {
+  // photoForActor refuses suspended parents, other groups, withdrawn consent: all as not found.
+  const view = await photoForActor(em, actor, photoId);
+  if (actor.kind !== 'parent' || !view.downloadable) throw notFound('photo');
+  const photo = await em.findOneOrFail(Photo, { id: photoId });
+  const parent = await em.findOneOrFail(Parent, { id: actor.parentId });
+  if (!photo.originalKey) throw notFound('photo');
+
+  // A random 32-bit code; on the rare collision with an earlier download, draw again.
+  let download: IPhotoDownload | undefined;
+  for (let attempt = 0; !download; attempt++) {
+    const traceCode = randomInt(1, 0xffffffff);
+    try {
+      download = await em.fork().transactional(async (tx) =>
+        tx.create(PhotoDownload, {
+          traceCode,
+          photo: tx.getReference(Photo, photo.id),
+          photoRef: photo.id,
+          parent: tx.getReference(Parent, parent.id),
+          email: parent.email,
+          ip: request.ip ?? null,
+          userAgent: request.userAgent?.slice(0, 300) ?? null,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof UniqueConstraintViolationException) || attempt >= 5) throw err;
+    }
+  }
+  const code = formatTraceCode(download.traceCode);
+  const data = await embedTraceCode(await ctx.photos.get(photo.originalKey), download.traceCode, { visibleLabel: code });
+  const day = photo.takenAt.toISOString().slice(0, 10);
+  return { data, contentType: 'image/jpeg', filename: `foto-${day}-${code}.jpg`, traceCode: code };
+}
+
+export interface TraceResult {
+  traceCode: string;
+  /** How sure the pixel reading was (1: clean copy); null when traced from a typed code. */
+  confidence: number | null;
+  downloadedAt: string;
+  email: string;
+  parentName: string | null;
+  photoId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * `portal photos trace FILE|CODE`: which download a leaked copy comes from. Admins only: it
+ * names a parent.
+ */
+export async function traceDownload(em: EntityManager, actor: Actor, input: { file?: Buffer; code?: string }): Promise<TraceResult> {
+  requireAdmin(actor);
+  let traceCode: number | undefined;
+  let confidence: number | null = null;
+  if (input.file) {
+    const found = await extractTraceCode(input.file);
+    if (!found) throw new DomainError('not_found', 'no trace code found in this image (cropped, rotated or not from the portal?)');
+    traceCode = found.code;
+    confidence = found.confidence;
+  } else {
+    traceCode = parseTraceCode(input.code ?? '');
+    if (traceCode === undefined) throw new DomainError('validation', `"${input.code}" is not a trace code (7 letters and digits)`);
+  }
+  const download = await em.findOne(PhotoDownload, { traceCode }, { populate: ['parent'] });
+  if (!download) throw notFound(`a download with trace code ${formatTraceCode(traceCode)}`);
+  return {
+    traceCode: formatTraceCode(traceCode),
+    confidence,
+    downloadedAt: download.at.toISOString(),
+    email: download.email,
+    parentName: download.parent ? fullName(download.parent) : null,
+    photoId: download.photoRef,
+    ip: download.ip ?? null,
+    userAgent: download.userAgent ?? null,
+  };
+}
