@@ -95,9 +95,10 @@ export const configSchema = z
         dir: z.string().min(1).optional(),
         maxUploadBytes: z.coerce.number().int().min(1024).max(500 * 1024 * 1024).default(25 * 1024 * 1024),
         maxPixels: z.coerce.number().int().min(1_000_000).max(200_000_000).default(40_000_000),
+        retentionMonths: z.coerce.number().int().min(1).max(120).default(12),
       })
       .strict()
-      .default({ maxUploadBytes: 25 * 1024 * 1024, maxPixels: 40_000_000 }),
+      .default({ maxUploadBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, retentionMonths: 12 }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -264,6 +265,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_PHOTOS_MAX_PIXELS',
     default: '40000000',
     description: 'largest image size in pixels (40 MP); checked before decoding',
+  },
+  {
+    key: 'photos.retentionMonths',
+    env: 'PORTAL_PHOTOS_RETENTION_MONTHS',
+    default: '12',
+    description: 'photos older than this are removed (rows and files) by `portal photos prune` and the server',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
 ];

@@ -1,12 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { traceDownload } from '../../core/photos/downloads.ts';
+import { exportExternalPhotos } from '../../core/photos/external-export.ts';
+import { prunePhotos } from '../../core/photos/retention.ts';
 import { action } from '../context.ts';
 import type { CliIO } from '../io.ts';
 import { formatDetails } from '../output.ts';
 
 export function registerPhotos(program: Command, io: CliIO): void {
-  const photos = program.command('photos').description('photos: trace a leaked copy');
+  const photos = program.command('photos').description('photos: trace a leaked copy, retention, export for external use');
 
   photos
     .command('trace')
@@ -27,6 +29,31 @@ export function registerPhotos(program: Command, io: CliIO): void {
             ['Browser', r.userAgent],
           ]),
         );
+      }),
+    );
+
+  photos
+    .command('prune')
+    .description('remove photos older than photos.retentionMonths (rows and files) and files no photo uses')
+    .option('--dry-run', 'count what would go, remove nothing')
+    .action(
+      action(io, async (ctx, f: { dryRun?: boolean }) => {
+        const r = await ctx.withPortal((em, portal) => prunePhotos(em, portal, ctx.actor, { dryRun: f.dryRun }));
+        ctx.out.result(
+          r,
+          `${f.dryRun ? 'Would remove' : 'Removed'} ${r.photos} photo(s) uploaded before ${r.before.slice(0, 10)} and ${r.files} unused file(s).`,
+        );
+      }),
+    );
+
+  photos
+    .command('external-export')
+    .description('copy the photos in which every tagged child has external consent (website, newsletter) to a new folder')
+    .requiredOption('--out <dir>', 'a folder that does not exist yet (or is empty)')
+    .action(
+      action(io, async (ctx, f: { out: string }) => {
+        const r = await ctx.withPortal((em, portal) => exportExternalPhotos(em, portal, ctx.actor, f.out));
+        ctx.out.result(r, `${r.photos} photo(s) written to ${r.dir} (list in photos.csv).`);
       }),
     );
 }

@@ -2,7 +2,9 @@ import '../mail/composers.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
+import { prunePhotos } from '../photos/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
+import { systemActor } from '../actor.ts';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
 
@@ -11,7 +13,7 @@ const HOUSEKEEPING_MS = 15 * 60_000;
  * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
- * Returns a function that stops the housekeeping.
+ * Photos past their retention period go once a day. Returns a function that stops the timers.
  */
 export async function startBackgroundWork(ctx: MailContext & PhotoContext): Promise<() => void> {
   await ctx.jobs({ supervise: true });
@@ -29,8 +31,20 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
       ctx.log.warn(`housekeeping failed: ${(err as Error).message}`);
     }
   };
+  // Photo retention once a day (and at start): old photos and files nobody uses any more.
+  const retention = async () => {
+    try {
+      const r = await prunePhotos(ctx.em(), ctx, systemActor('system:retention'));
+      if (r.photos || r.files) ctx.log.info(`photo retention: ${r.photos} photo(s) and ${r.files} file(s) removed`);
+    } catch (err) {
+      ctx.log.warn(`photo retention failed: ${(err as Error).message}`);
+    }
+  };
   await housekeeping();
-  const timer = setInterval(housekeeping, HOUSEKEEPING_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  await retention();
+  const timers = [setInterval(housekeeping, HOUSEKEEPING_MS), setInterval(retention, 24 * 60 * 60_000)];
+  for (const t of timers) t.unref();
+  return () => {
+    for (const t of timers) clearInterval(t);
+  };
 }

@@ -1,0 +1,47 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Actor, requireAdmin } from '../actor.ts';
+import { Photo } from '../entities/photo.ts';
+import { sweepOrphans } from './store.ts';
+import type { PhotoContext } from './upload.ts';
+
+/** Photos whose files are in the store: every key a row still points at, among `keys`. */
+export async function referencedKeys(em: EntityManager, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = (await em.getConnection().execute(
+    `select k from (
+       select original_key as k from photo union all select display_key from photo union all select thumb_key from photo
+     ) s where k = any(?::text[])`,
+    [`{${keys.join(',')}}`],
+  )) as { k: string }[];
+  return new Set(rows.map((r) => r.k));
+}
+
+/** Minutes a stored file may wait for its row (upload processing between put and commit). */
+const ORPHAN_GRACE_MS = 60 * 60_000;
+
+/**
+ * Retention: photos uploaded longer ago than photos.retentionMonths are removed (by upload date:
+ * an old picture uploaded today must not vanish tonight), rows first (tags
+ * go with them; download records stay, for tracing), then the files no row points at any more.
+ * `portal photos prune` runs it; the server runs it daily.
+ */
+export async function prunePhotos(
+  em: EntityManager,
+  ctx: Pick<PhotoContext, 'config' | 'photos' | 'incoming'>,
+  actor: Actor,
+  options: { dryRun?: boolean; now?: Date } = {},
+): Promise<{ photos: number; files: number; before: string }> {
+  requireAdmin(actor);
+  const now = options.now ?? new Date();
+  const before = new Date(now);
+  before.setMonth(before.getMonth() - ctx.config.photos.retentionMonths);
+  const old = await em.find(Photo, { uploadedAt: { $lt: before } }, { fields: ['id'] });
+  if (!options.dryRun && old.length) await em.nativeDelete(Photo, { id: { $in: old.map((p) => p.id) } });
+  const swept = await sweepOrphans(ctx.photos, (keys) => referencedKeys(em, keys), {
+    olderThanMs: ORPHAN_GRACE_MS,
+    dryRun: options.dryRun,
+    now: options.now,
+  });
+  if (!options.dryRun) await ctx.incoming.sweepTemp();
+  return { photos: old.length, files: swept.removed.length, before: before.toISOString() };
+}
