@@ -91,6 +91,10 @@ describe.skipIf(!hasChromium)('accounts in the browser', () => {
           const nav = page.getByRole('navigation', { name: 'Hoofdmenu' });
           await nav.getByRole('link', { name: "Foto's" }).click();
           await page.waitForURL('**/fotos');
+          expect(await page.locator('main').textContent()).toContain("Nog geen foto's");
+          await checkA11y(page, 'empty album');
+          await nav.getByRole('link', { name: 'Schriftje' }).click();
+          await page.waitForURL('**/schriftje');
           expect(await page.locator('main').textContent()).toContain('Dit onderdeel komt binnenkort.');
           await checkA11y(page, 'coming soon');
           await nav.getByRole('link', { name: 'Meer' }).click();

@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.ts';
 import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
+import { photoRoutes } from './routes/photos.ts';
 import { secondFactorRoutes } from './routes/second-factor.ts';
 
 export type { AppEnv } from './env.ts';
@@ -77,6 +78,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   passwordChangeRoutes(app, deps);
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
+  photoRoutes(app, portal, pages);
 
   app.notFound(notFoundHandler(pages));
   app.onError(errorHandler(portal.log, pages));

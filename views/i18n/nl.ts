@@ -164,6 +164,30 @@ export const nl = {
   'error.500.title': 'Er ging iets mis',
   'error.500.text':
     'Er ging bij ons iets mis. Probeer het later opnieuw. Lukt het dan nog niet, neem dan contact op met de helpdesk en noem de foutcode hieronder.',
+  'photos.title': "Foto's",
+  'photos.empty': "Nog geen foto's. Zodra de medewerkers van de groep foto's delen, ziet u ze hier, de nieuwste bovenaan.",
+  'photos.staffSoon': "De pagina's om foto's te uploaden en kinderen te taggen komen binnenkort. Ouders zien hier het album van hun groep.",
+  'photos.today': 'Vandaag',
+  'photos.yesterday': 'Gisteren',
+  'photos.thumbAlt': 'Foto van {day}',
+  'photos.more': 'Meer laden',
+  'photo.title': 'Foto',
+  'photo.alt': 'Foto van {day}',
+  'photo.taken': 'Gemaakt op {day} om {time}',
+  'photo.download': 'Foto downloaden',
+  'photo.notDownloadable': 'Alleen ouders van een kind dat op deze foto staat, kunnen hem downloaden.',
+  'photo.rulesFirst': "Lees voor uw eerste download de spelregels voor foto's.",
+  'photo.rulesConfirm': 'Ik ken de spelregels',
+  'photo.rulesMissing': 'Vink aan dat u de spelregels kent; daarna kunt u de foto downloaden.',
+  'photo.back': "Terug naar de foto's",
+  'rules.link': "Spelregels voor foto's",
+  'rules.title': "Spelregels voor foto's",
+  'rules.intro': "Wij delen foto's zodat u kunt zien hoe de dag van uw kind verloopt. Daarbij horen een paar afspraken:",
+  'rules.ownUse': "U downloadt foto's alleen voor eigen gebruik, bijvoorbeeld voor uw fotoalbum thuis.",
+  'rules.noSocial':
+    'Staan er andere kinderen of medewerkers op de foto? Zet hem dan niet op sociale media en stuur hem niet door.',
+  'rules.traced': 'Elke download krijgt een eigen code, zodat wij kunnen nagaan van welke download een gedeelde foto komt.',
+  'rules.misuse': "Wie zich niet aan deze afspraken houdt, kan worden uitgesloten van de foto's in het ouderportaal.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof nl;

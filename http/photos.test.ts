@@ -1,0 +1,334 @@
+import type { Hono } from 'hono';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { suspendParent } from '../core/accounts/suspension.ts';
+import type { Actor } from '../core/actor.ts';
+import { addDays, today } from '../core/dates.ts';
+import { addChild } from '../core/directory/children.ts';
+import { setConsent } from '../core/directory/consent.ts';
+import { addGroup } from '../core/directory/groups.ts';
+import { addLocation } from '../core/directory/locations.ts';
+import { initOrganisation } from '../core/directory/organisation.ts';
+import { addParent } from '../core/directory/parents.ts';
+import { addStaff, assignStaff } from '../core/directory/staff.ts';
+import { Account } from '../core/entities/account.ts';
+import { Group } from '../core/entities/group.ts';
+import { Parent } from '../core/entities/parent.ts';
+import { Photo, PhotoDownload } from '../core/entities/photo.ts';
+import { Staff } from '../core/entities/staff.ts';
+import { traceDownload } from '../core/photos/downloads.ts';
+import { tagPhoto } from '../core/photos/tagging.ts';
+import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
+import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
+import { type AppEnv, createApp } from './app.ts';
+import { TestBrowser } from './testing.ts';
+
+/**
+ * The parent's photo pages from every side: who gets which route, that a refusal never carries
+ * image bytes, caching that still lets a withdrawn consent through at once, the spelregels
+ * before the first download, and a download that traces back to its parent.
+ */
+
+const PASSWORD = 'een lange zin als wachtwoord';
+const LOOSE = {
+  throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { points: 10_000, seconds: 60 } },
+};
+
+let portal: TestPortal;
+let app: Hono<AppEnv>;
+/** Tagged: Evi (Anna's) and Noor (Cor's), both in Boomhut. */
+let photoId: string;
+/** Tagged: Sam (Bram's), for the consent test. */
+let samPhotoId: string;
+let ip = 0;
+
+type Who = 'anonymous' | 'ownChild' | 'sameGroup' | 'otherGroup' | 'suspended' | 'staff' | 'otherStaff' | 'admin';
+const browsers = {} as Record<Who, TestBrowser>;
+
+/** Something like a photo, with texture for the hidden trace mark (as in core/photos/downloads.test.ts). */
+async function picture(hue: number): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">
+    <rect width="800" height="600" fill="hsl(${hue},60%,70%)"/><circle cx="250" cy="300" r="150" fill="#c0392b"/>
+    <rect x="450" y="200" width="250" height="300" fill="#27ae60"/></svg>`;
+  const base = await sharp(Buffer.from(svg)).raw().toBuffer({ resolveWithObject: true });
+  for (let i = 0; i < base.data.length; i++) base.data[i] = Math.max(0, Math.min(255, base.data[i]! + ((i * 7919) % 23) - 11));
+  return await sharp(base.data, { raw: base.info }).jpeg({ quality: 90 }).toBuffer();
+}
+
+async function account(email: string, kind: 'parent' | 'staff'): Promise<void> {
+  const em = portal.em();
+  const parent = kind === 'parent' ? await em.findOneOrFail(Parent, { email }) : null;
+  const staff = kind === 'staff' ? await em.findOneOrFail(Staff, { email }) : null;
+  em.create(Account, {
+    email,
+    parent,
+    staff,
+    passwordHash: await portal.hasher.hash(PASSWORD),
+    passwordMustChange: false,
+    passwordExpiresAt: null,
+  });
+  await em.flush();
+}
+
+async function loggedIn(email: string): Promise<TestBrowser> {
+  ip++;
+  const b = new TestBrowser(app, { 'X-Forwarded-For': `198.51.100.${ip}` });
+  const res = await b.login(email, PASSWORD);
+  expect(res.status, email).toBe(303);
+  expect(res.headers.get('Location'), email).toBe('/');
+  return b;
+}
+
+const isJpeg = (bytes: Uint8Array) => bytes[0] === 0xff && bytes[1] === 0xd8;
+const downloads = async () => await portal.em().count(PhotoDownload, {});
+
+beforeAll(async () => {
+  portal = await createTestPortal({ 'server.trustProxy': true });
+  const em = portal.em();
+  await initOrganisation(em, admin, { name: 'Kinderopvang De Boomgaard', publicUrl: 'https://ouders.example.nl', helpdeskEmail: 'help@example.nl' });
+  app = createApp(portal, LOOSE);
+  await addLocation(em, admin, { name: 'Centrum' });
+  await addLocation(em, admin, { name: 'Noord' });
+  await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
+  await addGroup(em, admin, { location: 'Noord', name: 'Zolder' });
+  const since = addDays(today(), -10);
+  const children = [
+    ['K1', 'Evi', 'Boomhut'],
+    ['K2', 'Sam', 'Boomhut'],
+    ['K3', 'Noor', 'Boomhut'],
+    ['K9', 'Lot', 'Zolder'],
+  ] as const;
+  for (const [n, name, group] of children) {
+    await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group, startDate: since });
+    await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
+  }
+  const parents = [
+    ['anna@example.nl', 'Anna', 'K1'],
+    ['bram@example.nl', 'Bram', 'K2'],
+    ['cor@example.nl', 'Cor', 'K3'],
+    ['eva@example.nl', 'Eva', 'K9'],
+  ] as const;
+  for (const [email, firstName, child] of parents) {
+    await addParent(em, admin, { email, firstName, lastName: 'Ouder', children: [child] });
+    await account(email, 'parent');
+  }
+  const staff = [
+    ['mia@example.nl', 'staff', 'Boomhut'],
+    ['otto@example.nl', 'staff', 'Zolder'],
+    ['ada@example.nl', 'admin', undefined],
+  ] as const;
+  for (const [email, role, group] of staff) {
+    await addStaff(em, admin, { email, firstName: 'Mede', lastName: 'Werker', role });
+    if (group) await assignStaff(em, admin, email, { group });
+    await account(email, 'staff');
+  }
+
+  const mia: Actor = { kind: 'staff', staffId: (await em.findOneOrFail(Staff, { email: 'mia@example.nl' })).id, label: 'mia' };
+  const boomhut = await em.findOneOrFail(Group, { name: 'Boomhut' });
+  ({ photoId } = await uploadPhoto(em, portal, mia, { groupId: boomhut.id, data: await picture(200) }));
+  await processUploadedPhoto(portal, photoId);
+  await tagPhoto(portal.em(), mia, photoId, { childNumbers: ['K1', 'K3'] });
+  ({ photoId: samPhotoId } = await uploadPhoto(em, portal, mia, { groupId: boomhut.id, data: await picture(40) }));
+  await processUploadedPhoto(portal, samPhotoId);
+  await tagPhoto(portal.em(), mia, samPhotoId, { childNumbers: ['K2'] });
+
+  browsers.anonymous = new TestBrowser(app, { 'X-Forwarded-For': '198.51.100.250' });
+  browsers.ownChild = await loggedIn('anna@example.nl');
+  browsers.sameGroup = await loggedIn('bram@example.nl');
+  browsers.otherGroup = await loggedIn('eva@example.nl');
+  browsers.suspended = await loggedIn('cor@example.nl');
+  browsers.staff = await loggedIn('mia@example.nl');
+  browsers.otherStaff = await loggedIn('otto@example.nl');
+  browsers.admin = await loggedIn('ada@example.nl');
+  // Suspended after logging in: the session it had must not open anything any more.
+  await suspendParent(portal.em(), admin, 'cor@example.nl', 'foto gedeeld op sociale media');
+});
+afterAll(() => portal?.destroy());
+
+describe('access to every photo route', () => {
+  const ROUTES = ['album', 'page', 'thumb', 'display', 'download'] as const;
+  type Route = (typeof ROUTES)[number];
+  /** The expected status per actor and route. 303 = to the login page; 404 = refused as not found. */
+  const MATRIX: Record<Who, Record<Route, number>> = {
+    anonymous: { album: 303, page: 303, thumb: 303, display: 303, download: 303 },
+    ownChild: { album: 200, page: 200, thumb: 200, display: 200, download: 200 },
+    sameGroup: { album: 200, page: 200, thumb: 200, display: 200, download: 404 },
+    otherGroup: { album: 200, page: 404, thumb: 404, display: 404, download: 404 },
+    suspended: { album: 303, page: 303, thumb: 303, display: 303, download: 303 },
+    staff: { album: 200, page: 200, thumb: 200, display: 200, download: 404 },
+    otherStaff: { album: 200, page: 404, thumb: 404, display: 404, download: 404 },
+    admin: { album: 200, page: 200, thumb: 200, display: 200, download: 404 },
+  };
+
+  const call = async (b: TestBrowser, route: Route): Promise<Response> => {
+    switch (route) {
+      case 'album':
+        return await b.get('/fotos');
+      case 'page':
+        return await b.get(`/fotos/${photoId}`);
+      case 'thumb':
+        return await b.get(`/fotos/${photoId}/klein`);
+      case 'display':
+        return await b.get(`/fotos/${photoId}/groot`);
+      case 'download':
+        return await b.post(`/fotos/${photoId}/download`, { spelregels: 'ja' }, { visit: '/login' });
+    }
+  };
+
+  for (const who of Object.keys(MATRIX) as Who[]) {
+    it(`${who}: ${ROUTES.map((r) => `${r} ${MATRIX[who][r]}`).join(', ')}`, async () => {
+      for (const route of ROUTES) {
+        const before = await downloads();
+        const res = await call(browsers[who], route);
+        const expected = MATRIX[who][route];
+        expect(res.status, `${who} ${route}`).toBe(expected);
+        const body = new Uint8Array(await res.arrayBuffer());
+        if (expected === 200 && ['thumb', 'display', 'download'].includes(route)) {
+          expect(res.headers.get('Content-Type'), `${who} ${route}`).toBe('image/jpeg');
+          expect(isJpeg(body), `${who} ${route}`).toBe(true);
+        } else {
+          expect(res.headers.get('Content-Type') ?? '', `${who} ${route}`).not.toMatch(/^image\//);
+          expect(isJpeg(body), `${who} ${route}`).toBe(false);
+          expect(res.headers.get('Content-Disposition'), `${who} ${route}`).toBeNull();
+        }
+        if (expected === 303) expect(res.headers.get('Location'), `${who} ${route}`).toBe('/login');
+        if (route === 'download') expect(await downloads(), `${who} ${route}`).toBe(before + (expected === 200 ? 1 : 0));
+        if (route === 'album' && expected === 200) {
+          const html = new TextDecoder().decode(body);
+          const sees = who === 'ownChild' || who === 'sameGroup';
+          expect(html.includes(`/fotos/${photoId}/klein`), `${who} album`).toBe(sees);
+        }
+      }
+    });
+  }
+
+  it('anonymous htmx requests get 401 with HX-Redirect to the login page', async () => {
+    for (const path of ['/fotos', `/fotos/${photoId}`, `/fotos/${photoId}/klein`, `/fotos/${photoId}/groot`]) {
+      const res = await browsers.anonymous.get(path, { 'HX-Request': 'true' });
+      expect(res.status, path).toBe(401);
+      expect(res.headers.get('HX-Redirect'), path).toBe('/login');
+    }
+  });
+
+  it('an unknown or malformed id is 404 like a refused one', async () => {
+    for (const path of ['/fotos/00000000-0000-4000-8000-000000000000/klein', '/fotos/niet-een-id/groot', '/fotos/1']) {
+      const res = await browsers.ownChild.get(path);
+      expect(res.status, path).toBe(404);
+      expect(isJpeg(new Uint8Array(await res.arrayBuffer())), path).toBe(false);
+    }
+  });
+});
+
+describe('the album and the photo page', () => {
+  it('groups photos under a day heading, with lazy thumbnails that have a size', async () => {
+    const html = await (await browsers.sameGroup.get('/fotos')).text();
+    expect(html).toContain('<h2>Vandaag</h2>');
+    expect(html).toMatch(new RegExp(`<img src="/fotos/${samPhotoId}/klein" alt="[^"]+" width="\\d+" height="\\d+" loading="lazy"`));
+    expect(html).not.toContain('Meer laden'); // two photos: one page
+    expect(html).toContain('href="/spelregels"');
+  });
+
+  it('a parent without photos sees the empty state; staff are told their pages come later', async () => {
+    expect(await (await browsers.otherGroup.get('/fotos')).text()).toContain('Nog geen foto&#39;s');
+    expect(await (await browsers.staff.get('/fotos')).text()).toContain('komen binnenkort');
+  });
+
+  it('a later page for htmx is a fragment; without htmx a whole page; a bad "voor" is ignored', async () => {
+    const voor = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+    const fragment = await browsers.sameGroup.get(`/fotos?voor=${voor}`, { 'HX-Request': 'true' });
+    expect(fragment.status).toBe(200);
+    const part = await fragment.text();
+    expect(part).not.toContain('<html');
+    expect(part).toContain(`/fotos/${samPhotoId}/klein`);
+    const page = await (await browsers.sameGroup.get(`/fotos?voor=${voor}`)).text();
+    expect(page).toContain('<html');
+    const odd = await browsers.sameGroup.get('/fotos?voor=gisteren%27%3B');
+    expect(odd.status).toBe(200);
+  });
+
+  it('the photo page shows the download form with the spelregels only to a parent of a child in it', async () => {
+    const annaPage = await (await browsers.ownChild.get(`/fotos/${samPhotoId}`)).text();
+    expect(annaPage).not.toContain('/download');
+    const bramPage = await (await browsers.sameGroup.get(`/fotos/${samPhotoId}`)).text();
+    expect(bramPage).toContain(`action="/fotos/${samPhotoId}/download"`);
+    expect(bramPage).toContain('name="spelregels"');
+    expect(bramPage).toContain(`src="/fotos/${samPhotoId}/groot"`);
+    const rules = await browsers.sameGroup.get('/spelregels');
+    expect(rules.status).toBe(200);
+    expect(await rules.text()).toContain('sociale media');
+  });
+});
+
+describe('image bytes', () => {
+  it('are cached privately and briefly, with the store key as ETag and 304 on a match', async () => {
+    const b = browsers.ownChild;
+    const res = await b.get(`/fotos/${photoId}/klein`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('private, max-age=300');
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    const photo = await portal.em().findOneOrFail(Photo, { id: photoId });
+    expect(res.headers.get('ETag')).toBe(`"${photo.thumbKey}"`);
+    const again = await b.get(`/fotos/${photoId}/klein`, { 'If-None-Match': `"${photo.thumbKey}"` });
+    expect(again.status).toBe(304);
+    expect((await again.arrayBuffer()).byteLength).toBe(0);
+    const display = await b.get(`/fotos/${photoId}/groot`, { 'If-None-Match': `"${photo.thumbKey}"` });
+    expect(display.status).toBe(200);
+    expect(display.headers.get('ETag')).toBe(`"${photo.displayKey}"`);
+    // A refused actor gets no 304 either: the check comes before the cache.
+    const other = await browsers.otherGroup.get(`/fotos/${photoId}/klein`, { 'If-None-Match': `"${photo.thumbKey}"` });
+    expect(other.status).toBe(404);
+  });
+
+  it('a withdrawn consent makes the thumbnail 404 at once, also with a cached ETag', async () => {
+    const b = browsers.sameGroup;
+    const first = await b.get(`/fotos/${samPhotoId}/klein`);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('ETag')!;
+    await setConsent(portal.em(), admin, 'K2', { internal: 'nee', external: 'nee' });
+    for (const headers of [{}, { 'If-None-Match': etag }] as Record<string, string>[]) {
+      const res = await b.get(`/fotos/${samPhotoId}/klein`, headers);
+      expect(res.status).toBe(404);
+      expect(isJpeg(new Uint8Array(await res.arrayBuffer()))).toBe(false);
+    }
+    expect((await browsers.ownChild.get(`/fotos/${samPhotoId}/groot`)).status).toBe(404);
+    expect(await (await b.get('/fotos')).text()).not.toContain(samPhotoId);
+    await setConsent(portal.em(), admin, 'K2', { internal: 'ja', external: 'nee' });
+    expect((await b.get(`/fotos/${samPhotoId}/klein`)).status).toBe(200);
+  });
+});
+
+describe('downloading', () => {
+  it('needs the spelregels ticked before the first download, then sends an attachment that traces back to the parent', async () => {
+    const b = browsers.sameGroup;
+    const before = await downloads();
+    const refused = await b.post(`/fotos/${samPhotoId}/download`, {});
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get('Content-Disposition')).toBeNull();
+    expect(await refused.text()).toContain('Vink aan dat u de spelregels kent');
+    expect(await downloads()).toBe(before);
+
+    const res = await b.post(`/fotos/${samPhotoId}/download`, { spelregels: 'ja' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const disposition = res.headers.get('Content-Disposition') ?? '';
+    const code = /^attachment; filename="foto-\d{4}-\d{2}-\d{2}-([0-9A-Z]{7})\.jpg"$/.exec(disposition)?.[1];
+    expect(code, disposition).toBeDefined();
+    const data = Buffer.from(await res.arrayBuffer());
+    expect(isJpeg(data)).toBe(true);
+    expect(await traceDownload(portal.em(), admin, { code: code! })).toMatchObject({ email: 'bram@example.nl', photoId: samPhotoId });
+    expect(await traceDownload(portal.em(), admin, { file: data })).toMatchObject({ email: 'bram@example.nl', traceCode: code });
+
+    // After the first download the rules need not be ticked again.
+    const page = await (await b.get(`/fotos/${samPhotoId}`)).text();
+    expect(page).not.toContain('name="spelregels"');
+    expect((await b.post(`/fotos/${samPhotoId}/download`, {})).status).toBe(200);
+  });
+
+  it('a forged CSRF token is refused with 403, without a file or a record', async () => {
+    const before = await downloads();
+    const res = await browsers.ownChild.post(`/fotos/${photoId}/download`, { spelregels: 'ja' }, { csrf: 'A'.repeat(43) });
+    expect(res.status).toBe(403);
+    expect(isJpeg(new Uint8Array(await res.arrayBuffer()))).toBe(false);
+    expect(await downloads()).toBe(before);
+  });
+});

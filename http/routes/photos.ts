@@ -1,0 +1,186 @@
+import type { Context, Hono } from 'hono';
+import { today } from '../../core/dates.ts';
+import { getOrganisation } from '../../core/directory/organisation.ts';
+import { Photo, PhotoDownload } from '../../core/entities/photo.ts';
+import { notFound } from '../../core/errors.ts';
+import { downloadPhoto } from '../../core/photos/downloads.ts';
+import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
+import { type AlbumPhoto, parentAlbum, photoForActor } from '../../core/photos/visibility.ts';
+import type { Portal } from '../../core/portal.ts';
+import type { AppEnv } from '../env.ts';
+import { isHtmx, readForm } from '../forms.ts';
+import type { Pages } from '../render.ts';
+
+/**
+ * The parent's side of photos: the album by day, the photo page, the image bytes and the
+ * download. Every request asks core/photos/visibility.ts again whether this actor may see this
+ * photo, so a withdrawn consent, a suspension or a moved child takes effect at once; refused
+ * and unknown photos are both "not found", without a byte of the image.
+ */
+
+export const PHOTOS_PATH = '/fotos';
+export const RULES_PATH = '/spelregels';
+/** Photos per page of the album. */
+export const ALBUM_PAGE = 30;
+/** Images may be kept briefly by the browser only: a withdrawn consent must take effect soon. */
+const IMAGE_CACHE = 'private, max-age=300';
+/** The checkbox on the first download: the parent has read the rules. */
+const RULES_FIELD = 'spelregels';
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+const dayFormats = {
+  nl: new Intl.DateTimeFormat('nl-NL', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'Europe/Amsterdam' }),
+  en: new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'Europe/Amsterdam' }),
+};
+const dayYearFormats = {
+  nl: new Intl.DateTimeFormat('nl-NL', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam' }),
+  en: new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam' }),
+};
+const timeFormat = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam' });
+
+/** "vandaag", "gisteren", "maandag 24 november" (with the year when it is not this year). */
+export function dayHeading(c: Context<AppEnv>, iso: string, now = new Date()): string {
+  const day = today(new Date(iso));
+  const thisDay = today(now);
+  if (day === thisDay) return c.var.t('photos.today');
+  const yesterday = new Date(`${thisDay}T12:00:00Z`);
+  yesterday.setUTCDate(yesterday.getUTCDate() - 1);
+  if (day === yesterday.toISOString().slice(0, 10)) return c.var.t('photos.yesterday');
+  const lang = c.var.lang;
+  const formats = day.slice(0, 4) === thisDay.slice(0, 4) ? dayFormats : dayYearFormats;
+  return formats[lang].format(new Date(iso));
+}
+
+interface AlbumDay {
+  day: string;
+  heading: string;
+  photos: AlbumPhoto[];
+}
+
+function byDay(c: Context<AppEnv>, photos: AlbumPhoto[]): AlbumDay[] {
+  const days: AlbumDay[] = [];
+  for (const photo of photos) {
+    const day = today(new Date(photo.takenAt));
+    const last = days.at(-1);
+    if (last?.day === day) last.photos.push(photo);
+    else days.push({ day, heading: dayHeading(c, photo.takenAt), photos: [photo] });
+  }
+  return days;
+}
+
+/** The thumbnail's size for the width/height attributes (it keeps the photo's shape). */
+function thumbSize(photo: AlbumPhoto): { width: number; height: number } {
+  const w = photo.width ?? 0;
+  const h = photo.height ?? 0;
+  const side = Math.min(DEFAULT_THUMB_SIZE, Math.max(w, h));
+  if (!w || !h) return { width: DEFAULT_THUMB_SIZE, height: DEFAULT_THUMB_SIZE };
+  return w >= h ? { width: side, height: Math.round((side * h) / w) || 1 } : { width: Math.round((side * w) / h) || 1, height: side };
+}
+
+/** The stored variants are JPEG, or WebP when the portal is configured so. */
+const imageType = (data: Buffer) =>
+  data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP' ? 'image/webp' : 'image/jpeg';
+
+export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
+  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
+
+  /** Whether the parent still has to confirm the rules: before their first download. */
+  const mustConfirmRules = async (c: Context<AppEnv>): Promise<boolean> => {
+    const actor = c.var.session!.actor;
+    if (actor.kind !== 'parent') return false;
+    return (await c.var.em.count(PhotoDownload, { parent: actor.parentId })) === 0;
+  };
+
+  const photoPage = async (c: Context<AppEnv>, photo: AlbumPhoto, rulesError = false) => {
+    const actor = c.var.session!.actor;
+    const takenAt = new Date(photo.takenAt);
+    return pages.render(
+      c,
+      'pages/photo',
+      {
+        siteName: await siteName(c),
+        photo,
+        day: dayHeading(c, photo.takenAt),
+        time: timeFormat.format(takenAt),
+        downloadable: actor.kind === 'parent' && photo.downloadable,
+        confirmRules: await mustConfirmRules(c),
+        rulesError,
+      },
+      rulesError ? 422 : 200,
+    );
+  };
+
+  app.get(PHOTOS_PATH, async (c) => {
+    const actor = c.var.session!.actor;
+    const raw = c.req.query('voor');
+    const before = raw && ISO_TIMESTAMP.test(raw) && !Number.isNaN(Date.parse(raw)) ? raw : undefined;
+    const found = await parentAlbum(c.var.em, actor, { before, limit: ALBUM_PAGE + 1 });
+    const photos = found.slice(0, ALBUM_PAGE);
+    const more = found.length > ALBUM_PAGE ? `${PHOTOS_PATH}?voor=${encodeURIComponent(photos.at(-1)!.takenAt)}` : undefined;
+    const days = byDay(c, photos);
+    // On a following page, the day the previous page ended with needs no second heading.
+    const continuedDay = before ? today(new Date(before)) : undefined;
+    const data = { days, more, continuedDay, thumbSize };
+    c.header('Vary', 'HX-Request');
+    if (isHtmx(c) && before) return pages.render(c, 'partials/photo-days', data);
+    return pages.render(c, 'pages/photos', {
+      ...data,
+      siteName: await siteName(c),
+      staff: actor.kind !== 'parent',
+      continuedDay: undefined,
+    });
+  });
+
+  app.get(RULES_PATH, async (c) => pages.render(c, 'pages/spelregels', { siteName: await siteName(c) }));
+
+  app.get(`${PHOTOS_PATH}/:id`, async (c) => {
+    const photo = await photoForActor(c.var.em, c.var.session!.actor, c.req.param('id'));
+    return await photoPage(c, photo);
+  });
+
+  const image = (kind: 'thumbKey' | 'displayKey') => async (c: Context<AppEnv>) => {
+    const id = c.req.param('id') ?? '';
+    // Asked again on every request: a browser's cached copy expires within minutes, and a
+    // request after a withdrawn consent gets nothing.
+    await photoForActor(c.var.em, c.var.session!.actor, id);
+    const row = await c.var.em.findOne(Photo, { id }, { fields: [kind] });
+    const key = row?.[kind];
+    if (!key) throw notFound('photo');
+    const etag = `"${key}"`;
+    const headers = {
+      'Cache-Control': IMAGE_CACHE,
+      ETag: etag,
+      'X-Content-Type-Options': 'nosniff',
+      Vary: 'Cookie',
+    };
+    const match = c.req.header('If-None-Match');
+    if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+      return c.body(null, 304, headers);
+    }
+    const data = await portal.photos.get(key);
+    return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': imageType(data) });
+  };
+  app.get(`${PHOTOS_PATH}/:id/klein`, image('thumbKey'));
+  app.get(`${PHOTOS_PATH}/:id/groot`, image('displayKey'));
+
+  app.post(`${PHOTOS_PATH}/:id/download`, async (c) => {
+    const actor = c.var.session!.actor;
+    const id = c.req.param('id');
+    const photo = await photoForActor(c.var.em, actor, id);
+    if (actor.kind === 'parent' && photo.downloadable && (await mustConfirmRules(c))) {
+      const form = await readForm(c);
+      if (form[RULES_FIELD] !== 'ja') return await photoPage(c, photo, true);
+    }
+    const file = await downloadPhoto(c.var.em, portal, actor, id, {
+      ip: c.var.clientIp,
+      userAgent: c.req.header('User-Agent') ?? null,
+    });
+    return c.body(new Uint8Array(file.data), 200, {
+      'Content-Type': file.contentType,
+      'Content-Disposition': `attachment; filename="${file.filename}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+  });
+}
