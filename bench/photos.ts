@@ -1,0 +1,149 @@
+/**
+ * Benchmark of photos, each beside its ceiling in the same run:
+ *   1. upload processing (upload + the processing job: content check, one decode, three
+ *      stripped variants, stores, rows) vs. a bare sharp pipeline making the same three
+ *      variants from the same images;
+ *   2. authorized thumbnail serving (`GET /fotos/:id/klein` as a logged-in parent: session,
+ *      visibility query, store read, cache headers) vs. Hono's serveStatic of the same files
+ *      without any authorization; autocannon, 32 connections, 10 s each.
+ *
+ *   npx tsx bench/photos.ts [--images 12] [--seconds 10]
+ *
+ * Targets: processing at least 90% of bare sharp; serving at least 50% of static, p99 < 20 ms.
+ */
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import autocannon from 'autocannon';
+import { Hono } from 'hono';
+import sharp from 'sharp';
+import { loadConfig } from '../config/load.ts';
+import { cliAdmin } from '../core/actor.ts';
+import { createSession } from '../core/auth/sessions.ts';
+import { addDays, today } from '../core/dates.ts';
+import { addChild } from '../core/directory/children.ts';
+import { setConsent } from '../core/directory/consent.ts';
+import { addGroup } from '../core/directory/groups.ts';
+import { addLocation } from '../core/directory/locations.ts';
+import { initOrganisation } from '../core/directory/organisation.ts';
+import { addParent } from '../core/directory/parents.ts';
+import { Account } from '../core/entities/account.ts';
+import { Group } from '../core/entities/group.ts';
+import { Photo } from '../core/entities/photo.ts';
+import { tagPhoto } from '../core/photos/tagging.ts';
+import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
+import { createPortal } from '../core/portal.ts';
+import { startServer } from '../http/server.ts';
+import { freshDatabase, secs } from './planning-export.ts';
+
+const { values } = parseArgs({ options: { images: { type: 'string', default: '12' }, seconds: { type: 'string', default: '10' } } });
+const IMAGES = Number(values.images);
+const SECONDS = Number(values.seconds);
+
+/** Photo-like 4000x3000 JPEGs: gradients, shapes and noise (noise makes JPEG work for real). */
+async function makeImages(n: number): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="3000">
+      <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl(${(i * 37) % 360},60%,70%)"/><stop offset="1" stop-color="#fff3d6"/></linearGradient></defs>
+      <rect width="4000" height="3000" fill="url(#g)"/><circle cx="${800 + i * 150}" cy="1500" r="700" fill="#c0392b"/>
+      <rect x="2200" y="900" width="1300" height="1600" fill="#27ae60"/></svg>`;
+    const raw = await sharp(Buffer.from(svg)).raw().toBuffer({ resolveWithObject: true });
+    for (let j = 0; j < raw.data.length; j += 1) raw.data[j] = Math.max(0, Math.min(255, raw.data[j]! + ((j * 2654435761) >>> 27) - 16));
+    out.push(await sharp(raw.data, { raw: raw.info }).jpeg({ quality: 90 }).withMetadata({ orientation: 1 }).toBuffer());
+  }
+  return out;
+}
+
+async function bareSharp(input: Buffer): Promise<void> {
+  const base = sharp(input).rotate();
+  await Promise.all([
+    base.clone().jpeg({ quality: 90 }).toBuffer(),
+    base.clone().resize({ width: 1600, height: 1600, fit: 'inside' }).jpeg({ quality: 82 }).toBuffer(),
+    base.clone().resize({ width: 400, height: 400, fit: 'inside' }).jpeg({ quality: 75 }).toBuffer(),
+  ]);
+}
+
+async function cannon(url: string, headers: Record<string, string>) {
+  const result = await autocannon({ url, connections: 32, duration: SECONDS, headers });
+  if (result.non2xx) throw new Error(`${url}: ${result.non2xx} non-2xx responses`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+async function main() {
+  const db = await freshDatabase();
+  const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', ...db.flags } });
+  const portal = await createPortal(config);
+  const admin = cliAdmin('bench');
+  const lines: string[] = [];
+  try {
+    const em = portal.em();
+    await initOrganisation(em, admin, { name: 'Bench', publicUrl: 'http://localhost', helpdeskEmail: 'help@example.nl' });
+    await addLocation(em, admin, { name: 'Centrum' });
+    await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
+    await addChild(em, admin, { childNumber: 'K1', firstName: 'Evi', lastName: 'Bench', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -5) });
+    await setConsent(em, admin, 'K1', { internal: 'ja', external: 'nee' });
+    await addParent(em, admin, { email: 'ouder@example.nl', firstName: 'Ouder', lastName: 'Bench', children: ['K1'] });
+    const group = await em.findOneOrFail(Group, { name: 'Boomhut' });
+
+    const images = await makeImages(IMAGES);
+    // Warm both paths once, so neither pays for loading libvips.
+    await bareSharp(images[0]!);
+    let t = performance.now();
+    for (const image of images) await bareSharp(image);
+    const bareMs = performance.now() - t;
+    const ids: string[] = [];
+    t = performance.now();
+    for (const image of images) {
+      const { photoId } = await uploadPhoto(portal.em(), portal, admin, { groupId: group.id, data: image });
+      await processUploadedPhoto(portal, photoId);
+      ids.push(photoId);
+    }
+    const oursMs = performance.now() - t;
+    for (const id of ids) await tagPhoto(portal.em(), admin, id, { childNumbers: ['K1'] });
+    lines.push(
+      `processing    ${IMAGES} photos of 4000x3000: ${secs(oursMs)}  ${(IMAGES / (oursMs / 1000)).toFixed(2)} photos/s (upload, check, decode, 3 stripped variants, stores, rows)`,
+      `  ceiling     ${secs(bareMs)}  ${(IMAGES / (bareMs / 1000)).toFixed(2)} photos/s (bare sharp: the same 3 variants)`,
+      `  ratio       ${((bareMs / oursMs) * 100).toFixed(1)}% of bare sharp (target >= 90%)`,
+    );
+
+    // Serving: the portal as a parent sees it vs. the same thumbnail files served statically.
+    const account = await portal.em().findOneOrFail(Account, { email: 'ouder@example.nl' }).catch(async () => {
+      const { Parent } = await import('../core/entities/parent.ts');
+      const parent = await portal.em().findOneOrFail(Parent, { email: 'ouder@example.nl' });
+      const a = portal.em().create(Account, { email: parent.email, parent, passwordHash: null, passwordMustChange: false });
+      await portal.em().flush();
+      return a;
+    });
+    const session = await createSession(portal.em(), config.auth, account, { ip: '127.0.0.1' });
+    await portal.em().flush();
+    const server = await startServer(portal, { port: 0, host: '127.0.0.1' });
+    const photo = await portal.em().findOneOrFail(Photo, { id: ids[0]! });
+    const ours = await cannon(`${server.url}/fotos/${photo.id}/klein`, { cookie: `portal-session=${session.token}` });
+
+    // The store's layout: <photos dir>/ab/cd/<sha256>.
+    const key = photo.thumbKey!;
+    const file = join(config.photos.dir ?? join(config.dataDir, 'photos'), key.slice(0, 2), key.slice(2, 4), key);
+    const bare = new Hono();
+    bare.get('/klein', serveStatic({ path: file }));
+    const staticServer = serve({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1', createServer });
+    await new Promise((r) => setTimeout(r, 100));
+    const address = staticServer.address() as { port: number };
+    const ceiling = await cannon(`http://127.0.0.1:${address.port}/klein`, {});
+    staticServer.close();
+    await server.close();
+    lines.push(
+      `serving       ${ours.rps.toFixed(0)} req/s, p99 ${ours.p99} ms (GET /fotos/:id/klein as a logged-in parent, 32 connections, ${SECONDS} s)`,
+      `  ceiling     ${ceiling.rps.toFixed(0)} req/s, p99 ${ceiling.p99} ms (the same file from the store, no session, no checks)`,
+      `  ratio       ${((ours.rps / ceiling.rps) * 100).toFixed(1)}% of the ceiling (target >= 50%, p99 < 20 ms)`,
+    );
+    console.log(lines.join('\n'));
+  } finally {
+    await portal.close();
+    await db.drop().catch(() => {});
+  }
+}
+
+await main();
