@@ -5,6 +5,7 @@ import { type Actor, requireAdmin } from '../actor.ts';
 import { conflict } from '../errors.ts';
 import { formatSafeCsvLine } from '../import/csv-safe.ts';
 import type { PhotoContext } from './upload.ts';
+import { everyTaggedChildConsents } from './visibility.ts';
 
 /**
  * `portal photos external-export --out DIR`: the photos that may be used outside the portal
@@ -26,10 +27,7 @@ export async function exportExternalPhotos(
        from photo p join care_group g on g.id = p.group_id join location l on l.id = g.location_id
       where p.state = 'ready' and p.hidden_at is null and p.original_key is not null
         and exists (select 1 from photo_tag t where t.photo_id = p.id)
-        and not exists (
-          select 1 from photo_tag t where t.photo_id = p.id and not coalesce((
-            select c.external from consent_record c where c.child_id = t.child_id
-             order by c.recorded_at desc, c.id desc limit 1), false))
+        and ${everyTaggedChildConsents('external')}
       order by p.taken_at`,
   )) as { id: string; taken_at: string | Date; caption: string | null; original_key: string; group_name: string; location_name: string }[];
   const tmp = `${dir}.partial-${process.pid}`;

@@ -13,6 +13,21 @@ import { notFound } from '../errors.ts';
  */
 
 /**
+ * SQL: every child tagged in photo `p` has this kind of consent in force (the newest statement;
+ * none at all counts as no). Shared by the album (internal) and the external export.
+ */
+export function everyTaggedChildConsents(kind: 'internal' | 'external'): string {
+  return `not exists (
+    select 1 from photo_tag t
+     where t.photo_id = p.id
+       and not coalesce((
+         select c.${kind} from consent_record c
+          where c.child_id = t.child_id
+          order by c.recorded_at desc, c.id desc limit 1), false)
+  )`;
+}
+
+/**
  * A photo may be shown to the parents of its group when it is processed and not hidden, staff
  * either tagged at least one child or confirmed that no child is recognisable, and every tagged
  * child's consent in force is internal "yes" (no statement at all counts as no).
@@ -21,14 +36,7 @@ import { notFound } from '../errors.ts';
 export const SHAREABLE = `(
   p.state = 'ready' and p.hidden_at is null
   and (p.no_child_confirmed or exists (select 1 from photo_tag t where t.photo_id = p.id))
-  and not exists (
-    select 1 from photo_tag t
-     where t.photo_id = p.id
-       and not coalesce((
-         select c.internal from consent_record c
-          where c.child_id = t.child_id
-          order by c.recorded_at desc, c.id desc limit 1), false)
-  )
+  and ${everyTaggedChildConsents('internal')}
 )`;
 
 /** The groups in which one of the parent's children is placed on `day`. */
