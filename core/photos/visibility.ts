@@ -153,3 +153,40 @@ export async function photoForActor(em: EntityManager, actor: Actor, photoId: st
   if (!row || (groups !== 'all' && !groups.includes(row.group_id))) throw missing;
   return toView(row);
 }
+
+/**
+ * The store key of one image of a photo, for serving it: the same rule as `photoForActor` in a
+ * single statement for parents (the suspension check included), because this runs for every
+ * thumbnail on every page. Not found when refused.
+ */
+export async function imageKeyForActor(
+  em: EntityManager,
+  actor: Actor,
+  photoId: string,
+  variant: 'thumb' | 'display',
+): Promise<string> {
+  const missing = notFound('photo');
+  if (!/^[0-9a-f-]{36}$/i.test(photoId)) throw missing;
+  const column = variant === 'thumb' ? 'thumb_key' : 'display_key';
+  if (actor.kind === 'parent') {
+    const day = today();
+    const rows = (await em.getConnection().execute(
+      `select p.${column} as key from photo p
+        where p.id = ? and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}
+          and not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)`,
+      [photoId, actor.parentId, day, day, actor.parentId],
+    )) as { key: string | null }[];
+    if (!rows[0]?.key) throw missing;
+    return rows[0].key;
+  }
+  const groups = await visibleGroupIds(em, actor);
+  const rows = (await em
+    .getConnection()
+    .execute(`select p.${column} as key, p.group_id from photo p where p.id = ?`, [photoId])) as {
+    key: string | null;
+    group_id: number;
+  }[];
+  const row = rows[0];
+  if (!row?.key || (groups !== 'all' && !groups.includes(row.group_id))) throw missing;
+  return row.key;
+}

@@ -1,11 +1,10 @@
 import type { Context, Hono } from 'hono';
 import { today } from '../../core/dates.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
-import { Photo, PhotoDownload } from '../../core/entities/photo.ts';
-import { notFound } from '../../core/errors.ts';
+import { PhotoDownload } from '../../core/entities/photo.ts';
 import { downloadPhoto } from '../../core/photos/downloads.ts';
 import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
-import { type AlbumPhoto, parentAlbum, photoForActor } from '../../core/photos/visibility.ts';
+import { type AlbumPhoto, imageKeyForActor, parentAlbum, photoForActor } from '../../core/photos/visibility.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AppEnv } from '../env.ts';
 import { isHtmx, readForm } from '../forms.ts';
@@ -143,10 +142,7 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
     const id = c.req.param('id') ?? '';
     // Asked again on every request: a browser's cached copy expires within minutes, and a
     // request after a withdrawn consent gets nothing.
-    await photoForActor(c.var.em, c.var.session!.actor, id);
-    const row = await c.var.em.findOne(Photo, { id }, { fields: [kind] });
-    const key = row?.[kind];
-    if (!key) throw notFound('photo');
+    const key = await imageKeyForActor(c.var.em, c.var.session!.actor, id, kind === 'thumbKey' ? 'thumb' : 'display');
     const etag = `"${key}"`;
     const headers = {
       'Cache-Control': IMAGE_CACHE,
