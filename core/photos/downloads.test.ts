@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { suspendParent } from '../accounts/suspension.ts';
 import type { Actor } from '../actor.ts';
@@ -14,7 +15,6 @@ import { Group } from '../entities/group.ts';
 import { Parent } from '../entities/parent.ts';
 import { PhotoDownload } from '../entities/photo.ts';
 import { Staff } from '../entities/staff.ts';
-import { DomainError } from '../errors.ts';
 import { downloadPhoto, traceDownload } from './downloads.ts';
 import { tagPhoto } from './tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from './upload.ts';
@@ -36,13 +36,6 @@ async function picture(): Promise<Buffer> {
   return await sharp(base.data, { raw: base.info }).jpeg({ quality: 92 }).toBuffer();
 }
 
-const code = async (p: Promise<unknown>) => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return err instanceof DomainError ? err.code : err;
-};
 
 beforeAll(async () => {
   portal = await createTestPortal();
@@ -72,8 +65,8 @@ afterAll(() => portal?.destroy());
 
 describe('downloads', () => {
   it('two parents download the same photo: the files differ, each traces back to its own download, also after re-encoding and resizing', async () => {
-    const a = await downloadPhoto(portal.em(), portal, who['anna@example.nl']!, photoId, { ip: '10.0.0.1', userAgent: 'test' });
-    const b = await downloadPhoto(portal.em(), portal, who['bram@example.nl']!, photoId, { ip: '10.0.0.2' });
+    const a = await downloadPhoto(portal.em(), portal, who['anna@example.nl']!, photoId, { ip: '10.0.0.1', userAgent: 'test', rulesAccepted: true });
+    const b = await downloadPhoto(portal.em(), portal, who['bram@example.nl']!, photoId, { ip: '10.0.0.2', rulesAccepted: true });
     expect(a.data.equals(b.data)).toBe(false);
     expect(a.traceCode).not.toBe(b.traceCode);
     expect(a.filename).toMatch(/^foto-\d{4}-\d{2}-\d{2}-[0-9A-Z]{7}\.jpg$/);
@@ -88,18 +81,18 @@ describe('downloads', () => {
 
   it('is refused, as not found and without a record, to a parent whose child is not in the photo', async () => {
     const before = await portal.em().count(PhotoDownload, {});
-    expect(await code(downloadPhoto(portal.em(), portal, who['cor@example.nl']!, photoId))).toBe('not_found');
+    expect(await errorCode(downloadPhoto(portal.em(), portal, who['cor@example.nl']!, photoId))).toBe('not_found');
     expect(await portal.em().count(PhotoDownload, {})).toBe(before);
   });
 
   it('is refused to a suspended parent', async () => {
     await suspendParent(portal.em(), admin, 'anna@example.nl', 'misbruik');
-    expect(await code(downloadPhoto(portal.em(), portal, who['anna@example.nl']!, photoId))).toBe('not_found');
+    expect(await errorCode(downloadPhoto(portal.em(), portal, who['anna@example.nl']!, photoId))).toBe('not_found');
   });
 
   it('tracing is for admins, and an unmarked image names nobody', async () => {
-    expect(await code(traceDownload(portal.em(), who['bram@example.nl']!, { code: 'ABC' }))).toBe('forbidden');
-    expect(await code(traceDownload(portal.em(), admin, { file: await picture() }))).toBe('not_found');
-    expect(await code(traceDownload(portal.em(), admin, { code: 'not a code!' }))).toBe('validation');
+    expect(await errorCode(traceDownload(portal.em(), who['bram@example.nl']!, { code: 'ABC' }))).toBe('forbidden');
+    expect(await errorCode(traceDownload(portal.em(), admin, { file: await picture() }))).toBe('not_found');
+    expect(await errorCode(traceDownload(portal.em(), admin, { code: 'not a code!' }))).toBe('validation');
   });
 });

@@ -32,16 +32,30 @@ export interface DownloadedPhoto {
   traceCode: string;
 }
 
+/**
+ * The spelregels (own use only; no social media when other children or staff are in the photo;
+ * misuse leads to exclusion) must be accepted before a parent's first download.
+ */
+export async function mustAcceptRules(em: EntityManager, actor: Actor): Promise<boolean> {
+  if (actor.kind !== 'parent') return false;
+  return (await em.count(PhotoDownload, { parent: actor.parentId })) === 0;
+}
+
 export async function downloadPhoto(
   em: EntityManager,
   ctx: Pick<PhotoContext, 'photos'>,
   actor: Actor,
   photoId: string,
-  request: { ip?: string | null; userAgent?: string | null } = {},
+  request: { ip?: string | null; userAgent?: string | null; rulesAccepted?: boolean } = {},
 ): Promise<DownloadedPhoto> {
   // photoForActor refuses suspended parents, other groups, withdrawn consent: all as not found.
   const view = await photoForActor(em, actor, photoId);
   if (actor.kind !== 'parent' || !view.downloadable) throw notFound('photo');
+  if (!request.rulesAccepted && (await mustAcceptRules(em, actor))) {
+    throw new DomainError('validation', 'accept the rules of use (spelregels) before the first download', [
+      { path: 'rules', message: 'not accepted' },
+    ]);
+  }
   const photo = await em.findOneOrFail(Photo, { id: photoId });
   const parent = await em.findOneOrFail(Parent, { id: actor.parentId });
   if (!photo.originalKey) throw notFound('photo');

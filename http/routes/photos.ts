@@ -1,8 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { today } from '../../core/dates.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
-import { PhotoDownload } from '../../core/entities/photo.ts';
-import { downloadPhoto } from '../../core/photos/downloads.ts';
+import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
 import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
 import { type AlbumPhoto, imageKeyForActor, parentAlbum, photoForActor } from '../../core/photos/visibility.ts';
 import type { Portal } from '../../core/portal.ts';
@@ -85,12 +84,6 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
   const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
 
   /** Whether the parent still has to confirm the rules: before their first download. */
-  const mustConfirmRules = async (c: Context<AppEnv>): Promise<boolean> => {
-    const actor = c.var.session!.actor;
-    if (actor.kind !== 'parent') return false;
-    return (await c.var.em.count(PhotoDownload, { parent: actor.parentId })) === 0;
-  };
-
   const photoPage = async (c: Context<AppEnv>, photo: AlbumPhoto, rulesError = false) => {
     const actor = c.var.session!.actor;
     const takenAt = new Date(photo.takenAt);
@@ -103,7 +96,7 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
         day: dayHeading(c, photo.takenAt),
         time: timeFormat.format(takenAt),
         downloadable: actor.kind === 'parent' && photo.downloadable,
-        confirmRules: await mustConfirmRules(c),
+        confirmRules: await mustAcceptRules(c.var.em, actor),
         rulesError,
       },
       rulesError ? 422 : 200,
@@ -164,13 +157,15 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
     const actor = c.var.session!.actor;
     const id = c.req.param('id');
     const photo = await photoForActor(c.var.em, actor, id);
-    if (actor.kind === 'parent' && photo.downloadable && (await mustConfirmRules(c))) {
-      const form = await readForm(c);
-      if (form[RULES_FIELD] !== 'ja') return await photoPage(c, photo, true);
+    // The rule (spelregels before the first download) is core's; here only its form field.
+    const form = await readForm(c);
+    if (photo.downloadable && form[RULES_FIELD] !== 'ja' && (await mustAcceptRules(c.var.em, actor))) {
+      return await photoPage(c, photo, true);
     }
     const file = await downloadPhoto(c.var.em, portal, actor, id, {
       ip: c.var.clientIp,
       userAgent: c.req.header('User-Agent') ?? null,
+      rulesAccepted: form[RULES_FIELD] === 'ja',
     });
     return c.body(new Uint8Array(file.data), 200, {
       'Content-Type': file.contentType,
