@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import type { Actor } from '../actor.ts';
 import { addDays, today } from '../dates.ts';
@@ -20,13 +21,6 @@ let portal: TestPortal;
 const actors: Record<string, Actor> = {};
 let photoId: string;
 
-const codeOf = async (p: Promise<unknown>) => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return err instanceof DomainError ? err.code : err;
-};
 
 beforeAll(async () => {
   portal = await createTestPortal();
@@ -85,13 +79,13 @@ describe('tagging photos', () => {
   });
 
   it('is refused to parents and to staff of another group, as not found', async () => {
-    expect(await codeOf(tagPhoto(portal.em(), actors['parent']!, photoId, { childNumbers: [] }))).toBe('not_found');
-    expect(await codeOf(tagPhoto(portal.em(), actors['kik@example.nl']!, photoId, { childNumbers: ['K9'] }))).toBe('not_found');
-    expect(await codeOf(tagStatus(portal.em(), actors['kik@example.nl']!, photoId))).toBe('not_found');
+    expect(await errorCode(tagPhoto(portal.em(), actors['parent']!, photoId, { childNumbers: [] }))).toBe('not_found');
+    expect(await errorCode(tagPhoto(portal.em(), actors['kik@example.nl']!, photoId, { childNumbers: ['K9'] }))).toBe('not_found');
+    expect(await errorCode(tagStatus(portal.em(), actors['kik@example.nl']!, photoId))).toBe('not_found');
   });
 
   it('staff hide their own photos only; an admin hides any', async () => {
-    expect(await codeOf(setPhotoHidden(portal.em(), actors['bas@example.nl']!, photoId, true))).toBe('forbidden');
+    expect(await errorCode(setPhotoHidden(portal.em(), actors['bas@example.nl']!, photoId, true))).toBe('forbidden');
     await setPhotoHidden(portal.em(), actors['mia@example.nl']!, photoId, true);
     expect(await parentAlbum(portal.em(), actors['parent']!)).toEqual([]);
     await setPhotoHidden(portal.em(), admin, photoId, false);
