@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import { Hono } from 'hono';
 import sharp from 'sharp';
 import { loadConfig } from '../config/load.ts';
+import { ensureAccount } from '../core/accounts/accounts.ts';
 import { cliAdmin } from '../core/actor.ts';
 import { createSession } from '../core/auth/sessions.ts';
 import { addDays, today } from '../core/dates.ts';
@@ -29,8 +30,8 @@ import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { addParent } from '../core/directory/parents.ts';
-import { Account } from '../core/entities/account.ts';
 import { Group } from '../core/entities/group.ts';
+import { Parent } from '../core/entities/parent.ts';
 import { Photo } from '../core/entities/photo.ts';
 import { tagPhoto } from '../core/photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
@@ -110,13 +111,9 @@ async function main() {
     );
 
     // Serving: the portal as a parent sees it vs. the same thumbnail files served statically.
-    const account = await portal.em().findOneOrFail(Account, { email: 'ouder@example.nl' }).catch(async () => {
-      const { Parent } = await import('../core/entities/parent.ts');
-      const parent = await portal.em().findOneOrFail(Parent, { email: 'ouder@example.nl' });
-      const a = portal.em().create(Account, { email: parent.email, parent, passwordHash: null, passwordMustChange: false });
-      await portal.em().flush();
-      return a;
-    });
+    const accountEm = portal.em();
+    const account = await ensureAccount(accountEm, { parent: await accountEm.findOneOrFail(Parent, { email: 'ouder@example.nl' }) });
+    await accountEm.flush();
     const session = await createSession(portal.em(), config.auth, account, { ip: '127.0.0.1' });
     await portal.em().flush();
     const server = await startServer(portal, { port: 0, host: '127.0.0.1' });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, type IAccount } from '../entities/account.ts';
-import type { IParent } from '../entities/parent.ts';
-import type { IStaff } from '../entities/staff.ts';
+import { type IParent, Parent } from '../entities/parent.ts';
+import { type IStaff, Staff } from '../entities/staff.ts';
 import { conflict } from '../errors.ts';
 
 /**
@@ -23,10 +23,19 @@ export async function ensureAccount(
       `${email} already logs in as ${other.parent ? 'a parent' : 'a staff member'}; one address can be one login only`,
     );
   }
+  return newAccount(em, person);
+}
+
+/**
+ * A new account row for a person, without a password; the caller has checked that neither the
+ * person nor the e-mail has one yet. References by id, so the person may come from another unit
+ * of work.
+ */
+export function newAccount(em: EntityManager, person: { parent: IParent } | { staff: IStaff }): IAccount {
   return em.create(Account, {
-    email,
-    parent: 'parent' in person ? person.parent : null,
-    staff: 'staff' in person ? person.staff : null,
+    email: 'parent' in person ? person.parent.email : person.staff.email,
+    parent: 'parent' in person ? em.getReference(Parent, person.parent.id) : null,
+    staff: 'staff' in person ? em.getReference(Staff, person.staff.id) : null,
     passwordHash: null,
     passwordMustChange: false,
   });

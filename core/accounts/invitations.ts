@@ -19,7 +19,7 @@ import {
   registerAccountMail,
 } from '../mail/account-mail.ts';
 import { normalizeEmail } from '../validation.ts';
-import { firstNameOf, languageOf } from './accounts.ts';
+import { firstNameOf, languageOf, newAccount } from './accounts.ts';
 import { composeInvitationMail } from './invitation-mail.ts';
 
 export interface InviteFilter {
@@ -74,19 +74,7 @@ async function queueFor(
         `${taken.map((a) => a.email).join(', ')} already log(s) in as another person; one address can be one login only`,
       );
     }
-    for (const t of missing) {
-      byPerson.set(
-        key(t),
-        tx.create(Account, {
-          email: t.email,
-          // References by id: the people were loaded by the caller's unit of work, not this one.
-          parent: 'parent' in t.person ? tx.getReference(Parent, t.person.parent.id) : null,
-          staff: 'staff' in t.person ? tx.getReference(Staff, t.person.staff.id) : null,
-          passwordHash: null,
-          passwordMustChange: false,
-        }),
-      );
-    }
+    for (const t of missing) byPerson.set(key(t), newAccount(tx, t.person));
 
     const chosen: { target: Target; account: IAccount }[] = [];
     const now = new Date();
