@@ -9,7 +9,7 @@ import { PARENT_COLUMNS, type ParentKey, resolveColumns } from './columns.ts';
 import { type CsvRecord, type CsvSource, type Delimiter, readCsvBatches } from './csv.ts';
 import { looksLikeFormula, REJECTED_PROBLEMS_HEADER, unneutraliseCell } from './csv-safe.ts';
 import { type ParentOccurrence, ParentBook } from './parent-book.ts';
-import { collectRejected, parseMapOption, shapeProblem } from './planning-import.ts';
+import { admitRecord, collectRejected, parseMapOption } from './planning-import.ts';
 import { byLine, emptyReport, type ImportChange, type ImportOptions, type ImportReport, type RowProblem } from './report.ts';
 import { json, lockImports, sql } from './sql.ts';
 import { audit } from '../audit.ts';
@@ -76,20 +76,14 @@ export async function importParents(
       return true;
     }
     const { line } = record;
-    let cells = record.cells;
-    if (!record.error && cells.every((c) => c.trim() === '')) {
-      report.rows.blank++;
+    const admitted = admitRecord(record, header, report, options);
+    if (admitted.kind === 'blank') return true;
+    if (admitted.kind === 'bad') {
+      report.rowErrors.push(admitted.problem);
+      invalidCells.set(line, record.cells);
       return true;
     }
-    report.rows.read++;
-    if (report.rows.read % 1000 === 0) options.onProgress?.({ phase: 'read', done: report.rows.read, total: null });
-    const shape = shapeProblem(record, header);
-    if (shape) {
-      report.rowErrors.push(shape);
-      invalidCells.set(line, cells);
-      return true;
-    }
-    if (cells.length > header.length) cells = cells.slice(0, header.length);
+    const cells = admitted.cells;
 
     const problems: RowProblem[] = [];
     const headerOf = (key: ParentKey) => header![index[key]!] ?? key;

@@ -492,20 +492,13 @@ export async function importPlanningExport(
     }
 
     const { line } = record;
-    let cells = record.cells;
-    if (!record.error && cells.every((c) => c.trim() === '')) {
-      report.rows.blank++;
+    const admitted = admitRecord(record, header, report, options);
+    if (admitted.kind === 'blank') return true;
+    if (admitted.kind === 'bad') {
+      refuse(line, record.cells, [admitted.problem]);
       return true;
     }
-    report.rows.read++;
-    if (report.rows.read % 1000 === 0) options.onProgress?.({ phase: 'read', done: report.rows.read, total: null });
-
-    const shape = shapeProblem(record, header);
-    if (shape) {
-      refuse(line, cells, [shape]);
-      return true;
-    }
-    if (cells.length > header.length) cells = cells.slice(0, header.length);
+    const cells = admitted.cells;
 
     const result = reader!.read({ line, cells });
     report.warnings.push(...result.warnings);
@@ -610,6 +603,28 @@ export async function importPlanningExport(
 }
 
 /** A record that cannot be read as a row: an unclosed quote, or more or fewer cells than the header. */
+/**
+ * The first look at a data record, the same for every kind of import: blank lines are skipped
+ * and counted, read rows counted (with progress every thousand), a row with the wrong number
+ * of cells refused; otherwise its cells, trimmed to the header's width (extra cells are empty).
+ */
+export function admitRecord(
+  record: CsvRecord,
+  header: string[],
+  report: ImportReport,
+  options: Pick<ImportOptions, 'onProgress'>,
+): { kind: 'blank' } | { kind: 'bad'; problem: RowProblem } | { kind: 'row'; cells: string[] } {
+  if (!record.error && record.cells.every((c) => c.trim() === '')) {
+    report.rows.blank++;
+    return { kind: 'blank' };
+  }
+  report.rows.read++;
+  if (report.rows.read % 1000 === 0) options.onProgress?.({ phase: 'read', done: report.rows.read, total: null });
+  const shape = shapeProblem(record, header);
+  if (shape) return { kind: 'bad', problem: shape };
+  return { kind: 'row', cells: record.cells.length > header.length ? record.cells.slice(0, header.length) : record.cells };
+}
+
 export function shapeProblem(record: CsvRecord, header: string[]): RowProblem | undefined {
   const { line, cells } = record;
   if (record.error) return { line, column: header[cells.length - 1] ?? header[0] ?? '?', message: record.error };
