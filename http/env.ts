@@ -18,6 +18,12 @@ export interface AppVariables {
   csrfToken: () => string;
   /** Issues a new CSRF token (cookie and value) at once: on login, logout and password change. */
   rotateCsrf: () => string;
+  /**
+   * Set only on a streamed multipart request whose token the CSRF middleware could not read
+   * without buffering the body (see CsrfOptions.streamingPaths): the route's multipart reader
+   * checks the `_csrf` field with it before accepting any file.
+   */
+  verifyCsrf?: (sent: string) => boolean;
   /** This request's unit of work (one `em.fork()` per request). */
   em: EntityManager;
   /** The browser's address: the socket's, or X-Forwarded-For's first hop behind a trusted proxy. */
