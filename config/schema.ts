@@ -95,10 +95,11 @@ export const configSchema = z
         dir: z.string().min(1).optional(),
         maxUploadBytes: z.coerce.number().int().min(1024).max(500 * 1024 * 1024).default(25 * 1024 * 1024),
         maxPixels: z.coerce.number().int().min(1_000_000).max(200_000_000).default(40_000_000),
+        maxFilesPerUpload: z.coerce.number().int().min(1).max(200).default(50),
         retentionMonths: z.coerce.number().int().min(1).max(120).default(12),
       })
       .strict()
-      .default({ maxUploadBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, retentionMonths: 12 }),
+      .default({ maxUploadBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, maxFilesPerUpload: 50, retentionMonths: 12 }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -265,6 +266,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_PHOTOS_MAX_PIXELS',
     default: '40000000',
     description: 'largest image size in pixels (40 MP); checked before decoding',
+  },
+  {
+    key: 'photos.maxFilesPerUpload',
+    env: 'PORTAL_PHOTOS_MAX_FILES_PER_UPLOAD',
+    default: '50',
+    description: 'most photos in one upload form (each file still has its own size limit)',
   },
   {
     key: 'photos.retentionMonths',

@@ -22,7 +22,10 @@ export type AuditType =
   | 'account.unsuspended'
   | 'second_factor.enabled'
   | 'second_factor.disabled'
-  | 'second_factor.failure';
+  | 'second_factor.failure'
+  | 'photo.deleted'
+  | 'photo.hidden'
+  | 'photo.shown';
 
 export interface AuditInput {
   type: AuditType;

@@ -19,14 +19,19 @@ import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
 import { photoRoutes } from './routes/photos.ts';
 import { secondFactorRoutes } from './routes/second-factor.ts';
+import { staffPhotoRoutes, UPLOAD_PATH } from './routes/staff-photos.ts';
 
 export type { AppEnv } from './env.ts';
 
 /**
  * Largest request body. Forms are a few kilobytes; the limit sits in front of the CSRF check
- * because that check reads the form. Photo uploads will need their own, larger limit.
+ * because that check reads the form. Photo uploads have their own (see uploadBodyLimit).
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** An upload: the configured number of files at their size limit, plus room for the form fields. */
+const uploadBodyLimit = (portal: Portal) =>
+  portal.config.photos.maxFilesPerUpload * (portal.config.photos.maxUploadBytes + 64 * 1024) + MAX_BODY_BYTES;
 
 export interface AppOptions {
   /**
@@ -51,12 +56,16 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   app.use(securityHeaders({ https }));
   app.use(noStoreHtml());
   app.use(language({ secure: https }));
-  app.use(bodyLimit({ maxSize: MAX_BODY_BYTES }));
+  const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES });
+  const uploadLimit = bodyLimit({ maxSize: uploadBodyLimit(portal) });
+  // The upload streams (http/multipart.ts); each file is also held to photos.maxUploadBytes.
+  app.use((c, next) => (c.req.path === UPLOAD_PATH ? uploadLimit(c, next) : formLimit(c, next)));
   app.use(
     csrf({
       secure: https,
       publicOrigin: publicUrl ? new URL(publicUrl).origin : undefined,
       trustProxy: portal.config.server.trustProxy,
+      streamingPaths: [UPLOAD_PATH],
     }),
   );
 
@@ -78,6 +87,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   passwordChangeRoutes(app, deps);
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
+  staffPhotoRoutes(app, portal, pages, https);
   photoRoutes(app, portal, pages);
 
   app.notFound(notFoundHandler(pages));

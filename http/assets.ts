@@ -17,6 +17,8 @@ export interface Asset {
 export interface Assets {
   css: Asset;
   htmx: Asset;
+  /** Our small progressive enhancement of the photo upload form (per-file progress). */
+  upload: Asset;
 }
 
 function load(path: string, file: string, contentType: string): Asset {
@@ -37,5 +39,6 @@ export function loadAssets(): Assets {
   return {
     css: load('/assets/portal.css', fileURLToPath(new URL('../views/static/portal.css', import.meta.url)), 'text/css; charset=utf-8'),
     htmx: load('/assets/htmx.min.js', require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
+    upload: load('/assets/upload.js', fileURLToPath(new URL('../views/static/upload.js', import.meta.url)), 'text/javascript; charset=utf-8'),
   };
 }

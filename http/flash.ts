@@ -14,6 +14,11 @@ export const FLASH_KEYS = [
   'password_reset',
   'reset_requested',
   'second_factor_disabled',
+  'photos_uploaded',
+  'tags_saved',
+  'photo_hidden',
+  'photo_shown',
+  'photo_deleted',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

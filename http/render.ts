@@ -57,7 +57,7 @@ export function createPages(assets: Assets): Pages {
         siteName: t('app.name'),
         csrfToken: c.get('csrfToken')?.() ?? '',
         requestId: c.get('requestId') ?? '',
-        assets: { css: assets.css.url, htmx: assets.htmx.url },
+        assets: { css: assets.css.url, htmx: assets.htmx.url, upload: assets.upload.url },
         langSwitch: {
           href: samePageHref(c.req.path, `${LANGUAGE_QUERY}=${other}`),
           lang: other,

@@ -52,6 +52,22 @@ export async function seedAccount(portal: Pick<Portal, 'em' | 'hasher'>, input: 
   return { accountId: account.id, personId: person.id, email, password: input.password };
 }
 
+/** A login for a parent or staff member already in the directory (added with core's use cases). */
+export async function accountFor(portal: Pick<Portal, 'em' | 'hasher'>, email: string, password: string): Promise<void> {
+  const em = portal.em();
+  const parent = await em.findOne(Parent, { email });
+  const staff = parent ? null : await em.findOneOrFail(Staff, { email });
+  em.create(Account, {
+    email,
+    parent,
+    staff,
+    passwordHash: await portal.hasher.hash(password),
+    passwordMustChange: false,
+    passwordExpiresAt: null,
+  });
+  await em.flush();
+}
+
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
 /** A browser for `app.request()`: keeps cookies, sends the CSRF token with every POST. */

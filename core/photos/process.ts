@@ -21,7 +21,8 @@ import { DomainError } from '../errors.ts';
  * Pure functions over Buffers; no I/O apart from sharp.
  */
 
-export type PhotoRejectReason = 'unsupported_format' | 'too_many_pixels' | 'corrupt';
+/** 'heic_unsupported': a HEIC photo this server's sharp cannot decode (no HEVC decoder). */
+export type PhotoRejectReason = 'unsupported_format' | 'heic_unsupported' | 'too_many_pixels' | 'corrupt';
 
 /** An upload that is not a photo we can take. `code` is 'validation'; `reason` says why. */
 export class PhotoRejectedError extends DomainError {
@@ -200,7 +201,7 @@ function rejection(err: unknown, format: SourceFormat, heic: boolean, maxPixels:
     // decoding plugin"; a sharp built against a system libvips with libde265 reads them.
     const unsupported = /(plugin|decoder|codec|unsupported|not supported)/i.test(text);
     return new PhotoRejectedError(
-      unsupported ? 'unsupported_format' : 'corrupt',
+      unsupported ? 'heic_unsupported' : 'corrupt',
       unsupported
         ? 'HEIC photos cannot be read by this server. Please upload the photo as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible).'
         : 'The HEIC image could not be read: it is damaged, or this server cannot read HEIC. Please upload it again, or as JPEG.',

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { isAdmin } from '../actor.ts';
+import { audit } from '../audit.ts';
 import { currentPlacement, visibleGroupIds } from '../authorization.ts';
 import { Child, Placement } from '../entities/child.ts';
 import { type IPhoto, Photo, PhotoTag } from '../entities/photo.ts';
@@ -23,6 +24,12 @@ export async function photoForStaff(em: EntityManager, actor: Actor, photoId: st
   const groups = await visibleGroupIds(em, actor);
   if (groups !== 'all' && !groups.includes(photo.group.id)) throw missing;
   return photo;
+}
+
+/** Who may hide or delete a photo: its uploader, the location manager (their groups are the location's), admins. */
+export function mayManage(actor: Actor, uploadedById: number | null): boolean {
+  if (isAdmin(actor) || actor.kind === 'manager') return true;
+  return actor.kind === 'staff' && uploadedById === actor.staffId;
 }
 
 export interface TagInput {
@@ -120,9 +127,10 @@ export async function tagStatus(em: EntityManager, actor: Actor, photoId: string
 export async function setPhotoHidden(em: EntityManager, actor: Actor, photoId: string, hidden: boolean): Promise<void> {
   await em.transactional(async (tx) => {
     const photo = await photoForStaff(tx, actor, photoId);
-    if (actor.kind === 'staff' && photo.uploadedBy?.id !== actor.staffId && !isAdmin(actor)) {
+    if (!mayManage(actor, photo.uploadedBy?.id ?? null)) {
       throw forbidden('only the location manager can hide photos that someone else uploaded');
     }
     photo.hiddenAt = hidden ? new Date() : null;
+    audit(tx, { type: hidden ? 'photo.hidden' : 'photo.shown', actor, subject: photo.id });
   });
 }

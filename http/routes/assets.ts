@@ -22,4 +22,5 @@ function serve(c: Context<AppEnv>, asset: Asset): Response {
 export function assetRoutes(app: Hono<AppEnv>, assets: Assets): void {
   app.get(assets.css.path, (c) => serve(c, assets.css));
   app.get(assets.htmx.path, (c) => serve(c, assets.htmx));
+  app.get(assets.upload.path, (c) => serve(c, assets.upload));
 }

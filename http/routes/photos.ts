@@ -116,12 +116,7 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
     const data = { days, more, continuedDay, thumbSize };
     c.header('Vary', 'HX-Request');
     if (isHtmx(c) && before) return pages.render(c, 'partials/photo-days', data);
-    return pages.render(c, 'pages/photos', {
-      ...data,
-      siteName: await siteName(c),
-      staff: actor.kind !== 'parent',
-      continuedDay: undefined,
-    });
+    return pages.render(c, 'pages/photos', { ...data, siteName: await siteName(c), continuedDay: undefined });
   });
 
   app.get(RULES_PATH, async (c) => pages.render(c, 'pages/spelregels', { siteName: await siteName(c) }));

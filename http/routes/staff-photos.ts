@@ -1,0 +1,188 @@
+import type { Context, Hono } from 'hono';
+import { type DomainError, isDomainError } from '../../core/errors.ts';
+import {
+  deletePhoto,
+  groupPhotosForStaff,
+  type StaffPhoto,
+  staffPhoto,
+  tagSheet,
+  uploadGroups,
+} from '../../core/photos/manage.ts';
+import { PhotoRejectedError } from '../../core/photos/process.ts';
+import { PhotoTooLargeError } from '../../core/photos/store.ts';
+import { setPhotoHidden, tagPhoto } from '../../core/photos/tagging.ts';
+import { uploadPhoto } from '../../core/photos/upload.ts';
+import type { Portal } from '../../core/portal.ts';
+import type { AppEnv } from '../env.ts';
+import { setFlash } from '../flash.ts';
+import { isHtmx, readForm, seeOther } from '../forms.ts';
+import { readMultipart } from '../multipart.ts';
+import { PHOTOS_PATH } from './photos.ts';
+import type { Pages } from '../render.ts';
+
+/**
+ * The staff side of Foto's: the group's photos with what parents see of each, the upload form,
+ * the tag sheet, hiding and deleting. Every decision (which groups, which photos, who may hide
+ * or delete) is core's (core/photos/manage.ts, tagging.ts); parents get "not found" there.
+ */
+
+export const UPLOAD_PATH = '/fotos/uploaden';
+/** Photos per page of the staff list. */
+const STAFF_PAGE = 24;
+const FILE_FIELD = 'foto';
+
+export interface UploadOutcome {
+  filename: string;
+  photo?: StaffPhoto;
+  error?: string;
+}
+
+/** 25 MB, or 0.2 MB for a small limit (never "0 MB"). */
+const megabytes = (bytes: number) => {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1 ? String(Math.floor(mb)) : mb.toFixed(1);
+};
+
+/** Why a file was refused, in the reader's language (core's messages are for the CLI and logs). */
+function refusal(c: Context<AppEnv>, err: DomainError): string {
+  if (err instanceof PhotoRejectedError) return c.var.t(`staffPhotos.refused.${err.reason}`);
+  if (err instanceof PhotoTooLargeError) {
+    return c.var.t('staffPhotos.refused.too_large', { mb: megabytes(err.maxBytes) });
+  }
+  return err.message;
+}
+
+const photosHref = (groupId: number) => `${PHOTOS_PATH}?groep=${groupId}`;
+
+/** The cursor of the staff list: the last photo's upload time and id. */
+function parseCursor(raw: string | undefined): { uploadedAt: string; id: string } | undefined {
+  const m = raw?.match(/^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)_([0-9a-f-]{36})$/i);
+  return m && !Number.isNaN(Date.parse(m[1]!)) ? { uploadedAt: m[1]!, id: m[2]! } : undefined;
+}
+
+export function staffPhotoRoutes(app: Hono<AppEnv>, portal: Portal, pages: Pages, secure: boolean): void {
+  /** GET /fotos for staff: group picker, upload form, the group's photos. */
+  const groupPage = async (c: Context<AppEnv>, outcomes: UploadOutcome[] = [], status: 200 | 422 = 200) => {
+    const actor = c.var.session!.actor;
+    const groups = await uploadGroups(c.var.em, actor);
+    const wanted = Number(c.req.query('groep'));
+    const group = groups.find((g) => g.id === wanted) ?? groups[0];
+    const after = parseCursor(c.req.query('na'));
+    const found = group ? await groupPhotosForStaff(c.var.em, actor, group.id, { after, limit: STAFF_PAGE + 1 }) : [];
+    const photos = found.slice(0, STAFF_PAGE);
+    const last = photos.at(-1);
+    const more =
+      group && last && found.length > STAFF_PAGE
+        ? `${photosHref(group.id)}&na=${encodeURIComponent(`${last.uploadedAt}_${last.id}`)}`
+        : undefined;
+    c.header('Vary', 'HX-Request');
+    if (isHtmx(c) && after) return pages.render(c, 'partials/staff-photo-list', { photos, more });
+    return pages.render(
+      c,
+      'pages/staff-photos',
+      {
+        groups,
+        group,
+        photos,
+        more,
+        outcomes,
+        maxFiles: portal.config.photos.maxFilesPerUpload,
+        maxMb: megabytes(portal.config.photos.maxUploadBytes),
+        uploadScript: true,
+      },
+      status,
+    );
+  };
+
+  // Registered before the parents' album (routes/photos.ts), which gets the parents.
+  app.get(PHOTOS_PATH, async (c, next) => {
+    if (c.var.session!.actor.kind === 'parent') return await next();
+    return await groupPage(c);
+  });
+
+  app.post(UPLOAD_PATH, async (c) => {
+    const actor = c.var.session!.actor;
+    const outcomes: UploadOutcome[] = [];
+    let groupId = 0;
+    await readMultipart(
+      c,
+      { maxFiles: portal.config.photos.maxFilesPerUpload, maxFileBytes: portal.config.photos.maxUploadBytes },
+      async (fields, file) => {
+        if (file.field !== FILE_FIELD) return file.drain();
+        if (!file.filename) return file.drain(); // the empty part a form sends with no file chosen
+        groupId = Number(fields['groep']);
+        try {
+          const { photoId } = await uploadPhoto(c.var.em, portal, actor, {
+            groupId,
+            caption: fields['bijschrift'] || null,
+            data: file.data,
+          });
+          outcomes.push({ filename: file.filename, photo: await staffPhoto(c.var.em, actor, photoId) });
+        } catch (err) {
+          file.drain();
+          // A refused file (wrong format, too large, too many pixels) is reported by name and
+          // the others go on; anything else (no such group, a fault) ends the request.
+          if (!isDomainError(err) || err.code !== 'validation') throw err;
+          outcomes.push({ filename: file.filename, error: refusal(c, err) });
+        }
+      },
+    );
+    if (isHtmx(c)) {
+      return pages.render(c, 'partials/upload-outcomes', { outcomes }, outcomes.some((o) => o.error) ? 422 : 200);
+    }
+    if (outcomes.length === 0) {
+      return await groupPage(c, [{ filename: '', error: c.var.t('staffPhotos.noFiles') }], 422);
+    }
+    if (outcomes.some((o) => o.error)) return await groupPage(c, outcomes, 422);
+    setFlash(c, 'photos_uploaded', secure);
+    return seeOther(c, photosHref(groupId));
+  });
+
+  /** One photo's row, polled by htmx while it is being processed. */
+  app.get('/fotos/:id/status', async (c) => {
+    const photo = await staffPhoto(c.var.em, c.var.session!.actor, c.req.param('id'));
+    return pages.render(c, 'partials/staff-photo-row', { photo });
+  });
+
+  const tagPage = async (c: Context<AppEnv>, status: 200 | 422 = 200, error?: string) => {
+    const sheet = await tagSheet(c.var.em, c.var.session!.actor, c.req.param('id') ?? '');
+    return pages.render(c, isHtmx(c) ? 'partials/tag-form' : 'pages/photo-tags', { sheet, error }, status);
+  };
+
+  app.get('/fotos/:id/taggen', async (c) => await tagPage(c));
+
+  app.post('/fotos/:id/taggen', async (c) => {
+    const body = await c.req.parseBody({ all: true });
+    const raw = body['kind'];
+    const childNumbers = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+      (v): v is string => typeof v === 'string',
+    );
+    try {
+      await tagPhoto(c.var.em, c.var.session!.actor, c.req.param('id'), {
+        childNumbers,
+        noChildConfirmed: body['geenKind'] === 'ja',
+      });
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'validation') return await tagPage(c, 422, err.message);
+      throw err;
+    }
+    if (isHtmx(c)) return await tagPage(c);
+    setFlash(c, 'tags_saved', secure);
+    return seeOther(c, `/fotos/${c.req.param('id')}/taggen`);
+  });
+
+  app.post('/fotos/:id/verbergen', async (c) => {
+    const form = await readForm(c);
+    const hidden = form['verbergen'] === 'ja';
+    await setPhotoHidden(c.var.em, c.var.session!.actor, c.req.param('id'), hidden);
+    setFlash(c, hidden ? 'photo_hidden' : 'photo_shown', secure);
+    return seeOther(c, `/fotos/${c.req.param('id')}/taggen`);
+  });
+
+  app.post('/fotos/:id/verwijderen', async (c) => {
+    const { groupId } = await deletePhoto(c.var.em, portal, c.var.session!.actor, c.req.param('id'));
+    setFlash(c, 'photo_deleted', secure);
+    return seeOther(c, photosHref(groupId));
+  });
+
+}
