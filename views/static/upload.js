@@ -19,6 +19,7 @@
     bar.value = 0;
     li.append(label, bar);
     list.prepend(li);
+    document.getElementById(form.dataset.empty)?.remove(); // "no photos yet" is no longer true
     return { li, bar };
   }
 
