@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { today } from '../../core/dates.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
 import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
+import { ByteCache } from '../../core/photos/byte-cache.ts';
 import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
 import { type AlbumPhoto, imageKeyForActor, parentAlbum, photoForActor } from '../../core/photos/visibility.ts';
 import type { Portal } from '../../core/portal.ts';
@@ -80,7 +81,11 @@ function thumbSize(photo: AlbumPhoto): { width: number; height: number } {
 const imageType = (data: Buffer) =>
   data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP' ? 'image/webp' : 'image/jpeg';
 
+/** Memory for image bytes (content-addressed, so never stale); thumbnails mostly. */
+const IMAGE_CACHE_BYTES = 64 * 1024 * 1024;
+
 export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
+  const images = new ByteCache(IMAGE_CACHE_BYTES, 512 * 1024);
   const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
 
   /** Whether the parent still has to confirm the rules: before their first download. */
@@ -142,7 +147,7 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
     if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
       return c.body(null, 304, headers);
     }
-    const data = await portal.photos.get(key);
+    const data = await images.get(key, (k) => portal.photos.get(k));
     return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': imageType(data) });
   };
   app.get(`${PHOTOS_PATH}/:id/klein`, image('thumbKey'));
