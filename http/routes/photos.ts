@@ -21,8 +21,11 @@ export const PHOTOS_PATH = '/fotos';
 export const RULES_PATH = '/spelregels';
 /** Photos per page of the album. */
 export const ALBUM_PAGE = 30;
-/** Images may be kept briefly by the browser only: a withdrawn consent must take effect soon. */
-const IMAGE_CACHE = 'private, max-age=300';
+/**
+ * The browser may keep an image but must ask again before showing it (a 304 costs no bytes):
+ * a withdrawn consent then takes effect at once, also on a page that is already open.
+ */
+const IMAGE_CACHE = 'private, no-cache';
 /** The checkbox on the first download: the parent has read the rules. */
 const RULES_FIELD = 'spelregels';
 
