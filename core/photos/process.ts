@@ -1,4 +1,4 @@
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { DomainError } from '../errors.ts';
 
 /**
@@ -283,26 +283,29 @@ export async function processImage(input: Uint8Array, options: ProcessOptions = 
   const info = await inspectImage(input, { maxPixels });
   const heic = info.format === 'heif';
 
-  // Decode once: upright, sRGB, 8 bits per channel. JPEG output has no alpha, so transparent
-  // pixels become white rather than black.
-  let pixels: { data: Buffer; info: OutputInfo };
+  // One pipeline per variant, each upright, sRGB and 8 bits per channel. libvips decodes a
+  // JPEG for a small variant at a fraction of its size (shrink-on-load), so three pipelines
+  // cost less than decoding the whole image once and resizing that. JPEG output has no alpha,
+  // so transparent pixels become white rather than black.
+  const upright = () => {
+    const pipeline = sharp(input, sharpOptions(maxPixels)).rotate().toColourspace('srgb');
+    return format === 'jpeg' ? pipeline.flatten({ background: '#ffffff' }) : pipeline;
+  };
+  let original: ImageVariant;
+  let display: ImageVariant;
+  let thumbnail: ImageVariant;
   try {
-    let pipeline = sharp(input, sharpOptions(maxPixels)).rotate().toColourspace('srgb');
-    if (format === 'jpeg') pipeline = pipeline.flatten({ background: '#ffffff' });
-    pixels = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    // Rotation does not change the longest side, which decides whether WebP can hold the original.
+    const longest = Math.max(info.width, info.height);
+    const originalFormat: OutputFormat = format === 'webp' && longest > WEBP_MAX_SIDE ? 'jpeg' : format;
+    [original, display, thumbnail] = await Promise.all([
+      encode(upright(), originalFormat, QUALITY.original),
+      encode(fitInside(upright(), displaySize), format, QUALITY.display),
+      encode(fitInside(upright(), thumbSize), format, QUALITY.thumbnail),
+    ]);
   } catch (err) {
     throw rejection(err, info.format, heic, maxPixels);
   }
-
-  const { width, height, channels } = pixels.info;
-  const fromPixels = () => sharp(pixels.data, { raw: { width, height, channels }, limitInputPixels: false });
-  const originalFormat: OutputFormat = format === 'webp' && Math.max(width, height) > WEBP_MAX_SIDE ? 'jpeg' : format;
-
-  const [original, display, thumbnail] = await Promise.all([
-    encode(fromPixels(), originalFormat, QUALITY.original),
-    encode(fitInside(fromPixels(), displaySize), format, QUALITY.display),
-    encode(fitInside(fromPixels(), thumbSize), format, QUALITY.thumbnail),
-  ]);
   return { original, display, thumbnail, takenAt: info.takenAt, sourceFormat: info.format };
 }
 
