@@ -22,7 +22,11 @@ export type AuditType =
   | 'account.unsuspended'
   | 'second_factor.enabled'
   | 'second_factor.disabled'
-  | 'second_factor.failure';
+  | 'second_factor.failure'
+  | 'profile.updated'
+  | 'email.change_requested'
+  | 'email.changed'
+  | 'notifications.changed';
 
 export interface AuditInput {
   type: AuditType;
