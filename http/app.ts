@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import '../core/auth/password-reset.ts'; // registers the password_reset mail composer
+import '../core/profile/email-change.ts'; // registers the e-mail change mail composers
 import { createThrottle, type ThrottleLimits } from '../core/auth/throttle.ts';
 import type { Portal } from '../core/portal.ts';
+import { UNSUBSCRIBE_PATH } from '../core/profile/notifications.ts';
 import { loadAssets } from './assets.ts';
 import type { AppEnv } from './env.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import type { LocationSection } from './location-sections.ts';
 import { csrf } from './middleware/csrf.ts';
 import { language } from './middleware/language.ts';
 import { requestContext } from './middleware/request-context.ts';
@@ -18,6 +21,7 @@ import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
 import { photoRoutes } from './routes/photos.ts';
+import { profileRoutes, publicProfileRoutes } from './routes/profile.ts';
 import { secondFactorRoutes } from './routes/second-factor.ts';
 
 export type { AppEnv } from './env.ts';
@@ -37,6 +41,8 @@ export interface AppOptions {
   publicUrl?: string;
   /** Login brake limits (tests lower or raise them); default DEFAULT_LIMITS in core/auth/throttle.ts. */
   throttle?: Partial<ThrottleLimits>;
+  /** Sections plugins add to Mijn vestiging (see location-sections.ts). */
+  locationSections?: LocationSection[];
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -57,6 +63,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
       secure: https,
       publicOrigin: publicUrl ? new URL(publicUrl).origin : undefined,
       trustProxy: portal.config.server.trustProxy,
+      // The signed unsubscribe link is its own authorization (RFC 8058 one-click has no cookie).
+      exempt: (path) => path.startsWith(UNSUBSCRIBE_PATH),
     }),
   );
 
@@ -72,12 +80,14 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   loginRoutes(app, deps);
   passwordResetRoutes(app, deps);
   publicPageRoutes(app, pages);
+  publicProfileRoutes(app, deps);
 
   // The gate: every route after it (plugins included) needs a session that owes no step.
   app.use(requireLogin({ secure: https }));
   passwordChangeRoutes(app, deps);
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
+  profileRoutes(app, { ...deps, log: portal.log, locationSections: options.locationSections ?? [] });
   photoRoutes(app, portal, pages);
 
   app.notFound(notFoundHandler(pages));

@@ -14,6 +14,11 @@ export const FLASH_KEYS = [
   'password_reset',
   'reset_requested',
   'second_factor_disabled',
+  'details_saved',
+  'language_saved',
+  'notifications_saved',
+  'email_change_sent',
+  'email_changed',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 
