@@ -13,6 +13,7 @@ import type { AppEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { readForm } from '../forms.ts';
 import type { LocationSection } from '../location-sections.ts';
+import { LANGUAGE_QUERY } from '../middleware/language.ts';
 import { clearSessionCookie, PATHS } from '../middleware/session.ts';
 import type { AuthRouteDeps } from './login.ts';
 import { PROFILE_PATH } from './password.ts';
@@ -207,8 +208,9 @@ export function publicProfileRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): voi
 
   const unsubscribePage = async (c: Context<AppEnv>, token: string, state: 'confirm' | 'done' | 'invalid', status: 200 | 404 = 200) => {
     const view = state === 'invalid' ? undefined : await findUnsubscribe(c.var.em, token);
-    if (view) {
-      // The page speaks the parent's language, whatever browser opened the mail.
+    if (view && !isLanguage(c.req.query(LANGUAGE_QUERY))) {
+      // The page speaks the parent's language, whatever browser opened the mail (unless the
+      // visitor uses the language switch on it).
       c.set('lang', view.language);
       c.set('t', translator(view.language));
     }
