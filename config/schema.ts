@@ -61,6 +61,8 @@ export const configSchema = z
         sessionIdleMinutes: z.coerce.number().int().min(5).max(24 * 60).default(30),
         sessionAbsoluteHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
         resetLinkMinutes: z.coerce.number().int().min(10).max(24 * 60).default(60),
+        /** Validity of the link that confirms a new e-mail address (sent to that address). */
+        emailChangeLinkHours: z.coerce.number().int().min(1).max(24 * 7).default(24),
         /** Staff and admins must set up a second factor before they can work. */
         requireSecondFactorForStaff: bool.default(false),
       })
@@ -74,6 +76,7 @@ export const configSchema = z
         sessionIdleMinutes: 30,
         sessionAbsoluteHours: 12,
         resetLinkMinutes: 60,
+        emailChangeLinkHours: 24,
         requireSecondFactorForStaff: false,
       }),
     mail: z
@@ -100,6 +103,13 @@ export const configSchema = z
       })
       .strict()
       .default({ maxUploadBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, maxFilesPerUpload: 50, retentionMonths: 12 }),
+    notifications: z
+      .object({
+        /** Hour of the day (Europe/Amsterdam, 0-23) at which daily digests go out. */
+        digestHour: z.coerce.number().int().min(0, 'expected an hour from 0 to 23').max(23, 'expected an hour from 0 to 23').default(18),
+      })
+      .strict()
+      .default({ digestHour: 18 }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -220,6 +230,12 @@ export const settings: SettingDoc[] = [
     description: 'validity of a "forgot password" link',
   },
   {
+    key: 'auth.emailChangeLinkHours',
+    env: 'PORTAL_EMAIL_CHANGE_LINK_HOURS',
+    default: '24',
+    description: 'validity of the link that confirms a new e-mail address',
+  },
+  {
     key: 'auth.requireSecondFactorForStaff',
     env: 'PORTAL_REQUIRE_2FA_STAFF',
     default: 'false',
@@ -278,6 +294,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_PHOTOS_RETENTION_MONTHS',
     default: '12',
     description: 'photos older than this are removed (rows and files) by `portal photos prune` and the server',
+  },
+  {
+    key: 'notifications.digestHour',
+    env: 'PORTAL_DIGEST_HOUR',
+    default: '18',
+    description: 'hour (0-23, Dutch time) at which the daily e-mail digest goes out',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
 ];

@@ -25,7 +25,11 @@ export type AuditType =
   | 'second_factor.failure'
   | 'photo.deleted'
   | 'photo.hidden'
-  | 'photo.shown';
+  | 'photo.shown'
+  | 'profile.updated'
+  | 'email.change_requested'
+  | 'email.changed'
+  | 'notifications.changed';
 
 export interface AuditInput {
   type: AuditType;

@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import '../core/auth/password-reset.ts'; // registers the password_reset mail composer
+import '../core/profile/email-change.ts'; // registers the e-mail change mail composers
 import { createThrottle, type ThrottleLimits } from '../core/auth/throttle.ts';
 import type { Portal } from '../core/portal.ts';
+import { UNSUBSCRIBE_PATH } from '../core/profile/notifications.ts';
 import { loadAssets } from './assets.ts';
 import type { AppEnv } from './env.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import type { LocationSection } from './location-sections.ts';
 import { csrf } from './middleware/csrf.ts';
 import { language } from './middleware/language.ts';
 import { requestContext } from './middleware/request-context.ts';
@@ -18,6 +21,7 @@ import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
 import { photoRoutes } from './routes/photos.ts';
+import { profileRoutes, publicProfileRoutes } from './routes/profile.ts';
 import { secondFactorRoutes } from './routes/second-factor.ts';
 import { staffPhotoRoutes, UPLOAD_PATH } from './routes/staff-photos.ts';
 
@@ -42,6 +46,8 @@ export interface AppOptions {
   publicUrl?: string;
   /** Login brake limits (tests lower or raise them); default DEFAULT_LIMITS in core/auth/throttle.ts. */
   throttle?: Partial<ThrottleLimits>;
+  /** Sections plugins add to Mijn vestiging (see location-sections.ts). */
+  locationSections?: LocationSection[];
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -66,6 +72,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
       publicOrigin: publicUrl ? new URL(publicUrl).origin : undefined,
       trustProxy: portal.config.server.trustProxy,
       streamingPaths: [UPLOAD_PATH],
+      // The signed unsubscribe link is its own authorization (RFC 8058 one-click has no cookie).
+      exempt: (path) => path.startsWith(UNSUBSCRIBE_PATH),
     }),
   );
 
@@ -81,6 +89,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   loginRoutes(app, deps);
   passwordResetRoutes(app, deps);
   publicPageRoutes(app, pages);
+  publicProfileRoutes(app, deps);
 
   // The gate: every route after it (plugins included) needs a session that owes no step.
   app.use(requireLogin({ secure: https }));
@@ -88,6 +97,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
   staffPhotoRoutes(app, portal, pages, https);
+  profileRoutes(app, { ...deps, log: portal.log, locationSections: options.locationSections ?? [] });
   photoRoutes(app, portal, pages);
 
   app.notFound(notFoundHandler(pages));

@@ -19,6 +19,11 @@ export const FLASH_KEYS = [
   'photo_hidden',
   'photo_shown',
   'photo_deleted',
+  'details_saved',
+  'language_saved',
+  'notifications_saved',
+  'email_change_sent',
+  'email_changed',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

@@ -6,6 +6,7 @@ import { Location } from './location.ts';
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
 import { Photo, PhotoDownload, PhotoTag } from './photo.ts';
+import { EmailChange, ServerSecret } from './profile.ts';
 import { Staff } from './staff.ts';
 import { StaffAssignment } from './staff-assignment.ts';
 
@@ -17,6 +18,7 @@ export * from './location.ts';
 export * from './organisation.ts';
 export * from './parent.ts';
 export * from './photo.ts';
+export * from './profile.ts';
 export * from './staff.ts';
 export * from './staff-assignment.ts';
 
@@ -41,4 +43,6 @@ export const coreEntities = [
   Photo,
   PhotoTag,
   PhotoDownload,
+  EmailChange,
+  ServerSecret,
 ];

@@ -2,6 +2,10 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Child } from './child.ts';
 import type { Language } from './organisation.ts';
 
+/** How a parent wants to hear of new things by e-mail: not at all, at once, or once a day. */
+export const NOTIFICATION_MODES = ['off', 'immediate', 'digest'] as const;
+export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
+
 /** An ouder/verzorger. `email` is the username, stored trimmed and lower case. */
 export const Parent = defineEntity({
   name: 'Parent',
@@ -14,6 +18,12 @@ export const Parent = defineEntity({
     lastName: p.string().length(100),
     phone: p.string().length(30).nullable(),
     language: p.enum(['nl', 'en'] as Language[]).default('nl'),
+    /** Home address, as the parent gives it in Mijn gegevens (street and number, postcode, place). */
+    street: p.string().length(200).nullable(),
+    postalCode: p.string().length(10).nullable(),
+    city: p.string().length(100).nullable(),
+    /** E-mail notifications; a daily digest unless the parent chooses otherwise. */
+    notificationMode: p.enum(['off', 'immediate', 'digest'] as NotificationMode[]).default('digest'),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

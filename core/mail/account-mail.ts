@@ -20,7 +20,12 @@ import type { MailTransport, OutgoingMail } from './transport.ts';
 export const ACCOUNT_MAIL_QUEUE = 'account-mail';
 export const ACCOUNT_MAIL_DEAD = 'account-mail-dead';
 
-export type AccountMailKind = 'invitation' | 'new_password' | 'password_reset';
+export type AccountMailKind =
+  | 'invitation'
+  | 'new_password'
+  | 'password_reset'
+  | 'email_change_confirm'
+  | 'email_change_notice';
 
 export interface AccountMailJob {
   kind: AccountMailKind;
@@ -28,6 +33,8 @@ export interface AccountMailJob {
   /** Who asked (actor label), for the audit log. */
   requestedBy: string;
   ip?: string | null;
+  /** The row the mail is about, for kinds that need one (the e-mail change a notice reports). */
+  ref?: number;
 }
 
 /** What a worker needs of the portal; structural, so core/portal.ts need not be imported here. */

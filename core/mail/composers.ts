@@ -5,3 +5,4 @@
  */
 import '../accounts/invitations.ts';
 import '../auth/password-reset.ts';
+import '../profile/email-change.ts';

@@ -33,6 +33,12 @@ export interface CsrfOptions {
    * accepted: reading it here would mean buffering the whole upload in memory.
    */
   streamingPaths?: readonly string[];
+  /**
+   * Paths whose POSTs carry their own authorization instead of a session cookie, so there is
+   * no ambient authority to forge (the signed one-click unsubscribe link, RFC 8058, which a mail
+   * program posts without our cookie). Keep this list short and each entry argued.
+   */
+  exempt?: (path: string) => boolean;
 }
 
 /**
@@ -61,6 +67,7 @@ export function csrf(options: CsrfOptions): MiddlewareHandler<AppEnv> {
     c.set('rotateCsrf', issue);
 
     if (safeMethods.has(c.req.method)) return next();
+    if (options.exempt?.(c.req.path)) return next();
 
     const site = c.req.header('Sec-Fetch-Site');
     if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CsrfError(`Sec-Fetch-Site ${site}`);

@@ -1,11 +1,8 @@
 import type { Context, Hono } from 'hono';
-import { mayDisableSecondFactor } from '../../core/auth/second-factor.ts';
-import { isStaffAccount } from '../../core/auth/sessions.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AppEnv } from '../env.ts';
 import type { Pages } from '../render.ts';
-import { PROFILE_PATH } from './password.ts';
 
 /**
  * Sections that later issues build. Until then each path answers with a calm "coming soon"
@@ -16,7 +13,6 @@ export const COMING_SOON: Record<string, string> = {
   '/schriftje': 'nav.diary',
   '/berichten': 'nav.messages',
   '/locatie': 'nav.location',
-  '/mijn-vestiging': 'more.location',
 };
 
 export const HELP_PATH = '/help';
@@ -38,7 +34,7 @@ export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages): void {
 }
 
 /** Home and the pages around it (behind the login gate). */
-export function homeRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'config'>, pages: Pages): void {
+export function homeRoutes(app: Hono<AppEnv>, _portal: Pick<Portal, 'config'>, pages: Pages): void {
   app.get('/', async (c) => {
     const session = c.var.session!;
     return pages.render(c, 'pages/home', {
@@ -49,19 +45,6 @@ export function homeRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'config'>, pa
   });
 
   app.get('/meer', async (c) => pages.render(c, 'pages/more', { siteName: await siteName(c) }));
-
-  app.get(PROFILE_PATH, async (c) => {
-    const session = c.var.session!;
-    const staff = isStaffAccount(session.account);
-    return pages.render(c, 'pages/profile', {
-      siteName: await siteName(c),
-      name: session.name,
-      email: session.account.email,
-      staff,
-      secondFactorOn: Boolean(session.account.totpEnabledAt),
-      secondFactorRequired: staff && !mayDisableSecondFactor(portal.config.auth, session),
-    });
-  });
 
   for (const [path, title] of Object.entries(COMING_SOON)) {
     app.get(path, async (c) => pages.render(c, 'pages/coming-soon', { siteName: await siteName(c), heading: title }));

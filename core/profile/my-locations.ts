@@ -1,0 +1,72 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Actor, isAdmin } from '../actor.ts';
+import { today } from '../dates.ts';
+import { Placement } from '../entities/child.ts';
+import { type ILocation, Location } from '../entities/location.ts';
+import { Guardianship } from '../entities/parent.ts';
+import { StaffAssignment } from '../entities/staff-assignment.ts';
+import { fullName } from '../people.ts';
+
+/**
+ * Mijn vestiging: the locations that matter to the actor, with what a parent needs to reach
+ * them. A parent sees the location of every child's current or coming placement (two children at
+ * two locations: both), with the first names of the children there; staff the locations they
+ * work at; an administrator all of them.
+ */
+export interface MyLocation {
+  id: number;
+  name: string;
+  address: string | null;
+  phone: string | null;
+  email: string | null;
+  openingHours: string | null;
+  /** The locatiehoofd's name. */
+  manager: string | null;
+  /** Parents: first names of their children placed here, in order of birth. */
+  children: string[];
+}
+
+export async function myLocations(em: EntityManager, actor: Actor, on: string = today()): Promise<MyLocation[]> {
+  const children = new Map<number, string[]>();
+  let ids: number[] | 'all';
+  if (isAdmin(actor)) {
+    ids = 'all';
+  } else if (actor.kind === 'parent') {
+    const links = await em.find(Guardianship, { parent: actor.parentId });
+    // Placements not yet ended (current and planned), of children who have not left.
+    const placements = await em.find(
+      Placement,
+      {
+        child: { $in: links.map((l) => l.child.id), $or: [{ leftOn: null }, { leftOn: { $gte: on } }] },
+        $or: [{ endDate: null }, { endDate: { $gte: on } }],
+      },
+      { populate: ['child', 'group'], orderBy: { child: { birthDate: 'asc', id: 'asc' }, startDate: 'asc' } },
+    );
+    for (const p of placements) {
+      const names = children.get(p.group.location.id) ?? [];
+      if (!names.includes(p.child.firstName)) names.push(p.child.firstName);
+      children.set(p.group.location.id, names);
+    }
+    ids = [...children.keys()];
+  } else if (actor.kind === 'staff' || actor.kind === 'manager') {
+    const assignments = await em.find(StaffAssignment, { staff: actor.staffId }, { populate: ['group'] });
+    ids = [...new Set(assignments.map((a) => a.location?.id ?? a.group?.location.id).filter((id): id is number => id !== undefined))];
+  } else {
+    ids = [];
+  }
+  if (ids !== 'all' && ids.length === 0) return [];
+  const locations: ILocation[] = await em.find(Location, ids === 'all' ? {} : { id: { $in: ids } }, {
+    populate: ['manager'],
+    orderBy: { name: 'asc' },
+  });
+  return locations.map((l) => ({
+    id: l.id,
+    name: l.name,
+    address: l.address ?? null,
+    phone: l.phone ?? null,
+    email: l.email ?? null,
+    openingHours: l.openingHours ?? null,
+    manager: l.manager ? fullName(l.manager) : null,
+    children: children.get(l.id) ?? [],
+  }));
+}

@@ -1,0 +1,243 @@
+import type { Context, Hono } from 'hono';
+import { mayDisableSecondFactor } from '../../core/auth/second-factor.ts';
+import { isStaffAccount } from '../../core/auth/sessions.ts';
+import { getOrganisation } from '../../core/directory/organisation.ts';
+import type { Logger } from '../../core/log.ts';
+import { DETAIL_FIELDS, type DetailsInput, getOwnProfile, updateOwnDetails, updateOwnLanguage } from '../../core/profile/details.ts';
+import { confirmEmailChange, EMAIL_CHANGE_PATH, findEmailChange, requestEmailChange } from '../../core/profile/email-change.ts';
+import { myLocations } from '../../core/profile/my-locations.ts';
+import { findUnsubscribe, isNotificationMode, setNotificationMode, UNSUBSCRIBE_PATH, unsubscribe } from '../../core/profile/notifications.ts';
+import { validityText } from '../../core/auth/password-reset.ts';
+import { isLanguage, translator } from '../../views/i18n/index.ts';
+import type { AppEnv } from '../env.ts';
+import { setFlash } from '../flash.ts';
+import { readForm } from '../forms.ts';
+import type { LocationSection } from '../location-sections.ts';
+import { LANGUAGE_QUERY } from '../middleware/language.ts';
+import { clearSessionCookie, PATHS } from '../middleware/session.ts';
+import type { AuthRouteDeps } from './login.ts';
+import { PROFILE_PATH } from './password.ts';
+
+export const EMAIL_PATH = `${PROFILE_PATH}/e-mailadres`;
+export const LANGUAGE_PATH = `${PROFILE_PATH}/taal`;
+export const NOTIFICATIONS_PATH = `${PROFILE_PATH}/meldingen`;
+export const LOCATION_PATH = '/mijn-vestiging';
+
+export interface ProfileRouteDeps extends AuthRouteDeps {
+  log: Logger;
+  locationSections: readonly LocationSection[];
+}
+
+type Errors = Record<string, string>;
+
+/** "18:00" for notifications.digestHour 18. */
+const hourText = (hour: number) => `${String(hour).padStart(2, '0')}:00`;
+
+/**
+ * Mijn gegevens and mijn vestiging (behind the login gate). Every form acts on the logged-in
+ * person only: no form carries an id, so there is nothing to change into someone else's.
+ */
+export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
+  const { portal, pages, throttle, secure } = deps;
+
+  const profilePage = async (c: Context<AppEnv>, values?: DetailsInput, errors: Errors = {}, status: 200 | 422 = 200) => {
+    const session = c.var.session!;
+    const profile = await getOwnProfile(c.var.em, session.actor);
+    const staff = isStaffAccount(session.account);
+    return pages.render(
+      c,
+      'pages/profile',
+      {
+        siteName: (await getOrganisation(c.var.em)).name,
+        profile,
+        values: values ?? profile,
+        errors,
+        digestHour: hourText(portal.config.notifications.digestHour),
+        staff,
+        secondFactorOn: Boolean(session.account.totpEnabledAt),
+        secondFactorRequired: staff && !mayDisableSecondFactor(portal.config.auth, session),
+      },
+      status,
+    );
+  };
+
+  app.get(PROFILE_PATH, (c) => profilePage(c));
+
+  app.post(PROFILE_PATH, async (c) => {
+    const session = c.var.session!;
+    if (session.actor.kind !== 'parent') return c.redirect(PROFILE_PATH, 303);
+    const form = await readForm(c, 300);
+    const input: DetailsInput = {};
+    for (const f of DETAIL_FIELDS) input[f] = form[f] ?? '';
+    const result = await updateOwnDetails(c.var.em, session.actor, input, { ip: c.var.clientIp });
+    if (!result.ok) {
+      const errors: Errors = {};
+      for (const [field, problem] of Object.entries(result.problems)) errors[field] = `profile.problem.${problem}`;
+      for (const f of ['firstName', 'lastName'] as const) {
+        if (result.problems[f] === 'required') errors[f] = `profile.problem.${f}Required`;
+      }
+      return profilePage(c, input, errors, 422);
+    }
+    setFlash(c, 'details_saved', secure);
+    return c.redirect(PROFILE_PATH, 303);
+  });
+
+  app.post(LANGUAGE_PATH, async (c) => {
+    const session = c.var.session!;
+    const language = (await readForm(c))['language'];
+    if (isLanguage(language)) {
+      await updateOwnLanguage(c.var.em, session.actor, language);
+      setFlash(c, 'language_saved', secure);
+    }
+    return c.redirect(PROFILE_PATH, 303);
+  });
+
+  app.post(NOTIFICATIONS_PATH, async (c) => {
+    const session = c.var.session!;
+    const mode = (await readForm(c))['notificationMode'];
+    if (session.actor.kind === 'parent' && isNotificationMode(mode)) {
+      await setNotificationMode(c.var.em, session.actor, mode, { ip: c.var.clientIp });
+      setFlash(c, 'notifications_saved', secure);
+    }
+    return c.redirect(PROFILE_PATH, 303);
+  });
+
+  const emailPage = async (c: Context<AppEnv>, newEmail: string, errors: Errors, status: 200 | 422 = 200) => {
+    const session = c.var.session!;
+    return pages.render(
+      c,
+      'pages/email-change',
+      {
+        siteName: (await getOrganisation(c.var.em)).name,
+        email: session.account.email,
+        newEmail,
+        errors,
+        validity: validityText(c.var.lang, portal.config.auth.emailChangeLinkHours * 60),
+      },
+      status,
+    );
+  };
+
+  app.get(EMAIL_PATH, async (c) => {
+    if (!c.var.session!.account.parent) return c.redirect(PROFILE_PATH, 303);
+    return emailPage(c, '', {});
+  });
+
+  app.post(EMAIL_PATH, async (c) => {
+    const session = c.var.session!;
+    if (!session.account.parent) return c.redirect(PROFILE_PATH, 303);
+    const form = await readForm(c);
+    const newEmail = (form['newEmail'] ?? '').trim().slice(0, 320);
+    const result = await requestEmailChange({ em: c.var.em, mail: portal, hasher: portal.hasher, throttle }, session, {
+      newEmail,
+      currentPassword: form['currentPassword'] ?? '',
+      ip: c.var.clientIp,
+    });
+    if (!result.ok) {
+      const errors: Errors = {};
+      if (result.problems.newEmail) errors['newEmail'] = `emailChange.problem.${result.problems.newEmail}`;
+      if (result.problems.currentPassword) errors['currentPassword'] = `password.problem.${result.problems.currentPassword}`;
+      return emailPage(c, newEmail, errors, 422);
+    }
+    setFlash(c, 'email_change_sent', secure);
+    return c.redirect(PROFILE_PATH, 303);
+  });
+
+  app.get(LOCATION_PATH, async (c) => {
+    const session = c.var.session!;
+    const locations = await myLocations(c.var.em, session.actor);
+    const sections = await Promise.all(
+      locations.map(async (location) => {
+        const out: { id: string; heading: string; body: string }[] = [];
+        for (const section of deps.locationSections) {
+          try {
+            const content = await section.render(c, location);
+            if (content) out.push({ id: section.id, heading: content.heading, body: String(await content.body) });
+          } catch (err) {
+            deps.log.error(`${c.var.requestId} location section "${section.id}" failed: ${(err as Error).message}`);
+          }
+        }
+        return out;
+      }),
+    );
+    return pages.render(c, 'pages/my-locations', {
+      siteName: (await getOrganisation(c.var.em)).name,
+      locations: locations.map((l, i) => ({ ...l, sections: sections[i] })),
+      parent: session.actor.kind === 'parent',
+    });
+  });
+}
+
+/**
+ * The pages reached from a mail, without logging in: confirming a new e-mail address (the link
+ * is the proof of the new mailbox) and switching notifications off (the signed link is the
+ * authorization; see core/profile/notifications.ts). GET only shows; a button POSTs, so a mail
+ * scanner that opens links changes nothing.
+ */
+export function publicProfileRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
+  const { portal, pages, secure } = deps;
+
+  const confirmPage = async (c: Context<AppEnv>, state: 'confirm' | 'invalid' | 'taken', newEmail = '', status: 200 | 409 | 410 = 200) =>
+    pages.render(
+      c,
+      'pages/email-confirm',
+      {
+        siteName: (await getOrganisation(c.var.em)).name,
+        state,
+        newEmail,
+        validity: validityText(c.var.lang, portal.config.auth.emailChangeLinkHours * 60),
+      },
+      status,
+    );
+
+  app.get(`${EMAIL_CHANGE_PATH}:token`, async (c) => {
+    const row = await findEmailChange(c.var.em, c.req.param('token'));
+    if (!row) return confirmPage(c, 'invalid', '', 410);
+    return confirmPage(c, 'confirm', row.newEmail);
+  });
+
+  app.post(`${EMAIL_CHANGE_PATH}:token`, async (c) => {
+    const result = await confirmEmailChange({ em: c.var.em, mail: portal }, { token: c.req.param('token'), ip: c.var.clientIp });
+    if (!result.ok) return confirmPage(c, result.reason, '', result.reason === 'taken' ? 409 : 410);
+    // Every session of the account has ended: this browser logs in again too, with the new address.
+    clearSessionCookie(c, secure);
+    c.var.rotateCsrf();
+    setFlash(c, 'email_changed', secure);
+    return c.redirect(PATHS.login, 303);
+  });
+
+  const unsubscribePage = async (c: Context<AppEnv>, token: string, state: 'confirm' | 'done' | 'invalid', status: 200 | 404 = 200) => {
+    const view = state === 'invalid' ? undefined : await findUnsubscribe(c.var.em, token);
+    if (view && !isLanguage(c.req.query(LANGUAGE_QUERY))) {
+      // The page speaks the parent's language, whatever browser opened the mail (unless the
+      // visitor uses the language switch on it).
+      c.set('lang', view.language);
+      c.set('t', translator(view.language));
+    }
+    return pages.render(
+      c,
+      'pages/unsubscribe',
+      { siteName: (await getOrganisation(c.var.em)).name, state, token, maskedEmail: view?.maskedEmail ?? '', loggedIn: Boolean(c.var.session) },
+      status,
+    );
+  };
+
+  app.get(`${UNSUBSCRIBE_PATH}:token`, async (c) => {
+    const token = c.req.param('token');
+    const view = await findUnsubscribe(c.var.em, token);
+    if (!view) return unsubscribePage(c, token, 'invalid', 404);
+    return unsubscribePage(c, token, c.req.query('klaar') !== undefined && view.mode === 'off' ? 'done' : 'confirm');
+  });
+
+  // Exempt from the CSRF check (see app.ts): a mail program's one-click POST (RFC 8058) has no
+  // cookie and no form token. The signed token is the whole authorization, and all it can do is
+  // switch one parent's notifications off.
+  app.post(`${UNSUBSCRIBE_PATH}:token`, async (c) => {
+    const token = c.req.param('token');
+    const form = await readForm(c, 100).catch(() => ({}) as Record<string, string>);
+    const oneClick = form['List-Unsubscribe'] === 'One-Click';
+    if (!(await unsubscribe(c.var.em, token, { ip: c.var.clientIp, oneClick }))) return unsubscribePage(c, token, 'invalid', 404);
+    if (oneClick) return unsubscribePage(c, token, 'done');
+    return c.redirect(`${UNSUBSCRIBE_PATH}${token}?klaar`, 303);
+  });
+}
