@@ -1,6 +1,7 @@
 import { Account, PasswordResetToken, RateLimit, RecoveryCode, Session } from './account.ts';
 import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
+import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen } from './diary.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
 import { Organisation } from './organisation.ts';
@@ -12,6 +13,7 @@ import { StaffAssignment } from './staff-assignment.ts';
 export * from './account.ts';
 export * from './audit.ts';
 export * from './child.ts';
+export * from './diary.ts';
 export * from './group.ts';
 export * from './location.ts';
 export * from './organisation.ts';
@@ -41,4 +43,7 @@ export const coreEntities = [
   Photo,
   PhotoTag,
   PhotoDownload,
+  DiaryEntry,
+  DiaryEntryRevision,
+  DiaryEntrySeen,
 ];
