@@ -14,6 +14,9 @@ export const FLASH_KEYS = [
   'password_reset',
   'reset_requested',
   'second_factor_disabled',
+  'diary_saved',
+  'diary_written',
+  'diary_changed',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

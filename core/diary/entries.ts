@@ -51,6 +51,8 @@ export interface DiaryEntryView {
   version: number;
   /** Changed after it was first saved (the history keeps every version). */
   edited: boolean;
+  /** Written by this parent (the viewer). */
+  own: boolean;
   /** Written by this parent, today: they may still change it. */
   editable: boolean;
   /** A parent's entry this staff member has not seen yet (or not since it was changed). */
@@ -74,7 +76,10 @@ function cleanText(raw: string | undefined, path: string, details: ErrorDetail[]
   return text;
 }
 
-/** Views of entries for one actor, with the photos they may see and the "new" marks for staff. */
+/**
+ * Views of entries for one actor, with the photos they may see and the "new" marks for staff.
+ * The caller has decided that the actor may see these entries (their child is in scope).
+ */
 export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: IDiaryEntry[]): Promise<DiaryEntryView[]> {
   const photos = await shareablePhotos(
     em,
@@ -107,6 +112,7 @@ export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: 
     updatedAt: e.updatedAt.toISOString(),
     version: e.version,
     edited: e.version > 1,
+    own: actor.kind === 'parent' && e.authorKind === 'parent' && e.parent?.id === actor.parentId,
     editable: actor.kind === 'parent' && e.authorKind === 'parent' && e.parent?.id === actor.parentId && isoDay(e.day) === day,
     isNew: unseen.has(e.id),
   }));

@@ -13,7 +13,6 @@ import { PROFILE_PATH } from './password.ts';
  * takes over a path simply removes it here.
  */
 export const COMING_SOON: Record<string, string> = {
-  '/schriftje': 'nav.diary',
   '/berichten': 'nav.messages',
   '/locatie': 'nav.location',
   '/mijn-vestiging': 'more.location',
