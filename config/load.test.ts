@@ -60,6 +60,16 @@ describe('loadConfig', () => {
   });
 });
 
+describe('diary.lines', () => {
+  it('defaults to the five lines, takes a comma-separated list from the environment, refuses doubles', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'portal-config-'));
+    expect(loadConfig({ env: {}, cwd: empty }).config.diary.lines).toEqual(['Eten en drinken', 'Slapen', 'Verschonen', 'Activiteiten', 'Stemming']);
+    const { config } = loadConfig({ env: { PORTAL_DIARY_LINES: ' Eten , Buiten spelen,,' }, cwd: empty });
+    expect(config.diary.lines).toEqual(['Eten', 'Buiten spelen']);
+    expect(() => loadConfig({ env: { PORTAL_DIARY_LINES: 'Slapen,slapen' }, cwd: empty })).toThrow(/diary\.lines.*labels must differ/s);
+  });
+});
+
 describe('documentation', () => {
   it('the README documents every setting and its environment variable', async () => {
     const { readFileSync } = await import('node:fs');

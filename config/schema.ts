@@ -21,6 +21,19 @@ const postgresUrl = z
   .trim()
   .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a URL like postgres://user:password@host:5432/database');
 
+/** The schriftje's structured lines unless the organisation configures its own. */
+export const DEFAULT_DIARY_LINES = ['Eten en drinken', 'Slapen', 'Verschonen', 'Activiteiten', 'Stemming'] as const;
+
+const diaryLines = z
+  .union([z.array(z.string()), z.string()])
+  .transform((v) => (typeof v === 'string' ? v.split(',') : v).map((label) => label.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().max(60, 'each label at most 60 characters'))
+      .max(10, 'at most 10 lines')
+      .refine((labels) => new Set(labels.map((l) => l.toLowerCase())).size === labels.length, 'labels must differ'),
+  );
+
 export const configSchema = z
   .object({
     server: z
@@ -110,6 +123,16 @@ export const configSchema = z
       })
       .strict()
       .default({ digestHour: 18 }),
+    diary: z
+      .object({
+        /**
+         * The structured lines staff may fill in per child (labels in the organisation's own
+         * words); a list in the config file, or comma-separated in the environment.
+         */
+        lines: diaryLines.default([...DEFAULT_DIARY_LINES]),
+      })
+      .strict()
+      .default({ lines: [...DEFAULT_DIARY_LINES] }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -300,6 +323,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_DIGEST_HOUR',
     default: '18',
     description: 'hour (0-23, Dutch time) at which the daily e-mail digest goes out',
+  },
+  {
+    key: 'diary.lines',
+    env: 'PORTAL_DIARY_LINES',
+    default: DEFAULT_DIARY_LINES.join(','),
+    description: 'structured lines of the schriftje staff may fill in per child (comma-separated labels; at most 10)',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
 ];

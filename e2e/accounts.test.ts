@@ -95,8 +95,8 @@ describe.skipIf(!hasChromium)('accounts in the browser', () => {
           await checkA11y(page, 'empty album');
           await nav.getByRole('link', { name: 'Schriftje' }).click();
           await page.waitForURL('**/schriftje');
-          expect(await page.locator('main').textContent()).toContain('Dit onderdeel komt binnenkort.');
-          await checkA11y(page, 'coming soon');
+          expect(await page.locator('main').textContent()).toContain('Er is nog geen kind aan uw account gekoppeld.');
+          await checkA11y(page, 'schriftje without a child');
           await nav.getByRole('link', { name: 'Meer' }).click();
           await page.waitForURL('**/meer');
           await checkA11y(page, 'more');

@@ -16,6 +16,7 @@ import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
 import { requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { diaryRoutes } from './routes/diary.ts';
 import { healthRoutes } from './routes/health.ts';
 import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { loginRoutes } from './routes/login.ts';
@@ -99,6 +100,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   staffPhotoRoutes(app, portal, pages, https);
   profileRoutes(app, { ...deps, log: portal.log, locationSections: options.locationSections ?? [] });
   photoRoutes(app, portal, pages);
+  diaryRoutes(app, deps);
 
   app.notFound(notFoundHandler(pages));
   app.onError(errorHandler(portal.log, pages));

@@ -24,6 +24,9 @@ export const FLASH_KEYS = [
   'notifications_saved',
   'email_change_sent',
   'email_changed',
+  'diary_saved',
+  'diary_written',
+  'diary_changed',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

@@ -1,6 +1,7 @@
 import { Account, PasswordResetToken, RateLimit, RecoveryCode, Session } from './account.ts';
 import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
+import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen } from './diary.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
 import { Organisation } from './organisation.ts';
@@ -13,6 +14,7 @@ import { StaffAssignment } from './staff-assignment.ts';
 export * from './account.ts';
 export * from './audit.ts';
 export * from './child.ts';
+export * from './diary.ts';
 export * from './group.ts';
 export * from './location.ts';
 export * from './organisation.ts';
@@ -45,4 +47,7 @@ export const coreEntities = [
   PhotoDownload,
   EmailChange,
   ServerSecret,
+  DiaryEntry,
+  DiaryEntryRevision,
+  DiaryEntrySeen,
 ];

@@ -78,7 +78,7 @@ const toView = (r: Row): AlbumPhoto => ({
 });
 
 /** A suspended parent sees nothing and can download nothing (invariant 6). */
-async function parentIsActive(em: EntityManager, parentId: number): Promise<boolean> {
+export async function parentIsActive(em: EntityManager, parentId: number): Promise<boolean> {
   const account = await em.findOne(Account, { parent: parentId }, { fields: ['suspendedAt'] });
   return !account?.suspendedAt;
 }
@@ -189,4 +189,85 @@ export async function imageKeyForActor(
   const row = rows[0];
   if (!row?.key || (groups !== 'all' && !groups.includes(row.group_id))) throw missing;
   return row.key;
+}
+
+/** A photo as the schriftje shows it: a thumbnail with its size. */
+export interface DiaryPhoto {
+  id: string;
+  takenAt: string;
+  caption: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+interface DiaryPhotoRow {
+  id: string;
+  taken_at: string | Date;
+  caption: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+const toDiaryPhoto = (r: DiaryPhotoRow): DiaryPhoto => ({
+  id: r.id,
+  takenAt: new Date(r.taken_at).toISOString(),
+  caption: r.caption,
+  width: r.width,
+  height: r.height,
+});
+
+/**
+ * The photos staff may attach to a child's schriftje for `day`: photos of the given groups taken
+ * that day (Europe/Amsterdam) in which the child is tagged and which are shareable with the
+ * group's parents right now (the album's rule, SHAREABLE above). The caller has decided that the
+ * actor may see the child and the groups.
+ */
+export async function taggedShareablePhotos(
+  em: EntityManager,
+  groupIds: number[],
+  childId: number,
+  day: string,
+): Promise<DiaryPhoto[]> {
+  if (groupIds.length === 0) return [];
+  const rows = (await em.getConnection().execute(
+    `select p.id, p.taken_at, p.caption, p.width, p.height from photo p
+      where p.group_id = any(?::int[]) and (p.taken_at at time zone 'Europe/Amsterdam')::date = ?::date
+        and exists (select 1 from photo_tag t where t.photo_id = p.id and t.child_id = ?)
+        and ${SHAREABLE}
+      order by p.taken_at, p.id`,
+    [`{${groupIds.join(',')}}`, day, childId],
+  )) as DiaryPhotoRow[];
+  return rows.map(toDiaryPhoto);
+}
+
+/**
+ * Of the photos attached to schriftje entries, those this actor may see right now, shareable
+ * with parents: for a parent the album's rule (a group one of their children is in today, and
+ * every tagged child consents), for staff the groups they work in. A withdrawn consent takes a
+ * photo out of every entry at once, as it does out of the album.
+ */
+export async function shareablePhotos(em: EntityManager, actor: Actor, ids: string[]): Promise<Map<string, DiaryPhoto>> {
+  const wanted = [...new Set(ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)))];
+  if (wanted.length === 0) return new Map();
+  // One array parameter (ids checked above), however many photos.
+  const idArray = `{${wanted.join(',')}}`;
+  let rows: DiaryPhotoRow[];
+  if (actor.kind === 'parent') {
+    if (!(await parentIsActive(em, actor.parentId))) return new Map();
+    const day = today();
+    rows = (await em.getConnection().execute(
+      `select p.id, p.taken_at, p.caption, p.width, p.height from photo p
+        where p.id = any(?::uuid[]) and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}`,
+      [idArray, actor.parentId, day, day],
+    )) as DiaryPhotoRow[];
+  } else {
+    const groups = await visibleGroupIds(em, actor);
+    if (groups !== 'all' && groups.length === 0) return new Map();
+    rows = (await em.getConnection().execute(
+      `select p.id, p.taken_at, p.caption, p.width, p.height from photo p
+        where p.id = any(?::uuid[]) ${groups === 'all' ? '' : 'and p.group_id = any(?::int[])'} and ${SHAREABLE}`,
+      groups === 'all' ? [idArray] : [idArray, `{${groups.join(',')}}`],
+    )) as DiaryPhotoRow[];
+  }
+  return new Map(rows.map((r) => [r.id, toDiaryPhoto(r)]));
 }

@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDiary, type DiaryFixture } from '../../test/diary-fixture.ts';
+import { errorCode } from '../../test/errors.ts';
+import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
+import { addDays, today } from '../dates.ts';
+import { setConsent } from '../directory/consent.ts';
+import { DiaryEntry, DiaryEntryRevision } from '../entities/diary.ts';
+import { DomainError } from '../errors.ts';
+import { diaryGroups, presentChildren, staffDayRow, staffDaySheet } from './day-sheet.ts';
+import {
+  childDiary,
+  DIARY_LIMITS,
+  editParentEntry,
+  entryHistory,
+  markParentEntriesSeen,
+  parentChildren,
+  photoCandidates,
+  saveStaffEntry,
+  writeParentEntry,
+} from './entries.ts';
+
+let portal: TestPortal;
+let f: DiaryFixture;
+const settings = { lines: ['Eten en drinken', 'Slapen', 'Stemming'] };
+
+const rows = async () => await portal.em().count(DiaryEntry, {});
+const revisions = async () => await portal.em().count(DiaryEntryRevision, {});
+
+beforeAll(async () => {
+  portal = await createTestPortal();
+  f = await seedDiary(portal.em());
+});
+afterAll(() => portal?.destroy());
+
+describe('staff write the day entry', () => {
+  it('creates the entry, changes the same row on a second save, keeps every version, skips an unchanged save', async () => {
+    const { mia } = f.actors;
+    const first = await saveStaffEntry(portal.em(), mia, settings, f.child.evi, {
+      text: 'Lekker gespeeld in de zandbak.\nDaarna voorgelezen.',
+      lines: { Slapen: '12:30 tot 14:00', 'Eten en drinken': '', Onbekend: 'genegeerd' },
+      version: 0,
+    });
+    expect(first.changed).toBe(true);
+    expect(first.entry).toMatchObject({ authorKind: 'staff', authorLabel: 'Mia Werker', version: 1, edited: false, day: today() });
+    expect(first.entry.lines).toEqual([{ label: 'Slapen', text: '12:30 tot 14:00' }]);
+    expect(first.entry.text).toBe('Lekker gespeeld in de zandbak.\nDaarna voorgelezen.');
+
+    const second = await saveStaffEntry(portal.em(), f.actors.lia, settings, f.child.evi, {
+      text: 'Lekker gespeeld in de zandbak.',
+      lines: { Slapen: '12:30 tot 14:00', Stemming: 'vrolijk' },
+      version: 1,
+    });
+    expect(second.entry).toMatchObject({ id: first.entry.id, version: 2, edited: true });
+    const same = await saveStaffEntry(portal.em(), mia, settings, f.child.evi, {
+      text: 'Lekker gespeeld in de zandbak.',
+      lines: { Slapen: '12:30 tot 14:00', Stemming: 'vrolijk' },
+      version: 2,
+    });
+    expect(same.changed).toBe(false);
+    expect(await portal.em().count(DiaryEntry, { child: f.child.evi, authorKind: 'staff' })).toBe(1);
+    const history = await entryHistory(portal.em(), mia, first.entry.id);
+    expect(history.map((h) => [h.version, h.editedByName])).toEqual([
+      [1, 'Mia Werker'],
+      [2, 'Lia Werker'],
+    ]);
+    expect(history[0]!.text).toContain('Daarna voorgelezen.');
+  });
+
+  it('refuses a save from a form that is out of date (a colleague saved in between) and writes nothing', async () => {
+    const before = await revisions();
+    const err = await saveStaffEntry(portal.em(), f.actors.mia, settings, f.child.evi, { text: 'oude versie', version: 1 }).catch((e) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err.code).toBe('conflict');
+    expect(await errorCode(saveStaffEntry(portal.em(), f.actors.mia, settings, f.child.evi, { text: 'nieuw', version: 0 }))).toBe('conflict');
+    expect(await revisions()).toBe(before);
+  });
+
+  it('validates: something to say, limits on text and lines', async () => {
+    const { mia } = f.actors;
+    const empty = await saveStaffEntry(portal.em(), mia, settings, f.child.sam, { text: '  ', lines: { Slapen: ' ' } }).catch((e) => e);
+    expect(empty.details).toEqual([{ path: 'text', message: 'write something first' }]);
+    const long = await saveStaffEntry(portal.em(), mia, settings, f.child.sam, {
+      text: 'x'.repeat(DIARY_LIMITS.text + 1),
+      lines: { Slapen: 'y'.repeat(DIARY_LIMITS.line + 1) },
+    }).catch((e) => e);
+    expect(long.code).toBe('validation');
+    expect(long.details.map((d: { path: string }) => d.path)).toEqual(['text', 'lines.Slapen']);
+    expect(await portal.em().count(DiaryEntry, { child: f.child.sam })).toBe(0);
+  });
+
+  it('only staff of the child\'s group, its manager and admins; others get not found and nothing is written', async () => {
+    const before = await rows();
+    for (const who of ['kees', 'otto', 'eva', 'cor'] as const) {
+      expect(await errorCode(saveStaffEntry(portal.em(), f.actors[who], settings, f.child.sam, { text: 'indringer' })), who).toBe('not_found');
+    }
+    // A parent of the child may see it, but does not write the staff entry.
+    expect(await errorCode(saveStaffEntry(portal.em(), f.actors.anna, settings, f.child.evi, { text: 'ouder' }))).toBe('forbidden');
+    expect(await errorCode(saveStaffEntry(portal.em(), f.actors.mia, settings, 999_999, { text: 'bestaat niet' }))).toBe('not_found');
+    expect(await rows()).toBe(before);
+    const byAdmin = await saveStaffEntry(portal.em(), f.actors.ada, settings, f.child.lot, { text: 'Door de beheerder.' });
+    expect(byAdmin.entry.authorLabel).toBe('Ada Werker');
+    expect((await saveStaffEntry(portal.em(), admin, settings, f.child.finn, { text: 'Vanaf de terminal.' })).entry.authorLabel).toBe('cli:test');
+  });
+});
+
+describe('photos in the entry', () => {
+  it('offers only today\'s shareable photos of the group in which the child is tagged', async () => {
+    const ids = (await photoCandidates(portal.em(), f.actors.mia, f.child.evi)).map((p) => p.id);
+    expect(ids).toEqual([f.photo.evi]); // not the one with Noor (no consent), not Sam's
+    expect(await photoCandidates(portal.em(), f.actors.anna, f.child.evi)).toEqual([]);
+    expect(await errorCode(photoCandidates(portal.em(), f.actors.otto, f.child.evi))).toBe('not_found');
+  });
+
+  it('refuses a photo that is not a candidate', async () => {
+    for (const id of [f.photo.eviNoor, f.photo.sam, 'geen-id']) {
+      const err = await saveStaffEntry(portal.em(), f.actors.mia, settings, f.child.evi, { text: 'met foto', photoIds: [id] }).catch((e) => e);
+      expect(err.details?.[0]?.path, id).toBe('photoIds');
+    }
+  });
+
+  it('shows an attached photo while it may be shared, and hides it at once when consent is withdrawn', async () => {
+    const saved = await saveStaffEntry(portal.em(), f.actors.mia, settings, f.child.evi, {
+      text: 'Lekker gespeeld in de zandbak.',
+      lines: { Slapen: '12:30 tot 14:00', Stemming: 'vrolijk' },
+      photoIds: [f.photo.evi],
+    });
+    expect(saved.entry.photos.map((p) => p.id)).toEqual([f.photo.evi]);
+    const seen = async () => (await childDiary(portal.em(), f.actors.anna, f.child.evi)).days[0]!.entries.find((e) => e.authorKind === 'staff')!;
+    expect((await seen()).photos.map((p) => p.id)).toEqual([f.photo.evi]);
+    await setConsent(portal.em(), admin, 'K1', { internal: 'nee', external: 'nee' });
+    expect((await seen()).photos).toEqual([]);
+    await setConsent(portal.em(), admin, 'K1', { internal: 'ja', external: 'nee' });
+    expect((await seen()).photos.map((p) => p.id)).toEqual([f.photo.evi]);
+  });
+});
+
+describe('parents write and read', () => {
+  it('lists a parent\'s children for the switcher, none for staff', async () => {
+    expect((await parentChildren(portal.em(), f.actors.anna)).map((c) => c.firstName)).toEqual(['Evi', 'Finn']);
+    expect(await parentChildren(portal.em(), f.actors.mia)).toEqual([]);
+  });
+
+  it('a parent writes for their own child only; refused writes leave no row', async () => {
+    const entry = await writeParentEntry(portal.em(), f.actors.cor, f.child.evi, { text: '  Slecht geslapen vannacht.\r\nOma haalt op.  ' });
+    expect(entry).toMatchObject({ authorKind: 'parent', authorLabel: 'Cor Ouder', text: 'Slecht geslapen vannacht.\nOma haalt op.', editable: true });
+    const before = await rows();
+    expect(await errorCode(writeParentEntry(portal.em(), f.actors.bram, f.child.evi, { text: 'niet mijn kind' }))).toBe('not_found');
+    expect(await errorCode(writeParentEntry(portal.em(), f.actors.eva, f.child.evi, { text: 'niet mijn kind' }))).toBe('not_found');
+    expect(await errorCode(writeParentEntry(portal.em(), f.actors.mia, f.child.evi, { text: 'medewerker' }))).toBe('forbidden');
+    expect(await errorCode(writeParentEntry(portal.em(), f.actors.cor, f.child.evi, { text: '   ' }))).toBe('validation');
+    expect(await errorCode(writeParentEntry(portal.em(), f.actors.cor, f.child.evi, { text: 'x'.repeat(DIARY_LIMITS.text + 1) }))).toBe('validation');
+    expect(await rows()).toBe(before);
+  });
+
+  it('the author edits on the same day (history kept); the other parent cannot; the next day nobody can', async () => {
+    const entry = await writeParentEntry(portal.em(), f.actors.anna, f.child.finn, { text: 'Oma haalt op' });
+    const edited = await editParentEntry(portal.em(), f.actors.anna, entry.id, { text: 'Opa haalt op', version: 1 });
+    expect(edited).toMatchObject({ text: 'Opa haalt op', version: 2, edited: true });
+    expect(await errorCode(editParentEntry(portal.em(), f.actors.anna, entry.id, { text: 'verouderd formulier', version: 1 }))).toBe('conflict');
+    expect(await errorCode(editParentEntry(portal.em(), f.actors.cor, entry.id, { text: 'niet van mij' }))).toBe('not_found'); // Cor is not Finn's parent
+    expect(await errorCode(editParentEntry(portal.em(), f.actors.kees, entry.id, { text: 'medewerker' }))).toBe('forbidden');
+    expect((await entryHistory(portal.em(), f.actors.anna, entry.id)).map((h) => h.text)).toEqual(['Oma haalt op', 'Opa haalt op']);
+
+    const coParent = await writeParentEntry(portal.em(), f.actors.cor, f.child.evi, { text: 'Van Cor' });
+    expect(await errorCode(editParentEntry(portal.em(), f.actors.anna, coParent.id, { text: 'van Anna' }))).toBe('forbidden');
+
+    await portal.em().nativeUpdate(DiaryEntry, { id: entry.id }, { day: addDays(today(), -1) });
+    const late = await editParentEntry(portal.em(), f.actors.anna, entry.id, { text: 'te laat' }).catch((e) => e);
+    expect(late).toBeInstanceOf(DomainError);
+    expect(late.code).toBe('forbidden');
+    expect(late.message).toMatch(/only be changed on the day/);
+    expect((await portal.em().findOneOrFail(DiaryEntry, { id: entry.id })).text).toBe('Opa haalt op');
+  });
+
+  it('revisions are never updated (the database refuses)', async () => {
+    await expect(portal.em().getConnection().execute(`update diary_entry_revision set text = 'vervalst'`)).rejects.toThrow(/never updated/);
+  });
+
+  it('reads by day, newest first, a page of days at a time with a cursor', async () => {
+    const em = portal.em();
+    // Older days for Sam, written directly (entries can only be made for today).
+    for (let i = 1; i <= 9; i++) {
+      em.create(DiaryEntry, {
+        child: f.child.sam,
+        day: addDays(today(), -i * 2),
+        authorKind: 'staff',
+        staff: null,
+        parent: null,
+        authorLabel: 'Mia Werker',
+        text: `dag ${i}`,
+        lines: [],
+        photoIds: [],
+      });
+    }
+    await em.flush();
+    const first = await childDiary(portal.em(), f.actors.bram, f.child.sam, { days: 4 });
+    expect(first.days.map((d) => d.entries[0]!.text)).toEqual(['dag 1', 'dag 2', 'dag 3', 'dag 4']);
+    expect(first.nextBefore).toBe(addDays(today(), -8));
+    const second = await childDiary(portal.em(), f.actors.bram, f.child.sam, { days: 4, before: first.nextBefore });
+    expect(second.days.map((d) => d.entries[0]!.text)).toEqual(['dag 5', 'dag 6', 'dag 7', 'dag 8']);
+    const last = await childDiary(portal.em(), f.actors.bram, f.child.sam, { days: 4, before: second.nextBefore });
+    expect(last.days.map((d) => d.entries[0]!.text)).toEqual(['dag 9']);
+    expect(last.nextBefore).toBeUndefined();
+    expect(await errorCode(childDiary(portal.em(), f.actors.bram, f.child.sam, { before: "'; drop table" }))).toBe('validation');
+  });
+
+  it('a schriftje is read by the child\'s parents and staff of its group, manager, admin; refused for others', async () => {
+    for (const who of ['anna', 'cor', 'mia', 'lia', 'ada'] as const) {
+      expect((await childDiary(portal.em(), f.actors[who], f.child.evi)).child.name, who).toBe('Evi Bakker');
+    }
+    for (const who of ['bram', 'eva', 'kees', 'otto'] as const) {
+      expect(await errorCode(childDiary(portal.em(), f.actors[who], f.child.evi)), who).toBe('not_found');
+    }
+  });
+});
+
+describe('the day sheet and "nieuw"', () => {
+  it('lists the group\'s children with their entries; a group of another location is not found', async () => {
+    expect((await diaryGroups(portal.em(), f.actors.mia)).map((g) => g.name)).toEqual(['Boomhut']);
+    expect((await diaryGroups(portal.em(), f.actors.lia)).map((g) => g.name)).toEqual(['Boomhut', 'Kikkers']);
+    expect((await diaryGroups(portal.em(), f.actors.ada)).map((g) => g.name)).toEqual(['Boomhut', 'Kikkers', 'Zolder']);
+    expect(await diaryGroups(portal.em(), f.actors.anna)).toEqual([]);
+    const sheet = await staffDaySheet(portal.em(), f.actors.mia, settings, f.group.boomhut);
+    expect(sheet.rows.map((r) => r.child.name)).toEqual(['Evi Bakker', 'Noor Bakker', 'Sam Bakker']);
+    expect(sheet.lines).toEqual(settings.lines);
+    const evi = sheet.rows[0]!;
+    expect(evi.entry?.text).toBe('Lekker gespeeld in de zandbak.');
+    expect(evi.photos.map((p) => p.id)).toEqual([f.photo.evi]);
+    expect(evi.parentEntries.map((e) => e.authorLabel)).toContain('Cor Ouder');
+    expect(await errorCode(staffDaySheet(portal.em(), f.actors.otto, settings, f.group.boomhut))).toBe('not_found');
+    expect(await errorCode(staffDaySheet(portal.em(), f.actors.anna, settings, f.group.boomhut))).toBe('not_found');
+    expect(await errorCode(staffDayRow(portal.em(), f.actors.otto, f.child.evi))).toBe('not_found');
+  });
+
+  it('marks parent entries new per staff member until seen, and again after the parent changes one', async () => {
+    const entry = await writeParentEntry(portal.em(), f.actors.bram, f.child.sam, { text: 'Sam heeft een tandje' });
+    const newFor = async (who: 'mia' | 'lia') =>
+      (await staffDayRow(portal.em(), f.actors[who], f.child.sam)).parentEntries.find((e) => e.id === entry.id)!.isNew;
+    expect(await newFor('mia')).toBe(true);
+    expect(await newFor('lia')).toBe(true);
+    expect(await markParentEntriesSeen(portal.em(), f.actors.mia, [entry.id])).toBe(1);
+    expect(await newFor('mia')).toBe(false);
+    expect(await newFor('lia')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await editParentEntry(portal.em(), f.actors.bram, entry.id, { text: 'Sam heeft twee tandjes' });
+    expect(await newFor('mia')).toBe(true);
+    // Staff of another location cannot mark (or learn about) it; parents never see "nieuw".
+    expect(await markParentEntriesSeen(portal.em(), f.actors.otto, [entry.id])).toBe(0);
+    expect((await childDiary(portal.em(), f.actors.bram, f.child.sam)).days[0]!.entries.every((e) => !e.isNew)).toBe(true);
+  });
+
+  it('the children of the day are those placed in the group (the seam for attendance data)', async () => {
+    expect((await presentChildren(portal.em(), f.group.kikkers, today())).map((c) => c.firstName)).toEqual(['Finn']);
+    expect(await presentChildren(portal.em(), f.group.kikkers, addDays(today(), -60))).toEqual([]);
+  });
+});

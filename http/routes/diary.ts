@@ -1,0 +1,317 @@
+import type { Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Actor } from '../../core/actor.ts';
+import { parseDate } from '../../core/dates.ts';
+import { type DaySheetRow, diaryGroups, staffDayRow, staffDaySheet } from '../../core/diary/day-sheet.ts';
+import {
+  childDiary,
+  type DiaryEntryView,
+  type DiaryPage,
+  diaryEntry,
+  editParentEntry,
+  markParentEntriesSeen,
+  parentChildren,
+  saveStaffEntry,
+  writeParentEntry,
+} from '../../core/diary/entries.ts';
+import { getOrganisation } from '../../core/directory/organisation.ts';
+import { type DomainError, isDomainError } from '../../core/errors.ts';
+import type { Portal } from '../../core/portal.ts';
+import type { AppEnv } from '../env.ts';
+import { setFlash } from '../flash.ts';
+import { isHtmx, seeOther } from '../forms.ts';
+import type { Pages } from '../render.ts';
+import { dayHeading } from './photos.ts';
+
+/**
+ * The schriftje. Parents: their child's entries by day (a switcher with more than one child),
+ * the form to write in it, and their own entries of today to change. Staff: one screen per
+ * group with a row per child; every row is its own form, which htmx posts and swaps alone (the
+ * other rows keep what is being typed) and which without JavaScript posts and comes back to
+ * that row (POST-redirect-GET). Every decision about who may do what is core's.
+ */
+
+export const DIARY_PATH = '/schriftje';
+const childPath = (childId: number) => `${DIARY_PATH}/kind/${childId}`;
+const rowPath = (childId: number) => `${DIARY_PATH}/rij/${childId}`;
+const entryPath = (entryId: string) => `${DIARY_PATH}/stukje/${entryId}`;
+
+const timeFormat = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam' });
+
+/** Form fields: the free text, line i of the configured lines, the photos (repeated), the version. */
+const TEXT = 'tekst';
+const LINE = 'regel-';
+const PHOTO = 'foto';
+const VERSION = 'versie';
+const GROUP = 'groep';
+
+type Form = Record<string, string | string[]>;
+
+async function readAll(c: Context<AppEnv>): Promise<Form> {
+  const body = await c.req.parseBody({ all: true });
+  const out: Form = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (Array.isArray(value)) out[key] = value.filter((v): v is string => typeof v === 'string');
+  }
+  return out;
+}
+
+const one = (form: Form, key: string): string => {
+  const v = form[key];
+  return typeof v === 'string' ? v : (v?.[0] ?? '');
+};
+const many = (form: Form, key: string): string[] => {
+  const v = form[key];
+  return v === undefined ? [] : typeof v === 'string' ? [v] : v;
+};
+const version = (form: Form): number | undefined => {
+  const raw = one(form, VERSION);
+  return /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+};
+const idParam = (raw: string | undefined): number => (raw && /^\d{1,9}$/.test(raw) ? Number(raw) : 0);
+
+/** What a DomainError means next to the field (message keys), for forms that show it in place. */
+function problems(err: DomainError): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (err.code === 'conflict') out['form'] = 'diary.problem.conflict';
+  else if (err.code === 'forbidden' && err.details.some((d) => d.path === 'day')) out['form'] = 'diary.problem.pastDay';
+  for (const d of err.details) {
+    if (d.path === 'text') out['text'] = /required|something/.test(d.message) ? 'diary.problem.empty' : 'diary.problem.tooLong';
+    else if (d.path.startsWith('lines.')) out[d.path] = 'diary.problem.lineTooLong';
+    else if (d.path === 'photoIds') out['photos'] = 'diary.problem.photos';
+  }
+  return out;
+}
+
+/** Errors a form shows in place (with what was typed); everything else goes to the error page. */
+const inPlace = (err: unknown): err is DomainError =>
+  isDomainError(err) &&
+  (err.code === 'validation' || err.code === 'conflict' || (err.code === 'forbidden' && err.details.some((d) => d.path === 'day')));
+
+export function diaryRoutes(
+  app: Hono<AppEnv>,
+  { portal, pages, secure }: { portal: Pick<Portal, 'config'>; pages: Pages; secure: boolean },
+): void {
+  const settings = portal.config.diary;
+  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
+  const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
+
+  /** Helpers every diary template gets. */
+  const helpers = (c: Context<AppEnv>) => ({
+    heading: (day: string) => dayHeading(c, `${day}T12:00:00Z`),
+    time: (iso: string) => timeFormat.format(new Date(iso)),
+    childPath,
+    rowPath,
+    entryPath,
+  });
+
+  /** Staff have now seen the parent entries on the page they get. */
+  const markSeen = async (c: Context<AppEnv>, entries: DiaryEntryView[]) => {
+    const ids = entries.filter((e) => e.authorKind === 'parent' && e.isNew).map((e) => e.id);
+    if (ids.length) await markParentEntriesSeen(c.var.em, actorOf(c), ids);
+  };
+
+  // ---------------------------------------------------------------------------------------
+  // Reading (parents and staff)
+
+  const diaryPage = async (
+    c: Context<AppEnv>,
+    page: DiaryPage,
+    extra: { typed?: string; errors?: Record<string, string> } = {},
+    status: ContentfulStatusCode = 200,
+  ) => {
+    const actor = actorOf(c);
+    const children = await parentChildren(c.var.em, actor);
+    const response = pages.render(
+      c,
+      'pages/diary',
+      {
+        ...helpers(c),
+        siteName: await siteName(c),
+        parent: actor.kind === 'parent',
+        children,
+        page,
+        more: page.nextBefore ? `${childPath(page.child.id)}?voor=${page.nextBefore}` : undefined,
+        typed: extra.typed ?? '',
+        errors: extra.errors ?? {},
+      },
+      status,
+    );
+    await markSeen(
+      c,
+      page.days.flatMap((d) => d.entries),
+    );
+    return response;
+  };
+
+  const showChild = async (c: Context<AppEnv>, childId: number) => {
+    const raw = c.req.query('voor');
+    const before = raw && parseDate(raw) === raw ? raw : undefined;
+    const page = await childDiary(c.var.em, actorOf(c), childId, { before });
+    c.header('Vary', 'HX-Request');
+    if (isHtmx(c) && before) {
+      const response = pages.render(c, 'partials/diary-days', {
+        ...helpers(c),
+        page,
+        parent: actorOf(c).kind === 'parent',
+        more: page.nextBefore ? `${childPath(page.child.id)}?voor=${page.nextBefore}` : undefined,
+      });
+      await markSeen(
+        c,
+        page.days.flatMap((d) => d.entries),
+      );
+      return response;
+    }
+    return await diaryPage(c, page);
+  };
+
+  app.get(DIARY_PATH, async (c) => {
+    const actor = actorOf(c);
+    if (actor.kind === 'parent') {
+      const [first] = await parentChildren(c.var.em, actor);
+      if (!first) {
+        return pages.render(c, 'pages/diary', { ...helpers(c), siteName: await siteName(c), parent: true, children: [], page: undefined });
+      }
+      return await showChild(c, first.id);
+    }
+    const groups = await diaryGroups(c.var.em, actor);
+    const chosen = idParam(c.req.query(GROUP)) || groups[0]?.id;
+    if (!chosen) {
+      return pages.render(c, 'pages/diary-staff', { ...helpers(c), siteName: await siteName(c), groups, sheet: undefined });
+    }
+    return await daySheetPage(c, chosen);
+  });
+
+  app.get(`${DIARY_PATH}/kind/:childId`, async (c) => await showChild(c, idParam(c.req.param('childId'))));
+
+  // ---------------------------------------------------------------------------------------
+  // Parents write and change their own entries
+
+  app.post(`${DIARY_PATH}/kind/:childId`, async (c) => {
+    const childId = idParam(c.req.param('childId'));
+    const form = await readAll(c);
+    const text = one(form, TEXT);
+    try {
+      await writeParentEntry(c.var.em, actorOf(c), childId, { text });
+    } catch (err) {
+      if (!inPlace(err)) throw err;
+      return await diaryPage(c, await childDiary(c.var.em, actorOf(c), childId), { typed: text, errors: problems(err) }, 422);
+    }
+    setFlash(c, 'diary_written', secure);
+    return seeOther(c, childPath(childId));
+  });
+
+  const entryPage = async (
+    c: Context<AppEnv>,
+    entry: DiaryEntryView,
+    extra: { typed?: string; errors?: Record<string, string> } = {},
+    status: ContentfulStatusCode = 200,
+  ) =>
+    pages.render(
+      c,
+      'pages/diary-entry',
+      { ...helpers(c), siteName: await siteName(c), entry, typed: extra.typed ?? entry.text, errors: extra.errors ?? {} },
+      status,
+    );
+
+  app.get(`${DIARY_PATH}/stukje/:entryId`, async (c) => {
+    const entry = await diaryEntry(c.var.em, actorOf(c), c.req.param('entryId'));
+    return await entryPage(c, entry);
+  });
+
+  app.post(`${DIARY_PATH}/stukje/:entryId`, async (c) => {
+    const actor = actorOf(c);
+    const entryId = c.req.param('entryId');
+    const form = await readAll(c);
+    const text = one(form, TEXT);
+    try {
+      const entry = await editParentEntry(c.var.em, actor, entryId, { text, version: version(form) });
+      setFlash(c, 'diary_changed', secure);
+      return seeOther(c, `${childPath(entry.childId)}#stukje-${entry.id}`);
+    } catch (err) {
+      if (!inPlace(err)) throw err;
+      const entry = await diaryEntry(c.var.em, actor, entryId);
+      return await entryPage(c, entry, { typed: text, errors: problems(err) }, err.code === 'conflict' ? 409 : err.code === 'forbidden' ? 403 : 422);
+    }
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Staff: the day sheet of a group, saved row by row
+
+  interface RowState {
+    values?: { text: string; lines: string[]; photoIds: string[] };
+    errors?: Record<string, string>;
+    savedAt?: string;
+  }
+
+  const rowData = (c: Context<AppEnv>, row: DaySheetRow, groupId: number, state: RowState = {}) => {
+    const entry = row.entry;
+    const values = state.values ?? {
+      text: entry?.text ?? '',
+      lines: settings.lines.map((label) => entry?.lines.find((l) => l.label === label)?.text ?? ''),
+      photoIds: entry?.photos.map((p) => p.id) ?? [],
+    };
+    return { ...helpers(c), row, groupId, lines: settings.lines, values, errors: state.errors ?? {}, savedAt: state.savedAt };
+  };
+
+  const daySheetPage = async (c: Context<AppEnv>, groupId: number, override?: { childId: number } & RowState, status: ContentfulStatusCode = 200) => {
+    const actor = actorOf(c);
+    const sheet = await staffDaySheet(c.var.em, actor, settings, groupId);
+    const groups = await diaryGroups(c.var.em, actor);
+    const response = pages.render(
+      c,
+      'pages/diary-staff',
+      {
+        ...helpers(c),
+        siteName: await siteName(c),
+        groups,
+        sheet,
+        rows: sheet.rows.map((row) => rowData(c, row, groupId, override?.childId === row.child.id ? override : {})),
+      },
+      status,
+    );
+    await markSeen(
+      c,
+      sheet.rows.flatMap((r) => r.parentEntries),
+    );
+    return response;
+  };
+
+  app.post(`${DIARY_PATH}/rij/:childId`, async (c) => {
+    const actor = actorOf(c);
+    const childId = idParam(c.req.param('childId'));
+    const form = await readAll(c);
+    const groupId = idParam(one(form, GROUP));
+    const values = {
+      text: one(form, TEXT),
+      lines: settings.lines.map((_, i) => one(form, `${LINE}${i}`)),
+      photoIds: many(form, PHOTO),
+    };
+    let state: RowState;
+    let status: ContentfulStatusCode = 200;
+    try {
+      await saveStaffEntry(c.var.em, actor, settings, childId, {
+        text: values.text,
+        lines: Object.fromEntries(settings.lines.map((label, i) => [label, values.lines[i]])),
+        photoIds: values.photoIds,
+        version: version(form),
+      });
+      if (!isHtmx(c)) {
+        setFlash(c, 'diary_saved', secure);
+        return c.redirect(`${DIARY_PATH}?${GROUP}=${groupId}#kind-${childId}`, 303);
+      }
+      state = { savedAt: timeFormat.format(new Date()) };
+    } catch (err) {
+      if (!inPlace(err)) throw err;
+      // The row keeps what was typed; a conflict shows the colleague's version in the history.
+      state = { values, errors: problems(err) };
+      status = err.code === 'conflict' ? 409 : 422;
+      if (!isHtmx(c)) {
+        return await daySheetPage(c, groupId || (await diaryGroups(c.var.em, actor))[0]?.id || 0, { childId, ...state }, status);
+      }
+    }
+    const row = await staffDayRow(c.var.em, actor, childId);
+    return pages.render(c, 'partials/diary-row', rowData(c, row, groupId, state), status);
+  });
+}
