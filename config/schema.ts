@@ -99,6 +99,13 @@ export const configSchema = z
       })
       .strict()
       .default({ maxUploadBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, retentionMonths: 12 }),
+    messages: z
+      .object({
+        /** Largest attachment (PDF or image) of a message or an announcement. */
+        maxAttachmentBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxAttachmentBytes: 5 * 1024 * 1024 }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -271,6 +278,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_PHOTOS_RETENTION_MONTHS',
     default: '12',
     description: 'photos older than this are removed (rows and files) by `portal photos prune` and the server',
+  },
+  {
+    key: 'messages.maxAttachmentBytes',
+    env: 'PORTAL_MESSAGES_MAX_ATTACHMENT_BYTES',
+    default: '5242880',
+    description: 'largest attachment of a message or announcement (5 MB; PDF or image, checked by content)',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
 ];

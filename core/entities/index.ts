@@ -3,6 +3,7 @@ import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
+import { Announcement, AnnouncementRead, Message, MessageAttachment, MessageRead, MessageThread } from './message.ts';
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
 import { Photo, PhotoDownload, PhotoTag } from './photo.ts';
@@ -14,6 +15,7 @@ export * from './audit.ts';
 export * from './child.ts';
 export * from './group.ts';
 export * from './location.ts';
+export * from './message.ts';
 export * from './organisation.ts';
 export * from './parent.ts';
 export * from './photo.ts';
@@ -41,4 +43,10 @@ export const coreEntities = [
   Photo,
   PhotoTag,
   PhotoDownload,
+  MessageThread,
+  Message,
+  MessageRead,
+  Announcement,
+  AnnouncementRead,
+  MessageAttachment,
 ];

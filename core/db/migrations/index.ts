@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124000000Directory } from './Migration20261124000000Directory.ts';
 import { Migration20261124120000Accounts } from './Migration20261124120000Accounts.ts';
 import { Migration20261124230000Photos } from './Migration20261124230000Photos.ts';
+import { Migration20261125020000Messages } from './Migration20261125020000Messages.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -12,4 +13,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261124000000Directory', class: Migration20261124000000Directory },
   { name: 'Migration20261124120000Accounts', class: Migration20261124120000Accounts },
   { name: 'Migration20261124230000Photos', class: Migration20261124230000Photos },
+  { name: 'Migration20261125020000Messages', class: Migration20261125020000Messages },
 ];
