@@ -10,11 +10,13 @@ import { csrf } from './middleware/csrf.ts';
 import { language } from './middleware/language.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
+import { navCounts } from './nav.ts';
 import { requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { homeRoutes, publicPageRoutes } from './routes/home.ts';
+import { MESSAGES_PATH, messageRoutes } from './routes/messages.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
 import { photoRoutes } from './routes/photos.ts';
@@ -27,6 +29,9 @@ export type { AppEnv } from './env.ts';
  * because that check reads the form. Photo uploads will need their own, larger limit.
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Under /berichten a form may carry one attachment (messages.maxAttachmentBytes) besides its text. */
+export const messageBodyLimit = (maxAttachmentBytes: number) => maxAttachmentBytes + 128 * 1024;
 
 export interface AppOptions {
   /**
@@ -51,7 +56,9 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   app.use(securityHeaders({ https }));
   app.use(noStoreHtml());
   app.use(language({ secure: https }));
-  app.use(bodyLimit({ maxSize: MAX_BODY_BYTES }));
+  const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES });
+  const messageLimit = bodyLimit({ maxSize: Math.max(MAX_BODY_BYTES, messageBodyLimit(portal.config.messages.maxAttachmentBytes)) });
+  app.use((c, next) => (c.req.path.startsWith(`${MESSAGES_PATH}/`) ? messageLimit : formLimit)(c, next));
   app.use(
     csrf({
       secure: https,
@@ -75,10 +82,12 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // The gate: every route after it (plugins included) needs a session that owes no step.
   app.use(requireLogin({ secure: https }));
+  app.use(navCounts());
   passwordChangeRoutes(app, deps);
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
   photoRoutes(app, portal, pages);
+  messageRoutes(app, deps);
 
   app.notFound(notFoundHandler(pages));
   app.onError(errorHandler(portal.log, pages));

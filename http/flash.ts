@@ -14,6 +14,9 @@ export const FLASH_KEYS = [
   'password_reset',
   'reset_requested',
   'second_factor_disabled',
+  'message_sent',
+  'announcement_sent',
+  'marked_read',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

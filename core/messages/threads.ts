@@ -100,7 +100,7 @@ async function prepared(ctx: MessageContext, upload: AttachmentUpload | undefine
  * its child; for writing, that child must also be placed in the thread's group today. Staff,
  * managers and admins need the thread's group in their scope.
  */
-async function threadFor(em: EntityManager, actor: Actor, threadId: string, mode: 'read' | 'write'): Promise<IMessageThread> {
+export async function threadForActor(em: EntityManager, actor: Actor, threadId: string, mode: 'read' | 'write'): Promise<IMessageThread> {
   const missing = notFound('thread');
   if (!UUID.test(threadId)) throw missing;
   const thread = await em.findOne(MessageThread, { id: threadId }, { populate: ['group', 'group.location', 'child'] });
@@ -230,20 +230,20 @@ export async function replyToThread(
   threadId: string,
   input: { body: string; attachment?: AttachmentUpload },
 ): Promise<void> {
-  await threadFor(em, actor, threadId, 'write');
+  await threadForActor(em, actor, threadId, 'write');
   const body = parseInput(bodySchema, input.body);
   const file = await prepared(ctx, input.attachment);
   const key = file ? await storeAttachment(ctx.attachments, file) : undefined;
   const author = await authorOf(em, actor);
   await em.transactional(async (tx) => {
-    const thread = await threadFor(tx, actor, threadId, 'write');
+    const thread = await threadForActor(tx, actor, threadId, 'write');
     await addMessage(tx, thread, author, body, file && key ? { prepared: file, key } : undefined);
   });
 }
 
 /** Marks a thread as read by this actor (as far as now). */
 export async function markThreadRead(em: EntityManager, actor: Actor, threadId: string): Promise<void> {
-  const thread = await threadFor(em, actor, threadId, 'read');
+  const thread = await threadForActor(em, actor, threadId, 'read');
   const reader = actor.kind === 'parent' ? { parentId: actor.parentId } : staffIdOf(actor);
   if (reader === null) return;
   await markRead(em, thread.id, typeof reader === 'number' ? { staffId: reader } : reader, new Date());
@@ -275,8 +275,8 @@ export interface ThreadView {
 
 /** A thread with its messages, oldest first, for an actor who may read it. */
 export async function threadView(em: EntityManager, actor: Actor, threadId: string): Promise<ThreadView> {
-  const thread = await threadFor(em, actor, threadId, 'read');
-  const canReply = await threadFor(em, actor, threadId, 'write').then(
+  const thread = await threadForActor(em, actor, threadId, 'read');
+  const canReply = await threadForActor(em, actor, threadId, 'write').then(
     () => true,
     () => false,
   );

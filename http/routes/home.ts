@@ -14,7 +14,6 @@ import { PROFILE_PATH } from './password.ts';
  */
 export const COMING_SOON: Record<string, string> = {
   '/schriftje': 'nav.diary',
-  '/berichten': 'nav.messages',
   '/locatie': 'nav.location',
   '/mijn-vestiging': 'more.location',
 };
