@@ -93,7 +93,11 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
   const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
   const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
   const maxBytes = portal.config.messages.maxAttachmentBytes;
-  const when = (c: Context<AppEnv>, iso: string) => `${dayHeading(c, iso)} ${timeFormat.format(new Date(iso))}`;
+  /** "vandaag 12:03", "maandag 24 november 09:15" (the day in lower case inside a line, as Dutch writes it). */
+  const when = (c: Context<AppEnv>, iso: string) => {
+    const day = dayHeading(c, iso);
+    return `${c.var.lang === 'nl' ? day.charAt(0).toLowerCase() + day.slice(1) : day} ${timeFormat.format(new Date(iso))}`;
+  };
   const sizeOf = (c: Context<AppEnv>, bytes: number) => formatSize(bytes, c.var.lang);
   const threadItems = (c: Context<AppEnv>, threads: ThreadSummary[]) => threads.map((t) => ({ ...t, when: when(c, t.lastMessageAt) }));
   const announcementItems = (c: Context<AppEnv>, list: AnnouncementSummary[]) => list.map((a) => ({ ...a, when: when(c, a.createdAt) }));

@@ -193,6 +193,7 @@ export const en: Record<MessageKey, string> = {
   'messages.announcementsEmpty': 'No announcements yet. Messages from the group or the location to all parents appear here.',
   'messages.unread': 'New',
   'messages.about': '{child} · {group}',
+  'messages.countOne': '1 message',
   'messages.count': '{count} messages',
   'messages.cannotWrite': 'You cannot send a message right now, because none of your children is placed in a group today.',
   'messages.compose.title': 'New message to the group',

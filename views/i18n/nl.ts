@@ -201,6 +201,7 @@ export const nl = {
   'messages.announcementsEmpty': 'Nog geen mededelingen. Berichten van de groep of de vestiging aan alle ouders ziet u hier.',
   'messages.unread': 'Nieuw',
   'messages.about': '{child} · {group}',
+  'messages.countOne': '1 bericht',
   'messages.count': '{count} berichten',
   'messages.cannotWrite': 'U kunt nu geen bericht sturen, omdat er vandaag geen kind van u in een groep is geplaatst.',
   'messages.compose.title': 'Nieuw bericht aan de groep',
