@@ -133,6 +133,13 @@ export const configSchema = z
       })
       .strict()
       .default({ lines: [...DEFAULT_DIARY_LINES] }),
+    messages: z
+      .object({
+        /** Largest attachment (PDF or image) of a message or an announcement. */
+        maxAttachmentBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxAttachmentBytes: 5 * 1024 * 1024 }),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -329,6 +336,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_DIARY_LINES',
     default: DEFAULT_DIARY_LINES.join(','),
     description: 'structured lines of the schriftje staff may fill in per child (comma-separated labels; at most 10)',
+  },
+  {
+    key: 'messages.maxAttachmentBytes',
+    env: 'PORTAL_MESSAGES_MAX_ATTACHMENT_BYTES',
+    default: '5242880',
+    description: 'largest attachment of a message or announcement (5 MB; PDF or image, checked by content)',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
 ];

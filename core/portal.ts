@@ -34,6 +34,8 @@ export interface Portal {
   readonly photos: PhotoStore;
   /** Uploads as received, until the processing job has made the stripped versions; never served. */
   readonly incoming: PhotoStore;
+  /** Attachments of messages and announcements (PDF, images without metadata), content-addressed. */
+  readonly attachments: PhotoStore;
   /**
    * The job queue, started on first use (a provisioning command that sends nothing never
    * connects it). `supervise` (maintenance) is for the long-running server.
@@ -119,6 +121,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     mail,
     photos: createFileStore(config.photos.dir ? resolve(config.dataDir, config.photos.dir) : join(config.dataDir, 'photos')),
     incoming: createFileStore(join(config.dataDir, 'incoming')),
+    attachments: createFileStore(join(config.dataDir, 'attachments')),
     jobs: (options = {}) => {
       jobs ??= JobQueue.start(url, log, { supervise: options.supervise ?? false });
       return jobs;

@@ -13,12 +13,14 @@ import { csrf } from './middleware/csrf.ts';
 import { language } from './middleware/language.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
+import { navCounts } from './nav.ts';
 import { requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { diaryRoutes } from './routes/diary.ts';
 import { healthRoutes } from './routes/health.ts';
 import { homeRoutes, publicPageRoutes } from './routes/home.ts';
+import { MESSAGES_PATH, messageRoutes } from './routes/messages.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
 import { photoRoutes } from './routes/photos.ts';
@@ -37,6 +39,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** An upload: the configured number of files at their size limit, plus room for the form fields. */
 const uploadBodyLimit = (portal: Portal) =>
   portal.config.photos.maxFilesPerUpload * (portal.config.photos.maxUploadBytes + 64 * 1024) + MAX_BODY_BYTES;
+/** Under /berichten a form may carry one attachment (messages.maxAttachmentBytes) besides its text. */
+export const messageBodyLimit = (maxAttachmentBytes: number) => maxAttachmentBytes + 128 * 1024;
 
 export interface AppOptions {
   /**
@@ -67,6 +71,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   const uploadLimit = bodyLimit({ maxSize: uploadBodyLimit(portal) });
   // The upload streams (http/multipart.ts); each file is also held to photos.maxUploadBytes.
   app.use((c, next) => (c.req.path === UPLOAD_PATH ? uploadLimit(c, next) : formLimit(c, next)));
+  const messageLimit = bodyLimit({ maxSize: Math.max(MAX_BODY_BYTES, messageBodyLimit(portal.config.messages.maxAttachmentBytes)) });
+  app.use((c, next) => (c.req.path.startsWith(`${MESSAGES_PATH}/`) ? messageLimit : formLimit)(c, next));
   app.use(
     csrf({
       secure: https,
@@ -94,6 +100,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // The gate: every route after it (plugins included) needs a session that owes no step.
   app.use(requireLogin({ secure: https }));
+  app.use(navCounts());
   passwordChangeRoutes(app, deps);
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
@@ -101,6 +108,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   profileRoutes(app, { ...deps, log: portal.log, locationSections: options.locationSections ?? [] });
   photoRoutes(app, portal, pages);
   diaryRoutes(app, deps);
+  messageRoutes(app, deps);
 
   app.notFound(notFoundHandler(pages));
   app.onError(errorHandler(portal.log, pages));

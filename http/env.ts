@@ -32,6 +32,8 @@ export interface AppVariables {
   session: SessionInfo | undefined;
   /** The session cookie's value as sent (live or not); to end it on logout or login. */
   sessionToken: string | undefined;
+  /** Small numbers beside navigation items (unread messages), by href; set for full pages only. */
+  navCounts?: Record<string, number>;
 }
 
 export type AppEnv = { Variables: AppVariables };

@@ -27,6 +27,9 @@ export const FLASH_KEYS = [
   'diary_saved',
   'diary_written',
   'diary_changed',
+  'message_sent',
+  'announcement_sent',
+  'marked_read',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

@@ -1,4 +1,8 @@
+import type { MiddlewareHandler } from 'hono';
 import type { Actor } from '../core/actor.ts';
+import { unreadCount } from '../core/messages/unread.ts';
+import type { AppEnv } from './env.ts';
+import { landingPath } from './middleware/session.ts';
 import type { MessageKey } from '../views/i18n/index.ts';
 
 /**
@@ -43,4 +47,24 @@ export function currentHref(items: NavItem[], path: string): string | undefined 
   const more = items.find((i) => i.href === '/meer');
   if (more && UNDER_MORE.some((p) => path === p || path.startsWith(`${p}/`))) return more.href;
   return undefined;
+}
+
+/**
+ * The unread count beside "Berichten" (UI.md: small and honest), one query, and only for what
+ * becomes a whole page: a GET that is not an htmx request and accepts HTML. Images, downloads
+ * and fragments do not pay for it.
+ */
+export function navCounts(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const session = c.var.session;
+    const accept = c.req.header('Accept');
+    const page =
+      c.req.method === 'GET' &&
+      c.req.header('HX-Request') !== 'true' &&
+      (accept === undefined || accept.includes('text/html'));
+    if (session && page && landingPath(session) === '/') {
+      c.set('navCounts', { '/berichten': await unreadCount(c.var.em, session.actor) });
+    }
+    await next();
+  };
 }

@@ -64,7 +64,11 @@ export function createPages(assets: Assets): Pages {
           label: translate(other, 'lang.self'),
         },
         user: session ? { name: session.name, firstName: session.firstName } : undefined,
-        nav: nav?.map((item) => ({ ...item, current: item.href === currentHref(nav, c.req.path) })),
+        nav: nav?.map((item) => ({
+          ...item,
+          current: item.href === currentHref(nav, c.req.path),
+          count: c.get('navCounts')?.[item.href] ?? 0,
+        })),
         flash: flash ? t(`flash.${flash}`, data['flashParams'] as Record<string, string> | undefined) : undefined,
         ...data,
       });

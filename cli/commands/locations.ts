@@ -18,6 +18,7 @@ const details = (l: LocationView) =>
     ['Phone (urgent)', l.phone],
     ['E-mail', l.email],
     ['Opening hours', l.openingHours],
+    ['Messages read at', l.messagesReadAt],
     ['Manager', l.manager ? `${l.manager.name} <${l.manager.email}>` : null],
     ['Groups', l.groups],
   ]);
@@ -28,6 +29,7 @@ interface LocationFlags {
   phone?: string;
   email?: string;
   openingHours?: string;
+  messagesReadAt?: string;
   manager?: string;
 }
 
@@ -37,6 +39,7 @@ const withFields = (cmd: Command) =>
     .option('--phone <number>', 'phone number parents call for urgent matters')
     .option('--email <address>', "the location's e-mail address")
     .option('--opening-hours <text>', 'e.g. "ma-vr 7:00-18:30"')
+    .option('--messages-read-at <HH:MM>', 'when staff read messages, told to parents who write one (default 12:00)')
     .option('--manager <email>', 'e-mail of the location manager (a staff member with role manager); "" to clear');
 
 export function registerLocations(program: Command, io: CliIO): void {

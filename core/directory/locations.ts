@@ -18,6 +18,8 @@ export interface LocationView {
   phone: string | null;
   email: string | null;
   openingHours: string | null;
+  /** When staff read messages (HH:MM), told to parents on the compose page. */
+  messagesReadAt: string;
   manager: { email: string; name: string } | null;
   groups: number;
 }
@@ -33,6 +35,7 @@ async function toViews(em: EntityManager, locations: ILocation[]): Promise<Locat
     phone: l.phone ?? null,
     email: l.email ?? null,
     openingHours: l.openingHours ?? null,
+    messagesReadAt: l.messagesReadAt,
     manager: l.manager ? { email: l.manager.email, name: fullName(l.manager) } : null,
     groups: groups.filter((g) => g.location.id === l.id).length,
   }));
@@ -45,6 +48,12 @@ const fields = {
   phone: optionalPhone,
   email: z.union([z.literal(''), email]).transform((v) => (v === '' ? null : v)).nullable().optional(),
   openingHours: optionalText(500, 'opening hours'),
+  messagesReadAt: z
+    .string()
+    .trim()
+    .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'messages read at: expected a time like 12:00')
+    .transform((v) => v.padStart(5, '0'))
+    .optional(),
   manager: z.string().trim().optional(),
 };
 const addSchema = z.object({ name: text(200, 'name'), ...fields });

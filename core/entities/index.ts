@@ -4,6 +4,7 @@ import { Child, ConsentRecord, Placement } from './child.ts';
 import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen } from './diary.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
+import { Announcement, AnnouncementRead, Message, MessageAttachment, MessageRead, MessageThread } from './message.ts';
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
 import { Photo, PhotoDownload, PhotoTag } from './photo.ts';
@@ -17,6 +18,7 @@ export * from './child.ts';
 export * from './diary.ts';
 export * from './group.ts';
 export * from './location.ts';
+export * from './message.ts';
 export * from './organisation.ts';
 export * from './parent.ts';
 export * from './photo.ts';
@@ -50,4 +52,10 @@ export const coreEntities = [
   DiaryEntry,
   DiaryEntryRevision,
   DiaryEntrySeen,
+  MessageThread,
+  Message,
+  MessageRead,
+  Announcement,
+  AnnouncementRead,
+  MessageAttachment,
 ];

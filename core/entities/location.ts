@@ -18,6 +18,8 @@ export const Location = defineEntity({
     phone: p.string().length(30).nullable(),
     email: p.string().length(320).nullable(),
     openingHours: p.string().length(500).nullable(),
+    /** When staff read messages, as HH:MM ("12:00"): the compose page tells parents. */
+    messagesReadAt: p.string().length(5).default('12:00'),
     manager: p.manyToOne(Staff).nullable().deleteRule('set null'),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p

@@ -2,6 +2,7 @@ import '../mail/composers.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
+import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
 import { prunePhotos } from '../photos/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { systemActor } from '../actor.ts';
@@ -9,7 +10,7 @@ import { systemActor } from '../actor.ts';
 const HOUSEKEEPING_MS = 15 * 60_000;
 
 /**
- * The background work of a running server: the mail queue and photo processing (with pg-boss maintenance:
+ * The background work of a running server: the mail queues (accounts, announcement copies) and photo processing (with pg-boss maintenance:
  * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
@@ -19,6 +20,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
   await ctx.jobs({ supervise: true });
   await startAccountMailWorker(ctx);
   await startPhotoWorker(ctx);
+  await startAnnouncementMailWorker(ctx);
   const housekeeping = async () => {
     try {
       const em = ctx.em();

@@ -115,7 +115,7 @@ export async function enqueueAccountMails(
   return await queue.sendMany(em, ACCOUNT_MAIL_QUEUE, jobs);
 }
 
-function senderOf(ctx: MailContext, org: OrganisationView): string {
+export function senderOf(ctx: Pick<MailContext, 'config'>, org: OrganisationView): string {
   if (ctx.config.mail.from) return ctx.config.mail.from;
   if (org.helpdeskEmail) return `${org.name} <${org.helpdeskEmail}>`;
   const host = org.publicUrl ? new URL(org.publicUrl).hostname : 'localhost';

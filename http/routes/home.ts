@@ -10,7 +10,6 @@ import type { Pages } from '../render.ts';
  * takes over a path simply removes it here.
  */
 export const COMING_SOON: Record<string, string> = {
-  '/berichten': 'nav.messages',
   '/locatie': 'nav.location',
 };
 

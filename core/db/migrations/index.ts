@@ -3,6 +3,7 @@ import { Migration20261124000000Directory } from './Migration20261124000000Direc
 import { Migration20261124120000Accounts } from './Migration20261124120000Accounts.ts';
 import { Migration20261124230000Photos } from './Migration20261124230000Photos.ts';
 import { Migration20261125010000Diary } from './Migration20261125010000Diary.ts';
+import { Migration20261125020000Messages } from './Migration20261125020000Messages.ts';
 import { Migration20261125030000Profile } from './Migration20261125030000Profile.ts';
 
 /**
@@ -15,5 +16,6 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261124120000Accounts', class: Migration20261124120000Accounts },
   { name: 'Migration20261124230000Photos', class: Migration20261124230000Photos },
   { name: 'Migration20261125010000Diary', class: Migration20261125010000Diary },
+  { name: 'Migration20261125020000Messages', class: Migration20261125020000Messages },
   { name: 'Migration20261125030000Profile', class: Migration20261125030000Profile },
 ];

@@ -1,0 +1,69 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Actor, isAdmin } from '../actor.ts';
+import { type Scope, visibleGroupIds } from '../authorization.ts';
+import { today } from '../dates.ts';
+import { Account } from '../entities/account.ts';
+
+/**
+ * Who reads and writes which messages (privacy invariant 3 of DESIGN.md), in one place:
+ * a parent reads the threads about their own children and the announcements to a group or a
+ * location where one of their children is placed today, and writes only to a group where one of
+ * their children is placed today; staff and the location manager read and write in the groups
+ * they work in; an admin everywhere. Everything else is "not found".
+ */
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** SQL: the groups in which one of parent `?` 's children is placed on day `?` (bind parentId, day, day). */
+export const PARENT_GROUPS = `(
+  select pl.group_id from placement pl
+    join guardianship g on g.child_id = pl.child_id
+   where g.parent_id = ? and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
+)`;
+
+/** SQL filter on announcement `a` for one parent, with its bindings. */
+export function parentAnnouncementFilter(parentId: number, day = today()): { sql: string; params: unknown[] } {
+  return {
+    sql: `(a.group_id in ${PARENT_GROUPS}
+      or (a.group_id is null and a.location_id in (select cg.location_id from care_group cg where cg.id in ${PARENT_GROUPS})))`,
+    params: [parentId, day, day, parentId, day, day],
+  };
+}
+
+/** A suspended parent reads and writes nothing (invariant 6), whatever session they still hold. */
+export async function parentIsActive(em: EntityManager, parentId: number): Promise<boolean> {
+  const account = await em.findOne(Account, { parent: parentId }, { fields: ['suspendedAt'] });
+  return !account?.suspendedAt;
+}
+
+/** The staff member behind a staff, manager or admin actor (an admin at the terminal has none). */
+export function staffIdOf(actor: Actor): number | null {
+  if (actor.kind === 'staff' || actor.kind === 'manager') return actor.staffId;
+  if (actor.kind === 'admin') return actor.staffId ?? null;
+  return null;
+}
+
+/** The groups whose messages a staff-side actor handles; none for parents and the system. */
+export async function staffGroupScope(em: EntityManager, actor: Actor): Promise<Scope> {
+  if (actor.kind === 'parent' || actor.kind === 'system') return [];
+  if (isAdmin(actor)) return 'all';
+  return await visibleGroupIds(em, actor);
+}
+
+export const inScope = (scope: Scope, groupId: number) => scope === 'all' || scope.includes(groupId);
+
+/**
+ * Moves a reader's mark on a thread forward to `at` (never back), inside the caller's
+ * transaction when there is one. Parents and staff each have their own row.
+ */
+export async function markRead(em: EntityManager, threadId: string, reader: { parentId: number } | { staffId: number }, at: Date) {
+  const column = 'parentId' in reader ? 'parent_id' : 'staff_id';
+  const id = 'parentId' in reader ? reader.parentId : reader.staffId;
+  await em.getConnection().execute(
+    `insert into message_read (thread_id, ${column}, read_at) values (?, ?, ?)
+     on conflict (thread_id, ${column}) do update set read_at = greatest(message_read.read_at, excluded.read_at)`,
+    [threadId, id, at],
+    'run',
+    em.getTransactionContext(),
+  );
+}

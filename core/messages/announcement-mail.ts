@@ -1,0 +1,170 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type PgBoss from 'pg-boss';
+import type { PortalConfig } from '../../config/schema.ts';
+import { today } from '../dates.ts';
+import { getOrganisation } from '../directory/organisation.ts';
+import { Announcement } from '../entities/message.ts';
+import { Parent } from '../entities/parent.ts';
+import type { Language } from '../entities/organisation.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Logger } from '../log.ts';
+import { publicBaseUrl, senderOf } from '../mail/account-mail.ts';
+import type { MailTransport, OutgoingMail } from '../mail/transport.ts';
+import { escapeHtml, messageHtml } from './format.ts';
+
+/**
+ * The e-mail copy of an announcement: one job per parent, holding only which announcement goes
+ * to which parent (no text, no address, no secret). The worker reads both when it sends, checks
+ * that the parent is still reached by it (child still placed, access not suspended), and writes
+ * the mail with every value escaped in the HTML part. Attachments stay in the portal: the mail
+ * links to the announcement.
+ */
+
+export const ANNOUNCEMENT_MAIL_QUEUE = 'announcement-mail';
+export const ANNOUNCEMENT_MAIL_DEAD = 'announcement-mail-dead';
+
+export interface AnnouncementMailJob {
+  announcementId: string;
+  parentId: number;
+}
+
+export interface AnnouncementMailContext {
+  config: Readonly<PortalConfig>;
+  log: Logger;
+  mail: MailTransport;
+  em(): EntityManager;
+  jobs(options?: { supervise?: boolean }): Promise<JobQueue>;
+}
+
+async function queue(ctx: Pick<AnnouncementMailContext, 'config' | 'jobs'>): Promise<JobQueue> {
+  const jobs = await ctx.jobs();
+  await jobs.ensureQueue(ANNOUNCEMENT_MAIL_QUEUE, {
+    retryLimit: ctx.config.mail.retryLimit,
+    retryDelaySeconds: ctx.config.mail.retryDelaySeconds,
+    deadLetter: ANNOUNCEMENT_MAIL_DEAD,
+  });
+  return jobs;
+}
+
+/** Queues the mails on the caller's transaction (call inside `em.transactional`). */
+export async function enqueueAnnouncementMails(
+  ctx: Pick<AnnouncementMailContext, 'config' | 'jobs'>,
+  em: EntityManager,
+  jobs: AnnouncementMailJob[],
+): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  return await (await queue(ctx)).sendMany(em, ANNOUNCEMENT_MAIL_QUEUE, jobs);
+}
+
+export interface AnnouncementMailInput {
+  lang: Language;
+  firstName: string;
+  organisation: string;
+  /** "groep Boomhut" or "vestiging Centrum", as the parent knows it. */
+  groupName: string | null;
+  locationName: string;
+  authorLabel: string;
+  subject: string;
+  body: string;
+  link: string;
+}
+
+export function composeAnnouncementMail(i: AnnouncementMailInput): { subject: string; text: string; html: string } {
+  const en = i.lang === 'en';
+  const to = en
+    ? i.groupName
+      ? `the parents of group ${i.groupName} (${i.locationName})`
+      : `all parents of ${i.locationName}`
+    : i.groupName
+      ? `de ouders van groep ${i.groupName} (${i.locationName})`
+      : `alle ouders van vestiging ${i.locationName}`;
+  const t = en
+    ? {
+        greeting: `Dear ${i.firstName},`,
+        intro: `${i.authorLabel} has posted an announcement for ${to} in the ${i.organisation} parent portal:`,
+        link: 'Read it in the portal (with any attachment):',
+        noReply: 'Please do not reply to this e-mail; use Messages in the portal.',
+        closing: `Kind regards,\n${i.organisation}`,
+      }
+    : {
+        greeting: `Beste ${i.firstName},`,
+        intro: `${i.authorLabel} heeft in het Ouderportaal van ${i.organisation} een mededeling geplaatst voor ${to}:`,
+        link: 'U leest hem ook in het portaal (met een eventuele bijlage):',
+        noReply: 'Antwoorden op deze e-mail komt niet aan; gebruikt u daarvoor Berichten in het portaal.',
+        closing: `Met vriendelijke groet,\n${i.organisation}`,
+      };
+  const subject = `${i.subject} (${i.groupName ?? i.locationName})`;
+  const text = [t.greeting, '', t.intro, '', i.subject, '', i.body, '', `${t.link} ${i.link}`, '', t.noReply, '', t.closing, ''].join('\n');
+  const e = escapeHtml;
+  const html = `<!doctype html>
+<html lang="${i.lang}"><head><meta charset="utf-8"><title>${e(subject)}</title></head>
+<body style="font-family:system-ui,sans-serif;line-height:1.5;color:#1f2328;max-width:560px">
+<p>${e(t.greeting)}</p>
+<p>${e(t.intro)}</p>
+<h1 style="font-size:1.2em">${e(i.subject)}</h1>
+<p>${messageHtml(i.body)}</p>
+<p>${e(t.link)} <a href="${e(i.link)}">${e(i.link)}</a></p>
+<p style="color:#57606a">${e(t.noReply)}</p>
+<p>${e(t.closing).replace('\n', '<br>')}</p>
+</body></html>
+`;
+  return { subject, text, html };
+}
+
+/** Still a recipient: a child placed today where the announcement goes, access not suspended. */
+async function stillReached(em: EntityManager, job: AnnouncementMailJob): Promise<boolean> {
+  const rows = (await em.getConnection().execute(
+    `select 1 from announcement a
+       join care_group cg on (a.group_id is not null and cg.id = a.group_id) or (a.group_id is null and cg.location_id = a.location_id)
+       join placement pl on pl.group_id = cg.id and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
+       join guardianship g on g.child_id = pl.child_id and g.parent_id = ?
+      where a.id = ?
+        and not exists (select 1 from account ac where ac.parent_id = g.parent_id and ac.suspended_at is not null)
+      limit 1`,
+    [today(), today(), job.parentId, job.announcementId],
+  )) as unknown[];
+  return rows.length > 0;
+}
+
+/** Composes and sends one copy; 'skipped' when the parent or announcement is gone or no longer reached. */
+export async function sendAnnouncementMail(ctx: AnnouncementMailContext, job: AnnouncementMailJob): Promise<'sent' | 'skipped'> {
+  const em = ctx.em();
+  const announcement = await em.findOne(Announcement, { id: job.announcementId }, { populate: ['location', 'group'] });
+  const parent = await em.findOne(Parent, { id: job.parentId });
+  if (!announcement || !parent || !(await stillReached(em, job))) return 'skipped';
+  const organisation = await getOrganisation(em);
+  const composed = composeAnnouncementMail({
+    lang: parent.language,
+    firstName: parent.firstName,
+    organisation: organisation.name,
+    groupName: announcement.group?.name ?? null,
+    locationName: announcement.location.name,
+    authorLabel: announcement.authorLabel,
+    subject: announcement.subject,
+    body: announcement.body,
+    link: `${publicBaseUrl(ctx, organisation.publicUrl)}/berichten/mededeling/${announcement.id}`,
+  });
+  const mail: OutgoingMail = { to: parent.email, from: senderOf(ctx, organisation), ...composed };
+  await ctx.mail.send(mail);
+  ctx.log.debug(`announcement ${announcement.id} mailed to parent ${parent.id}`);
+  return 'sent';
+}
+
+/** The worker of a running server; each job succeeds or fails (and is retried) on its own. */
+export async function startAnnouncementMailWorker(ctx: AnnouncementMailContext): Promise<string> {
+  const jobs = await queue(ctx);
+  return await jobs.work<AnnouncementMailJob>(
+    ANNOUNCEMENT_MAIL_QUEUE,
+    { batchSize: 10, pollingIntervalSeconds: 1 },
+    async (batch: PgBoss.Job<AnnouncementMailJob>[]) => {
+      for (const job of batch) {
+        try {
+          await sendAnnouncementMail(ctx, job.data);
+        } catch (err) {
+          ctx.log.warn(`announcement mail to parent ${job.data.parentId} failed: ${(err as Error).message}`);
+          await jobs.boss.fail(ANNOUNCEMENT_MAIL_QUEUE, job.id, { message: (err as Error).message });
+        }
+      }
+    },
+  );
+}

@@ -1,0 +1,313 @@
+import type { Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Actor } from '../../core/actor.ts';
+import { getOrganisation } from '../../core/directory/organisation.ts';
+import { isDomainError } from '../../core/errors.ts';
+import {
+  type AnnouncementSummary,
+  announcementTargets,
+  announcementView,
+  listAnnouncements,
+  markAnnouncementRead,
+  sendAnnouncement,
+} from '../../core/messages/announcements.ts';
+import { AttachmentRejectedError, type AttachmentUpload, contentDisposition } from '../../core/messages/attachments.ts';
+import { attachmentForActor } from '../../core/messages/downloads.ts';
+import { messageHtml } from '../../core/messages/format.ts';
+import {
+  groupInbox,
+  inboxGroups,
+  markThreadRead,
+  parentThreads,
+  replyToThread,
+  startThread,
+  type ThreadSummary,
+  type ThreadView,
+  threadView,
+  writableGroups,
+} from '../../core/messages/threads.ts';
+import { unreadCount } from '../../core/messages/unread.ts';
+import type { Portal } from '../../core/portal.ts';
+import type { AppEnv } from '../env.ts';
+import { setFlash } from '../flash.ts';
+import { isHtmx, seeOther } from '../forms.ts';
+import type { Pages } from '../render.ts';
+import { dayHeading } from './photos.ts';
+
+/**
+ * Berichten: the parent's inbox (threads with the group, announcements), writing to a group,
+ * the staff inbox per group, replies (swapped in place by htmx, POST-redirect-GET without it),
+ * announcements, and attachments. Every decision about who may read or write is core's
+ * (core/messages); a refusal is "not found" like an id that does not exist.
+ */
+
+export const MESSAGES_PATH = '/berichten';
+const FILE_FIELD = 'bijlage';
+/** Form fields are a few kilobytes; a message body may be up to 10,000 characters. */
+const MAX_FIELD = 12_000;
+
+const timeFormat = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam' });
+
+/** "5 MB", "320 kB": attachment sizes as people read them. */
+export function formatSize(bytes: number, lang: 'nl' | 'en'): string {
+  const number = (n: number) => n.toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { maximumFractionDigits: 1 });
+  if (bytes >= 1024 * 1024) return `${number(bytes / (1024 * 1024))} MB`;
+  return `${number(Math.max(1, Math.round(bytes / 1024)))} kB`;
+}
+
+interface Posted {
+  fields: Record<string, string>;
+  attachment?: AttachmentUpload;
+}
+
+/** The text fields and the one optional file of a (multipart) form. */
+async function readPosted(c: Context<AppEnv>): Promise<Posted> {
+  const body = await c.req.parseBody();
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'string') fields[key] = value.slice(0, MAX_FIELD);
+  }
+  const file = body[FILE_FIELD];
+  if (file instanceof File && file.size > 0) {
+    return { fields, attachment: { filename: file.name, data: new Uint8Array(await file.arrayBuffer()) } };
+  }
+  return { fields };
+}
+
+/** Validation problems of a form, as text keyed by field, for the template; rethrows anything else. */
+function formErrors(c: Context<AppEnv>, err: unknown, maxBytes: number): Record<string, string> {
+  if (err instanceof AttachmentRejectedError) {
+    return { attachment: c.var.t(`messages.error.attachment.${err.reason}`, { size: formatSize(maxBytes, c.var.lang) }) };
+  }
+  if (!isDomainError(err) || err.code !== 'validation') throw err;
+  const errors: Record<string, string> = {};
+  for (const d of err.details) {
+    const field = d.path === 'subject' || d.path === 'body' ? d.path : 'body';
+    errors[field] = c.var.t(`messages.error.${field}`);
+  }
+  return errors;
+}
+
+export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
+  const { portal, pages, secure } = deps;
+  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
+  const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
+  const maxBytes = portal.config.messages.maxAttachmentBytes;
+  /** "vandaag 12:03", "maandag 24 november 09:15" (the day in lower case inside a line, as Dutch writes it). */
+  const when = (c: Context<AppEnv>, iso: string) => {
+    const day = dayHeading(c, iso);
+    return `${c.var.lang === 'nl' ? day.charAt(0).toLowerCase() + day.slice(1) : day} ${timeFormat.format(new Date(iso))}`;
+  };
+  const sizeOf = (c: Context<AppEnv>, bytes: number) => formatSize(bytes, c.var.lang);
+  const threadItems = (c: Context<AppEnv>, threads: ThreadSummary[]) => threads.map((t) => ({ ...t, when: when(c, t.lastMessageAt) }));
+  const announcementItems = (c: Context<AppEnv>, list: AnnouncementSummary[]) => list.map((a) => ({ ...a, when: when(c, a.createdAt) }));
+
+  /** After marking something read, the number in the navigation of this very page must follow. */
+  const refreshCount = async (c: Context<AppEnv>) => {
+    if (c.var.navCounts) c.set('navCounts', { ...c.var.navCounts, [MESSAGES_PATH]: await unreadCount(c.var.em, actorOf(c)) });
+  };
+
+  app.get(MESSAGES_PATH, async (c) => {
+    const actor = actorOf(c);
+    const em = c.var.em;
+    if (actor.kind === 'parent') {
+      return pages.render(c, 'pages/messages', {
+        siteName: await siteName(c),
+        threads: threadItems(c, await parentThreads(em, actor)),
+        announcements: announcementItems(c, await listAnnouncements(em, actor)),
+        canWrite: (await writableGroups(em, actor)).length > 0,
+      });
+    }
+    const targets = await announcementTargets(em, actor);
+    return pages.render(c, 'pages/messages-staff', {
+      siteName: await siteName(c),
+      groups: await inboxGroups(em, actor),
+      canAnnounce: targets.groups.length + targets.locations.length > 0,
+      announcements: announcementItems(c, await listAnnouncements(em, actor)),
+    });
+  });
+
+  // --- A parent writes to a group --------------------------------------------------------------
+
+  const composePage = async (
+    c: Context<AppEnv>,
+    values: Record<string, string> = {},
+    errors: Record<string, string> = {},
+    status: ContentfulStatusCode = 200,
+  ) => {
+    const groups = await writableGroups(c.var.em, actorOf(c));
+    const chosen = groups.find((g) => String(g.groupId) === values['groep']) ?? groups[0];
+    return pages.render(
+      c,
+      'pages/message-new',
+      { siteName: await siteName(c), groups, chosen, values, errors, maxSize: sizeOf(c, maxBytes) },
+      status,
+    );
+  };
+
+  app.get(`${MESSAGES_PATH}/nieuw`, async (c) => {
+    if (actorOf(c).kind !== 'parent') return c.redirect(MESSAGES_PATH, 303);
+    return await composePage(c, { groep: c.req.query('groep') ?? '' });
+  });
+
+  app.post(`${MESSAGES_PATH}/nieuw`, async (c) => {
+    const { fields, attachment } = await readPosted(c);
+    let threadId: string;
+    try {
+      ({ threadId } = await startThread(c.var.em, portal, actorOf(c), {
+        groupId: Number(fields['groep']),
+        subject: fields['onderwerp'] ?? '',
+        body: fields['bericht'] ?? '',
+        attachment,
+      }));
+    } catch (err) {
+      return await composePage(c, fields, formErrors(c, err, maxBytes), 422);
+    }
+    setFlash(c, 'message_sent', secure);
+    return seeOther(c, `${MESSAGES_PATH}/gesprek/${threadId}`);
+  });
+
+  // --- Staff: the inbox of one group -----------------------------------------------------------
+
+  app.get(`${MESSAGES_PATH}/groep/:groupId`, async (c) => {
+    const actor = actorOf(c);
+    const groupId = Number(c.req.param('groupId'));
+    const threads = await groupInbox(c.var.em, actor, groupId);
+    const group = (await inboxGroups(c.var.em, actor)).find((g) => g.id === groupId);
+    return pages.render(c, 'pages/messages-group', {
+      siteName: await siteName(c),
+      group,
+      threads: threadItems(c, threads),
+    });
+  });
+
+  // --- A thread --------------------------------------------------------------------------------
+
+  const threadData = (c: Context<AppEnv>, thread: ThreadView) => ({
+    thread: {
+      ...thread,
+      messages: thread.messages.map((m) => ({
+        ...m,
+        html: messageHtml(m.body),
+        when: when(c, m.createdAt),
+        attachments: m.attachments.map((a) => ({ ...a, sizeText: sizeOf(c, a.size) })),
+      })),
+    },
+    parent: actorOf(c).kind === 'parent',
+    maxSize: sizeOf(c, maxBytes),
+  });
+
+  app.get(`${MESSAGES_PATH}/gesprek/:id`, async (c) => {
+    const actor = actorOf(c);
+    const id = c.req.param('id');
+    const thread = await threadView(c.var.em, actor, id);
+    await markThreadRead(c.var.em, actor, id);
+    await refreshCount(c);
+    return pages.render(c, 'pages/message-thread', { siteName: await siteName(c), ...threadData(c, thread), values: {}, errors: {} });
+  });
+
+  app.post(`${MESSAGES_PATH}/gesprek/:id`, async (c) => {
+    const actor = actorOf(c);
+    const id = c.req.param('id');
+    // Refused before the form is looked at: a thread the actor may not read is not found.
+    await threadView(c.var.em, actor, id);
+    const { fields, attachment } = await readPosted(c);
+    let errors: Record<string, string> = {};
+    try {
+      await replyToThread(c.var.em, portal, actor, id, { body: fields['bericht'] ?? '', attachment });
+    } catch (err) {
+      errors = formErrors(c, err, maxBytes);
+    }
+    const failed = Object.keys(errors).length > 0;
+    if (!failed && !isHtmx(c)) {
+      setFlash(c, 'message_sent', secure);
+      return c.redirect(`${MESSAGES_PATH}/gesprek/${id}#antwoord`, 303);
+    }
+    const thread = await threadView(c.var.em, actor, id);
+    const data = { siteName: await siteName(c), ...threadData(c, thread), values: failed ? fields : {}, errors, sent: !failed };
+    if (isHtmx(c)) return pages.render(c, 'partials/message-thread', data, failed ? 422 : 200);
+    return pages.render(c, 'pages/message-thread', data, 422);
+  });
+
+  app.post(`${MESSAGES_PATH}/gesprek/:id/gelezen`, async (c) => {
+    const actor = actorOf(c);
+    const id = c.req.param('id');
+    const thread = await threadView(c.var.em, actor, id);
+    await markThreadRead(c.var.em, actor, id);
+    setFlash(c, 'marked_read', secure);
+    return seeOther(c, actor.kind === 'parent' ? MESSAGES_PATH : `${MESSAGES_PATH}/groep/${thread.group.id}`);
+  });
+
+  // --- Announcements ---------------------------------------------------------------------------
+
+  const announcementForm = async (
+    c: Context<AppEnv>,
+    values: Record<string, string> = {},
+    errors: Record<string, string> = {},
+    status: ContentfulStatusCode = 200,
+  ) => {
+    const targets = await announcementTargets(c.var.em, actorOf(c));
+    return pages.render(
+      c,
+      'pages/announcement-new',
+      { siteName: await siteName(c), targets, values, errors, maxSize: sizeOf(c, maxBytes) },
+      status,
+    );
+  };
+
+  app.get(`${MESSAGES_PATH}/mededeling/nieuw`, async (c) => {
+    if (actorOf(c).kind === 'parent') return c.redirect(MESSAGES_PATH, 303);
+    return await announcementForm(c, { aan: c.req.query('aan') ?? '' });
+  });
+
+  app.post(`${MESSAGES_PATH}/mededeling/nieuw`, async (c) => {
+    const { fields, attachment } = await readPosted(c);
+    const [kind, rawId] = (fields['aan'] ?? '').split(':');
+    const target = kind === 'groep' ? { groupId: Number(rawId) } : kind === 'vestiging' ? { locationId: Number(rawId) } : undefined;
+    if (!target) return await announcementForm(c, fields, { target: c.var.t('messages.error.target') }, 422);
+    let announcementId: string;
+    try {
+      ({ announcementId } = await sendAnnouncement(c.var.em, portal, actorOf(c), {
+        ...target,
+        subject: fields['onderwerp'] ?? '',
+        body: fields['bericht'] ?? '',
+        emailCopy: fields['email'] === 'ja',
+        attachment,
+      }));
+    } catch (err) {
+      return await announcementForm(c, fields, formErrors(c, err, maxBytes), 422);
+    }
+    setFlash(c, 'announcement_sent', secure);
+    return seeOther(c, `${MESSAGES_PATH}/mededeling/${announcementId}`);
+  });
+
+  app.get(`${MESSAGES_PATH}/mededeling/:id`, async (c) => {
+    const actor = actorOf(c);
+    const id = c.req.param('id');
+    const a = await announcementView(c.var.em, actor, id);
+    await markAnnouncementRead(c.var.em, actor, id);
+    await refreshCount(c);
+    return pages.render(c, 'pages/announcement', {
+      siteName: await siteName(c),
+      announcement: {
+        ...a,
+        html: messageHtml(a.body),
+        when: when(c, a.createdAt),
+        attachments: a.attachments.map((x) => ({ ...x, sizeText: sizeOf(c, x.size) })),
+      },
+    });
+  });
+
+  // --- Attachments -----------------------------------------------------------------------------
+
+  app.get(`${MESSAGES_PATH}/bijlage/:id`, async (c) => {
+    const file = await attachmentForActor(c.var.em, actorOf(c), c.req.param('id'));
+    const data = await portal.attachments.get(file.key);
+    return c.body(new Uint8Array(data), 200, {
+      'Content-Type': file.contentType,
+      'Content-Disposition': contentDisposition(file.filename),
+      'Cache-Control': 'private, no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+  });
+}
