@@ -58,6 +58,17 @@ export async function assertCanSeeChild(em: EntityManager, actor: Actor, childId
   if (scope !== 'all' && !scope.includes(childId)) throw notFound(label);
 }
 
+/**
+ * SQL: the groups in which one of a parent's children is placed on a day. Binds three values:
+ * parentId, day, day. The one rule for "which groups' photos, messages and announcements a
+ * parent sees", shared by every query that needs it.
+ */
+export const PARENT_GROUPS_SQL = `(
+  select pl.group_id from placement pl
+    join guardianship g on g.child_id = pl.child_id
+   where g.parent_id = ? and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
+)`;
+
 /** Filter for the placements in force on a day (default today): started, not yet ended. */
 export function currentPlacement(on: string = today()) {
   return { startDate: { $lte: on }, $or: [{ endDate: null }, { endDate: { $gte: on } }] };

@@ -24,6 +24,8 @@ export const Parent = defineEntity({
     city: p.string().length(100).nullable(),
     /** E-mail notifications; a daily digest unless the parent chooses otherwise. */
     notificationMode: p.enum(['off', 'immediate', 'digest'] as NotificationMode[]).default('digest'),
+    /** News up to this moment has been mailed (or queued); see core/notifications/notify.ts. */
+    notifiedUntil: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, isAdmin } from '../actor.ts';
-import { type Scope, visibleGroupIds } from '../authorization.ts';
+import { PARENT_GROUPS_SQL, type Scope, visibleGroupIds } from '../authorization.ts';
 import { today } from '../dates.ts';
 import { Account } from '../entities/account.ts';
 
@@ -15,11 +15,7 @@ import { Account } from '../entities/account.ts';
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** SQL: the groups in which one of parent `?` 's children is placed on day `?` (bind parentId, day, day). */
-export const PARENT_GROUPS = `(
-  select pl.group_id from placement pl
-    join guardianship g on g.child_id = pl.child_id
-   where g.parent_id = ? and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
-)`;
+export const PARENT_GROUPS = PARENT_GROUPS_SQL;
 
 /** SQL filter on announcement `a` for one parent, with its bindings. */
 export function parentAnnouncementFilter(parentId: number, day = today()): { sql: string; params: unknown[] } {

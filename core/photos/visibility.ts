@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { visibleGroupIds } from '../authorization.ts';
+import { PARENT_GROUPS_SQL, visibleGroupIds } from '../authorization.ts';
 import { today } from '../dates.ts';
 import { Account } from '../entities/account.ts';
 import { notFound } from '../errors.ts';
@@ -40,11 +40,7 @@ export const SHAREABLE = `(
 )`;
 
 /** The groups in which one of the parent's children is placed on `day`. */
-const PARENT_GROUPS = `(
-  select pl.group_id from placement pl
-    join guardianship g on g.child_id = pl.child_id
-   where g.parent_id = ? and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
-)`;
+const PARENT_GROUPS = PARENT_GROUPS_SQL;
 
 export interface AlbumPhoto {
   id: string;

@@ -1,8 +1,10 @@
 import type { Context, Hono } from 'hono';
 import { getOrganisation } from '../../core/directory/organisation.ts';
+import { parentHome } from '../../core/home/home.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AppEnv } from '../env.ts';
 import type { Pages } from '../render.ts';
+import { dayHeading, thumbSize } from './photos.ts';
 
 /**
  * Sections that later issues build. Until then each path answers with a calm "coming soon"
@@ -35,10 +37,16 @@ export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages): void {
 export function homeRoutes(app: Hono<AppEnv>, _portal: Pick<Portal, 'config'>, pages: Pages): void {
   app.get('/', async (c) => {
     const session = c.var.session!;
+    const staff = session.actor.kind !== 'parent';
+    const now = new Date();
     return pages.render(c, 'pages/home', {
       siteName: await siteName(c),
       firstName: session.firstName,
-      staff: session.actor.kind !== 'parent',
+      staff,
+      home: staff ? undefined : await parentHome(c.var.em, session.actor, now),
+      day: dayHeading(c, now.toISOString(), now).toLowerCase(),
+      thumbSize,
+      announcementDay: (iso: string) => dayHeading(c, iso, now).toLowerCase(),
     });
   });
 

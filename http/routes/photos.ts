@@ -72,7 +72,7 @@ function byDay(c: Context<AppEnv>, photos: AlbumPhoto[]): AlbumDay[] {
 }
 
 /** The thumbnail's size for the width/height attributes (it keeps the photo's shape). */
-function thumbSize(photo: AlbumPhoto): { width: number; height: number } {
+export function thumbSize(photo: Pick<AlbumPhoto, 'width' | 'height'>): { width: number; height: number } {
   const w = photo.width ?? 0;
   const h = photo.height ?? 0;
   const side = Math.min(DEFAULT_THUMB_SIZE, Math.max(w, h));

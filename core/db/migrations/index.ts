@@ -5,6 +5,7 @@ import { Migration20261124230000Photos } from './Migration20261124230000Photos.t
 import { Migration20261125010000Diary } from './Migration20261125010000Diary.ts';
 import { Migration20261125020000Messages } from './Migration20261125020000Messages.ts';
 import { Migration20261125030000Profile } from './Migration20261125030000Profile.ts';
+import { Migration20261125040000Notifications } from './Migration20261125040000Notifications.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -18,4 +19,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125010000Diary', class: Migration20261125010000Diary },
   { name: 'Migration20261125020000Messages', class: Migration20261125020000Messages },
   { name: 'Migration20261125030000Profile', class: Migration20261125030000Profile },
+  { name: 'Migration20261125040000Notifications', class: Migration20261125040000Notifications },
 ];
