@@ -130,6 +130,12 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
         const meta = await sharp(bytes).metadata();
         expect(meta.exif).toBeUndefined();
         expect(meta.width).toBe(1200);
+
+        // Home shows Evi's card with the group's newest photos.
+        await parent.page.goto('/');
+        await expect.poll(() => parent.page.locator(`.home-child img[src="/fotos/${photoId}/klein"]`).count()).toBe(1);
+        await checkA11y(parent.page, 'parent home');
+        await screenshot(parent.page, 'phone-parent-home');
       } finally {
         await parent.context.close();
       }
