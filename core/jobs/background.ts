@@ -3,14 +3,17 @@ import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
+import { scanNotifications, startNotificationWorker } from '../notifications/notify.ts';
 import { prunePhotos } from '../photos/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { systemActor } from '../actor.ts';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
+const NOTIFY_SCAN_MS = 5 * 60_000;
 
 /**
- * The background work of a running server: the mail queues (accounts, announcement copies) and photo processing (with pg-boss maintenance:
+ * The background work of a running server: the mail queues (accounts, announcement copies,
+ * notifications, with a scan every five minutes for who is due) and photo processing (with pg-boss maintenance:
  * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
@@ -21,6 +24,16 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
   await startAccountMailWorker(ctx);
   await startPhotoWorker(ctx);
   await startAnnouncementMailWorker(ctx);
+  await startNotificationWorker(ctx);
+  // Who is due for a notification mail (immediate: every few minutes; digest: once a day).
+  const notifications = async () => {
+    try {
+      const queued = await scanNotifications(ctx);
+      if (queued) ctx.log.debug(`notifications: ${queued} parent(s) queued`);
+    } catch (err) {
+      ctx.log.warn(`notification scan failed: ${(err as Error).message}`);
+    }
+  };
   const housekeeping = async () => {
     try {
       const em = ctx.em();
@@ -44,7 +57,12 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
   };
   await housekeeping();
   await retention();
-  const timers = [setInterval(housekeeping, HOUSEKEEPING_MS), setInterval(retention, 24 * 60 * 60_000)];
+  await notifications();
+  const timers = [
+    setInterval(housekeeping, HOUSEKEEPING_MS),
+    setInterval(retention, 24 * 60 * 60_000),
+    setInterval(notifications, NOTIFY_SCAN_MS),
+  ];
   for (const t of timers) t.unref();
   return () => {
     for (const t of timers) clearInterval(t);
