@@ -56,13 +56,11 @@ export interface ParentHome {
   announcements: HomeAnnouncement[];
 }
 
-export async function parentHome(em: EntityManager, actor: Actor, now = new Date()): Promise<ParentHome> {
-  if (actor.kind !== 'parent') return { children: [], announcements: [] };
-  const day = today(now);
-  const parentId = actor.parentId;
+/** The home page's statement for one parent and day (exported so bench/home.ts can EXPLAIN it). */
+export function parentHomeQuery(parentId: number, day: string): { sql: string; params: unknown[] } {
   const reaches = parentAnnouncementFilter(parentId, day);
-  const rows = (await em.getConnection().execute(
-    `with active as (
+  return {
+    sql: `with active as (
        select 1 as ok where not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)
      ), kids as (
        select distinct on (c.id) c.id, c.first_name, c.infix, c.last_name, c.birth_date, pl.group_id,
@@ -102,7 +100,13 @@ export async function parentHome(em: EntityManager, actor: Actor, now = new Date
                 where exists (select 1 from active) and ${reaches.sql}
                 order by a.created_at desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json)
      ) as home`,
-    [parentId, day, day, parentId, day, parentId, parentId, ...reaches.params],
-  )) as { home: ParentHome }[];
+    params: [parentId, day, day, parentId, day, parentId, parentId, ...reaches.params],
+  };
+}
+
+export async function parentHome(em: EntityManager, actor: Actor, now = new Date()): Promise<ParentHome> {
+  if (actor.kind !== 'parent') return { children: [], announcements: [] };
+  const { sql, params } = parentHomeQuery(actor.parentId, today(now));
+  const rows = (await em.getConnection().execute(sql, params)) as { home: ParentHome }[];
   return rows[0]!.home;
 }

@@ -1,0 +1,26 @@
+/**
+ * The server side of bench/home.ts, in its own process so that load generation is not charged
+ * to it: the portal's own app (createApp, as `portal serve` builds it), plus one extra route for
+ * the ceiling: `GET /bench/one-query`, behind the same middleware and login gate, doing one
+ * indexed query (the parent's row by primary key) and answering a few bytes of JSON.
+ * Configured by the same PORTAL_* environment as the portal; prints "listening <port>".
+ */
+import { serve } from '@hono/node-server';
+import { loadConfig } from '../config/load.ts';
+import { createPortal } from '../core/portal.ts';
+import { createApp } from '../http/app.ts';
+
+const { config } = loadConfig({ env: process.env, flags: { 'log.level': 'warn' } });
+const portal = await createPortal(config);
+const app = createApp(portal);
+app.get('/bench/one-query', async (c) => {
+  const actor = c.var.session!.actor;
+  const id = actor.kind === 'parent' ? actor.parentId : 0;
+  const rows = (await c.var.em.getConnection().execute('select first_name from parent where id = ?', [id])) as { first_name: string }[];
+  return c.json({ name: rows[0]?.first_name ?? null });
+});
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log(`listening ${info.port}`));
+process.on('SIGTERM', () => {
+  server.close();
+  void portal.close().then(() => process.exit(0));
+});
