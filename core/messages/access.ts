@@ -17,11 +17,18 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** SQL: the groups in which one of parent `?` 's children is placed on day `?` (bind parentId, day, day). */
 export const PARENT_GROUPS = PARENT_GROUPS_SQL;
 
-/** SQL filter on announcement `a` for one parent, with its bindings. */
+/**
+ * SQL filter on announcement `a` for one parent, with its bindings. Written as two index scans
+ * (by group, by location) joined by id: the plain "group in (...) or location in (...)" made
+ * PostgreSQL read the whole announcement table on every page (the unread count runs on each).
+ */
 export function parentAnnouncementFilter(parentId: number, day = today()): { sql: string; params: unknown[] } {
   return {
-    sql: `(a.group_id in ${PARENT_GROUPS}
-      or (a.group_id is null and a.location_id in (select cg.location_id from care_group cg where cg.id in ${PARENT_GROUPS})))`,
+    sql: `a.id in (
+      select x.id from announcement x where x.group_id in ${PARENT_GROUPS}
+      union all
+      select x.id from announcement x
+       where x.group_id is null and x.location_id in (select cg.location_id from care_group cg where cg.id in ${PARENT_GROUPS}))`,
     params: [parentId, day, day, parentId, day, day],
   };
 }
