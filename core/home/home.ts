@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { parentAnnouncementFilter } from '../messages/access.ts';
 import { today } from '../dates.ts';
+import { queryPrepared } from '../db/prepared.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 
 /**
@@ -107,6 +108,6 @@ export function parentHomeQuery(parentId: number, day: string): { sql: string; p
 export async function parentHome(em: EntityManager, actor: Actor, now = new Date()): Promise<ParentHome> {
   if (actor.kind !== 'parent') return { children: [], announcements: [] };
   const { sql, params } = parentHomeQuery(actor.parentId, today(now));
-  const rows = (await em.getConnection().execute(sql, params)) as { home: ParentHome }[];
+  const rows = await queryPrepared<{ home: ParentHome }>(em, 'parent_home', sql, params);
   return rows[0]!.home;
 }
