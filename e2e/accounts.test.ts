@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePassword } from '../core/auth/passwords.ts';
 import { seedAccount } from '../http/testing.ts';
-import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, waitForMail } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, waitForMail, submitLogin } from './harness.ts';
 
 /**
  * Accounts in a real browser: the first login with a generated password, the forced change,
@@ -25,12 +25,6 @@ describe.skipIf(!hasChromium)('accounts in the browser', () => {
   }, TIMEOUT);
 
   const path = (page: Page) => new URL(page.url()).pathname;
-
-  async function logIn(page: Page, email: string, password: string) {
-    await page.getByLabel('E-mailadres').fill(email);
-    await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-  }
 
   for (const [name, viewport] of Object.entries(VIEWPORTS)) {
     const colorScheme = name === 'phone' ? ('light' as const) : ('dark' as const);
@@ -55,12 +49,12 @@ describe.skipIf(!hasChromium)('accounts in the browser', () => {
           await checkA11y(page, 'login');
           await shot(page, 'login');
 
-          await logIn(page, email, 'helemaal verkeerd wachtwoord');
+          await submitLogin(page, email, 'helemaal verkeerd wachtwoord');
           await expect.poll(() => page.getByRole('alert').textContent()).toContain('E-mailadres of wachtwoord klopt niet.');
           expect(await page.getByLabel('E-mailadres').inputValue()).toBe(email);
           await checkA11y(page, 'login with error');
 
-          await logIn(page, email, generated);
+          await submitLogin(page, email, generated);
           await page.waitForURL('**/wachtwoord-wijzigen');
           await expect.poll(() => page.locator('h1').textContent()).toBe('Kies uw eigen wachtwoord');
           await checkA11y(page, 'forced change');
@@ -164,7 +158,7 @@ describe.skipIf(!hasChromium)('accounts in the browser', () => {
           await checkA11y(page, 'used link');
 
           await page.goto('/login');
-          await logIn(page, email, fresh);
+          await submitLogin(page, email, fresh);
           await page.waitForURL((url) => url.pathname === '/');
           await expect.poll(() => page.locator('h1').textContent()).toBe('Welkom, Bram');
         } finally {
@@ -184,7 +178,7 @@ describe.skipIf(!hasChromium)('accounts in the browser', () => {
       const { context, page } = await newPage(e2e, VIEWPORTS.desktop);
       try {
         await page.goto('/login');
-        await logIn(page, email, password);
+        await submitLogin(page, email, password);
         await page.waitForURL((url) => url.pathname === '/');
         await page.goto('/wachtwoord-wijzigen');
         const headers = await page.locator('body').getAttribute('hx-headers:inherited');

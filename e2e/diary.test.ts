@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../core/actor.ts';
@@ -9,7 +9,7 @@ import { Staff } from '../core/entities/staff.ts';
 import { tagPhoto } from '../core/photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
 import { type DiaryFixture, seedDiary } from '../test/diary-fixture.ts';
-import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, logInAs } from './harness.ts';
 
 /**
  * The schriftje in a real browser on a phone: a staff member writes the day for three children
@@ -52,14 +52,6 @@ describe.skipIf(!hasChromium)('the schriftje in the browser', () => {
     await e2e?.close();
   }, TIMEOUT);
 
-  async function logIn(page: Page, email: string) {
-    await page.goto('/login');
-    await page.getByLabel('E-mailadres').fill(email);
-    await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-    await page.waitForURL((url) => url.pathname === '/');
-  }
-
   it(
     'staff write for three children, a parent reads and writes, staff see it marked new',
     async () => {
@@ -68,7 +60,7 @@ describe.skipIf(!hasChromium)('the schriftje in the browser', () => {
       try {
         // Staff: one screen for the group, a row per child.
         const s = staff.page;
-        await logIn(s, 'mia@example.nl');
+        await logInAs(s, 'mia@example.nl', PASSWORD);
         await s.getByRole('link', { name: 'Schriftje' }).first().click();
         await s.waitForURL('**/schriftje');
         await expect.poll(() => s.locator('h1').textContent()).toBe('Schriftje Boomhut');
@@ -98,7 +90,7 @@ describe.skipIf(!hasChromium)('the schriftje in the browser', () => {
 
         // Parent: reads Evi's day with the photo, writes an entry.
         const p = parent.page;
-        await logIn(p, 'cor@example.nl');
+        await logInAs(p, 'cor@example.nl', PASSWORD);
         await p.goto('/schriftje');
         await expect.poll(() => p.locator('h1').textContent()).toBe('Schriftje van Evi');
         const staffEntry = p.locator('.diary-entry.from-staff');

@@ -94,6 +94,20 @@ export async function newPage(
   return { context, page };
 }
 
+/** Fills in the login form on the page that shows it and submits it (Dutch labels). */
+export async function submitLogin(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('E-mailadres').fill(email);
+  await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Inloggen' }).click();
+}
+
+/** Logs in from the login page and waits for Home (an account that owes no step). */
+export async function logInAs(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await submitLogin(page, email, password);
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
 /** Runs axe on the page as it is now; fails the test with a readable list of violations. */
 export async function checkA11y(page: Page, label: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();

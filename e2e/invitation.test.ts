@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inviteParents } from '../core/accounts/invitations.ts';
 import { addGroup } from '../core/directory/groups.ts';
@@ -9,7 +8,7 @@ import { importPlanningExport } from '../core/import/planning-import.ts';
 import { Account } from '../core/entities/account.ts';
 import { admin } from '../test/portal.ts';
 import { passwordFrom, type SmtpSink, startSmtpSink } from '../test/smtp.ts';
-import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, submitLogin } from './harness.ts';
 
 /**
  * The whole way in, as the organisation does it: import the planning system's export, invite,
@@ -46,12 +45,6 @@ describe.skipIf(!hasChromium)('from the planning export to the first login', () 
     await smtp?.close();
   }, TIMEOUT);
 
-  async function logIn(page: Page, email: string, password: string) {
-    await page.getByLabel('E-mailadres').fill(email);
-    await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-  }
-
   it(
     'import, invite, mail, login with the generated password, forced change, home',
     async () => {
@@ -72,7 +65,7 @@ describe.skipIf(!hasChromium)('from the planning export to the first login', () 
       const { context, page } = await newPage(e2e, VIEWPORTS.phone);
       try {
         await page.goto('/');
-        await logIn(page, email, generated);
+        await submitLogin(page, email, generated);
         await page.waitForURL('**/wachtwoord-wijzigen');
         await checkA11y(page, 'forced change after invitation');
         const mine = 'mijn eigen zin voor het ouderportaal';
@@ -88,11 +81,11 @@ describe.skipIf(!hasChromium)('from the planning export to the first login', () 
         await page.waitForURL('**/login');
 
         // The generated password was used up by the change.
-        await logIn(page, email, generated);
+        await submitLogin(page, email, generated);
         await expect.poll(() => page.getByRole('alert').textContent()).toContain('E-mailadres of wachtwoord klopt niet.');
         expect(new URL(page.url()).pathname).toBe('/login');
 
-        await logIn(page, email, mine);
+        await submitLogin(page, email, mine);
         await page.waitForURL((url) => url.pathname === '/');
         await expect.poll(() => page.locator('h1').textContent()).toBe('Welkom, Linda');
       } finally {

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, PEOPLE, seedMessageWorld } from '../test/messages.ts';
-import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, logInAs } from './harness.ts';
 
 /**
  * Berichten in a real browser on a 360 px phone: a parent writes to the group, staff find it in
@@ -24,14 +24,6 @@ describe.skipIf(!hasChromium)('messages in the browser', () => {
     await e2e?.close();
   }, TIMEOUT);
 
-  async function logIn(page: Page, email: string) {
-    await page.goto('/login');
-    await page.getByLabel('E-mailadres').fill(email);
-    await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-    await page.waitForURL((url) => url.pathname === '/');
-  }
-
   const navLink = (page: Page) => page.getByRole('navigation', { name: 'Hoofdmenu' }).getByRole('link', { name: /^Berichten/ });
 
   it(
@@ -42,7 +34,7 @@ describe.skipIf(!hasChromium)('messages in the browser', () => {
       try {
         // The parent writes.
         const p = parent.page;
-        await logIn(p, PEOPLE.anna);
+        await logInAs(p, PEOPLE.anna, PASSWORD);
         expect(await navLink(p).textContent()).toBe('Berichten');
         await navLink(p).click();
         await p.waitForURL('**/berichten');
@@ -66,7 +58,7 @@ describe.skipIf(!hasChromium)('messages in the browser', () => {
 
         // Staff see the count, find the thread in the group's inbox and reply.
         const s = staff.page;
-        await logIn(s, PEOPLE.mia);
+        await logInAs(s, PEOPLE.mia, PASSWORD);
         expect(await navLink(s).textContent()).toBe('Berichten 1 ongelezen');
         await navLink(s).click();
         await s.waitForURL('**/berichten');
@@ -125,7 +117,7 @@ describe.skipIf(!hasChromium)('messages in the browser', () => {
       const parent = await newPage(e2e, PHONE);
       try {
         const m = manager.page;
-        await logIn(m, PEOPLE.hanna);
+        await logInAs(m, PEOPLE.hanna, PASSWORD);
         await m.goto('/berichten/mededeling/nieuw');
         await checkA11y(m, 'announcement form');
         await m.getByLabel('Alle ouders van vestiging Centrum').check();
@@ -137,7 +129,7 @@ describe.skipIf(!hasChromium)('messages in the browser', () => {
         expect(await m.getByRole('status').textContent()).toBe('Mededeling verstuurd.');
 
         const p = parent.page;
-        await logIn(p, PEOPLE.cor);
+        await logInAs(p, PEOPLE.cor, PASSWORD);
         expect(await navLink(p).textContent()).toBe('Berichten 1 ongelezen');
         await navLink(p).click();
         await p.getByRole('link', { name: /Studiedag op vrijdag/ }).click();

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, today } from '../core/dates.ts';
@@ -12,7 +11,7 @@ import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { startPhotoWorker } from '../core/photos/upload.ts';
 import { accountFor } from '../http/testing.ts';
 import { admin } from '../test/portal.ts';
-import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, logInAs } from './harness.ts';
 
 /**
  * The photo journey in Chromium: a staff member uploads two photos on a phone (our upload
@@ -63,14 +62,6 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
     await e2e?.close();
   }, TIMEOUT);
 
-  async function logIn(page: Page, email: string) {
-    await page.goto('/login');
-    await page.getByLabel('E-mailadres').fill(email);
-    await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Inloggen' }).click();
-    await page.waitForURL((url) => url.pathname === '/');
-  }
-
   it(
     'staff upload and tag; a parent of the group sees and downloads; another group does not; consent withdrawn hides it',
     async () => {
@@ -79,7 +70,7 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
       const { page } = staff;
       let photoId: string;
       try {
-        await logIn(page, 'mia@example.nl');
+        await logInAs(page, 'mia@example.nl', PASSWORD);
         await page.getByRole('link', { name: "Foto's" }).first().click();
         await page.waitForURL('**/fotos');
         await checkA11y(page, 'staff photos (empty)');
@@ -112,7 +103,7 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
       // The parent of the group: sees it, and downloads after accepting the rules.
       const parent = await newPage(e2e, VIEWPORTS.phone);
       try {
-        await logIn(parent.page, 'anna@example.nl');
+        await logInAs(parent.page, 'anna@example.nl', PASSWORD);
         await parent.page.goto('/fotos');
         await expect.poll(() => parent.page.locator(`img[src="/fotos/${photoId}/klein"]`).count()).toBe(1);
         await checkA11y(parent.page, 'parent album');
@@ -143,7 +134,7 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
       // A parent of another group: not in the album, and the photo's address is not found.
       const other = await newPage(e2e, VIEWPORTS.phone);
       try {
-        await logIn(other.page, 'eva@example.nl');
+        await logInAs(other.page, 'eva@example.nl', PASSWORD);
         await other.page.goto('/fotos');
         expect(await other.page.locator(`img[src="/fotos/${photoId}/klein"]`).count()).toBe(0);
         const res = await other.page.goto(`/fotos/${photoId}`);
@@ -156,7 +147,7 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
       await setConsent(e2e.portal.em(), admin, 'K2', { internal: 'nee', external: 'nee' });
       const again = await newPage(e2e, VIEWPORTS.phone);
       try {
-        await logIn(again.page, 'anna@example.nl');
+        await logInAs(again.page, 'anna@example.nl', PASSWORD);
         await again.page.goto('/fotos');
         expect(await again.page.locator(`img[src="/fotos/${photoId}/klein"]`).count()).toBe(0);
         const res = await again.page.goto(`/fotos/${photoId}/klein`);
