@@ -12,6 +12,7 @@
  *   home statement (EXPLAIN ANALYZE) for one parent.
  *
  *   PORTAL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/home.ts [--seconds 10] [--sessions 2000]
+ *     [--keep] [--reuse DATABASE_URL]   (keep the generated data / run again on data kept earlier)
  *
  * Targets: p99 under 50 ms, and at least 33% of the one-query endpoint's throughput.
  */
@@ -29,7 +30,13 @@ import { createPortal } from '../core/portal.ts';
 import { freshDatabase, num, secs } from './planning-export.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '10' }, sessions: { type: 'string', default: '2000' } },
+  options: {
+    seconds: { type: 'string', default: '10' },
+    sessions: { type: 'string', default: '2000' },
+    // Keep the generated database (its URL is printed) / use one kept earlier: for repeated runs.
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'string' },
+  },
 });
 const SECONDS = Number(values.seconds);
 const SESSIONS = Number(values.sessions);
@@ -135,14 +142,16 @@ async function cannon(url: string, cookies: string[], accept: string) {
 }
 
 async function main() {
-  const db = await freshDatabase();
+  const db = values.reuse
+    ? { flags: { 'database.url': values.reuse, dataDir: '/tmp' } as Record<string, unknown>, drop: async () => {} }
+    : await freshDatabase();
   const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', ...db.flags } });
   const portal = await createPortal(config);
   const lines: string[] = [];
   let server: { port: number; stop: () => void } | undefined;
   try {
     const em = portal.em();
-    await initOrganisation(em, cliAdmin('bench'), { name: 'Bench', publicUrl: 'http://127.0.0.1', helpdeskEmail: 'help@example.nl' });
+    if (!values.reuse) await initOrganisation(em, cliAdmin('bench'), { name: 'Bench', publicUrl: 'http://127.0.0.1', helpdeskEmail: 'help@example.nl' });
     const connection = em.getConnection();
     const t = performance.now();
     for (const sql of GENERATE) await connection.execute(sql);
@@ -189,7 +198,7 @@ async function main() {
     server?.stop();
     await portal.close();
     await new Promise((r) => setTimeout(r, 500));
-    await db.drop().catch(() => {});
+    if (!values.keep) await db.drop().catch(() => {});
   }
 }
 

@@ -38,6 +38,28 @@ export async function visibleGroupIds(em: EntityManager, actor: Actor): Promise<
   return [];
 }
 
+export interface WorkGroup {
+  id: number;
+  name: string;
+  locationName: string;
+}
+
+/**
+ * The groups (not archived) that staff, a location manager or an admin work in, by location and
+ * name: the group pickers of the photo, schriftje and message pages. Parents work in none.
+ */
+export async function workGroups(em: EntityManager, actor: Actor): Promise<WorkGroup[]> {
+  if (actor.kind === 'parent' || actor.kind === 'system') return [];
+  const scope = await visibleGroupIds(em, actor);
+  if (scope !== 'all' && scope.length === 0) return [];
+  const groups = await em.find(
+    Group,
+    { archivedAt: null, ...(scope === 'all' ? {} : { id: { $in: scope } }) },
+    { populate: ['location'], orderBy: { location: { name: 'asc' }, name: 'asc' } },
+  );
+  return groups.map((g) => ({ id: g.id, name: g.name, locationName: g.location.name }));
+}
+
 async function visibleChildIdsOfParent(em: EntityManager, parentId: number): Promise<number[]> {
   const links = await em.find(Guardianship, { parent: parentId });
   return links.map((l) => l.child.id);

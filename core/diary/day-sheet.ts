@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { currentPlacement, visibleGroupIds } from '../authorization.ts';
+import { currentPlacement, workGroups } from '../authorization.ts';
 import { addDays, today } from '../dates.ts';
 import { Placement } from '../entities/child.ts';
 import { DiaryEntry } from '../entities/diary.ts';
-import { Group } from '../entities/group.ts';
 import { notFound } from '../errors.ts';
 import { fullName } from '../people.ts';
 import type { DiaryPhoto } from '../photos/visibility.ts';
@@ -25,15 +24,7 @@ export interface GroupChoice {
 
 /** The groups (not archived) whose schriftje the actor writes, by location and name. */
 export async function diaryGroups(em: EntityManager, actor: Actor): Promise<GroupChoice[]> {
-  if (actor.kind === 'parent') return [];
-  const scope = await visibleGroupIds(em, actor);
-  if (scope !== 'all' && scope.length === 0) return [];
-  const groups = await em.find(
-    Group,
-    { archivedAt: null, ...(scope === 'all' ? {} : { id: { $in: scope } }) },
-    { populate: ['location'], orderBy: { location: { name: 'asc' }, name: 'asc' } },
-  );
-  return groups.map((g) => ({ id: g.id, name: g.name, location: g.location.name }));
+  return (await workGroups(em, actor)).map((g) => ({ id: g.id, name: g.name, location: g.locationName }));
 }
 
 /**

@@ -112,6 +112,30 @@ export class JobQueue {
     return await this.boss.work<T>(name, options, handler);
   }
 
+  /**
+   * Works a queue job by job: a job whose handler throws is marked failed on its own (retried
+   * with backoff, dead-lettered after the last retry) while the rest of its batch completes.
+   * `describe` names the job in the warning ("mail to parent 12").
+   */
+  async workEach<T>(
+    name: string,
+    options: PgBoss.WorkOptions,
+    handler: (data: T) => Promise<unknown>,
+    warn: (message: string) => void,
+    describe: (data: T) => string,
+  ): Promise<string> {
+    return await this.work<T>(name, options, async (batch) => {
+      for (const job of batch) {
+        try {
+          await handler(job.data);
+        } catch (err) {
+          warn(`${describe(job.data)} failed: ${(err as Error).message}`);
+          await this.boss.fail(name, job.id, { message: (err as Error).message });
+        }
+      }
+    });
+  }
+
   async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
     this.log.debug('job queue stopped');

@@ -79,14 +79,19 @@ export function registerAccountMail(kind: AccountMailKind, composer: Composer): 
   composers.set(kind, composer);
 }
 
-export async function ensureAccountMailQueue(ctx: Pick<MailContext, 'config' | 'jobs'>): Promise<JobQueue> {
+/** A queue of outgoing mail, with the mail retry settings and its dead-letter queue. */
+export async function ensureMailQueue(ctx: Pick<MailContext, 'config' | 'jobs'>, name: string, dead: string): Promise<JobQueue> {
   const jobs = await ctx.jobs();
-  await jobs.ensureQueue(ACCOUNT_MAIL_QUEUE, {
+  await jobs.ensureQueue(name, {
     retryLimit: ctx.config.mail.retryLimit,
     retryDelaySeconds: ctx.config.mail.retryDelaySeconds,
-    deadLetter: ACCOUNT_MAIL_DEAD,
+    deadLetter: dead,
   });
   return jobs;
+}
+
+export async function ensureAccountMailQueue(ctx: Pick<MailContext, 'config' | 'jobs'>): Promise<JobQueue> {
+  return await ensureMailQueue(ctx, ACCOUNT_MAIL_QUEUE, ACCOUNT_MAIL_DEAD);
 }
 
 /** Queue a mail on the caller's transaction (call inside `em.transactional`). */

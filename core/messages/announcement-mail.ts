@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type PgBoss from 'pg-boss';
 import type { PortalConfig } from '../../config/schema.ts';
 import { today } from '../dates.ts';
 import { getOrganisation } from '../directory/organisation.ts';
@@ -8,7 +7,7 @@ import { Parent } from '../entities/parent.ts';
 import type { Language } from '../entities/organisation.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
-import { publicBaseUrl, senderOf } from '../mail/account-mail.ts';
+import { publicBaseUrl, senderOf, ensureMailQueue } from '../mail/account-mail.ts';
 import type { MailTransport, OutgoingMail } from '../mail/transport.ts';
 import { escapeHtml, messageHtml } from './format.ts';
 
@@ -37,13 +36,7 @@ export interface AnnouncementMailContext {
 }
 
 async function queue(ctx: Pick<AnnouncementMailContext, 'config' | 'jobs'>): Promise<JobQueue> {
-  const jobs = await ctx.jobs();
-  await jobs.ensureQueue(ANNOUNCEMENT_MAIL_QUEUE, {
-    retryLimit: ctx.config.mail.retryLimit,
-    retryDelaySeconds: ctx.config.mail.retryDelaySeconds,
-    deadLetter: ANNOUNCEMENT_MAIL_DEAD,
-  });
-  return jobs;
+  return await ensureMailQueue(ctx, ANNOUNCEMENT_MAIL_QUEUE, ANNOUNCEMENT_MAIL_DEAD);
 }
 
 /** Queues the mails on the caller's transaction (call inside `em.transactional`). */
@@ -153,18 +146,11 @@ export async function sendAnnouncementMail(ctx: AnnouncementMailContext, job: An
 /** The worker of a running server; each job succeeds or fails (and is retried) on its own. */
 export async function startAnnouncementMailWorker(ctx: AnnouncementMailContext): Promise<string> {
   const jobs = await queue(ctx);
-  return await jobs.work<AnnouncementMailJob>(
+  return await jobs.workEach<AnnouncementMailJob>(
     ANNOUNCEMENT_MAIL_QUEUE,
     { batchSize: 10, pollingIntervalSeconds: 1 },
-    async (batch: PgBoss.Job<AnnouncementMailJob>[]) => {
-      for (const job of batch) {
-        try {
-          await sendAnnouncementMail(ctx, job.data);
-        } catch (err) {
-          ctx.log.warn(`announcement mail to parent ${job.data.parentId} failed: ${(err as Error).message}`);
-          await jobs.boss.fail(ANNOUNCEMENT_MAIL_QUEUE, job.id, { message: (err as Error).message });
-        }
-      }
-    },
+    (job) => sendAnnouncementMail(ctx, job),
+    (m) => ctx.log.warn(m),
+    (job) => `announcement mail to parent ${job.parentId}`,
   );
 }

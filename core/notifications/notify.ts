@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type PgBoss from 'pg-boss';
 import type { PortalConfig } from '../../config/schema.ts';
 import { today } from '../dates.ts';
 import { getOrganisation } from '../directory/organisation.ts';
@@ -7,7 +6,7 @@ import type { Language } from '../entities/organisation.ts';
 import { Parent } from '../entities/parent.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
-import { publicBaseUrl, senderOf } from '../mail/account-mail.ts';
+import { publicBaseUrl, senderOf, ensureMailQueue } from '../mail/account-mail.ts';
 import type { MailTransport } from '../mail/transport.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { notificationHeaders, unsubscribeToken, unsubscribeUrl } from '../profile/notifications.ts';
@@ -52,13 +51,7 @@ export interface NotifyJob {
 }
 
 async function queue(ctx: Pick<NotifyContext, 'config' | 'jobs'>): Promise<JobQueue> {
-  const jobs = await ctx.jobs();
-  await jobs.ensureQueue(NOTIFY_QUEUE, {
-    retryLimit: ctx.config.mail.retryLimit,
-    retryDelaySeconds: ctx.config.mail.retryDelaySeconds,
-    deadLetter: NOTIFY_DEAD,
-  });
-  return jobs;
+  return await ensureMailQueue(ctx, NOTIFY_QUEUE, NOTIFY_DEAD);
 }
 
 /** The moment `hour`:00 Dutch time on `day` (YYYY-MM-DD), as an instant (summer and winter time). */
@@ -266,18 +259,11 @@ export async function sendNotification(ctx: NotifyContext, job: NotifyJob): Prom
 /** The worker of a running server. */
 export async function startNotificationWorker(ctx: NotifyContext): Promise<string> {
   const jobs = await queue(ctx);
-  return await jobs.work<NotifyJob>(
+  return await jobs.workEach<NotifyJob>(
     NOTIFY_QUEUE,
     { batchSize: 10, pollingIntervalSeconds: 2 },
-    async (batch: PgBoss.Job<NotifyJob>[]) => {
-      for (const job of batch) {
-        try {
-          await sendNotification(ctx, job.data);
-        } catch (err) {
-          ctx.log.warn(`notification to parent ${job.data.parentId} failed: ${(err as Error).message}`);
-          await jobs.boss.fail(NOTIFY_QUEUE, job.id, { message: (err as Error).message });
-        }
-      }
-    },
+    (job) => sendNotification(ctx, job),
+    (m) => ctx.log.warn(m),
+    (job) => `notification to parent ${job.parentId}`,
   );
 }

@@ -18,25 +18,6 @@ import { SHAREABLE } from './visibility.ts';
  * a photo is `mayManage`: the uploader, the location manager, an admin.
  */
 
-export interface UploadGroup {
-  id: number;
-  name: string;
-  locationName: string;
-}
-
-/** The groups the actor works in (not archived), by location and name: the upload's choices. */
-export async function uploadGroups(em: EntityManager, actor: Actor): Promise<UploadGroup[]> {
-  if (actor.kind === 'parent' || actor.kind === 'system') return [];
-  const scope = await visibleGroupIds(em, actor);
-  if (scope !== 'all' && scope.length === 0) return [];
-  const groups = await em.find(
-    Group,
-    { archivedAt: null, ...(scope === 'all' ? {} : { id: { $in: scope } }) },
-    { populate: ['location'], orderBy: { location: { name: 'asc' }, name: 'asc' } },
-  );
-  return groups.map((g) => ({ id: g.id, name: g.name, locationName: g.location.name }));
-}
-
 /** What the parents of the group see of a photo, in one word. */
 export type PhotoStatus = 'processing' | 'failed' | 'hidden' | 'shared' | 'held' | 'needs_confirmation';
 

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type PgBoss from 'pg-boss';
 import type { PortalConfig } from '../../config/schema.ts';
 import type { Actor } from '../actor.ts';
 import { visibleGroupIds } from '../authorization.ts';
@@ -130,18 +129,11 @@ export async function processUploadedPhoto(ctx: PhotoContext, photoId: string): 
 /** The photo-processing worker of a running server. */
 export async function startPhotoWorker(ctx: PhotoContext): Promise<string> {
   const jobs = await photoQueue(ctx);
-  return await jobs.work<{ photoId: string }>(
+  return await jobs.workEach<{ photoId: string }>(
     PHOTO_QUEUE,
     { batchSize: 2, pollingIntervalSeconds: 1 },
-    async (batch: PgBoss.Job<{ photoId: string }>[]) => {
-      for (const job of batch) {
-        try {
-          await processUploadedPhoto(ctx, job.data.photoId);
-        } catch (err) {
-          ctx.log.warn(`processing photo ${job.data.photoId} failed: ${(err as Error).message}`);
-          await jobs.boss.fail(PHOTO_QUEUE, job.id, { message: (err as Error).message });
-        }
-      }
-    },
+    (job) => processUploadedPhoto(ctx, job.photoId),
+    (m) => ctx.log.warn(m),
+    (job) => `processing photo ${job.photoId}`,
   );
 }

@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import { workGroups } from '../../core/authorization.ts';
 import { type DomainError, isDomainError } from '../../core/errors.ts';
 import {
   deletePhoto,
@@ -6,7 +7,6 @@ import {
   type StaffPhoto,
   staffPhoto,
   tagSheet,
-  uploadGroups,
 } from '../../core/photos/manage.ts';
 import { PhotoRejectedError } from '../../core/photos/process.ts';
 import { PhotoTooLargeError } from '../../core/photos/store.ts';
@@ -64,7 +64,7 @@ export function staffPhotoRoutes(app: Hono<AppEnv>, portal: Portal, pages: Pages
   /** GET /fotos for staff: group picker, upload form, the group's photos. */
   const groupPage = async (c: Context<AppEnv>, outcomes: UploadOutcome[] = [], status: 200 | 422 = 200) => {
     const actor = c.var.session!.actor;
-    const groups = await uploadGroups(c.var.em, actor);
+    const groups = await workGroups(c.var.em, actor);
     const wanted = Number(c.req.query('groep'));
     const group = groups.find((g) => g.id === wanted) ?? groups[0];
     const after = parseCursor(c.req.query('na'));
