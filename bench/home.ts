@@ -154,10 +154,10 @@ async function main() {
     if (!values.reuse) await initOrganisation(em, cliAdmin('bench'), { name: 'Bench', publicUrl: 'http://127.0.0.1', helpdeskEmail: 'help@example.nl' });
     const connection = em.getConnection();
     const t = performance.now();
-    for (const sql of GENERATE) await connection.execute(sql);
-    lines.push(
-      `data          ${num(SCALE.parents)} parents, ${num(SCALE.children)} children, ${num(SCALE.photos)} photos, ${num(SCALE.diary)} diary entries, ${num(SCALE.threads * SCALE.messagesPerThread)} messages: generated in ${secs(performance.now() - t)}`,
-    );
+    if (!values.reuse) for (const sql of GENERATE) await connection.execute(sql);
+    if (values.keep) console.log(`database kept: ${db.flags['database.url'] ?? '(embedded, in a temporary folder)'}`);
+    const data = `${num(SCALE.parents)} parents, ${num(SCALE.children)} children, ${num(SCALE.photos)} photos, ${num(SCALE.diary)} diary entries, ${num(SCALE.threads * SCALE.messagesPerThread)} messages`;
+    lines.push(`data          ${data}: ${values.reuse ? 'reused' : `generated in ${secs(performance.now() - t)}`}`);
 
     // Sessions for random parents, made as login makes them (only the token's hash is stored).
     const cookies: string[] = [];

@@ -5,6 +5,7 @@ import { Account, type IAccount, type ISession, Session } from '../entities/acco
 import type { Language } from '../entities/organisation.ts';
 import { Parent } from '../entities/parent.ts';
 import { Staff } from '../entities/staff.ts';
+import { queryPrepared } from '../db/prepared.ts';
 import { fullName } from '../people.ts';
 import { randomToken, sha256Hex, TOKEN_SHAPE } from './tokens.ts';
 
@@ -137,7 +138,14 @@ export async function createSession(
  * the same through the ORM's populate cost several milliseconds of CPU per request.
  */
 async function loadSessionRow(em: EntityManager, idHash: string): Promise<ISession | null> {
-  const rows = (await em.getConnection().execute(
+  const rows = await queryPrepared<{
+    s: Record<string, unknown>;
+    a: Record<string, unknown>;
+    pa: Record<string, unknown> | null;
+    st: Record<string, unknown> | null;
+  }>(
+    em,
+    'session_lookup',
     `select row_to_json(s) as s, row_to_json(a) as a, row_to_json(pa) as pa, row_to_json(st) as st
        from session s
        join account a on a.id = s.account_id
@@ -145,7 +153,7 @@ async function loadSessionRow(em: EntityManager, idHash: string): Promise<ISessi
        left join staff st on st.id = a.staff_id
       where s.id_hash = ?`,
     [idHash],
-  )) as { s: Record<string, unknown>; a: Record<string, unknown>; pa: Record<string, unknown> | null; st: Record<string, unknown> | null }[];
+  );
   const found = rows[0];
   if (!found) return null;
   // The person first, so that the account's relation points at the loaded entity.
