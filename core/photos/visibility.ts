@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { PARENT_GROUPS_SQL, visibleGroupIds } from '../authorization.ts';
 import { today } from '../dates.ts';
+import { queryPrepared } from '../db/prepared.ts';
 import { Account } from '../entities/account.ts';
 import { notFound } from '../errors.ts';
 
@@ -166,12 +167,16 @@ export async function imageKeyForActor(
   const column = variant === 'thumb' ? 'thumb_key' : 'display_key';
   if (actor.kind === 'parent') {
     const day = today();
-    const rows = (await em.getConnection().execute(
+    // Prepared (planned once per connection): the consent rule makes a plan that takes longer
+    // to build than to run, and this runs for every thumbnail of every album page.
+    const rows = await queryPrepared<{ key: string | null }>(
+      em,
+      `image_key_${variant}`,
       `select p.${column} as key from photo p
         where p.id = ? and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}
           and not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)`,
       [photoId, actor.parentId, day, day, actor.parentId],
-    )) as { key: string | null }[];
+    );
     if (!rows[0]?.key) throw missing;
     return rows[0].key;
   }
