@@ -218,7 +218,7 @@ describe('the album and the photo page', () => {
   });
 
   it('a later page for htmx is a fragment; without htmx a whole page; a bad "voor" is ignored', async () => {
-    const voor = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+    const voor = encodeURIComponent(`${new Date(Date.now() + 60_000).toISOString()}_ffffffff-ffff-4fff-bfff-ffffffffffff`);
     const fragment = await browsers.sameGroup.get(`/fotos?voor=${voor}`, { 'HX-Request': 'true' });
     expect(fragment.status).toBe(200);
     const part = await fragment.text();

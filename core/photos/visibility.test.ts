@@ -88,6 +88,7 @@ beforeAll(async () => {
 afterAll(() => portal?.destroy());
 
 describe('photo visibility', () => {
+
   it('parents see the shareable photos of their child\'s group only; download only where their own child is tagged', async () => {
     expect(await album('p1')).toEqual(['K1 alone', 'K1 and K3', 'K3 alone', 'nobody, confirmed']);
     const list = await parentAlbum(portal.em(), actors['p1']!);
@@ -141,5 +142,26 @@ describe('photo visibility', () => {
     const err = await photoForActor(portal.em(), actors['p1']!, "1' or '1'='1").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe('not_found');
+  });
+});
+
+describe('album paging', () => {
+  it('pages by (takenAt, id): photos taken in the same second are neither skipped nor repeated', async () => {
+    const em = portal.em();
+    const all = await parentAlbum(em, actors['p1']!);
+    // Give all of them one capture time: only the id can order them now.
+    await em.getConnection().execute('update photo set taken_at = ? where id = any(?::uuid[])', [
+      new Date('2026-06-01T10:00:00.000Z'),
+      `{${all.map((p) => p.id).join(',')}}`,
+    ]);
+    const seen: string[] = [];
+    let before: { takenAt: string; id: string } | undefined;
+    for (;;) {
+      const page = await parentAlbum(portal.em(), actors['p1']!, { before, limit: 1 });
+      if (page.length === 0) break;
+      seen.push(page[0]!.id);
+      before = { takenAt: page[0]!.takenAt, id: page[0]!.id };
+    }
+    expect(seen.sort()).toEqual(all.map((p) => p.id).sort());
   });
 });

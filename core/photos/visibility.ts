@@ -87,13 +87,14 @@ const OWN_CHILD = `exists (
 
 /**
  * The album a parent sees: shareable photos of the groups their children are in today, newest
- * first, `limit` at a time before `before` (a takenAt of the previous page). Staff and admins
+ * first, `limit` at a time after the cursor `before` (the previous page's last photo: its takenAt
+ * and id, so photos taken in the same second are neither skipped nor repeated). Staff and admins
  * use the staff views (which also show held photos); for them this returns nothing.
  */
 export async function parentAlbum(
   em: EntityManager,
   actor: Actor,
-  options: { before?: string; limit?: number; groupId?: number } = {},
+  options: { before?: { takenAt: string; id: string }; limit?: number; groupId?: number } = {},
 ): Promise<AlbumPhoto[]> {
   if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
   const day = today();
@@ -101,8 +102,8 @@ export async function parentAlbum(
   const params: unknown[] = [actor.parentId, actor.parentId, day, day];
   let extra = '';
   if (options.before) {
-    extra += ' and p.taken_at < ?';
-    params.push(new Date(options.before));
+    extra += ' and (p.taken_at, p.id) < (?, ?::uuid)';
+    params.push(new Date(options.before.takenAt), options.before.id);
   }
   if (options.groupId !== undefined) {
     extra += ' and p.group_id = ?';

@@ -29,7 +29,13 @@ const IMAGE_CACHE = 'private, no-cache';
 /** The checkbox on the first download: the parent has read the rules. */
 const RULES_FIELD = 'spelregels';
 
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+/** The album's cursor: the last photo's takenAt and id ("2026-11-24T09:12:00.000Z_<uuid>"). */
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)_([0-9a-f-]{36})$/i;
+
+function parseCursor(raw: string | undefined): { takenAt: string; id: string } | undefined {
+  const m = raw ? CURSOR.exec(raw) : null;
+  return m && !Number.isNaN(Date.parse(m[1]!)) ? { takenAt: m[1]!, id: m[2]! } : undefined;
+}
 
 const dayFormats = {
   nl: new Intl.DateTimeFormat('nl-NL', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'Europe/Amsterdam' }),
@@ -113,14 +119,14 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
 
   app.get(PHOTOS_PATH, async (c) => {
     const actor = c.var.session!.actor;
-    const raw = c.req.query('voor');
-    const before = raw && ISO_TIMESTAMP.test(raw) && !Number.isNaN(Date.parse(raw)) ? raw : undefined;
+    const before = parseCursor(c.req.query('voor'));
     const found = await parentAlbum(c.var.em, actor, { before, limit: ALBUM_PAGE + 1 });
     const photos = found.slice(0, ALBUM_PAGE);
-    const more = found.length > ALBUM_PAGE ? `${PHOTOS_PATH}?voor=${encodeURIComponent(photos.at(-1)!.takenAt)}` : undefined;
+    const last = photos.at(-1);
+    const more = last && found.length > ALBUM_PAGE ? `${PHOTOS_PATH}?voor=${encodeURIComponent(`${last.takenAt}_${last.id}`)}` : undefined;
     const days = byDay(c, photos);
     // On a following page, the day the previous page ended with needs no second heading.
-    const continuedDay = before ? today(new Date(before)) : undefined;
+    const continuedDay = before ? today(new Date(before.takenAt)) : undefined;
     const data = { days, more, continuedDay, thumbSize };
     c.header('Vary', 'HX-Request');
     if (isHtmx(c) && before) return pages.render(c, 'partials/photo-days', data);
