@@ -10,6 +10,9 @@ import { JobQueue } from './jobs/queue.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
 import { createFileStore, type PhotoStore } from './photos/store.ts';
+import { installedPlugins } from '../plugins/index.ts';
+import { type ActivePlugin, activatePlugins, pluginSchema } from '../plugins/host.ts';
+import type { PortalPlugin } from '../plugins/types.ts';
 
 export interface CreatePortalOptions {
   log?: Logger;
@@ -19,6 +22,8 @@ export interface CreatePortalOptions {
    * A database that is ahead of the code is refused in auto and check mode.
    */
   migrate?: 'auto' | 'check' | 'none';
+  /** The installed plugins (default plugins/index.ts); tests pass their own. */
+  plugins?: readonly PortalPlugin[];
 }
 
 export interface Portal {
@@ -26,6 +31,8 @@ export interface Portal {
   readonly log: Logger;
   readonly orm: MikroORM;
   readonly database: { embedded: boolean; url: string };
+  /** Plugins that loaded and are switched on (plugins/host.ts); the app mounts these. */
+  readonly plugins: readonly ActivePlugin[];
   /** argon2id hashing with a cap on concurrent work. */
   readonly hasher: PasswordHasher;
   /** SMTP, or .eml files in dataDir/mail without PORTAL_SMTP_URL. */
@@ -65,6 +72,7 @@ export function redactUrl(url: string): string {
  */
 export async function createPortal(config: Readonly<PortalConfig>, options: CreatePortalOptions = {}): Promise<Portal> {
   const log = options.log ?? createLogger(config.log.level);
+  const installed = options.plugins ?? installedPlugins;
   let embedded: EmbeddedPostgresHandle | undefined;
   let url = config.database.url;
   if (!url) {
@@ -79,7 +87,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
 
   let orm: MikroORM;
   try {
-    orm = await openOrm({ url, poolMax: config.database.poolMax });
+    orm = await openOrm({ url, poolMax: config.database.poolMax, ...pluginSchema(installed) });
     await orm.em.getConnection().execute('select 1');
   } catch (err) {
     await embedded?.release().catch(() => {});
@@ -117,6 +125,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     log,
     orm,
     database: { embedded: embedded !== undefined, url: redactUrl(url) },
+    plugins: activatePlugins(installed, config.plugins, log),
     hasher: createPasswordHasher(config.auth),
     mail,
     photos: createFileStore(config.photos.dir ? resolve(config.dataDir, config.photos.dir) : join(config.dataDir, 'photos')),

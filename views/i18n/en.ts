@@ -12,6 +12,7 @@ export const en: Record<MessageKey, string> = {
 
   'layout.mainNav': 'Main menu',
   'layout.logout': 'Log out',
+  'layout.help': 'Help',
 
   'nav.home': 'Home',
   'nav.today': 'Today',

@@ -12,6 +12,7 @@ export const nl = {
 
   'layout.mainNav': 'Hoofdmenu',
   'layout.logout': 'Uitloggen',
+  'layout.help': 'Help',
 
   'nav.home': 'Home',
   'nav.today': 'Vandaag',
