@@ -1,6 +1,7 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { Logger } from '../core/log.ts';
+import type { Portal } from '../core/portal.ts';
 import type { PortalPlugin } from './types.ts';
 
 /**
@@ -77,4 +78,16 @@ export function pluginSchema(installed: readonly PortalPlugin[]): { entities: En
     entities: installed.flatMap((p) => p.entities ?? []),
     migrations: installed.flatMap((p) => p.migrations ?? []),
   };
+}
+
+/** Starts each active plugin's background work (server only); a failure is logged, not fatal. */
+export async function startPluginWork(portal: Portal): Promise<void> {
+  for (const { plugin, config } of portal.plugins) {
+    if (!plugin.start) continue;
+    try {
+      await plugin.start({ id: plugin.id, portal, config, log: portal.log });
+    } catch (err) {
+      portal.log.error(`plugin ${plugin.id}: background work not started: ${(err as Error).message}`);
+    }
+  }
 }

@@ -7,6 +7,7 @@ import { type AppEnv, createApp } from '../http/app.ts';
 import { seedAccount, TestBrowser } from '../http/testing.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
 import { activatePlugins } from './host.ts';
+import { installedPlugins } from './index.ts';
 import type { PortalPlugin } from './types.ts';
 
 /**
@@ -52,7 +53,8 @@ beforeAll(async () => {
   portal = await createTestPortal(
     { 'plugins.off.enabled': false, 'plugins.demo.greeting': 'Goedemorgen' },
     {
-      plugins: [demo as PortalPlugin, off, broken, brokenNav],
+      // The installed ones too: the test database was migrated with them.
+      plugins: [...installedPlugins, demo as PortalPlugin, off, broken, brokenNav],
       log: createLogger('warn', (line) => logged.push(line)),
     },
   );

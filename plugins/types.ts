@@ -46,7 +46,7 @@ export interface PortalPlugin<Config extends object = Record<string, unknown>> {
   /** Texts by language; every key starts with `<id>.`. */
   messages?: { nl: Record<string, string>; en: Record<string, string> };
   /** Background work of a running server (mail workers); started after core's. */
-  start?(ctx: PluginContext<Config>): Promise<void>;
+  start?(ctx: PluginWorkerContext<Config>): Promise<void>;
 }
 
 export interface PluginNavItem {
@@ -67,6 +67,12 @@ export interface PluginContext<Config extends object = Record<string, unknown>> 
   /** Where the plugin's routes are mounted: /p/<id>. */
   base: string;
 }
+
+/** What a plugin's background work gets (no request, no pages). */
+export type PluginWorkerContext<Config extends object = Record<string, unknown>> = Pick<
+  PluginContext<Config>,
+  'id' | 'portal' | 'config' | 'log'
+>;
 
 export interface PluginCommandContext {
   io: CliIO;

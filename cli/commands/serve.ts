@@ -18,6 +18,8 @@ export function registerServe(program: Command, io: CliIO): void {
         try {
           const { startBackgroundWork } = await import('../../core/jobs/background.ts');
           await startBackgroundWork(portal);
+          const { startPluginWork } = await import('../../plugins/host.ts');
+          await startPluginWork(portal);
           const server = await startServer(portal);
           installGracefulShutdown(server, portal);
           ctx.io.stdout(`Ouderportaal is running at ${server.url}  (database: ${portal.database.url}${portal.database.embedded ? ', embedded' : ''})\n`);
