@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { MikroORM } from '@mikro-orm/core';
+import type { EntitySchema, MigrationObject, MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../config/schema.ts';
 import { EmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres.ts';
@@ -10,9 +10,7 @@ import { JobQueue } from './jobs/queue.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
 import { createFileStore, type PhotoStore } from './photos/store.ts';
-import { installedPlugins } from '../plugins/index.ts';
-import { type ActivePlugin, activatePlugins, pluginSchema } from '../plugins/host.ts';
-import type { PortalPlugin } from '../plugins/types.ts';
+
 
 export interface CreatePortalOptions {
   log?: Logger;
@@ -22,8 +20,12 @@ export interface CreatePortalOptions {
    * A database that is ahead of the code is refused in auto and check mode.
    */
   migrate?: 'auto' | 'check' | 'none';
-  /** The installed plugins (default plugins/index.ts); tests pass their own. */
-  plugins?: readonly PortalPlugin[];
+  /**
+   * Entities and migrations beside core's: the installed plugins' (plugins/host.ts
+   * installedSchema()). Every caller on the same database must pass the same, or the database
+   * looks ahead of the code.
+   */
+  extensions?: { entities?: EntitySchema[]; migrations?: MigrationObject[] };
 }
 
 export interface Portal {
@@ -31,8 +33,6 @@ export interface Portal {
   readonly log: Logger;
   readonly orm: MikroORM;
   readonly database: { embedded: boolean; url: string };
-  /** Plugins that loaded and are switched on (plugins/host.ts); the app mounts these. */
-  readonly plugins: readonly ActivePlugin[];
   /** argon2id hashing with a cap on concurrent work. */
   readonly hasher: PasswordHasher;
   /** SMTP, or .eml files in dataDir/mail without PORTAL_SMTP_URL. */
@@ -72,7 +72,6 @@ export function redactUrl(url: string): string {
  */
 export async function createPortal(config: Readonly<PortalConfig>, options: CreatePortalOptions = {}): Promise<Portal> {
   const log = options.log ?? createLogger(config.log.level);
-  const installed = options.plugins ?? installedPlugins;
   let embedded: EmbeddedPostgresHandle | undefined;
   let url = config.database.url;
   if (!url) {
@@ -87,7 +86,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
 
   let orm: MikroORM;
   try {
-    orm = await openOrm({ url, poolMax: config.database.poolMax, ...pluginSchema(installed) });
+    orm = await openOrm({ url, poolMax: config.database.poolMax, ...options.extensions });
     await orm.em.getConnection().execute('select 1');
   } catch (err) {
     await embedded?.release().catch(() => {});
@@ -125,7 +124,6 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     log,
     orm,
     database: { embedded: embedded !== undefined, url: redactUrl(url) },
-    plugins: activatePlugins(installed, config.plugins, log),
     hasher: createPasswordHasher(config.auth),
     mail,
     photos: createFileStore(config.photos.dir ? resolve(config.dataDir, config.photos.dir) : join(config.dataDir, 'photos')),

@@ -16,7 +16,9 @@ import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
 import { navCounts } from './nav.ts';
 import { requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
+import { installedPlugins } from '../plugins/index.ts';
 import { preparePlugins } from '../plugins/mount.ts';
+import type { PortalPlugin } from '../plugins/types.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { diaryRoutes } from './routes/diary.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -54,6 +56,8 @@ export interface AppOptions {
   throttle?: Partial<ThrottleLimits>;
   /** Sections plugins add to Mijn vestiging (see location-sections.ts). */
   locationSections?: LocationSection[];
+  /** The installed plugins (default plugins/index.ts); switched on and off by `plugins.<id>.enabled`. */
+  plugins?: readonly PortalPlugin[];
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -62,7 +66,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   const https = publicUrl?.startsWith('https:') ?? false;
   const assets = loadAssets();
   // Plugins (plugins/mount.ts): their navigation and Help page go into every page.
-  const plugins = preparePlugins(portal, () => pages);
+  const plugins = preparePlugins(portal, options.plugins ?? installedPlugins, () => pages);
   const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref });
 
   const app = new Hono<AppEnv>();

@@ -2,6 +2,7 @@ import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { Logger } from '../core/log.ts';
 import type { Portal } from '../core/portal.ts';
+import { installedPlugins } from './index.ts';
 import type { PortalPlugin } from './types.ts';
 
 /**
@@ -72,7 +73,10 @@ export function activatePlugins(
   return active;
 }
 
-/** Entities and migrations of every installed plugin, for the ORM (after core's). */
+/** The installed plugins' entities and migrations: pass as createPortal's `extensions`. */
+export const installedSchema = () => pluginSchema(installedPlugins);
+
+/** Entities and migrations of these plugins, for the ORM (after core's). */
 export function pluginSchema(installed: readonly PortalPlugin[]): { entities: EntitySchema[]; migrations: MigrationObject[] } {
   return {
     entities: installed.flatMap((p) => p.entities ?? []),
@@ -81,8 +85,8 @@ export function pluginSchema(installed: readonly PortalPlugin[]): { entities: En
 }
 
 /** Starts each active plugin's background work (server only); a failure is logged, not fatal. */
-export async function startPluginWork(portal: Portal): Promise<void> {
-  for (const { plugin, config } of portal.plugins) {
+export async function startPluginWork(portal: Portal, installed: readonly PortalPlugin[] = installedPlugins): Promise<void> {
+  for (const { plugin, config } of activatePlugins(installed, portal.config.plugins, portal.log)) {
     if (!plugin.start) continue;
     try {
       await plugin.start({ id: plugin.id, portal, config, log: portal.log });

@@ -7,8 +7,8 @@ import type { AppEnv } from '../http/env.ts';
 import type { NavItem } from '../http/nav.ts';
 import { type Pages, registerTemplate } from '../http/render.ts';
 import { registerMessages } from '../views/i18n/index.ts';
-import type { ActivePlugin } from './host.ts';
-import type { PluginContext } from './types.ts';
+import { type ActivePlugin, activatePlugins } from './host.ts';
+import type { PluginContext, PortalPlugin } from './types.ts';
 
 /**
  * The web side of plugins: templates and texts registered, public routes mounted before the
@@ -40,9 +40,9 @@ export interface MountedPlugins {
  * Prepares the active plugins for one app. `pages` is read lazily: the renderer needs the
  * navigation from here, and the plugins need the renderer.
  */
-export function preparePlugins(portal: Portal, pages: () => Pages): MountedPlugins {
+export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[], pages: () => Pages): MountedPlugins {
   const ready: { active: ActivePlugin; ctx: PluginContext; publicApp?: Hono<AppEnv>; privateApp?: Hono<AppEnv> }[] = [];
-  for (const active of portal.plugins) {
+  for (const active of activatePlugins(installed, portal.config.plugins, portal.log)) {
     const { plugin } = active;
     try {
       if (plugin.views) for (const t of templatesIn(plugin.views)) registerTemplate(`@${plugin.id}/${t.name}`, readFileSync(t.file, 'utf8'));

@@ -7,7 +7,6 @@ import { type AppEnv, createApp } from '../http/app.ts';
 import { seedAccount, TestBrowser } from '../http/testing.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
 import { activatePlugins } from './host.ts';
-import { installedPlugins } from './index.ts';
 import type { PortalPlugin } from './types.ts';
 
 /**
@@ -52,13 +51,12 @@ const logged: string[] = [];
 beforeAll(async () => {
   portal = await createTestPortal(
     { 'plugins.off.enabled': false, 'plugins.demo.greeting': 'Goedemorgen' },
-    {
-      // The installed ones too: the test database was migrated with them.
-      plugins: [...installedPlugins, demo as PortalPlugin, off, broken, brokenNav],
-      log: createLogger('warn', (line) => logged.push(line)),
-    },
+    { log: createLogger('warn', (line) => logged.push(line)) },
   );
-  app = createApp(portal, { throttle: { accountIp: { points: 1000, seconds: 60 }, ip: { points: 1000, seconds: 60 } } });
+  app = createApp(portal, {
+    plugins: [demo as PortalPlugin, off, broken, brokenNav],
+    throttle: { accountIp: { points: 1000, seconds: 60 }, ip: { points: 1000, seconds: 60 } },
+  });
   await seedAccount(portal, { email: 'ouder@example.nl', password: 'een lang wachtwoord 1', kind: 'parent' });
   await seedAccount(portal, { email: 'leid@example.nl', password: 'een lang wachtwoord 2', kind: 'staff' });
 });

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { loadConfig } from '../config/load.ts';
 import { cliAdmin } from '../core/actor.ts';
 import { type CreatePortalOptions, createPortal, type Portal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { adminQuery, databaseUrl } from './db-admin.ts';
 
 export interface TestPortal extends Portal {
@@ -35,7 +36,8 @@ export async function createTestPortal(
     env: {},
     flags: { 'database.url': dbUrl, dataDir, 'log.level': 'silent', 'database.poolMax': 4, ...flags },
   });
-  const portal = await createPortal(config, options);
+  // The test databases are migrated with the installed plugins (global-setup.ts).
+  const portal = await createPortal(config, { extensions: installedSchema(), ...options });
   return Object.assign(portal, {
     dbUrl,
     dataDir,
