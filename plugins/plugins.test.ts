@@ -105,6 +105,16 @@ describe('plugin routes', () => {
   });
 });
 
+describe('without a help plugin', () => {
+  it('the Help link and /help show the helpdesk address page, as before', async () => {
+    const b = new TestBrowser(app);
+    expect(await (await b.get('/login')).text()).toContain('href="/help?from=%2Flogin"');
+    const help = await b.get('/help?from=/login');
+    expect(help.status).toBe(200);
+    expect(await help.text()).toContain('<h1>Help</h1>');
+  });
+});
+
 describe('plugin navigation', () => {
   it('appears for the role it is meant for, not for the others; a nav that throws is logged', async () => {
     const staff = await (await as('leid@example.nl', 'een lang wachtwoord 2')).get('/');
