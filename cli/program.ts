@@ -16,6 +16,7 @@ import { registerStaff } from './commands/staff.ts';
 import type { CliIO } from './io.ts';
 import { action } from './context.ts';
 import { UsageError } from './errors.ts';
+import { parsePluginSettings } from '../plugins/host.ts';
 import { installedPlugins } from '../plugins/index.ts';
 import type { PortalPlugin } from '../plugins/types.ts';
 
@@ -43,9 +44,13 @@ function registerPlugins(program: Command, io: CliIO, plugins: readonly PortalPl
         io,
         action,
         ensureEnabled(config) {
-          if (config.plugins[plugin.id]?.['enabled'] === false || config.plugins[plugin.id]?.['enabled'] === 'false') {
-            throw new UsageError(`plugin ${plugin.id} is switched off (plugins.${plugin.id}.enabled)`);
+          let enabled: boolean;
+          try {
+            enabled = parsePluginSettings(plugin, config.plugins[plugin.id]).enabled;
+          } catch (err) {
+            throw new UsageError(`plugin ${plugin.id}: ${(err as Error).message}`);
           }
+          if (!enabled) throw new UsageError(`plugin ${plugin.id} is switched off (plugins.${plugin.id}.enabled)`);
         },
       });
       program.addCommand(group);

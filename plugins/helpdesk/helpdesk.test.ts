@@ -201,7 +201,7 @@ describe('portal helpdesk', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('not found');
     const file = join(portal.dataDir, 'off.json');
-    writeFileSync(file, JSON.stringify({ plugins: { helpdesk: { enabled: false } } }));
+    writeFileSync(file, JSON.stringify({ plugins: { helpdesk: { enabled: 'off' } } }));
     const off = await runCli(['helpdesk', 'list'], { ...env(), PORTAL_CONFIG: file });
     expect(off.code).toBe(2);
     expect(off.stderr).toContain('plugin helpdesk is switched off');
