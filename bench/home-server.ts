@@ -8,10 +8,11 @@
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../config/load.ts';
 import { createPortal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { createApp } from '../http/app.ts';
 
 const { config } = loadConfig({ env: process.env, flags: { 'log.level': 'warn' } });
-const portal = await createPortal(config);
+const portal = await createPortal(config, { extensions: installedSchema() });
 const app = createApp(portal);
 app.get('/bench/one-query', async (c) => {
   const actor = c.var.session!.actor;

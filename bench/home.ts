@@ -27,6 +27,7 @@ import { today } from '../core/dates.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { parentHomeQuery } from '../core/home/home.ts';
 import { createPortal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { freshDatabase, num, secs } from './planning-export.ts';
 
 const { values } = parseArgs({
@@ -146,7 +147,7 @@ async function main() {
     ? { flags: { 'database.url': values.reuse, dataDir: '/tmp' } as Record<string, unknown>, drop: async () => {} }
     : await freshDatabase();
   const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', ...db.flags } });
-  const portal = await createPortal(config);
+  const portal = await createPortal(config, { extensions: installedSchema() });
   const lines: string[] = [];
   let server: { port: number; stop: () => void } | undefined;
   try {

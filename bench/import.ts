@@ -29,6 +29,7 @@ import { importPlanningExport } from '../core/import/planning-import.ts';
 import { Parent } from '../core/entities/parent.ts';
 import { workMailQueue } from '../core/mail/queue-status.ts';
 import { createPortal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { freshDatabase, generate, mb, num, provision, secs } from './planning-export.ts';
 
 const { values } = parseArgs({
@@ -71,7 +72,7 @@ async function main() {
   const db = await freshDatabase();
   const smtp = await smtpSink();
   const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', 'mail.smtpUrl': smtp.url, ...db.flags } });
-  const portal = await createPortal(config);
+  const portal = await createPortal(config, { extensions: installedSchema() });
   const admin = cliAdmin('bench');
   const lines: string[] = [];
   try {

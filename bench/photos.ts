@@ -38,6 +38,7 @@ import { Photo } from '../core/entities/photo.ts';
 import { tagPhoto } from '../core/photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
 import { createPortal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { startServer } from '../http/server.ts';
 import { freshDatabase, secs } from './planning-export.ts';
 
@@ -87,7 +88,7 @@ async function cannon(url: string, headers: Record<string, string>) {
 async function main() {
   const db = await freshDatabase();
   const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', ...db.flags } });
-  const portal = await createPortal(config);
+  const portal = await createPortal(config, { extensions: installedSchema() });
   const admin = cliAdmin('bench');
   const lines: string[] = [];
   try {

@@ -5,6 +5,7 @@ import { type Actor, cliAdmin } from '../core/actor.ts';
 import type { EntityManager } from '../core/db/orm.ts';
 import { createLogger } from '../core/log.ts';
 import { type CreatePortalOptions, createPortal, type Portal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { UsageError } from './errors.ts';
 import type { CliIO } from './io.ts';
 import { createOutput, type Output } from './output.ts';
@@ -48,7 +49,7 @@ export function createContext(io: CliIO, global: GlobalOptions): CommandContext 
       const { config } = load();
       // A provisioning command prints its result, not the database's comings and goings.
       const log = createLogger(global.verbose ? 'debug' : 'warn');
-      const portal = await createPortal(config, { log, ...options });
+      const portal = await createPortal(config, { log, extensions: installedSchema(), ...options });
       try {
         return await fn(portal.em(), portal);
       } finally {

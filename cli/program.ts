@@ -14,6 +14,11 @@ import { registerPhotos } from './commands/photos.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStaff } from './commands/staff.ts';
 import type { CliIO } from './io.ts';
+import { action } from './context.ts';
+import { UsageError } from './errors.ts';
+import { parsePluginSettings } from '../plugins/host.ts';
+import { installedPlugins } from '../plugins/index.ts';
+import type { PortalPlugin } from '../plugins/types.ts';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -25,7 +30,37 @@ Exit codes:
 
 Environment: PORTAL_DATABASE_URL, PORTAL_DATA_DIR, PORTAL_PORT, ... (see \`portal config show\`)`;
 
-export function createProgram(io: CliIO): Command {
+/**
+ * `portal <id> …` for every installed plugin with commands. The program is built before the
+ * configuration is read, so a command checks at run time that its plugin is switched on. A
+ * plugin whose commands throw while registering is reported on stderr and left out.
+ */
+function registerPlugins(program: Command, io: CliIO, plugins: readonly PortalPlugin[]): void {
+  for (const plugin of plugins) {
+    if (!plugin.commands) continue;
+    const group = new Command(plugin.id).description(`plugin ${plugin.id}`);
+    try {
+      plugin.commands(group, {
+        io,
+        action,
+        ensureEnabled(config) {
+          let enabled: boolean;
+          try {
+            enabled = parsePluginSettings(plugin, config.plugins[plugin.id]).enabled;
+          } catch (err) {
+            throw new UsageError(`plugin ${plugin.id}: ${(err as Error).message}`);
+          }
+          if (!enabled) throw new UsageError(`plugin ${plugin.id} is switched off (plugins.${plugin.id}.enabled)`);
+        },
+      });
+      program.addCommand(group);
+    } catch (err) {
+      io.stderr(`portal: plugin ${plugin.id}: commands not loaded: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+export function createProgram(io: CliIO, plugins: readonly PortalPlugin[] = installedPlugins): Command {
   const program = new Command('portal')
     .description('Ouderportaal: provision and run the parent portal of a childcare organisation')
     .option('--json', 'print results as JSON (for scripts)')
@@ -49,6 +84,7 @@ export function createProgram(io: CliIO): Command {
   registerDb(program, io);
   registerServe(program, io);
   registerConfig(program, io);
+  registerPlugins(program, io, plugins);
 
   // Every command, however deep, reports through our error mapping instead of exiting itself.
   const configure = (cmd: Command) => {

@@ -140,6 +140,11 @@ export const configSchema = z
       })
       .strict()
       .default({ maxAttachmentBytes: 5 * 1024 * 1024 }),
+    /**
+     * Settings per plugin, `plugins.<id>.…` (config file only); each plugin validates its own
+     * slice when it loads (plugins/host.ts), so a bad one skips that plugin, not the portal.
+     */
+    plugins: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

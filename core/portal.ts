@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { MikroORM } from '@mikro-orm/core';
+import type { EntitySchema, MigrationObject, MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../config/schema.ts';
 import { EmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres.ts';
@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
 import { createFileStore, type PhotoStore } from './photos/store.ts';
 
+
 export interface CreatePortalOptions {
   log?: Logger;
   /**
@@ -19,6 +20,12 @@ export interface CreatePortalOptions {
    * A database that is ahead of the code is refused in auto and check mode.
    */
   migrate?: 'auto' | 'check' | 'none';
+  /**
+   * Entities and migrations beside core's: the installed plugins' (plugins/host.ts
+   * installedSchema()). Every caller on the same database must pass the same, or the database
+   * looks ahead of the code.
+   */
+  extensions?: { entities?: EntitySchema[]; migrations?: MigrationObject[] };
 }
 
 export interface Portal {
@@ -79,7 +86,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
 
   let orm: MikroORM;
   try {
-    orm = await openOrm({ url, poolMax: config.database.poolMax });
+    orm = await openOrm({ url, poolMax: config.database.poolMax, ...options.extensions });
     await orm.em.getConnection().execute('select 1');
   } catch (err) {
     await embedded?.release().catch(() => {});

@@ -16,6 +16,9 @@ import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
 import { navCounts } from './nav.ts';
 import { requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
+import { installedPlugins } from '../plugins/index.ts';
+import { preparePlugins } from '../plugins/mount.ts';
+import type { PortalPlugin } from '../plugins/types.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { diaryRoutes } from './routes/diary.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -53,6 +56,8 @@ export interface AppOptions {
   throttle?: Partial<ThrottleLimits>;
   /** Sections plugins add to Mijn vestiging (see location-sections.ts). */
   locationSections?: LocationSection[];
+  /** The installed plugins (default plugins/index.ts); switched on and off by `plugins.<id>.enabled`. */
+  plugins?: readonly PortalPlugin[];
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -60,7 +65,9 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   const publicUrl = options.publicUrl ?? portal.config.server.publicUrl;
   const https = publicUrl?.startsWith('https:') ?? false;
   const assets = loadAssets();
-  const pages = createPages(assets);
+  // Plugins (plugins/mount.ts): their navigation and Help page go into every page.
+  const plugins = preparePlugins(portal, options.plugins ?? installedPlugins, () => pages);
+  const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref });
 
   const app = new Hono<AppEnv>();
   app.use(requestContext(portal.log, portal.config.server.trustProxy));
@@ -95,8 +102,9 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   // Public: everything registered before the login gate.
   loginRoutes(app, deps);
   passwordResetRoutes(app, deps);
-  publicPageRoutes(app, pages);
+  publicPageRoutes(app, pages, plugins.helpHref);
   publicProfileRoutes(app, deps);
+  plugins.mountPublic(app);
 
   // The gate: every route after it (plugins included) needs a session that owes no step.
   app.use(requireLogin({ secure: https }));
@@ -109,6 +117,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   photoRoutes(app, portal, pages);
   diaryRoutes(app, deps);
   messageRoutes(app, deps);
+  plugins.mountPrivate(app);
 
   app.notFound(notFoundHandler(pages));
   app.onError(errorHandler(portal.log, pages));

@@ -8,7 +8,8 @@ import type { AppEnv } from './env.ts';
 import { takeFlash } from './flash.ts';
 import { LANGUAGE_QUERY, otherLanguage } from './middleware/language.ts';
 import { landingPath } from './middleware/session.ts';
-import { currentHref, navFor } from './nav.ts';
+import { currentHref, type NavItem, navFor } from './nav.ts';
+import type { Actor } from '../core/actor.ts';
 
 export interface Pages {
   /**
@@ -39,7 +40,22 @@ function samePageHref(path: string, query: string): string {
   return `/${path.replace(/^[/\\]+/, '')}?${query}`;
 }
 
-export function createPages(assets: Assets): Pages {
+/** A plugin's template, rendered as `@<id>/<name>` (plugins/mount.ts loads them). */
+export function registerTemplate(name: string, source: string): void {
+  eta.loadTemplate(name, source);
+}
+
+/** Full pages: core's `pages/…` and a plugin's `@<id>/pages/…`. */
+const isPage = (template: string) => template.startsWith('pages/') || /^@[a-z0-9-]+\/pages\//.test(template);
+
+export interface PageExtras {
+  /** Navigation entries of plugins for this actor, after core's. */
+  nav?(actor: Actor): NavItem[];
+  /** Where the Help link in the header leads (default /help). */
+  helpHref?: string;
+}
+
+export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
   return {
     render(c, template, data = {}, status = 200) {
       // The error handler may render before every middleware ran; fall back rather than fail.
@@ -48,9 +64,10 @@ export function createPages(assets: Assets): Pages {
       const other = otherLanguage(lang);
       const session = c.get('session');
       // The navigation only for a session that owes no step (second factor, forced change).
-      const nav = session && landingPath(session) === '/' ? navFor(session.actor) : undefined;
+      const nav =
+        session && landingPath(session) === '/' ? [...navFor(session.actor), ...(extras.nav?.(session.actor) ?? [])] : undefined;
       // Full pages show (and use up) the flash message; fragments leave it for the next page.
-      const flash = template.startsWith('pages/') ? takeFlash(c) : undefined;
+      const flash = isPage(template) ? takeFlash(c) : undefined;
       const html = eta.render(template, {
         lang,
         t,
@@ -63,6 +80,7 @@ export function createPages(assets: Assets): Pages {
           lang: other,
           label: translate(other, 'lang.self'),
         },
+        helpHref: `${extras.helpHref ?? '/help'}?from=${encodeURIComponent(c.req.path)}`,
         user: session ? { name: session.name, firstName: session.firstName } : undefined,
         nav: nav?.map((item) => ({
           ...item,

@@ -7,6 +7,7 @@ import { migrateUp } from '../core/db/migrate.ts';
 import { openOrm } from '../core/db/orm.ts';
 import { JobQueue } from '../core/jobs/queue.ts';
 import { silentLogger } from '../core/log.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { adminQuery, databaseUrl } from './db-admin.ts';
 
 /**
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject) {
   const template = `portal_test_${runId}_template`;
   await adminQuery(baseUrl, `drop database if exists ${template}`);
   await adminQuery(baseUrl, `create database ${template}`);
-  const orm = await openOrm({ url: databaseUrl(baseUrl, template), poolMax: 2 });
+  const orm = await openOrm({ url: databaseUrl(baseUrl, template), poolMax: 2, ...installedSchema() });
   await migrateUp(orm);
   await orm.close(true);
   // Install the job queue's schema in the template too, so no test file pays for it.

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig } from '../config/load.ts';
 import { cliAdmin } from '../core/actor.ts';
-import { createPortal, type Portal } from '../core/portal.ts';
+import { type CreatePortalOptions, createPortal, type Portal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 import { adminQuery, databaseUrl } from './db-admin.ts';
 
 export interface TestPortal extends Portal {
@@ -25,14 +26,18 @@ export async function createTestDatabase(): Promise<string> {
   return databaseUrl(baseUrl, name);
 }
 
-export async function createTestPortal(flags: Record<string, unknown> = {}): Promise<TestPortal> {
+export async function createTestPortal(
+  flags: Record<string, unknown> = {},
+  options: CreatePortalOptions = {},
+): Promise<TestPortal> {
   const dbUrl = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'portal-data-'));
   const { config } = loadConfig({
     env: {},
     flags: { 'database.url': dbUrl, dataDir, 'log.level': 'silent', 'database.poolMax': 4, ...flags },
   });
-  const portal = await createPortal(config);
+  // The test databases are migrated with the installed plugins (global-setup.ts).
+  const portal = await createPortal(config, { extensions: installedSchema(), ...options });
   return Object.assign(portal, {
     dbUrl,
     dataDir,

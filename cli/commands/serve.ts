@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createPortal } from '../../core/portal.ts';
+import { installedSchema } from '../../plugins/host.ts';
 import { action } from '../context.ts';
 import type { CliIO } from '../io.ts';
 
@@ -14,10 +15,12 @@ export function registerServe(program: Command, io: CliIO): void {
         const { config } = ctx.loadConfig({ 'server.port': flags.port, 'server.host': flags.host });
         // Loaded here so that provisioning commands do not load the web stack.
         const { installGracefulShutdown, startServer } = await import('../../http/server.ts');
-        const portal = await createPortal(config);
+        const portal = await createPortal(config, { extensions: installedSchema() });
         try {
           const { startBackgroundWork } = await import('../../core/jobs/background.ts');
           await startBackgroundWork(portal);
+          const { startPluginWork } = await import('../../plugins/host.ts');
+          await startPluginWork(portal);
           const server = await startServer(portal);
           installGracefulShutdown(server, portal);
           ctx.io.stdout(`Ouderportaal is running at ${server.url}  (database: ${portal.database.url}${portal.database.embedded ? ', embedded' : ''})\n`);

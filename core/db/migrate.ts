@@ -1,6 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Migrator } from '@mikro-orm/migrations';
-import { coreMigrations } from './migrations/index.ts';
 
 export interface MigrationStatus {
   executed: string[];
@@ -35,11 +34,13 @@ export async function migrationStatus(orm: MikroORM): Promise<MigrationStatus> {
   const m = migrator(orm);
   // getExecutedMigrations creates the bookkeeping table when it is missing (empty database).
   const executed = (await m.getExecutedMigrations()).map((r) => r.name.replace(/\.[jt]s$/, ''));
-  const known = new Set(coreMigrations.map((x) => x.name));
+  // Core's and the plugins' migrations, as the ORM was configured (orm.ts).
+  const list = (orm.config.get('migrations').migrationsList ?? []) as { name: string }[];
+  const known = new Set(list.map((x) => x.name));
   const done = new Set(executed);
   return {
     executed,
-    pending: coreMigrations.map((x) => x.name).filter((n) => !done.has(n)),
+    pending: list.map((x) => x.name).filter((n) => !done.has(n)),
     unknown: executed.filter((n) => !known.has(n)),
   };
 }

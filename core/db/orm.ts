@@ -1,4 +1,4 @@
-import { type EntitySchema, MikroORM, type Options } from '@mikro-orm/core';
+import { type EntitySchema, type MigrationObject, MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { coreEntities } from '../entities/index.ts';
@@ -12,6 +12,8 @@ export interface OrmOptions {
   debug?: boolean;
   /** Plugins' entities, added beside core's. */
   entities?: EntitySchema[];
+  /** Plugins' migrations, run after core's (see plugins/host.ts pluginSchema). */
+  migrations?: MigrationObject[];
 }
 
 /** The one MikroORM configuration: server, CLI, tests and the migration tooling all use it. */
@@ -32,7 +34,7 @@ export function ormOptions(options: OrmOptions): Options<PostgreSqlDriver> {
     allowGlobalContext: false,
     migrations: {
       tableName: 'mikro_orm_migrations',
-      migrationsList: coreMigrations,
+      migrationsList: [...coreMigrations, ...(options.migrations ?? [])],
       transactional: true,
       allOrNothing: true,
       snapshot: false,

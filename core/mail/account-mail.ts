@@ -122,9 +122,11 @@ export async function enqueueAccountMails(
 
 export function senderOf(ctx: Pick<MailContext, 'config'>, org: OrganisationView): string {
   if (ctx.config.mail.from) return ctx.config.mail.from;
-  if (org.helpdeskEmail) return `${org.name} <${org.helpdeskEmail}>`;
+  // Quoted (RFC 5322): a name with "<", "," or "@" in it would otherwise break the address.
+  const name = `"${org.name.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ')}"`;
+  if (org.helpdeskEmail) return `${name} <${org.helpdeskEmail}>`;
   const host = org.publicUrl ? new URL(org.publicUrl).hostname : 'localhost';
-  return `${org.name} <no-reply@${host}>`;
+  return `${name} <no-reply@${host}>`;
 }
 
 export type SendOutcome = { status: 'sent' } | { status: 'skipped' } | { status: 'failed'; error: Error };

@@ -22,8 +22,13 @@ async function siteName(c: Context<AppEnv>): Promise<string> {
 }
 
 /** Help must be reachable from every page, the login page included: public. */
-export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages): void {
+export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages, helpHref?: string): void {
   app.get(HELP_PATH, async (c) => {
+    // A plugin's Help page (the helpdesk form) takes over, with the page the user came from.
+    if (helpHref) {
+      const from = c.req.query('from');
+      return c.redirect(from ? `${helpHref}?from=${encodeURIComponent(from)}` : helpHref, 303);
+    }
     const organisation = await getOrganisation(c.var.em);
     return pages.render(c, 'pages/help', {
       siteName: organisation.name,

@@ -12,6 +12,7 @@ export const en: Record<MessageKey, string> = {
 
   'layout.mainNav': 'Main menu',
   'layout.logout': 'Log out',
+  'layout.help': 'Help',
 
   'nav.home': 'Home',
   'nav.today': 'Today',
@@ -198,7 +199,7 @@ export const en: Record<MessageKey, string> = {
   'soon.back': 'Go to the start page',
 
   'help.title': 'Help',
-  'help.text': 'The help form is coming soon. Do you have a question about the parent portal now? Please e-mail the helpdesk of {organisation}:',
+  'help.text': 'Do you have a question about the parent portal? Please e-mail the helpdesk of {organisation}:',
   'help.noAddress': 'Do you have a question about the parent portal? Please contact your location.',
   'help.back': 'Back',
 

@@ -17,6 +17,15 @@ export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
 }
 
+/** Plugins' texts (keys `<plugin id>.…`), added when the app mounts them (plugins/mount.ts). */
+const pluginCatalogues: Record<Language, Map<string, string>> = { nl: new Map(), en: new Map() };
+
+export function registerMessages(messages: Record<Language, Record<string, string>>): void {
+  for (const lang of LANGUAGES) {
+    for (const [key, text] of Object.entries(messages[lang])) pluginCatalogues[lang].set(key, text);
+  }
+}
+
 export function isMessageKey(key: string): key is MessageKey {
   return Object.hasOwn(nl, key);
 }
@@ -27,7 +36,7 @@ export function isMessageKey(key: string): key is MessageKey {
  * the key itself rather than failing the page; a test checks every key the templates use.
  */
 export function translate(lang: Language, key: string, params?: MessageParams): string {
-  const text = isMessageKey(key) ? catalogues[lang][key] : key;
+  const text = isMessageKey(key) ? catalogues[lang][key] : (pluginCatalogues[lang].get(key) ?? key);
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (match, name: string) =>
     Object.hasOwn(params, name) ? String(params[name]) : match,

@@ -12,6 +12,7 @@ export const nl = {
 
   'layout.mainNav': 'Hoofdmenu',
   'layout.logout': 'Uitloggen',
+  'layout.help': 'Help',
 
   'nav.home': 'Home',
   'nav.today': 'Vandaag',
@@ -202,7 +203,7 @@ export const nl = {
   'soon.back': 'Naar de startpagina',
 
   'help.title': 'Help',
-  'help.text': 'Het helpformulier komt binnenkort. Heeft u nu een vraag over het ouderportaal? Mail dan de helpdesk van {organisation}:',
+  'help.text': 'Heeft u een vraag over het ouderportaal? Mail dan de helpdesk van {organisation}:',
   'help.noAddress': 'Heeft u een vraag over het ouderportaal? Neem dan contact op met uw vestiging.',
   'help.back': 'Terug',
 

@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import type { PortalPlugin } from '../types.ts';
+import { helpdeskCommands } from './commands.ts';
+import { HelpdeskRequest } from './entity.ts';
+import { startHelpdeskMailWorker } from './mail.ts';
+import { en, nl } from './messages.ts';
+import { Migration20261125050000HelpdeskRequests } from './Migration20261125050000HelpdeskRequests.ts';
+import { routesOf } from './routes.ts';
+import { type HelpdeskConfig, helpdeskSettings } from './settings.ts';
+
+/**
+ * The helpdesk: the Help link on every page leads to a short form (public, so it works from
+ * the login page); questions are stored, mailed to the organisation's helpdesk address with
+ * Reply-To the requester, and confirmed with a reference number. `portal helpdesk …` for admins.
+ */
+export const helpdeskPlugin: PortalPlugin<HelpdeskConfig> = {
+  id: 'helpdesk',
+  configSchema: helpdeskSettings,
+  entities: [HelpdeskRequest],
+  migrations: [{ name: 'Migration20261125050000HelpdeskRequests', class: Migration20261125050000HelpdeskRequests }],
+  views: fileURLToPath(new URL('./views/', import.meta.url)),
+  messages: { nl, en },
+  helpPath: '/',
+  publicRoutes: routesOf,
+  commands: helpdeskCommands,
+  start: (ctx) => startHelpdeskMailWorker(ctx.portal).then(() => {}),
+};
