@@ -392,7 +392,7 @@ describe('all or nothing', () => {
       const before = await snapshot();
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'import-then-die.ts'), portal.dbUrl, file],
+        ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'import-then-die.ts'), portal.dbUrl, file],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let out = '';
