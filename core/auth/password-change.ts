@@ -61,6 +61,38 @@ export async function checkNewPassword(
 }
 
 /**
+ * The current password, asked before a change to the account (password, e-mail address): under
+ * the same login brake as the login itself, and a wrong one counts and is audited as a failed
+ * login. Undefined when it is right.
+ */
+export async function checkCurrentPassword(
+  deps: { em: EntityManager; hasher: PasswordHasher; throttle: Throttle },
+  session: SessionInfo,
+  current: string,
+  ip: string | null,
+  during: 'password_change' | 'email_change',
+): Promise<'required' | 'throttled' | 'wrong_password' | undefined> {
+  const { em, hasher, throttle } = deps;
+  const account = session.account;
+  if (current === '') return 'required';
+  if (!(await throttle.checkLogin(account.email, ip)).allowed) return 'throttled';
+  if (current.length <= MAX_PASSWORD_INPUT && account.passwordHash && (await hasher.verify(account.passwordHash, current))) {
+    return undefined;
+  }
+  await throttle.failedLogin(account.email, ip);
+  audit(em, {
+    type: 'login.failure',
+    actor: session.actor,
+    accountId: account.id,
+    subject: account.email,
+    ip,
+    details: { reason: 'wrong_password', during },
+  });
+  await em.flush();
+  return 'wrong_password';
+}
+
+/**
  * Sets a new password for the session's own account. The current password is required, except
  * while the account still has to replace a generated password (the forced change, reached only
  * by logging in with that password moments ago). On success: the generated-password flags are
@@ -71,35 +103,15 @@ export async function changePassword(
   session: SessionInfo,
   input: { currentPassword?: string; newPassword: string; ip: string | null; userAgent?: string | null; now?: Date },
 ): Promise<PasswordChangeResult> {
-  const { em, hasher, throttle } = deps;
+  const { em, hasher } = deps;
   const now = input.now ?? new Date();
   const account = session.account;
   const forced = account.passwordMustChange;
   const problems: FieldProblem<'currentPassword' | 'newPassword'>[] = [];
 
   if (!forced) {
-    const current = input.currentPassword ?? '';
-    if (current === '') {
-      problems.push({ field: 'currentPassword', problem: 'required' });
-    } else if (!(await throttle.checkLogin(account.email, input.ip)).allowed) {
-      problems.push({ field: 'currentPassword', problem: 'throttled' });
-    } else if (
-      current.length > MAX_PASSWORD_INPUT ||
-      !account.passwordHash ||
-      !(await hasher.verify(account.passwordHash, current))
-    ) {
-      await throttle.failedLogin(account.email, input.ip);
-      audit(em, {
-        type: 'login.failure',
-        actor: session.actor,
-        accountId: account.id,
-        subject: account.email,
-        ip: input.ip,
-        details: { reason: 'wrong_password', during: 'password_change' },
-      });
-      await em.flush();
-      problems.push({ field: 'currentPassword', problem: 'wrong_password' });
-    }
+    const problem = await checkCurrentPassword(deps, session, input.currentPassword ?? '', input.ip, 'password_change');
+    if (problem) problems.push({ field: 'currentPassword', problem });
   }
   const policy = await checkNewPassword(em, account, input.newPassword);
   if (policy) problems.push({ field: 'newPassword', problem: policy });

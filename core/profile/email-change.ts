@@ -1,8 +1,8 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { audit } from '../audit.ts';
-import { MAX_PASSWORD_INPUT } from '../auth/login.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
+import { checkCurrentPassword } from '../auth/password-change.ts';
 import { validityText } from '../auth/password-reset.ts';
 import { accountBlocked, endAllSessions, type SessionInfo } from '../auth/sessions.ts';
 import type { Throttle } from '../auth/throttle.ts';
@@ -68,7 +68,7 @@ export async function requestEmailChange(
   session: SessionInfo,
   input: { newEmail: string; currentPassword: string; ip: string | null },
 ): Promise<EmailChangeRequestResult> {
-  const { em, hasher, throttle } = deps;
+  const { em } = deps;
   const account = session.account;
   if (!account.parent) throw forbidden('staff addresses are kept in the directory');
   const problems: Partial<Record<'newEmail' | 'currentPassword', EmailChangeProblem>> = {};
@@ -78,24 +78,8 @@ export async function requestEmailChange(
   else if (newEmail === account.email) problems.newEmail = 'same';
   else if (await addressTaken(em, newEmail, account)) problems.newEmail = 'taken';
 
-  const current = input.currentPassword;
-  if (current === '') {
-    problems.currentPassword = 'required';
-  } else if (!(await throttle.checkLogin(account.email, input.ip)).allowed) {
-    problems.currentPassword = 'throttled';
-  } else if (current.length > MAX_PASSWORD_INPUT || !account.passwordHash || !(await hasher.verify(account.passwordHash, current))) {
-    await throttle.failedLogin(account.email, input.ip);
-    audit(em, {
-      type: 'login.failure',
-      actor: session.actor,
-      accountId: account.id,
-      subject: account.email,
-      ip: input.ip,
-      details: { reason: 'wrong_password', during: 'email_change' },
-    });
-    await em.flush();
-    problems.currentPassword = 'wrong_password';
-  }
+  const passwordProblem = await checkCurrentPassword(deps, session, input.currentPassword, input.ip, 'email_change');
+  if (passwordProblem) problems.currentPassword = passwordProblem;
   if (Object.keys(problems).length) return { ok: false, problems };
 
   await em.transactional(async (tx) => {
