@@ -11,6 +11,7 @@ import { registerLocations } from './commands/locations.ts';
 import { registerMail } from './commands/mail.ts';
 import { registerParents } from './commands/parents.ts';
 import { registerPhotos } from './commands/photos.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStaff } from './commands/staff.ts';
 import type { CliIO } from './io.ts';
@@ -79,6 +80,7 @@ export function createProgram(io: CliIO, plugins: readonly PortalPlugin[] = inst
   registerImport(program, io);
   registerStaff(program, io);
   registerPhotos(program, io);
+  registerSchedule(program, io);
   registerMail(program, io);
   registerAudit(program, io);
   registerDb(program, io);

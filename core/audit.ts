@@ -29,7 +29,8 @@ export type AuditType =
   | 'profile.updated'
   | 'email.change_requested'
   | 'email.changed'
-  | 'notifications.changed';
+  | 'notifications.changed'
+  | 'schedule.rules_changed';
 
 export interface AuditInput {
   type: AuditType;

@@ -54,7 +54,7 @@ export interface AppOptions {
   publicUrl?: string;
   /** Login brake limits (tests lower or raise them); default DEFAULT_LIMITS in core/auth/throttle.ts. */
   throttle?: Partial<ThrottleLimits>;
-  /** Sections plugins add to Mijn vestiging (see location-sections.ts). */
+  /** Sections added to Mijn vestiging besides the plugins' own (see location-sections.ts); tests use it. */
   locationSections?: LocationSection[];
   /** The installed plugins (default plugins/index.ts); switched on and off by `plugins.<id>.enabled`. */
   plugins?: readonly PortalPlugin[];
@@ -113,7 +113,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
   staffPhotoRoutes(app, portal, pages, https);
-  profileRoutes(app, { ...deps, log: portal.log, locationSections: options.locationSections ?? [] });
+  profileRoutes(app, { ...deps, log: portal.log, locationSections: [...plugins.locationSections, ...(options.locationSections ?? [])] });
   photoRoutes(app, portal, pages);
   diaryRoutes(app, deps);
   messageRoutes(app, deps);

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import type { Actor } from '../core/actor.ts';
 import type { Portal } from '../core/portal.ts';
 import type { AppEnv } from '../http/env.ts';
+import type { LocationSection } from '../http/location-sections.ts';
 import type { NavItem } from '../http/nav.ts';
 import { type Pages, registerTemplate } from '../http/render.ts';
 import { registerMessages } from '../views/i18n/index.ts';
@@ -30,6 +31,8 @@ export interface MountedPlugins {
   nav(actor: Actor): NavItem[];
   /** The Help page of a plugin that offers one (absolute path), else undefined. */
   helpHref: string | undefined;
+  /** The Mijn vestiging sections of every mounted plugin. */
+  locationSections: LocationSection[];
   /** Mounts the public routes; call before the login gate. */
   mountPublic(app: Hono<AppEnv>): void;
   /** Mounts the routes behind the gate; call after it. */
@@ -41,7 +44,13 @@ export interface MountedPlugins {
  * navigation from here, and the plugins need the renderer.
  */
 export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[], pages: () => Pages): MountedPlugins {
-  const ready: { active: ActivePlugin; ctx: PluginContext; publicApp?: Hono<AppEnv>; privateApp?: Hono<AppEnv> }[] = [];
+  const ready: {
+    active: ActivePlugin;
+    ctx: PluginContext;
+    publicApp?: Hono<AppEnv>;
+    privateApp?: Hono<AppEnv>;
+    sections: LocationSection[];
+  }[] = [];
   for (const active of activatePlugins(installed, portal.config.plugins, portal.log)) {
     const { plugin } = active;
     try {
@@ -68,7 +77,8 @@ export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[
         privateApp = new Hono<AppEnv>();
         plugin.routes(privateApp, ctx);
       }
-      ready.push({ active, ctx, publicApp, privateApp });
+      const sections = plugin.locationSections?.(ctx) ?? [];
+      ready.push({ active, ctx, publicApp, privateApp, sections });
     } catch (err) {
       portal.log.error(`plugin ${plugin.id}: not loaded: ${(err as Error).message}`);
     }
@@ -88,6 +98,7 @@ export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[
       return items;
     },
     helpHref: help ? `${help.ctx.base}${help.active.plugin.helpPath === '/' ? '' : help.active.plugin.helpPath}` : undefined,
+    locationSections: ready.flatMap((r) => r.sections),
     mountPublic(app) {
       for (const r of ready) if (r.publicApp) app.route(r.ctx.base, r.publicApp);
     },

@@ -8,6 +8,7 @@ import type { Actor } from '../core/actor.ts';
 import type { Logger } from '../core/log.ts';
 import type { Portal } from '../core/portal.ts';
 import type { AppEnv } from '../http/env.ts';
+import type { LocationSection } from '../http/location-sections.ts';
 import type { Pages } from '../http/render.ts';
 
 /**
@@ -37,6 +38,11 @@ export interface PortalPlugin<Config extends object = Record<string, unknown>> {
   routes?(app: Hono<AppEnv>, ctx: PluginContext<Config>): void;
   /** Routes anyone may reach (before the login gate), also mounted at /p/<id>. Keep them few. */
   publicRoutes?(app: Hono<AppEnv>, ctx: PluginContext<Config>): void;
+  /**
+   * Sections this plugin adds to Mijn vestiging, asked once per location on the page (the FAQ
+   * adds its questions). A section that throws is logged and left out; the page still shows.
+   */
+  locationSections?(ctx: PluginContext<Config>): LocationSection[];
   /** The page the Help link leads to, relative to /p/<id> (e.g. "/"); at most one plugin. */
   helpPath?: string;
   /** Subcommands of `portal <id>`; the command is registered for every installed plugin. */

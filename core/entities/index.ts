@@ -8,6 +8,7 @@ import { Announcement, AnnouncementRead, Message, MessageAttachment, MessageRead
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
 import { Photo, PhotoDownload, PhotoTag } from './photo.ts';
+import { ScheduleRules } from './schedule-rules.ts';
 import { EmailChange, ServerSecret } from './profile.ts';
 import { Staff } from './staff.ts';
 import { StaffAssignment } from './staff-assignment.ts';
@@ -23,6 +24,7 @@ export * from './organisation.ts';
 export * from './parent.ts';
 export * from './photo.ts';
 export * from './profile.ts';
+export * from './schedule-rules.ts';
 export * from './staff.ts';
 export * from './staff-assignment.ts';
 
@@ -58,4 +60,5 @@ export const coreEntities = [
   Announcement,
   AnnouncementRead,
   MessageAttachment,
+  ScheduleRules,
 ];
