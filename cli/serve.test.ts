@@ -45,7 +45,11 @@ describe('portal serve on the embedded PostgreSQL', () => {
     expect(first.stderr()).toMatch(/database migrated/);
     const health = await fetch(`${first.url}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', database: 'ok' });
+    expect(await health.json()).toEqual({ status: 'ok' });
+    // The real server starts the job queue with its workers: ready means all three work.
+    const ready = await fetch(`${first.url}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', migrations: 'current', jobs: 'running' });
+    expect(ready.status).toBe(200);
     const login = await fetch(`${first.url}/`);
     expect(login.url).toMatch(/\/login$/);
     expect(await login.text()).toMatch(/<form method="post" action="\/login">/);
@@ -63,7 +67,7 @@ describe('portal serve on the embedded PostgreSQL', () => {
 
     // The next start recovers by itself and the data is there.
     const second = await serve();
-    expect((await fetch(`${second.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
     const list = portal('--json', 'locations', 'list');
     expect(list.status).toBe(0);
     expect(JSON.parse(list.stdout).map((l: { name: string }) => l.name)).toEqual(['Heerlen Centrum']);

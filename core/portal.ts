@@ -28,6 +28,8 @@ export interface CreatePortalOptions {
   extensions?: { entities?: EntitySchema[]; migrations?: MigrationObject[] };
 }
 
+export type JobsState = 'not_started' | 'starting' | 'running' | 'failed' | 'stopped';
+
 export interface Portal {
   readonly config: Readonly<PortalConfig>;
   readonly log: Logger;
@@ -50,8 +52,10 @@ export interface Portal {
   jobs(options?: { supervise?: boolean }): Promise<JobQueue>;
   /** A fresh unit of work: one per request, per CLI command, per job. */
   em(): EntityManager;
-  /** Whether the database answers, for /healthz. */
+  /** Whether the database answers, for /readyz. */
   ping(): Promise<boolean>;
+  /** Where the job queue is: for /readyz (the server starts it; a CLI command may never). */
+  jobsState(): JobsState;
   close(): Promise<void>;
 }
 
@@ -94,9 +98,11 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
   }
 
   let jobs: Promise<JobQueue> | undefined;
+  let jobsState: JobsState = 'not_started';
   const mail = createMailTransport(config.mail.smtpUrl, config.dataDir);
   const close = async () => {
     if (jobs) await (await jobs.catch(() => undefined))?.stop();
+    if (jobs) jobsState = 'stopped';
     mail.close();
     await orm.close(true);
     await embedded?.release();
@@ -130,7 +136,18 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     incoming: createFileStore(join(config.dataDir, 'incoming')),
     attachments: createFileStore(join(config.dataDir, 'attachments')),
     jobs: (options = {}) => {
-      jobs ??= JobQueue.start(url, log, { supervise: options.supervise ?? false });
+      if (!jobs) {
+        jobsState = 'starting';
+        jobs = JobQueue.start(url, log, { supervise: options.supervise ?? false });
+        jobs.then(
+          () => {
+            if (jobsState === 'starting') jobsState = 'running';
+          },
+          () => {
+            jobsState = 'failed';
+          },
+        );
+      }
       return jobs;
     },
     em: () => orm.em.fork() as EntityManager,
@@ -142,6 +159,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
         return false;
       }
     },
+    jobsState: () => jobsState,
     close,
   };
 }

@@ -65,28 +65,49 @@ function postLogin(fields: Record<string, string>, headers: Record<string, strin
   return target.request('/login', { method: 'POST', headers: { ...FORM, ...headers }, body: new URLSearchParams(fields) });
 }
 
-describe('health', () => {
-  it('GET /healthz says ok with the database, uncached', async () => {
-    const res = await app.request('/healthz');
+describe('health and readiness', () => {
+  it('GET /healthz says the process is up, without asking the database, uncached', async () => {
+    const res = await createApp({ ...portal, ping: async () => false }).request('/healthz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
+    expect(await res.json()).toEqual({ status: 'ok' });
     expect(res.headers.get('Cache-Control')).toBe('no-store');
   });
 
-  it('GET /healthz is 503 when the database does not answer', async () => {
-    const down = createApp({ ...portal, ping: async () => false });
-    const res = await down.request('/healthz');
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: 'unavailable', database: 'unreachable' });
-    expect(res.headers.get('Cache-Control')).toBe('no-store');
+  it('GET /readyz is 200 only with the database, current migrations and a running job queue', async () => {
+    const running = { ...portal, jobsState: () => 'running' as const };
+    const ok = await createApp(running).request('/readyz');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ready', database: 'ok', migrations: 'current', jobs: 'running' });
+    expect(ok.headers.get('Cache-Control')).toBe('no-store');
+
+    const noQueue = await createApp({ ...portal, jobsState: () => 'failed' as const }).request('/readyz');
+    expect(noQueue.status).toBe(503);
+    expect(await noQueue.json()).toMatchObject({ status: 'unavailable', jobs: 'failed' });
+
+    const down = await createApp({ ...running, ping: async () => false }).request('/readyz');
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ status: 'unavailable', database: 'unreachable', migrations: 'unknown', jobs: 'running' });
   });
 
-  it('GET /healthz is 503 for a portal whose database is really gone', async () => {
+  it('GET /readyz is 503 when the database lacks a migration this code has', async () => {
+    const behind = await createTestPortal();
+    try {
+      await behind.em().getConnection().execute(`delete from mikro_orm_migrations where name = (select max(name) from mikro_orm_migrations where name like 'Migration%')`);
+      const res = await createApp({ ...behind, jobsState: () => 'running' as const }).request('/readyz');
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ database: 'ok', migrations: 'pending' });
+    } finally {
+      await behind.destroy();
+    }
+  });
+
+  it('GET /readyz is 503 for a portal whose database is really gone', async () => {
     const gone = await createTestPortal();
-    const goneApp = createApp(gone);
+    const goneApp = createApp({ ...gone, jobsState: () => 'running' as const });
     await gone.destroy();
-    const res = await goneApp.request('/healthz');
+    const res = await goneApp.request('/readyz');
     expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ database: 'unreachable' });
   });
 });
 

@@ -18,8 +18,16 @@ describe('startServer', () => {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const res = await fetch(`${server.url}/healthz`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
+      expect(await res.json()).toEqual({ status: 'ok' });
       expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+      // Ready only once the job queue runs (the server command starts it with the workers).
+      const before = await fetch(`${server.url}/readyz`);
+      expect(before.status).toBe(503);
+      expect(await before.json()).toMatchObject({ database: 'ok', migrations: 'current', jobs: 'not_started' });
+      await portal.jobs();
+      const after = await fetch(`${server.url}/readyz`);
+      expect(after.status).toBe(200);
+      expect(await after.json()).toEqual({ status: 'ready', database: 'ok', migrations: 'current', jobs: 'running' });
     } finally {
       await server.close();
     }
