@@ -148,9 +148,11 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+        /** auto: JSON lines (pino) unless stderr is a terminal, then readable text. */
+        format: z.enum(['auto', 'json', 'text']).default('auto'),
       })
       .strict()
-      .default({ level: 'info' }),
+      .default({ level: 'info', format: 'auto' }),
   })
   .strict();
 
@@ -349,4 +351,10 @@ export const settings: SettingDoc[] = [
     description: 'largest attachment of a message or announcement (5 MB; PDF or image, checked by content)',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
+  {
+    key: 'log.format',
+    env: 'PORTAL_LOG_FORMAT',
+    default: 'auto',
+    description: 'json (one pino object per line), text, or auto: json unless stderr is a terminal',
+  },
 ];

@@ -75,7 +75,7 @@ export function redactUrl(url: string): string {
  * run the same database setup, migrations and services.
  */
 export async function createPortal(config: Readonly<PortalConfig>, options: CreatePortalOptions = {}): Promise<Portal> {
-  const log = options.log ?? createLogger(config.log.level);
+  const log = options.log ?? createLogger(config.log.level, undefined, config.log.format);
   let embedded: EmbeddedPostgresHandle | undefined;
   let url = config.database.url;
   if (!url) {

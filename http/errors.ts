@@ -53,7 +53,7 @@ export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
     let status: ContentfulStatusCode = 500;
     let kind: ErrorKind | undefined;
     if (err instanceof CsrfError) {
-      log.info(`${c.get('requestId')} ${c.req.method} ${loggablePath(c.req.path)} refused: ${err.reason}`);
+      log.info(`${c.req.method} ${loggablePath(c.req.path)} refused: ${err.reason}`, { reqId: c.get('requestId') });
       status = 403;
       kind = 'csrf';
     } else if (isDomainError(err)) {
@@ -62,12 +62,12 @@ export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
       status = err.status as ContentfulStatusCode;
     } else {
       // Unexpected: the stack goes to the log (with the request id the visitor sees), never to the page.
-      log.error(`${c.get('requestId')} ${c.req.method} ${loggablePath(c.req.path)} failed: ${err.stack ?? err.message}`);
+      log.error(`${c.req.method} ${loggablePath(c.req.path)} failed: ${err.stack ?? err.message}`, { reqId: c.get('requestId') });
     }
     try {
       return renderError(c, pages, status, kind);
     } catch (renderErr) {
-      log.error(`${c.get('requestId')} error page failed: ${(renderErr as Error).stack ?? renderErr}`);
+      log.error(`error page failed: ${(renderErr as Error).stack ?? renderErr}`, { reqId: c.get('requestId') });
       return c.text(translate(c.get('lang') ?? DEFAULT_LANGUAGE, 'error.500.title'), 500);
     }
   };

@@ -12,8 +12,8 @@ export function loggablePath(path: string): string {
 }
 
 /**
- * Gives each request an id (echoed in X-Request-Id, printed on error pages, prefixed to log
- * lines) and logs one debug line per request. An id sent by the client is only believed from
+ * Gives each request an id (echoed in X-Request-Id, printed on error pages, `reqId` in log
+ * lines) and logs one line per request. An id sent by the client is only believed from
  * a trusted proxy: otherwise anyone could make their requests look like someone else's in
  * the logs. Paths are logged without the query string, and a reset link's token is masked.
  */
@@ -25,6 +25,14 @@ export function requestContext(log: Logger, trustProxy: boolean): MiddlewareHand
     const started = performance.now();
     await next();
     c.res.headers.set(REQUEST_ID_HEADER, id);
-    log.debug(`${id} ${c.req.method} ${loggablePath(c.req.path)} ${c.res.status} ${Math.round(performance.now() - started)}ms`);
+    // The access log: ids and technical facts only (no query string, no user names or addresses).
+    log.info('request', {
+      reqId: id,
+      method: c.req.method,
+      path: loggablePath(c.req.path),
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+      account: c.var.session?.account.id,
+    });
   };
 }

@@ -154,7 +154,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
             const content = await section.render(c, location);
             if (content) out.push({ id: section.id, heading: content.heading, body: String(await content.body) });
           } catch (err) {
-            deps.log.error(`${c.var.requestId} location section "${section.id}" failed: ${(err as Error).message}`);
+            deps.log.error(`location section "${section.id}" failed: ${(err as Error).message}`, { reqId: c.var.requestId });
           }
         }
         return out;
