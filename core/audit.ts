@@ -30,7 +30,8 @@ export type AuditType =
   | 'email.change_requested'
   | 'email.changed'
   | 'notifications.changed'
-  | 'schedule.rules_changed';
+  | 'schedule.rules_changed'
+  | 'consent.changed';
 
 export interface AuditInput {
   type: AuditType;

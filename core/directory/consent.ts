@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
+import { audit } from '../audit.ts';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { assertCanSeeChild } from '../authorization.ts';
 import { inTransaction } from '../db/errors.ts';
@@ -70,6 +71,12 @@ export async function setConsent(
       note: data.note ?? null,
       source,
       recordedBy: actor.label,
+    });
+    audit(tx, {
+      type: 'consent.changed',
+      actor,
+      subject: child.childNumber,
+      details: { internal: data.internal, external: data.external, source },
     });
     return true;
   });
