@@ -316,3 +316,22 @@ describe('downloading', () => {
     expect(await downloads()).toBe(before);
   });
 });
+
+describe('who downloaded photos of my child', () => {
+  it("shows a parent the downloads of their own child's photos by role, with no other parent's name; staff are refused", async () => {
+    // Anna (Evi) downloads the photo of Evi and Noor; Bram downloaded Sam's photo above.
+    expect((await browsers.ownChild.post(`/fotos/${photoId}/download`, { spelregels: 'ja' })).status).toBe(200);
+    const anna = await (await browsers.ownChild.get('/mijn-gegevens/downloads')).text();
+    expect(anna).toContain('Door u, foto van Evi');
+    expect(anna).not.toContain('Sam');
+    const bram = await browsers.sameGroup.get('/mijn-gegevens/downloads');
+    expect(bram.status).toBe(200);
+    const bramHtml = await bram.text();
+    expect(bramHtml).toContain('Door u, foto van Sam');
+    expect(bramHtml).not.toMatch(/Evi|Anna|anna@/);
+    expect(await (await browsers.otherGroup.get('/mijn-gegevens/downloads')).text()).toContain('Er zijn nog geen foto’s van uw kind gedownload.');
+    expect((await browsers.staff.get('/mijn-gegevens/downloads')).status).toBe(403);
+    // The link sits in Mijn gegevens for parents.
+    expect(await (await browsers.ownChild.get('/mijn-gegevens')).text()).toContain('href="/mijn-gegevens/downloads"');
+  });
+});

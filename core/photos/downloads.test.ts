@@ -16,6 +16,7 @@ import { Parent } from '../entities/parent.ts';
 import { PhotoDownload } from '../entities/photo.ts';
 import { Staff } from '../entities/staff.ts';
 import { downloadPhoto, traceDownload } from './downloads.ts';
+import { downloadsOfMyChildren } from './my-children-downloads.ts';
 import { tagPhoto } from './tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from './upload.ts';
 
@@ -94,5 +95,30 @@ describe('downloads', () => {
     expect(await errorCode(traceDownload(portal.em(), who['bram@example.nl']!, { code: 'ABC' }))).toBe('forbidden');
     expect(await errorCode(traceDownload(portal.em(), admin, { file: await picture() }))).toBe('not_found');
     expect(await errorCode(traceDownload(portal.em(), admin, { code: 'not a code!' }))).toBe('validation');
+  });
+});
+
+describe("who downloaded photos of my child (Mijn gegevens)", () => {
+  it('a parent sees each download of a photo of their own child, by role and never by name; others see nothing of it', async () => {
+    const em = portal.em();
+    await addParent(em, admin, { email: 'dirk@example.nl', firstName: 'Dirk', lastName: 'Een', children: ['K1'] });
+    const dirk: Actor = { kind: 'parent', parentId: (await em.findOneOrFail(Parent, { email: 'dirk@example.nl' })).id, label: 'dirk' };
+    await downloadPhoto(portal.em(), portal, dirk, photoId, { ip: '10.0.0.9', rulesAccepted: true });
+
+    const anna = await downloadsOfMyChildren(portal.em(), who['anna@example.nl']!);
+    const byRole = anna.map((d) => d.by).sort();
+    // Anna and Bram downloaded it in the test above; Dirk (Evi's other parent) just now.
+    expect(byRole).toEqual(['co-guardian', 'group-parent', 'you']);
+    expect(anna.every((d) => d.childFirstName === 'Evi' && d.photoId === photoId)).toBe(true);
+    expect(JSON.stringify(anna)).not.toMatch(/bram|Bram|dirk|Dirk|10\.0\.0/);
+    // Newest first.
+    expect(anna[0]!.by).toBe('co-guardian');
+
+    // Bram's child Sam is in the photo too: he sees the same downloads from his side.
+    expect((await downloadsOfMyChildren(portal.em(), who['bram@example.nl']!)).map((d) => d.by).sort()).toEqual(['group-parent', 'group-parent', 'you']);
+    // Noor is not in the photo: her parent sees nothing of it.
+    expect(await downloadsOfMyChildren(portal.em(), who['cor@example.nl']!)).toEqual([]);
+    // Staff have no children here.
+    expect(await errorCode(downloadsOfMyChildren(portal.em(), { kind: 'staff', staffId: 1, label: 'mia' }))).toBe('forbidden');
   });
 });

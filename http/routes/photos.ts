@@ -46,6 +46,8 @@ const dayYearFormats = {
   en: new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam' }),
 };
 const timeFormat = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam' });
+/** "14:03", Dutch time. */
+export const clockTime = (at: Date) => timeFormat.format(at);
 
 /** "vandaag", "gisteren", "maandag 24 november" (with the year when it is not this year). */
 export function dayHeading(c: Context<AppEnv>, iso: string, now = new Date()): string {

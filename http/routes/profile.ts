@@ -5,6 +5,7 @@ import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { Logger } from '../../core/log.ts';
 import { DETAIL_FIELDS, type DetailsInput, getOwnProfile, updateOwnDetails, updateOwnLanguage } from '../../core/profile/details.ts';
 import { confirmEmailChange, EMAIL_CHANGE_PATH, findEmailChange, requestEmailChange } from '../../core/profile/email-change.ts';
+import { DOWNLOAD_HISTORY_DAYS, downloadsOfMyChildren } from '../../core/photos/my-children-downloads.ts';
 import { myLocations } from '../../core/profile/my-locations.ts';
 import { findUnsubscribe, isNotificationMode, setNotificationMode, UNSUBSCRIBE_PATH, unsubscribe } from '../../core/profile/notifications.ts';
 import { validityText } from '../../core/auth/password-reset.ts';
@@ -17,11 +18,13 @@ import { LANGUAGE_QUERY } from '../middleware/language.ts';
 import { clearSessionCookie, PATHS } from '../middleware/session.ts';
 import type { AuthRouteDeps } from './login.ts';
 import { PROFILE_PATH } from './password.ts';
+import { clockTime, dayHeading } from './photos.ts';
 
 export const EMAIL_PATH = `${PROFILE_PATH}/e-mailadres`;
 export const LANGUAGE_PATH = `${PROFILE_PATH}/taal`;
 export const NOTIFICATIONS_PATH = `${PROFILE_PATH}/meldingen`;
 export const LOCATION_PATH = '/mijn-vestiging';
+export const DOWNLOADS_PATH = `${PROFILE_PATH}/downloads`;
 
 export interface ProfileRouteDeps extends AuthRouteDeps {
   log: Logger;
@@ -62,6 +65,22 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   };
 
   app.get(PROFILE_PATH, (c) => profilePage(c));
+
+  // Who downloaded photos of my child: parents only (core refuses anyone else).
+  app.get(DOWNLOADS_PATH, async (c) => {
+    const downloads = await downloadsOfMyChildren(c.var.em, c.var.session!.actor);
+    return pages.render(c, 'pages/my-downloads', {
+      days: DOWNLOAD_HISTORY_DAYS,
+      downloads: downloads.map((d) => ({
+        child: d.childFirstName,
+        day: dayHeading(c, d.at.toISOString()),
+        time: clockTime(d.at),
+        by: `downloads.by.${d.by}`,
+        photoDay: dayHeading(c, d.photoTakenAt.toISOString()),
+        photoHref: `/fotos/${d.photoId}`,
+      })),
+    });
+  });
 
   app.post(PROFILE_PATH, async (c) => {
     const session = c.var.session!;
