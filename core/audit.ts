@@ -31,7 +31,9 @@ export type AuditType =
   | 'email.changed'
   | 'notifications.changed'
   | 'schedule.rules_changed'
-  | 'consent.changed';
+  | 'consent.changed'
+  | 'gdpr.exported'
+  | 'gdpr.erased';
 
 export interface AuditInput {
   type: AuditType;

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { eraseParent } from '../../core/gdpr/erase.ts';
+import { exportParentData } from '../../core/gdpr/export.ts';
+import { action } from '../context.ts';
+import type { CliIO } from '../io.ts';
+import { formatDetails } from '../output.ts';
+
+/** `portal gdpr …`: the AVG rights of access and erasure, for the privacy officer at the terminal. */
+export function registerGdpr(program: Command, io: CliIO): void {
+  const gdpr = program.command('gdpr').description('AVG/GDPR: export everything about a parent, or erase a parent');
+
+  gdpr
+    .command('export')
+    .description('everything about a parent and their children (JSON + photos) as one ZIP')
+    .argument('<email>', "the parent's e-mail address")
+    .requiredOption('--out <file.zip>', 'where to write the ZIP (written under a temporary name, renamed when complete)')
+    .action(
+      action(io, async (ctx, email: string, f: { out: string }) => {
+        const file = resolve(ctx.io.cwd, f.out);
+        const summary = await ctx.withPortal((em, portal) => exportParentData(em, portal.photos, ctx.actor, email, file));
+        ctx.out.result(
+          summary,
+          `Written ${summary.file}: ${summary.children} child(ren), ${summary.diaryEntries} schriftje entries, ` +
+            `${summary.messages} messages, ${summary.photos} photos, ${summary.downloads} downloads, ${summary.auditEvents} audit events.`,
+        );
+      }),
+    );
+
+  gdpr
+    .command('erase')
+    .description("erase a parent: account, links, own schriftje entries; a child's schriftje and tags when no parent is left")
+    .argument('<email>', "the parent's e-mail address")
+    .option('--yes', 'do not ask (scripts)')
+    .action(
+      action(io, async (ctx, email: string, f: { yes?: boolean }) => {
+        await ctx.confirm(`Erase parent ${email} for good? This cannot be undone.`, f.yes);
+        const report = await ctx.withPortal((em) => eraseParent(em, ctx.actor, email));
+        ctx.out.print(report, (r) =>
+          formatDetails([
+            ['Erased', `parent ${r.parentId}`],
+            ['Children left without a parent', r.childrenWithoutGuardian.join(', ') || 'none'],
+            ['Own schriftje entries removed', r.ownDiaryEntriesRemoved],
+            ["Those children's schriftje entries removed", r.diaryEntriesRemoved],
+            ['Conversations removed', r.threadsRemoved],
+            ['Messages kept as "Verwijderde ouder"', r.messagesAnonymised],
+            ['Photo tags removed', r.photoTagsRemoved],
+            ['Photos hidden', r.photosHidden],
+            ['Downloads kept without address', r.downloadsAnonymised],
+          ]),
+        );
+      }),
+    );
+}

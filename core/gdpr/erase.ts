@@ -1,0 +1,101 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Actor, requireAdmin } from '../actor.ts';
+import { audit } from '../audit.ts';
+import { Parent } from '../entities/parent.ts';
+import { notFound } from '../errors.ts';
+import { normalizeEmail } from '../validation.ts';
+
+/**
+ * `portal gdpr erase EMAIL`: the right to erasure (AVG art. 17) for a parent.
+ *
+ * What goes: the parent, their account (sessions, tokens, reset links: by cascade), their links
+ * to children, what they wrote in the schriftje, their read marks. Messages they sent stay in
+ * the conversation (the other parent and the staff are part of it) under "Verwijderde ouder".
+ * Photo downloads keep their trace row (so a copy leaked before the erasure can still be
+ * recognised as one of ours) with the address replaced.
+ *
+ * When the erased parent was a child's last guardian, nobody is left to whom the child's
+ * schriftje, conversations and photo tags belong: they go too. Photos in which such a child was
+ * tagged are hidden first, so that removing the tag cannot make a photo of that child visible
+ * to the group as if no child were in it.
+ *
+ * What stays, because the organisation must keep it: the child's directory record (placements,
+ * consent history: contract and care records), and the audit log (security events, removed by
+ * its own retention). The erasure itself is audited without the address.
+ */
+
+export const ERASED_AUTHOR = 'Verwijderde ouder';
+
+export interface ErasureReport {
+  parentId: number;
+  /** Children that had no other guardian: their schriftje, conversations and tags were removed. */
+  childrenWithoutGuardian: string[];
+  ownDiaryEntriesRemoved: number;
+  diaryEntriesRemoved: number;
+  threadsRemoved: number;
+  messagesAnonymised: number;
+  photoTagsRemoved: number;
+  photosHidden: number;
+  downloadsAnonymised: number;
+}
+
+export async function eraseParent(em: EntityManager, actor: Actor, email: string): Promise<ErasureReport> {
+  requireAdmin(actor);
+  return em.transactional(async (tx) => {
+    const parent = await tx.findOne(Parent, { email: normalizeEmail(email) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!parent) throw notFound('parent');
+    const db = tx.getConnection();
+    const trx = tx.getTransactionContext();
+    const run = async (sql: string, params: unknown[]) => (await db.execute(sql, params, 'run', trx)) as unknown as { affectedRows: number };
+    const all = async <T>(sql: string, params: unknown[]) => (await db.execute(sql, params, 'all', trx)) as T[];
+
+    const orphans = await all<{ id: number; child_number: string }>(
+      `select c.id, c.child_number from guardianship g join child c on c.id = g.child_id
+        where g.parent_id = ?
+          and not exists (select 1 from guardianship o where o.child_id = g.child_id and o.parent_id <> g.parent_id)
+        order by c.child_number`,
+      [parent.id],
+    );
+    const orphanIds = orphans.map((o) => o.id);
+
+    const own = await run(`delete from diary_entry where parent_id = ?`, [parent.id]);
+    const messages = await run(`update message set author_label = ? where author_parent_id = ?`, [ERASED_AUTHOR, parent.id]);
+    const downloads = await run(`update photo_download set email = ? where parent_id = ?`, [`erased-parent-${parent.id}`, parent.id]);
+
+    // One placeholder per id: the driver expands nothing by itself.
+    const ids = orphanIds.map(() => '?').join(', ');
+    let diary = { affectedRows: 0 };
+    let threads = { affectedRows: 0 };
+    let tags = { affectedRows: 0 };
+    let hidden = { affectedRows: 0 };
+    if (orphanIds.length > 0) {
+      diary = await run(`delete from diary_entry where child_id in (${ids})`, orphanIds);
+      threads = await run(`delete from message_thread where child_id in (${ids})`, orphanIds);
+      hidden = await run(
+        `update photo set hidden_at = now()
+          where hidden_at is null and id in (select photo_id from photo_tag where child_id in (${ids}))`,
+        orphanIds,
+      );
+      tags = await run(`delete from photo_tag where child_id in (${ids})`, orphanIds);
+    }
+
+    // The parent row last: guardianships, the account and read marks go with it (cascade).
+    await run(`delete from parent where id = ?`, [parent.id]);
+
+    const report: ErasureReport = {
+      parentId: parent.id,
+      childrenWithoutGuardian: orphans.map((o) => o.child_number),
+      ownDiaryEntriesRemoved: own.affectedRows,
+      diaryEntriesRemoved: diary.affectedRows,
+      threadsRemoved: threads.affectedRows,
+      messagesAnonymised: messages.affectedRows,
+      photoTagsRemoved: tags.affectedRows,
+      photosHidden: hidden.affectedRows,
+      downloadsAnonymised: downloads.affectedRows,
+    };
+    audit(tx, { type: 'gdpr.erased', actor, subject: `parent:${parent.id}`, details: { ...report } });
+    await tx.flush();
+    return report;
+  });
+}

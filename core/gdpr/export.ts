@@ -1,0 +1,192 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import yazl from 'yazl';
+import { type Actor, isAdmin } from '../actor.ts';
+import { audit } from '../audit.ts';
+import { Parent } from '../entities/parent.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { downloadsOfMyChildren } from '../photos/my-children-downloads.ts';
+import type { PhotoStore } from '../photos/store.ts';
+import { SHAREABLE } from '../photos/visibility.ts';
+import { normalizeEmail } from '../validation.ts';
+
+/**
+ * The right of access (AVG art. 15) for a parent: everything the portal holds about them and
+ * their children, as one ZIP with `gegevens.json` (machine-readable, one section per kind) and
+ * `fotos/` (the photos in which their children are tagged).
+ *
+ * Photos are those the parent may see now: a photo of their child that also shows a child
+ * without consent is that other child's data too, and stays out. Other parents appear only as
+ * "ouder" links of the shared child (first name), never with their address or phone. Secrets
+ * (password hash, second-factor secret, tokens) are not data about a person but keys to an
+ * account, and never leave the database.
+ */
+
+export interface GdprExportSummary {
+  file: string;
+  children: number;
+  diaryEntries: number;
+  messages: number;
+  photos: number;
+  downloads: number;
+  auditEvents: number;
+}
+
+type Row = Record<string, unknown>;
+
+async function collect(em: EntityManager, parentId: number, email: string) {
+  const db = em.getConnection();
+  const q = (sql: string, params: unknown[]) => db.execute<Row[]>(sql, params);
+  const profile = (
+    await q(
+      `select p.email, p.first_name, p.infix, p.last_name, p.phone, p.street, p.postal_code, p.city, p.language,
+              p.notification_mode, p.created_at, p.updated_at,
+              a.created_at as account_created_at, a.invitation_sent_at, a.password_changed_at, a.last_login_at,
+              a.suspended_at, a.suspended_reason, (a.totp_enabled_at is not null) as second_factor
+         from parent p left join account a on a.parent_id = p.id where p.id = ?`,
+      [parentId],
+    )
+  )[0];
+  const children = await q(
+    `select c.id, c.child_number, c.first_name, c.infix, c.last_name, c.birth_date, c.left_on
+       from guardianship g join child c on c.id = g.child_id where g.parent_id = ? order by c.birth_date, c.id`,
+    [parentId],
+  );
+  const ids = children.map((c) => c.id as number);
+  const inChildren = ids.length ? `in (${ids.map(() => '?').join(', ')})` : 'in (null)';
+  const placements = await q(
+    `select c.child_number, l.name as location, g.name as group, pl.start_date, pl.end_date
+       from placement pl join child c on c.id = pl.child_id join care_group g on g.id = pl.group_id join location l on l.id = g.location_id
+      where pl.child_id ${inChildren} order by c.child_number, pl.start_date`,
+    ids,
+  );
+  const consent = await q(
+    `select c.child_number, r.internal, r.external, r.source, r.note, r.recorded_at
+       from consent_record r join child c on c.id = r.child_id where r.child_id ${inChildren} order by c.child_number, r.recorded_at, r.id`,
+    ids,
+  );
+  const guardians = await q(
+    `select c.child_number, case when o.id = ? then 'u' else o.first_name end as parent
+       from guardianship g join child c on c.id = g.child_id join parent o on o.id = g.parent_id
+      where g.child_id ${inChildren} order by c.child_number, o.id`,
+    [parentId, ...ids],
+  );
+  const diary = await q(
+    `select c.child_number, e.day, e.author_kind, e.author_label, e.text, e.lines, e.created_at, e.updated_at
+       from diary_entry e join child c on c.id = e.child_id where e.child_id ${inChildren} order by e.day, e.created_at`,
+    ids,
+  );
+  const messages = await q(
+    `select c.child_number, t.subject, m.author_side, m.author_label, m.body, m.created_at
+       from message m join message_thread t on t.id = m.thread_id join child c on c.id = t.child_id
+      where t.child_id ${inChildren} order by t.created_at, m.created_at, m.id`,
+    ids,
+  );
+  const ownDownloads = await q(
+    `select d.photo_ref as photo, d.trace_code, d.at, d.ip, d.user_agent from photo_download d where d.parent_id = ? order by d.at`,
+    [parentId],
+  );
+  const childNumbers = children.map((c) => String(c.child_number));
+  const subjects = [email, ...childNumbers];
+  const auditEvents = await q(
+    `select at, type, case when actor = ? then 'u' else actor end as actor, subject, details from audit_event
+      where subject in (${subjects.map(() => '?').join(', ')}) or account_id = (select id from account where parent_id = ?)
+      order by at, id`,
+    [email, ...subjects, parentId],
+  );
+  const photos = await q(
+    `select distinct p.id, p.taken_at, p.caption, p.display_key
+       from photo p join photo_tag t on t.photo_id = p.id
+      where t.child_id ${inChildren} and ${SHAREABLE} and p.display_key is not null order by p.taken_at, p.id`,
+    ids,
+  );
+  return { profile, children, placements, consent, guardians, diary, messages, ownDownloads, auditEvents, photos };
+}
+
+/**
+ * Writes the ZIP to `file` (through a temporary name, renamed when complete: a half-written
+ * export never looks like a finished one). Admins for anyone; a parent only for themselves
+ * (the "download mijn gegevens" job runs as that parent).
+ */
+export async function exportParentData(
+  em: EntityManager,
+  photos: Pick<PhotoStore, 'stream'>,
+  actor: Actor,
+  email: string,
+  file: string,
+  now = new Date(),
+): Promise<GdprExportSummary> {
+  const parent = await em.findOne(Parent, { email: normalizeEmail(email) });
+  if (!parent) throw notFound('parent');
+  if (!isAdmin(actor) && !(actor.kind === 'parent' && actor.parentId === parent.id)) throw forbidden('only your own data');
+  const data = await collect(em, parent.id, parent.email);
+  const parentActor: Actor = { kind: 'parent', parentId: parent.id, label: parent.email };
+  const downloadsOfChildren = (await downloadsOfMyChildren(em, parentActor, 10_000)).map((d) => ({
+    at: d.at,
+    child: d.childFirstName,
+    photo: d.photoId,
+    by: d.by,
+  }));
+
+  const zip = new yazl.ZipFile();
+  const photoFiles: { photo: unknown; file: string; takenAt: unknown; caption: unknown }[] = [];
+  for (const p of data.photos) {
+    const name = `fotos/${new Date(p.taken_at as string).toISOString().slice(0, 10)}-${String(p.id).slice(0, 8)}.jpg`;
+    photoFiles.push({ photo: p.id, file: name, takenAt: p.taken_at, caption: p.caption });
+  }
+  const document = {
+    about: 'Alle gegevens die het ouderportaal over u en uw kinderen bewaart (AVG artikel 15).',
+    exportedAt: now.toISOString(),
+    profile: data.profile,
+    children: data.children.map(({ id: _id, ...c }) => c),
+    placements: data.placements,
+    consentHistory: data.consent,
+    parentsOfYourChildren: data.guardians,
+    schriftje: data.diary,
+    messages: data.messages,
+    yourDownloads: data.ownDownloads,
+    downloadsOfYourChildrensPhotos: downloadsOfChildren,
+    auditEvents: data.auditEvents,
+    photos: photoFiles,
+  };
+  zip.addBuffer(Buffer.from(`${JSON.stringify(document, null, 2)}\n`), 'gegevens.json');
+  // Photos stream from the store one at a time: memory stays flat whatever the album's size.
+  for (const [i, p] of data.photos.entries()) {
+    zip.addReadStreamLazy(photoFiles[i]!.file, (cb) => {
+      photos.stream(String(p.display_key)).then(
+        (s) => cb(null, s),
+        (err: Error) => cb(err, undefined as never),
+      );
+    });
+  }
+  zip.end();
+
+  await mkdir(dirname(file), { recursive: true });
+  const partial = `${file}.partial`;
+  try {
+    await pipeline(zip.outputStream, createWriteStream(partial, { mode: 0o600 }));
+    await rename(partial, file);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  audit(em, {
+    type: 'gdpr.exported',
+    actor,
+    subject: parent.email,
+    details: { photos: data.photos.length, diaryEntries: data.diary.length, messages: data.messages.length },
+  });
+  await em.flush();
+  return {
+    file,
+    children: data.children.length,
+    diaryEntries: data.diary.length,
+    messages: data.messages.length,
+    photos: data.photos.length,
+    downloads: data.ownDownloads.length,
+    auditEvents: data.auditEvents.length,
+  };
+}
