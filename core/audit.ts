@@ -33,7 +33,9 @@ export type AuditType =
   | 'schedule.rules_changed'
   | 'consent.changed'
   | 'gdpr.exported'
-  | 'gdpr.erased';
+  | 'gdpr.erased'
+  | 'gdpr.export_requested'
+  | 'gdpr.export_downloaded';
 
 export interface AuditInput {
   type: AuditType;

@@ -30,6 +30,7 @@ export const FLASH_KEYS = [
   'message_sent',
   'announcement_sent',
   'marked_read',
+  'data_export_requested',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

@@ -1,6 +1,7 @@
 import { Account, PasswordResetToken, RateLimit, RecoveryCode, Session } from './account.ts';
 import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
+import { DataExport } from './data-export.ts';
 import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen } from './diary.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
@@ -16,6 +17,7 @@ import { StaffAssignment } from './staff-assignment.ts';
 export * from './account.ts';
 export * from './audit.ts';
 export * from './child.ts';
+export * from './data-export.ts';
 export * from './diary.ts';
 export * from './group.ts';
 export * from './location.ts';
@@ -61,4 +63,5 @@ export const coreEntities = [
   AnnouncementRead,
   MessageAttachment,
   ScheduleRules,
+  DataExport,
 ];

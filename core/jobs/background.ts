@@ -2,6 +2,7 @@ import '../mail/composers.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
+import { pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts';
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
 import { scanNotifications, startNotificationWorker } from '../notifications/notify.ts';
 import { prunePhotos } from '../photos/retention.ts';
@@ -25,6 +26,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
   await startPhotoWorker(ctx);
   await startAnnouncementMailWorker(ctx);
   await startNotificationWorker(ctx);
+  await startDataExportWorker(ctx);
   // Who is due for a notification mail (immediate: every few minutes; digest: once a day).
   const notifications = async () => {
     try {
@@ -41,7 +43,10 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
       const links = await em.nativeDelete(PasswordResetToken, {
         $or: [{ expiresAt: { $lte: new Date() } }, { usedAt: { $ne: null } }],
       });
-      if (sessions || links) ctx.log.debug(`housekeeping: ${sessions} session(s), ${links} reset link(s) removed`);
+      const exports = await pruneDataExports(em, ctx);
+      if (sessions || links || exports) {
+        ctx.log.debug(`housekeeping: ${sessions} session(s), ${links} reset link(s), ${exports} expired data export(s) removed`);
+      }
     } catch (err) {
       ctx.log.warn(`housekeeping failed: ${(err as Error).message}`);
     }

@@ -25,7 +25,8 @@ export type AccountMailKind =
   | 'new_password'
   | 'password_reset'
   | 'email_change_confirm'
-  | 'email_change_notice';
+  | 'email_change_notice'
+  | 'data_export_ready';
 
 export interface AccountMailJob {
   kind: AccountMailKind;

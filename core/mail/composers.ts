@@ -6,3 +6,4 @@
 import '../accounts/invitations.ts';
 import '../auth/password-reset.ts';
 import '../profile/email-change.ts';
+import '../gdpr/self-service.ts';

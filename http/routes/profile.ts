@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import { mayDisableSecondFactor } from '../../core/auth/second-factor.ts';
 import { isStaffAccount } from '../../core/auth/sessions.ts';
@@ -5,6 +7,7 @@ import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { Logger } from '../../core/log.ts';
 import { DETAIL_FIELDS, type DetailsInput, getOwnProfile, updateOwnDetails, updateOwnLanguage } from '../../core/profile/details.ts';
 import { confirmEmailChange, EMAIL_CHANGE_PATH, findEmailChange, requestEmailChange } from '../../core/profile/email-change.ts';
+import { DATA_EXPORT_PATH, openOwnDataExport, ownDataExportStatus, requestOwnDataExport } from '../../core/gdpr/self-service.ts';
 import { DOWNLOAD_HISTORY_DAYS, downloadsOfMyChildren } from '../../core/photos/my-children-downloads.ts';
 import { myLocations } from '../../core/profile/my-locations.ts';
 import { findUnsubscribe, isNotificationMode, setNotificationMode, UNSUBSCRIBE_PATH, unsubscribe } from '../../core/profile/notifications.ts';
@@ -25,6 +28,7 @@ export const LANGUAGE_PATH = `${PROFILE_PATH}/taal`;
 export const NOTIFICATIONS_PATH = `${PROFILE_PATH}/meldingen`;
 export const LOCATION_PATH = '/mijn-vestiging';
 export const DOWNLOADS_PATH = `${PROFILE_PATH}/downloads`;
+export const DATA_EXPORT_REQUEST_PATH = `${PROFILE_PATH}/gegevens-downloaden`;
 
 export interface ProfileRouteDeps extends AuthRouteDeps {
   log: Logger;
@@ -47,6 +51,8 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
     const session = c.var.session!;
     const profile = await getOwnProfile(c.var.em, session.actor);
     const staff = isStaffAccount(session.account);
+    const exportStatus = session.actor.kind === 'parent' ? await ownDataExportStatus(c.var.em, session.actor) : null;
+    const when = (d: Date) => `${dayHeading(c, d.toISOString())} ${clockTime(d)}`;
     return pages.render(
       c,
       'pages/profile',
@@ -59,12 +65,34 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
         staff,
         secondFactorOn: Boolean(session.account.totpEnabledAt),
         secondFactorRequired: staff && !mayDisableSecondFactor(portal.config.auth, session),
+        dataExport: exportStatus && {
+          at: when(exportStatus.requestedAt),
+          readyAt: exportStatus.readyAt,
+          until: exportStatus.expiresAt ? when(exportStatus.expiresAt) : '',
+        },
       },
       status,
     );
   };
 
   app.get(PROFILE_PATH, (c) => profilePage(c));
+
+  app.post(DATA_EXPORT_REQUEST_PATH, async (c) => {
+    await requestOwnDataExport(c.var.em, portal, c.var.session!.actor);
+    setFlash(c, 'data_export_requested', secure);
+    return c.redirect(PROFILE_PATH, 303);
+  });
+
+  // The mailed link: only for the logged-in parent it was made for (core says 404 otherwise).
+  app.get(`${DATA_EXPORT_PATH}:token`, async (c) => {
+    const file = await openOwnDataExport(c.var.em, portal, c.var.session!.actor, c.req.param('token'));
+    return c.body(Readable.toWeb(createReadStream(file.path)) as ReadableStream, 200, {
+      'Content-Type': 'application/zip',
+      'Content-Length': String(file.size),
+      'Content-Disposition': `attachment; filename="${file.filename}"`,
+      'Cache-Control': 'no-store',
+    });
+  });
 
   // Who downloaded photos of my child: parents only (core refuses anyone else).
   app.get(DOWNLOADS_PATH, async (c) => {

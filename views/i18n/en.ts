@@ -35,6 +35,7 @@ export const en: Record<MessageKey, string> = {
 
   'flash.details_saved': 'Details saved.',
   'flash.language_saved': 'Your language has been saved.',
+  'flash.data_export_requested': 'We are preparing your data. You will get an e-mail with a link as soon as the file is ready.',
   'flash.notifications_saved': 'Your choice for e-mail notifications has been saved.',
   'flash.email_change_sent':
     'We have sent an e-mail to your new address. Click the link in that e-mail to confirm the change. Until then, you log in with your current address.',
@@ -127,6 +128,10 @@ export const en: Record<MessageKey, string> = {
   'downloads.photoOf': 'photo of {day}',
   'downloads.misuse': 'Do you suspect misuse of a photo? Contact the helpdesk: every download can be traced.',
   'downloads.back': 'Back to my details',
+  'profile.dataExport': 'Download my data',
+  'profile.dataExportHint': 'Everything the portal keeps about you and your children, in one file (with the photos of your child). We e-mail you a link when it is ready.',
+  'profile.dataExportPending': 'You asked for your data on {at}. You will get an e-mail as soon as it is ready.',
+  'profile.dataExportReady': 'Your data is ready; the link in the e-mail works until {until}.',
   'profile.secondFactorOn': 'Two-step verification (on)',
   'profile.secondFactorOff': 'Two-step verification (off)',
   'profile.details': 'Your details',

@@ -35,6 +35,7 @@ export const nl = {
 
   'flash.details_saved': 'Gegevens opgeslagen.',
   'flash.language_saved': 'Uw taal is opgeslagen.',
+  'flash.data_export_requested': 'We zetten uw gegevens klaar. U krijgt een e-mail met een link zodra het bestand klaar is.',
   'flash.notifications_saved': 'Uw keuze voor e-mailmeldingen is opgeslagen.',
   'flash.email_change_sent':
     'Wij hebben een e-mail gestuurd naar uw nieuwe adres. Klik op de link in die e-mail om de wijziging te bevestigen. Tot dan logt u in met uw huidige adres.',
@@ -131,6 +132,10 @@ export const nl = {
   'downloads.photoOf': 'foto van {day}',
   'downloads.misuse': 'Vermoedt u misbruik van een foto? Neem contact op met de helpdesk: elke download is te herleiden.',
   'downloads.back': 'Terug naar mijn gegevens',
+  'profile.dataExport': 'Download mijn gegevens',
+  'profile.dataExportHint': 'Alles wat het portaal over u en uw kinderen bewaart, in één bestand (met de foto’s van uw kind). We mailen u een link als het klaar is.',
+  'profile.dataExportPending': 'U vroeg om uw gegevens op {at}. U krijgt een e-mail zodra ze klaarstaan.',
+  'profile.dataExportReady': 'Uw gegevens staan klaar; de link in de e-mail werkt tot {until}.',
   'profile.secondFactorOn': 'Tweestapsverificatie (staat aan)',
   'profile.secondFactorOff': 'Tweestapsverificatie (staat uit)',
   'profile.details': 'Uw gegevens',

@@ -1,0 +1,25 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { Parent } from './parent.ts';
+
+/**
+ * A parent's "download mijn gegevens": asked in Mijn gegevens, built by a job, announced by a mail
+ * with a link that works once the parent is logged in and until `expiresAt`. The token exists in
+ * that mail only; here its SHA-256.
+ */
+export const DataExport = defineEntity({
+  name: 'DataExport',
+  tableName: 'data_export',
+  indexes: [{ properties: ['parent', 'requestedAt'] }],
+  properties: {
+    id: p.integer().primary(),
+    parent: p.manyToOne(Parent).deleteRule('cascade'),
+    requestedAt: p.datetime().onCreate(() => new Date()),
+    readyAt: p.datetime().nullable(),
+    /** File name under <dataDir>/exports (random, never derived from the parent). */
+    file: p.string().length(100).nullable(),
+    tokenHash: p.string().length(64).nullable().unique(),
+    expiresAt: p.datetime().nullable(),
+    downloadedAt: p.datetime().nullable(),
+  },
+});
+export type IDataExport = InferEntity<typeof DataExport>;
