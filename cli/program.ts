@@ -12,6 +12,7 @@ import { registerLocations } from './commands/locations.ts';
 import { registerMail } from './commands/mail.ts';
 import { registerParents } from './commands/parents.ts';
 import { registerPhotos } from './commands/photos.ts';
+import { registerRetention } from './commands/retention.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStaff } from './commands/staff.ts';
@@ -85,6 +86,7 @@ export function createProgram(io: CliIO, plugins: readonly PortalPlugin[] = inst
   registerMail(program, io);
   registerAudit(program, io);
   registerGdpr(program, io);
+  registerRetention(program, io);
   registerDb(program, io);
   registerServe(program, io);
   registerConfig(program, io);

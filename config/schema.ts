@@ -140,6 +140,19 @@ export const configSchema = z
       })
       .strict()
       .default({ maxAttachmentBytes: 5 * 1024 * 1024 }),
+    retention: z
+      .object({
+        /** Schriftje entries are removed this many months after their day. */
+        diaryMonths: z.coerce.number().int().min(1).max(240).default(24),
+        /** Conversations (after their last message) and announcements. */
+        messagesMonths: z.coerce.number().int().min(1).max(240).default(24),
+        /** Audit events (logins, downloads traced elsewhere, consent changes, …). */
+        auditMonths: z.coerce.number().int().min(1).max(240).default(24),
+        /** After a child leaves: days the parents can still download photos and schriftje. */
+        leaverGraceDays: z.coerce.number().int().min(0).max(730).default(60),
+      })
+      .strict()
+      .default({ diaryMonths: 24, messagesMonths: 24, auditMonths: 24, leaverGraceDays: 60 }),
     /**
      * Settings per plugin, `plugins.<id>.…` (config file only); each plugin validates its own
      * slice when it loads (plugins/host.ts), so a bad one skips that plugin, not the portal.
@@ -349,6 +362,30 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_MESSAGES_MAX_ATTACHMENT_BYTES',
     default: '5242880',
     description: 'largest attachment of a message or announcement (5 MB; PDF or image, checked by content)',
+  },
+  {
+    key: 'retention.diaryMonths',
+    env: 'PORTAL_RETENTION_DIARY_MONTHS',
+    default: '24',
+    description: 'schriftje entries are removed this many months after their day',
+  },
+  {
+    key: 'retention.messagesMonths',
+    env: 'PORTAL_RETENTION_MESSAGES_MONTHS',
+    default: '24',
+    description: 'conversations (after their last message) and announcements are removed after this many months',
+  },
+  {
+    key: 'retention.auditMonths',
+    env: 'PORTAL_RETENTION_AUDIT_MONTHS',
+    default: '24',
+    description: 'audit events are removed after this many months',
+  },
+  {
+    key: 'retention.leaverGraceDays',
+    env: 'PORTAL_RETENTION_LEAVER_GRACE_DAYS',
+    default: '60',
+    description: "after a child leaves: days the parents can still download photos and schriftje; then the child's schriftje, conversations and tags go",
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
   {

@@ -35,7 +35,8 @@ export type AuditType =
   | 'gdpr.exported'
   | 'gdpr.erased'
   | 'gdpr.export_requested'
-  | 'gdpr.export_downloaded';
+  | 'gdpr.export_downloaded'
+  | 'retention.applied';
 
 export interface AuditInput {
   type: AuditType;

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, today } from '../core/dates.ts';
+import { addChild } from '../core/directory/children.ts';
+import { addGroup } from '../core/directory/groups.ts';
+import { addLocation } from '../core/directory/locations.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
+import { linkParent } from '../core/directory/parents.ts';
 import { DataExport } from '../core/entities/data-export.ts';
 import { pruneDataExports, startDataExportWorker } from '../core/gdpr/self-service.ts';
 import { startAccountMailWorker } from '../core/mail/account-mail.ts';
@@ -99,6 +104,24 @@ describe('download mijn gegevens', () => {
     expect((await a.get(link!)).status).toBe(404);
     expect(await pruneDataExports(portal.em(), portal)).toBe(1);
     expect(readdirSync(join(portal.config.dataDir, 'exports'))).toEqual([]);
+  });
+
+  it('tells the parent of a child who left until when the photos and schriftje can still be downloaded', async () => {
+    const em = portal.em();
+    await addLocation(em, admin, { name: 'Centrum' });
+    await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
+    for (const n of ['V1', 'V2', 'V3']) {
+      await addChild(em, admin, { childNumber: n, firstName: { V1: 'Evi', V2: 'Sam', V3: 'Noor' }[n]!, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -300) });
+    }
+    const cor = await seedAccount(portal, { email: 'cor@example.nl', password: GOOD, firstName: 'Cor' });
+    for (const n of ['V1', 'V2', 'V3']) await linkParent(em, admin, cor.email, n);
+    // Evi left 10 days ago (within the 60 days), Sam 100 days ago (past it), Noor stays.
+    await em.getConnection().execute('update child set left_on = ? where child_number = ?', [addDays(today(), -10), 'V1']);
+    await em.getConnection().execute('update child set left_on = ? where child_number = ?', [addDays(today(), -100), 'V2']);
+    const page = await (await (await loggedIn(cor)).get('/mijn-gegevens')).text();
+    const notices = [...page.matchAll(/<p class="notice">([^<]*)<\/p>/g)].map((m) => m[1]);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/^Evi gaat of ging van de opvang af op .+\. Tot en met .+ kunt u hieronder alle foto’s van Evi/);
   });
 
   it('is for parents: staff are refused', async () => {

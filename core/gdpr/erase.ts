@@ -5,6 +5,7 @@ import { audit } from '../audit.ts';
 import { Parent } from '../entities/parent.ts';
 import { notFound } from '../errors.ts';
 import { normalizeEmail } from '../validation.ts';
+import { removeChildTraces } from './child-traces.ts';
 
 /**
  * `portal gdpr erase EMAIL`: the right to erasure (AVG art. 17) for a parent.
@@ -16,9 +17,7 @@ import { normalizeEmail } from '../validation.ts';
  * recognised as one of ours) with the address replaced.
  *
  * When the erased parent was a child's last guardian, nobody is left to whom the child's
- * schriftje, conversations and photo tags belong: they go too. Photos in which such a child was
- * tagged are hidden first, so that removing the tag cannot make a photo of that child visible
- * to the group as if no child were in it.
+ * schriftje, conversations and photo tags belong: they go too (child-traces.ts).
  *
  * What stays, because the organisation must keep it: the child's directory record (placements,
  * consent history: contract and care records), and the audit log (security events, removed by
@@ -63,22 +62,7 @@ export async function eraseParent(em: EntityManager, actor: Actor, email: string
     const messages = await run(`update message set author_label = ? where author_parent_id = ?`, [ERASED_AUTHOR, parent.id]);
     const downloads = await run(`update photo_download set email = ? where parent_id = ?`, [`erased-parent-${parent.id}`, parent.id]);
 
-    // One placeholder per id: the driver expands nothing by itself.
-    const ids = orphanIds.map(() => '?').join(', ');
-    let diary = { affectedRows: 0 };
-    let threads = { affectedRows: 0 };
-    let tags = { affectedRows: 0 };
-    let hidden = { affectedRows: 0 };
-    if (orphanIds.length > 0) {
-      diary = await run(`delete from diary_entry where child_id in (${ids})`, orphanIds);
-      threads = await run(`delete from message_thread where child_id in (${ids})`, orphanIds);
-      hidden = await run(
-        `update photo set hidden_at = now()
-          where hidden_at is null and id in (select photo_id from photo_tag where child_id in (${ids}))`,
-        orphanIds,
-      );
-      tags = await run(`delete from photo_tag where child_id in (${ids})`, orphanIds);
-    }
+    const traces = await removeChildTraces(tx, orphanIds);
 
     // The parent row last: guardianships, the account and read marks go with it (cascade).
     await run(`delete from parent where id = ?`, [parent.id]);
@@ -87,11 +71,11 @@ export async function eraseParent(em: EntityManager, actor: Actor, email: string
       parentId: parent.id,
       childrenWithoutGuardian: orphans.map((o) => o.child_number),
       ownDiaryEntriesRemoved: own.affectedRows,
-      diaryEntriesRemoved: diary.affectedRows,
-      threadsRemoved: threads.affectedRows,
+      diaryEntriesRemoved: traces.diaryEntries,
+      threadsRemoved: traces.threads,
       messagesAnonymised: messages.affectedRows,
-      photoTagsRemoved: tags.affectedRows,
-      photosHidden: hidden.affectedRows,
+      photoTagsRemoved: traces.photoTags,
+      photosHidden: traces.photosHidden,
       downloadsAnonymised: downloads.affectedRows,
     };
     audit(tx, { type: 'gdpr.erased', actor, subject: `parent:${parent.id}`, details: { ...report } });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
+import { addDays, today } from '../dates.ts';
 import { randomToken, sha256Hex, TOKEN_SHAPE } from '../auth/tokens.ts';
 import { Account } from '../entities/account.ts';
 import { DataExport, type IDataExport } from '../entities/data-export.ts';
@@ -208,3 +209,24 @@ async function composeReady(input: ComposeInput): Promise<Composed> {
 }
 
 registerAccountMail('data_export_ready', composeReady);
+
+export interface LeavingChild {
+  firstName: string;
+  leftOn: string;
+  /** The last day the parents can download the child's photos and schriftje. */
+  availableUntil: string;
+}
+
+/**
+ * The parent's children who have left (or are about to) and whose photos and schriftje can still
+ * be downloaded: Mijn gegevens tells the parent until when (retention.leaverGraceDays).
+ */
+export async function leavingChildren(em: EntityManager, actor: Actor, graceDays: number, day = today()): Promise<LeavingChild[]> {
+  const parentId = parentOf(actor);
+  const rows = await em.getConnection().execute<{ first_name: string; left_on: string }[]>(
+    `select c.first_name, to_char(c.left_on, 'YYYY-MM-DD') as left_on from guardianship g join child c on c.id = g.child_id
+      where g.parent_id = ? and c.left_on is not null and c.left_on + ?::int >= ?::date order by c.left_on, c.first_name`,
+    [parentId, graceDays, day],
+  );
+  return rows.map((r) => ({ firstName: r.first_name, leftOn: r.left_on, availableUntil: addDays(r.left_on, graceDays) }));
+}

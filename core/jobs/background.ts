@@ -5,7 +5,7 @@ import { type MailContext, startAccountMailWorker } from '../mail/account-mail.t
 import { pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts';
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
 import { scanNotifications, startNotificationWorker } from '../notifications/notify.ts';
-import { prunePhotos } from '../photos/retention.ts';
+import { applyRetention } from '../retention/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { systemActor } from '../actor.ts';
 
@@ -18,7 +18,7 @@ const NOTIFY_SCAN_MS = 5 * 60_000;
  * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
- * Photos past their retention period go once a day. Returns a function that stops the timers.
+ * Data past its retention period (every kind, retention.ts) goes once a day. Returns a function that stops the timers.
  */
 export async function startBackgroundWork(ctx: MailContext & PhotoContext): Promise<() => void> {
   await ctx.jobs({ supervise: true });
@@ -51,13 +51,21 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
       ctx.log.warn(`housekeeping failed: ${(err as Error).message}`);
     }
   };
-  // Photo retention once a day (and at start): old photos and files nobody uses any more.
+  // Retention once a day (and at start): every kind of data past its period (retention.ts).
   const retention = async () => {
     try {
-      const r = await prunePhotos(ctx.em(), ctx, systemActor('system:retention'));
-      if (r.photos || r.files) ctx.log.info(`photo retention: ${r.photos} photo(s) and ${r.files} file(s) removed`);
+      const r = await applyRetention(ctx.em(), ctx, systemActor('system:retention'));
+      ctx.log.info('retention applied', {
+        diaryEntries: r.diaryEntries,
+        threads: r.threads,
+        announcements: r.announcements,
+        auditEvents: r.auditEvents,
+        leavers: r.leavers.children.length,
+        photos: r.photos,
+        photoFiles: r.photoFiles,
+      });
     } catch (err) {
-      ctx.log.warn(`photo retention failed: ${(err as Error).message}`);
+      ctx.log.warn(`retention failed: ${(err as Error).message}`);
     }
   };
   await housekeeping();

@@ -7,7 +7,7 @@ import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { Logger } from '../../core/log.ts';
 import { DETAIL_FIELDS, type DetailsInput, getOwnProfile, updateOwnDetails, updateOwnLanguage } from '../../core/profile/details.ts';
 import { confirmEmailChange, EMAIL_CHANGE_PATH, findEmailChange, requestEmailChange } from '../../core/profile/email-change.ts';
-import { DATA_EXPORT_PATH, openOwnDataExport, ownDataExportStatus, requestOwnDataExport } from '../../core/gdpr/self-service.ts';
+import { DATA_EXPORT_PATH, leavingChildren, openOwnDataExport, ownDataExportStatus, requestOwnDataExport } from '../../core/gdpr/self-service.ts';
 import { DOWNLOAD_HISTORY_DAYS, downloadsOfMyChildren } from '../../core/photos/my-children-downloads.ts';
 import { myLocations } from '../../core/profile/my-locations.ts';
 import { findUnsubscribe, isNotificationMode, setNotificationMode, UNSUBSCRIBE_PATH, unsubscribe } from '../../core/profile/notifications.ts';
@@ -51,7 +51,10 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
     const session = c.var.session!;
     const profile = await getOwnProfile(c.var.em, session.actor);
     const staff = isStaffAccount(session.account);
-    const exportStatus = session.actor.kind === 'parent' ? await ownDataExportStatus(c.var.em, session.actor) : null;
+    const isParent = session.actor.kind === 'parent';
+    const exportStatus = isParent ? await ownDataExportStatus(c.var.em, session.actor) : null;
+    const leaving = isParent ? await leavingChildren(c.var.em, session.actor, portal.config.retention.leaverGraceDays) : [];
+    const date = (iso: string) => dayHeading(c, `${iso}T12:00:00Z`);
     const when = (d: Date) => `${dayHeading(c, d.toISOString())} ${clockTime(d)}`;
     return pages.render(
       c,
@@ -65,6 +68,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
         staff,
         secondFactorOn: Boolean(session.account.totpEnabledAt),
         secondFactorRequired: staff && !mayDisableSecondFactor(portal.config.auth, session),
+        leaving: leaving.map((l) => ({ child: l.firstName, leftOn: date(l.leftOn), until: date(l.availableUntil) })),
         dataExport: exportStatus && {
           at: when(exportStatus.requestedAt),
           readyAt: exportStatus.readyAt,

@@ -132,6 +132,7 @@ export const en: Record<MessageKey, string> = {
   'profile.dataExportHint': 'Everything the portal keeps about you and your children, in one file (with the photos of your child). We e-mail you a link when it is ready.',
   'profile.dataExportPending': 'You asked for your data on {at}. You will get an e-mail as soon as it is ready.',
   'profile.dataExportReady': 'Your data is ready; the link in the e-mail works until {until}.',
+  'profile.leaving': '{child} leaves or left childcare on {leftOn}. Until {until} you can download all photos of {child} and the schriftje below; after that we delete them.',
   'profile.secondFactorOn': 'Two-step verification (on)',
   'profile.secondFactorOff': 'Two-step verification (off)',
   'profile.details': 'Your details',

@@ -136,6 +136,7 @@ export const nl = {
   'profile.dataExportHint': 'Alles wat het portaal over u en uw kinderen bewaart, in één bestand (met de foto’s van uw kind). We mailen u een link als het klaar is.',
   'profile.dataExportPending': 'U vroeg om uw gegevens op {at}. U krijgt een e-mail zodra ze klaarstaan.',
   'profile.dataExportReady': 'Uw gegevens staan klaar; de link in de e-mail werkt tot {until}.',
+  'profile.leaving': '{child} gaat of ging van de opvang af op {leftOn}. Tot en met {until} kunt u hieronder alle foto’s van {child} en het schriftje downloaden; daarna verwijderen we ze.',
   'profile.secondFactorOn': 'Tweestapsverificatie (staat aan)',
   'profile.secondFactorOff': 'Tweestapsverificatie (staat uit)',
   'profile.details': 'Uw gegevens',

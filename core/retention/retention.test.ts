@@ -1,0 +1,106 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/cli.ts';
+import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
+import { addDays, today } from '../dates.ts';
+import { addChild } from '../directory/children.ts';
+import { setConsent } from '../directory/consent.ts';
+import { addGroup } from '../directory/groups.ts';
+import { addLocation } from '../directory/locations.ts';
+import { addStaff, assignStaff } from '../directory/staff.ts';
+import { AuditEvent } from '../entities/audit.ts';
+import { Child } from '../entities/child.ts';
+import { DiaryEntry } from '../entities/diary.ts';
+import { Group } from '../entities/group.ts';
+import { MessageThread } from '../entities/message.ts';
+import { Photo, PhotoTag } from '../entities/photo.ts';
+import { Staff } from '../entities/staff.ts';
+import { tagPhoto } from '../photos/tagging.ts';
+import { processUploadedPhoto, uploadPhoto } from '../photos/upload.ts';
+import { applyRetention } from './retention.ts';
+
+/** Retention per kind of data: what is past its period goes, what is not stays, and a dry run counts only. */
+
+let portal: TestPortal;
+let photoOfLeaver: string;
+const id: Record<string, number> = {};
+
+beforeAll(async () => {
+  portal = await createTestPortal({ 'retention.diaryMonths': 12, 'retention.messagesMonths': 6, 'retention.auditMonths': 3, 'retention.leaverGraceDays': 30 });
+  const em = portal.em();
+  await addLocation(em, admin, { name: 'Centrum' });
+  await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
+  for (const [n, name] of [['K1', 'Evi'], ['K2', 'Sam'], ['K3', 'Noor']] as const) {
+    await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -400) });
+    await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
+    id[n] = (await em.findOneOrFail(Child, { childNumber: n })).id;
+  }
+  await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Staf', role: 'staff' });
+  await assignStaff(em, admin, 'mia@example.nl', { group: 'Boomhut' });
+  const mia = { kind: 'staff' as const, staffId: (await em.findOneOrFail(Staff, { email: 'mia@example.nl' })).id, label: 'mia' };
+  const group = await em.findOneOrFail(Group, { name: 'Boomhut' });
+  const data = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#8ec5ff' } }).jpeg().toBuffer();
+  ({ photoId: photoOfLeaver } = await uploadPhoto(em, portal, mia, { groupId: group.id, data }));
+  await processUploadedPhoto(portal, photoOfLeaver);
+  await tagPhoto(portal.em(), mia, photoOfLeaver, { childNumbers: ['K2', 'K1'] });
+
+  const db = em.getConnection();
+  const entry = (child: number, day: string, text: string) =>
+    db.execute(
+      `insert into diary_entry (id, child_id, day, author_kind, author_label, text, lines, photo_ids, version, created_at, updated_at)
+       values (gen_random_uuid(), ?, ?, 'staff', 'Mia', ?, '[]', '[]', 1, now(), now())`,
+      [child, day, text],
+    );
+  await entry(id.K1!, addDays(today(), -500), 'heel oud');
+  await entry(id.K1!, addDays(today(), -30), 'recent');
+  await entry(id.K2!, addDays(today(), -40), 'van een kind dat lang geleden vertrok');
+  await entry(id.K3!, addDays(today(), -5), 'van een kind dat net vertrok');
+  const thread = (child: number, daysAgo: number) =>
+    db.execute(
+      `insert into message_thread (id, group_id, child_id, subject, created_at, last_message_at)
+       values (gen_random_uuid(), ?, ?, 'Vraag', now() - make_interval(days => ?), now() - make_interval(days => ?))`,
+      [group.id, child, daysAgo, daysAgo],
+    );
+  await thread(id.K1!, 300);
+  await thread(id.K1!, 20);
+  await db.execute(`insert into audit_event (type, actor, at) values ('login.success', 'oud', now() - interval '200 days'), ('login.success', 'nieuw', now())`);
+  // Sam left 45 days ago (past the 30-day grace), Noor 10 days ago (still within it).
+  await db.execute(`update child set left_on = ? where id = ?`, [addDays(today(), -45), id.K2!]);
+  await db.execute(`update child set left_on = ? where id = ?`, [addDays(today(), -10), id.K3!]);
+});
+afterAll(() => portal?.destroy());
+
+describe('retention', () => {
+  it('a dry run counts per kind and removes nothing', async () => {
+    const r = await applyRetention(portal.em(), portal, admin, { dryRun: true });
+    expect(r).toMatchObject({ dryRun: true, diaryEntries: 1, threads: 1, auditEvents: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
+    expect(await portal.em().count(DiaryEntry, {})).toBe(4);
+    expect(await portal.em().count(AuditEvent, { actor: 'oud' })).toBe(1);
+  });
+
+  it('removes what is past its period, keeps the rest, hides a photo of a leaver, and writes its report to the audit log', async () => {
+    const r = await applyRetention(portal.em(), portal, admin);
+    expect(r).toMatchObject({ dryRun: false, diaryEntries: 1, threads: 1, auditEvents: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
+    const em = portal.em();
+    expect((await em.find(DiaryEntry, {}, { orderBy: { day: 'asc' } })).map((e) => e.text)).toEqual(['recent', 'van een kind dat net vertrok']);
+    expect(await em.count(MessageThread, {})).toBe(1);
+    expect(await em.count(AuditEvent, { actor: 'oud' })).toBe(0);
+    expect(await em.count(AuditEvent, { actor: 'nieuw' })).toBe(1);
+    // Evi is still in the photo, but so is Sam, who is no longer tagged: hidden.
+    expect(await em.count(PhotoTag, { photo: photoOfLeaver })).toBe(1);
+    expect((await em.findOneOrFail(Photo, { id: photoOfLeaver })).hiddenAt).not.toBeNull();
+    const [event] = await em.find(AuditEvent, { type: 'retention.applied' });
+    expect(event?.details).toMatchObject({ diaryEntries: 1, auditEvents: 1 });
+    // Run again: nothing left to do.
+    expect(await applyRetention(portal.em(), portal, admin)).toMatchObject({ diaryEntries: 0, threads: 0, auditEvents: 0, leavers: { children: [] } });
+  });
+
+  it('portal retention run --dry-run prints the report', async () => {
+    // A grace of 5 days: Noor, who left 10 days ago, is now past it.
+    const r = await runCli(['retention', 'run', '--dry-run'], { PORTAL_DATABASE_URL: portal.dbUrl, PORTAL_RETENTION_LEAVER_GRACE_DAYS: '5' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/Would remove \(dry run\)/);
+    expect(r.stdout).toMatch(/Children who left:\s+K3\n\s+their schriftje entries:\s+1\n/);
+    expect(await portal.em().count(DiaryEntry, {})).toBe(2);
+  });
+});
