@@ -148,4 +148,37 @@ describe.skipIf(!hasChromium)('mijn gegevens in the browser', () => {
     },
     TIMEOUT,
   );
+
+  it(
+    'asks for "download mijn gegevens" and reads who downloaded photos of the children',
+    async () => {
+      await e2e.portal.em().getConnection().execute("update parent set language = 'nl' where id = ?", [parentId]);
+      const { context, page } = await newPage(e2e, PHONE);
+      try {
+        await page.goto('/login');
+        await page.getByLabel('E-mailadres').fill('anna@example.nl');
+        await page.getByLabel('Wachtwoord', { exact: true }).fill(GOOD);
+        await page.getByRole('button', { name: 'Inloggen' }).click();
+        await page.waitForURL((url) => url.pathname === '/');
+        await page.goto('/mijn-gegevens');
+        await page.getByRole('button', { name: 'Download mijn gegevens' }).click();
+        await page.waitForURL('**/mijn-gegevens');
+        expect(await page.locator('main').textContent()).toContain('We zetten uw gegevens klaar');
+        // Asked: the button is replaced by what happens next.
+        expect(await page.getByRole('button', { name: 'Download mijn gegevens' }).count()).toBe(0);
+        await checkA11y(page, 'profile after data export request');
+        await shot(page, 'data-export-requested');
+
+        await page.getByRole('link', { name: "Wie heeft foto's van mijn kind gedownload?" }).click();
+        await page.waitForURL('**/mijn-gegevens/downloads');
+        expect(await page.locator('h1').textContent()).toBe("Downloads van foto's van uw kind");
+        expect(await page.locator('main').textContent()).toContain("Er zijn nog geen foto's van uw kind gedownload.");
+        await checkA11y(page, 'downloads of my children');
+        await shot(page, 'downloads');
+      } finally {
+        await context.close();
+      }
+    },
+    TIMEOUT,
+  );
 });

@@ -54,8 +54,11 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
     const isParent = session.actor.kind === 'parent';
     const exportStatus = isParent ? await ownDataExportStatus(c.var.em, session.actor) : null;
     const leaving = isParent ? await leavingChildren(c.var.em, session.actor, portal.config.retention.leaverGraceDays) : [];
-    const date = (iso: string) => dayHeading(c, `${iso}T12:00:00Z`);
-    const when = (d: Date) => `${dayHeading(c, d.toISOString())} ${clockTime(d)}`;
+    const date = (iso: string) => inSentence(dayHeading(c, `${iso}T12:00:00Z`));
+    // Mid-sentence: "vandaag om 14:03", "maandag 23 november om 9:30" (but English "Monday").
+    const relative = [c.var.t('photos.today'), c.var.t('photos.yesterday')];
+    const inSentence = (day: string) => (relative.includes(day) ? day.charAt(0).toLowerCase() + day.slice(1) : day);
+    const when = (d: Date) => c.var.t('profile.when', { day: inSentence(dayHeading(c, d.toISOString())), time: clockTime(d) });
     return pages.render(
       c,
       'pages/profile',
