@@ -329,7 +329,7 @@ describe('who downloaded photos of my child', () => {
     const bramHtml = await bram.text();
     expect(bramHtml).toContain('Door u, foto van Sam');
     expect(bramHtml).not.toMatch(/Evi|Anna|anna@/);
-    expect(await (await browsers.otherGroup.get('/mijn-gegevens/downloads')).text()).toContain("Er zijn nog geen foto's van uw kind gedownload.");
+    expect(await (await browsers.otherGroup.get('/mijn-gegevens/downloads')).text()).toContain('Er zijn nog geen foto&#39;s van uw kind gedownload.');
     expect((await browsers.staff.get('/mijn-gegevens/downloads')).status).toBe(403);
     // The link sits in Mijn gegevens for parents.
     expect(await (await browsers.ownChild.get('/mijn-gegevens')).text()).toContain('href="/mijn-gegevens/downloads"');
