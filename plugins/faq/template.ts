@@ -67,8 +67,8 @@ export function checkTemplate(text: string): TemplateProblem[] {
   for (const o of open) problems.push({ line: o.line, message: `{{#${o.name}}} is not closed with {{/${o.name}}}` });
   // Braces that are not a tag at all ("{{ cancel before }}", "{{x"): a typo, not text.
   const rest = text.replace(TAG, (tag) => ' '.repeat(tag.length));
-  for (const m of rest.matchAll(/\{\{|\}\}/g)) {
-    problems.push({ line: lineAt(rest, m.index), message: `"${m[0]}" that is not a placeholder (write e.g. {{creditValidWeeks}})` });
+  for (const m of rest.matchAll(/\{\{[^{}\n]*\}\}|\{\{|\}\}/g)) {
+    problems.push({ line: lineAt(rest, m.index), message: `"${m[0]}" is not a placeholder (write e.g. {{creditValidWeeks}})` });
   }
   return problems;
 }
