@@ -332,6 +332,19 @@ describe('search and who sees what', () => {
   });
 });
 
+describe('languages', () => {
+  it('a reader whose language has no entries gets the Dutch ones, not shipped English text', async () => {
+    const b = await as('english@example.nl');
+    expect(await page(b, '/p/faq')).toContain('What is a swap credit and how long is it valid?');
+    const dir = folder({ 'organisatie/nl/01-afmelden.md': entry('Hoe meld ik af bij De Zon?', 'Tot {{cancelBefore}} uur.') });
+    expect((await runCli(['faq', 'import', dir], env())).stdout).toBe('Added 0, changed 1, removed 13, unchanged 0 (organisatie).\n');
+    const html = await page(b, '/p/faq');
+    expect(html).toContain('Hoe meld ik af bij De Zon?');
+    expect(html).toContain('Waar parkeer ik bij Centrum?');
+    expect(html).not.toContain('What is a swap credit');
+  });
+});
+
 describe('switched off', () => {
   it('/p/faq is 404 and Mijn vestiging has no FAQ section', async () => {
     const off = await createTestPortal({ 'plugins.faq.enabled': false });
