@@ -330,6 +330,15 @@ describe('search and who sees what', () => {
     // Behind the login gate.
     expect((await new TestBrowser(app).get('/p/faq')).headers.get('Location')).toBe('/login');
   });
+
+  it('a parent without a placement yet reads the organisation-wide entries with the organisation’s rules', async () => {
+    await seedAccount(portal, { email: 'nieuw@example.nl', password: PASSWORD });
+    const html = await page(await as('nieuw@example.nl'), '/p/faq');
+    // The organisation's 6 weeks (set above), not Centrum's 12, and no location's own entry.
+    expect(html).toContain('<strong>6 weken</strong>');
+    expect(html).not.toContain('12 weken');
+    expect(html).not.toContain('Marktplein');
+  });
 });
 
 describe('languages', () => {
