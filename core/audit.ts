@@ -36,7 +36,8 @@ export type AuditType =
   | 'gdpr.erased'
   | 'gdpr.export_requested'
   | 'gdpr.export_downloaded'
-  | 'retention.applied';
+  | 'retention.applied'
+  | 'faq.imported';
 
 export interface AuditInput {
   type: AuditType;

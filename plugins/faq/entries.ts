@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { audit } from '../../core/audit.ts';
 import { type Actor, isAdmin, requireAdmin } from '../../core/actor.ts';
 import { findLocation } from '../../core/directory/refs.ts';
 import { type ILocation, Location } from '../../core/entities/location.ts';
@@ -257,6 +258,10 @@ export async function importFaq(em: EntityManager, actor: Actor, dir: string, op
       }
       report.removed += byKey.size;
       if (!report.dryRun) for (const row of byKey.values()) tx.remove(row);
+    }
+    if (!report.dryRun) {
+      const { added, changed, removed } = report;
+      audit(tx, { type: 'faq.imported', actor, subject: report.scopes.join(', '), details: { added, changed, removed } });
     }
     await tx.flush();
   });

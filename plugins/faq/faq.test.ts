@@ -239,6 +239,12 @@ describe('portal faq export and import', () => {
     expect(first.stdout).toBe('Added 14, changed 0, removed 0, unchanged 0 (organisatie).\n');
     const second = await runCli(['--json', 'faq', 'import', exported], env());
     expect(JSON.parse(second.stdout)).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 14 });
+    // Each real import is in the audit log with its counts; the dry run is not.
+    const events = await portal.em().getConnection().execute(`select details from audit_event where type = 'faq.imported' order by id`);
+    expect(events.map((e: { details: unknown }) => e.details)).toEqual([
+      { added: 14, changed: 0, removed: 0 },
+      { added: 0, changed: 0, removed: 0 },
+    ]);
 
     const again = join(mkdtempSync(join(tmpdir(), 'faq-export-')), 'again');
     expect((await runCli(['faq', 'export', again], env())).code).toBe(0);
