@@ -240,8 +240,8 @@ describe('portal faq export and import', () => {
     const second = await runCli(['--json', 'faq', 'import', exported], env());
     expect(JSON.parse(second.stdout)).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 14 });
     // Each real import is in the audit log with its counts; the dry run is not.
-    const events = await portal.em().getConnection().execute(`select details from audit_event where type = 'faq.imported' order by id`);
-    expect(events.map((e: { details: unknown }) => e.details)).toEqual([
+    const events = await portal.em().getConnection().execute<{ details: unknown }[]>(`select details from audit_event where type = 'faq.imported' order by id`);
+    expect(events.map((e) => e.details)).toEqual([
       { added: 14, changed: 0, removed: 0 },
       { added: 0, changed: 0, removed: 0 },
     ]);
