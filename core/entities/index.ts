@@ -1,4 +1,5 @@
 import { Account, PasswordResetToken, RateLimit, RecoveryCode, Session } from './account.ts';
+import { ApiToken } from './api-token.ts';
 import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
 import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen } from './diary.ts';
@@ -14,6 +15,7 @@ import { Staff } from './staff.ts';
 import { StaffAssignment } from './staff-assignment.ts';
 
 export * from './account.ts';
+export * from './api-token.ts';
 export * from './audit.ts';
 export * from './child.ts';
 export * from './diary.ts';
@@ -61,4 +63,5 @@ export const coreEntities = [
   AnnouncementRead,
   MessageAttachment,
   ScheduleRules,
+  ApiToken,
 ];

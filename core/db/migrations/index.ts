@@ -8,6 +8,7 @@ import { Migration20261125030000Profile } from './Migration20261125030000Profile
 import { Migration20261125040000Notifications } from './Migration20261125040000Notifications.ts';
 import { Migration20261125060000ScheduleRules } from './Migration20261125060000ScheduleRules.ts';
 import { Migration20261125090000AuditAppendOnly } from './Migration20261125090000AuditAppendOnly.ts';
+import { Migration20261125100000ApiTokens } from './Migration20261125100000ApiTokens.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -24,4 +25,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125040000Notifications', class: Migration20261125040000Notifications },
   { name: 'Migration20261125060000ScheduleRules', class: Migration20261125060000ScheduleRules },
   { name: 'Migration20261125090000AuditAppendOnly', class: Migration20261125090000AuditAppendOnly },
+  { name: 'Migration20261125100000ApiTokens', class: Migration20261125100000ApiTokens },
 ];
