@@ -30,6 +30,7 @@ export const FLASH_KEYS = [
   'message_sent',
   'announcement_sent',
   'marked_read',
+  'app_signed_out',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 
