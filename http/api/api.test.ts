@@ -9,7 +9,9 @@ import { writeParentEntry } from '../../core/diary/entries.ts';
 import { Account } from '../../core/entities/account.ts';
 import { ApiToken } from '../../core/entities/api-token.ts';
 import { Child } from '../../core/entities/child.ts';
+import { MessageAttachment } from '../../core/entities/message.ts';
 import { PhotoDownload } from '../../core/entities/photo.ts';
+import { sendAnnouncement } from '../../core/messages/announcements.ts';
 import { startThread } from '../../core/messages/threads.ts';
 import { tagPhoto } from '../../core/photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../../core/photos/upload.ts';
@@ -34,6 +36,8 @@ let world: MessageWorld;
 let evi: number;
 let photoId: string;
 let threadId: string;
+let announcementId: string;
+let attachmentId: string;
 let ipCounter = 0;
 
 type Who = 'anonymous' | 'ownChild' | 'sameGroup' | 'otherGroup' | 'suspended' | 'staff' | 'otherStaff';
@@ -96,6 +100,14 @@ beforeAll(async () => {
     subject: 'Slaapje',
     body: 'Evi sliep slecht vannacht.',
   }));
+  // An announcement for Boomhut with a PDF: Anna (Evi) and Cor (Sam) read it, Eva (Noord) does not.
+  ({ announcementId } = await sendAnnouncement(portal.em(), portal, world.actors.mia, {
+    groupId: world.groups.boomhut,
+    subject: 'Sinterklaas',
+    body: 'Vrijdag komt de Sint.',
+    attachment: { filename: 'brief.pdf', data: Buffer.from('%PDF-1.4\n% brief\ntrailer << >>\n%%EOF\n') },
+  }));
+  attachmentId = (await portal.em().findOneOrFail(MessageAttachment, { announcement: announcementId })).id;
   tokens.anonymous = undefined;
   for (const [who, person] of Object.entries(PERSON) as [Exclude<Who, 'anonymous'>, Person][]) {
     tokens[who] = await tokenFor(PEOPLE[person]);
@@ -232,6 +244,8 @@ describe('access to every API route', () => {
     },
     reply: { method: 'POST', spec: '/threads/{id}/messages', path: () => `/threads/${threadId}/messages`, body: () => ({ body: 'Dank u wel.' }) },
     announcements: { method: 'GET', spec: '/announcements', path: () => '/announcements' },
+    announcement: { method: 'GET', spec: '/announcements/{id}', path: () => `/announcements/${announcementId}` },
+    attachment: { method: 'GET', spec: '/attachments/{id}', path: () => `/attachments/${attachmentId}` },
     logout: { method: 'DELETE', spec: '/session', path: () => '/session', ownToken: true },
   } satisfies Record<string, Route>;
   type Name = keyof typeof ROUTES;
@@ -241,13 +255,13 @@ describe('access to every API route', () => {
   // 404: refused as not found (the page says the same). Staff get what core gives them: their
   // groups' photos and schriftjes, no parent album (empty), no downloads, no parent writing.
   const MATRIX: Record<Who, Record<Name, number>> = {
-    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, logout: 401 },
-    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, logout: 204 },
-    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, logout: 204 },
-    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, logout: 204 },
-    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, logout: 401 },
-    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, logout: 204 },
-    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, logout: 204 },
+    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
+    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
+    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
+    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
   };
 
   it('covers every operation of the OpenAPI document', async () => {
@@ -255,6 +269,11 @@ describe('access to every API route', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     const covered = [...Object.values(ROUTES).map((r) => `${r.method} ${r.spec}`), ...PUBLIC];
     expect(documented.sort()).toEqual([...new Set(covered)].sort());
+    // And nothing is registered under /api/v1 outside the document (besides the document itself).
+    const registered = app.routes
+      .filter((r) => r.path.startsWith(`${API_BASE}/`) && r.method !== 'ALL')
+      .map((r) => `${r.method} ${r.path.slice(API_BASE.length).replace(/:(\w+)/g, '{$1}')}`);
+    expect([...new Set(registered)].sort()).toEqual([...new Set([...covered, 'GET /openapi.json', 'GET /docs'])].sort());
   });
 
   for (const who of Object.keys(MATRIX) as Who[]) {
@@ -275,6 +294,8 @@ describe('access to every API route', () => {
           expect(body.error.message).toBeTruthy();
         } else if (name === 'image' || name === 'download') {
           expect(type).toMatch(/^image\//);
+        } else if (name === 'attachment') {
+          expect(type).toBe('application/pdf');
         } else if (expected !== 204) {
           expect(type).toMatch(/^application\/json/);
           expect(res.headers.get('Cache-Control')).toBe('no-store');

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listAnnouncements } from '../../../core/messages/announcements.ts';
+import { announcementView, listAnnouncements, markAnnouncementRead } from '../../../core/messages/announcements.ts';
+import { contentDisposition } from '../../../core/messages/attachments.ts';
+import { attachmentForActor } from '../../../core/messages/downloads.ts';
 import {
   MAX_BODY,
   MAX_SUBJECT,
@@ -79,6 +81,8 @@ const Announcement = z
   })
   .openapi('AnnouncementSummary');
 
+const AnnouncementDetail = Announcement.extend({ body: z.string(), emailCopy: z.boolean(), attachments: z.array(Attachment) }).openapi('Announcement');
+
 const list = <T extends z.ZodTypeAny>(item: T, name: string) => z.object({ items: z.array(item), nextCursor: z.null() }).openapi(name);
 
 const threads = createRoute({
@@ -152,6 +156,29 @@ const announcements = createRoute({
   responses: { 200: json(list(Announcement, 'AnnouncementList'), 'Announcements'), ...errors() },
 });
 
+const announcement = createRoute({
+  method: 'get',
+  path: '/announcements/{id}',
+  tags: ['Messages'],
+  summary: 'One announcement with its text (marks it read)',
+  security: BEARER,
+  request: { params: IdParam },
+  responses: { 200: json(AnnouncementDetail, 'The announcement'), ...errors(404) },
+});
+
+const attachment = createRoute({
+  method: 'get',
+  path: '/attachments/{id}',
+  tags: ['Messages'],
+  summary: 'An attachment of a message or announcement I may read (PDF or image)',
+  security: BEARER,
+  request: { params: IdParam },
+  responses: {
+    200: { description: 'The file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...errors(404),
+  },
+});
+
 export const messageRoutes: ApiModule = (api, { portal, auth }) => {
   api.openapi({ ...threads, middleware: [auth] }, async (c) =>
     c.json({ items: await parentThreads(c.var.em, c.var.api.actor), nextCursor: null }, 200),
@@ -183,4 +210,24 @@ export const messageRoutes: ApiModule = (api, { portal, auth }) => {
   api.openapi({ ...announcements, middleware: [auth] }, async (c) =>
     c.json({ items: await listAnnouncements(c.var.em, c.var.api.actor), nextCursor: null }, 200),
   );
+
+  api.openapi({ ...announcement, middleware: [auth] }, async (c) => {
+    const actor = c.var.api.actor;
+    const { id } = c.req.valid('param');
+    const view = await announcementView(c.var.em, actor, id);
+    await markAnnouncementRead(c.var.em, actor, id);
+    return c.json(view, 200);
+  });
+
+  // The same core check and headers as the page's /berichten/bijlage/:id.
+  api.openapi({ ...attachment, middleware: [auth] }, async (c) => {
+    const file = await attachmentForActor(c.var.em, c.var.api.actor, c.req.valid('param').id);
+    const data = await portal.attachments.get(file.key);
+    return c.body(new Uint8Array(data), 200, {
+      'Content-Type': file.contentType,
+      'Content-Disposition': contentDisposition(file.filename),
+      'Cache-Control': 'private, no-store',
+      'X-Content-Type-Options': 'nosniff',
+    }) as never;
+  });
 };
