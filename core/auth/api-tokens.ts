@@ -168,3 +168,8 @@ export async function revokeOwnApiToken(em: EntityManager, actor: Actor, tokenId
   await em.flush();
   return true;
 }
+
+/** Removes tokens that can never work again (expired or revoked); for the housekeeping job. */
+export async function pruneApiTokens(em: EntityManager, now = new Date()): Promise<number> {
+  return await em.nativeDelete(ApiToken, { $or: [{ expiresAt: { $lte: now } }, { revokedAt: { $ne: null } }] });
+}

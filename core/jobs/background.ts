@@ -1,4 +1,5 @@
 import '../mail/composers.ts';
+import { pruneApiTokens } from '../auth/api-tokens.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
@@ -41,7 +42,10 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
       const links = await em.nativeDelete(PasswordResetToken, {
         $or: [{ expiresAt: { $lte: new Date() } }, { usedAt: { $ne: null } }],
       });
-      if (sessions || links) ctx.log.debug(`housekeeping: ${sessions} session(s), ${links} reset link(s) removed`);
+      const appTokens = await pruneApiTokens(em);
+      if (sessions || links || appTokens) {
+        ctx.log.debug(`housekeeping: ${sessions} session(s), ${links} reset link(s), ${appTokens} app token(s) removed`);
+      }
     } catch (err) {
       ctx.log.warn(`housekeeping failed: ${(err as Error).message}`);
     }

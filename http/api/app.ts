@@ -57,7 +57,7 @@ export function createApi(portal: Portal, options: ApiOptions): OpenAPIHono<ApiE
     await next();
     // One person's data: no shared cache may keep it, and a private cache only per token.
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
-    c.res.headers.append('Vary', 'Authorization');
+    if (!/\bAuthorization\b/i.test(c.res.headers.get('Vary') ?? '')) c.res.headers.append('Vary', 'Authorization');
   });
 
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
