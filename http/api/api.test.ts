@@ -37,6 +37,7 @@ let evi: number;
 let photoId: string;
 let threadId: string;
 let announcementId: string;
+let entryId: string;
 let attachmentId: string;
 let ipCounter = 0;
 
@@ -94,7 +95,7 @@ beforeAll(async () => {
   ({ photoId } = await uploadPhoto(em, portal, world.actors.mia, { groupId: world.groups.boomhut, data: await picture() }));
   await processUploadedPhoto(portal, photoId);
   await tagPhoto(portal.em(), world.actors.mia, photoId, { childNumbers: ['K1'] });
-  await writeParentEntry(portal.em(), world.actors.anna, evi, { text: 'Oma haalt Evi op.' });
+  ({ id: entryId } = await writeParentEntry(portal.em(), world.actors.anna, evi, { text: 'Oma haalt Evi op.' }));
   ({ threadId } = await startThread(portal.em(), portal, world.actors.anna, {
     groupId: world.groups.boomhut,
     subject: 'Slaapje',
@@ -233,6 +234,7 @@ describe('access to every API route', () => {
     download: { method: 'POST', spec: '/photos/{id}/download', path: () => `/photos/${photoId}/download`, body: () => ({ acceptRules: true }) },
     diary: { method: 'GET', spec: '/children/{child}/diary', path: () => `/children/${evi}/diary` },
     writeDiary: { method: 'POST', spec: '/children/{child}/diary', path: () => `/children/${evi}/diary`, body: () => ({ text: 'Evi heeft een nieuwe knuffel.' }) },
+    editDiary: { method: 'PATCH', spec: '/diary-entries/{id}', path: () => `/diary-entries/${entryId}`, body: () => ({ text: 'Opa haalt Evi op.' }) },
     threads: { method: 'GET', spec: '/threads', path: () => '/threads' },
     messageGroups: { method: 'GET', spec: '/message-groups', path: () => '/message-groups' },
     thread: { method: 'GET', spec: '/threads/{id}', path: () => `/threads/${threadId}` },
@@ -255,13 +257,13 @@ describe('access to every API route', () => {
   // 404: refused as not found (the page says the same). Staff get what core gives them: their
   // groups' photos and schriftjes, no parent album (empty), no downloads, no parent writing.
   const MATRIX: Record<Who, Record<Name, number>> = {
-    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
-    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
-    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
-    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
-    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
-    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
-    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
+    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
+    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
+    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
+    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
   };
 
   it('covers every operation of the OpenAPI document', async () => {
@@ -377,6 +379,14 @@ describe('what the routes answer', () => {
     expect(page.items[0]!.entries.map((e) => e.text)).toContain('Evi neemt morgen een tas mee.');
     const empty = await call('POST', `/children/${evi}/diary`, { token, body: { text: '' } });
     expect(empty.status).toBe(422);
+    // Changing one's own entry: with the version one edited, and 409 when it changed meanwhile.
+    const entry = (await written.json()) as { id: string; version: number };
+    const changed = await call('PATCH', `/diary-entries/${entry.id}`, { token, body: { text: 'Evi neemt twee tassen mee.', version: entry.version } });
+    expect(changed.status).toBe(200);
+    expect(((await changed.json()) as { version: number }).version).toBe(entry.version + 1);
+    const stale = await call('PATCH', `/diary-entries/${entry.id}`, { token, body: { text: 'Toch één tas.', version: entry.version } });
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as { error: { code: string } }).error.code).toBe('conflict');
   });
 
   it('sends and reads messages in a thread', async () => {

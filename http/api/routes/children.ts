@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { parseDate } from '../../../core/dates.ts';
-import { childDiary, DIARY_LIMITS, parentChildren, writeParentEntry } from '../../../core/diary/entries.ts';
+import { childDiary, DIARY_LIMITS, editParentEntry, parentChildren, writeParentEntry } from '../../../core/diary/entries.ts';
 import { parentHome } from '../../../core/home/home.ts';
 import { childAlbum } from '../../../core/photos/child-album.ts';
 import { albumCursor, parseAlbumCursor } from '../../../core/photos/visibility.ts';
 import { BEARER, type ApiModule } from '../deps.ts';
-import { ChildParam, CursorQuery, decodeCursor, encodeCursor, errors, json, page } from '../schemas.ts';
+import { ChildParam, CursorQuery, decodeCursor, encodeCursor, errors, IdParam, json, page } from '../schemas.ts';
 import { AlbumPhotoSchema } from './photos.ts';
 
 /**
@@ -113,6 +113,23 @@ const writeDiary = createRoute({
   responses: { 201: json(DiaryEntry, 'The new entry'), ...errors(403, 404, 422) },
 });
 
+const EditEntry = z
+  .object({
+    text: z.string().min(1).max(DIARY_LIMITS.text),
+    version: z.number().int().positive().optional().openapi({ description: 'The version you edited; a newer one is a 409 conflict' }),
+  })
+  .openapi('DiaryEntryEdit');
+
+const editDiary = createRoute({
+  method: 'patch',
+  path: '/diary-entries/{id}',
+  tags: ['Schriftje'],
+  summary: 'Change my own entry, on the day it was written (parents)',
+  security: BEARER,
+  request: { params: IdParam, body: { content: { 'application/json': { schema: EditEntry } }, required: true } },
+  responses: { 200: json(DiaryEntry, 'The entry after the change'), ...errors(403, 404, 409, 422) },
+});
+
 export const childrenRoutes: ApiModule = (api, { auth }) => {
   api.openapi({ ...listChildren, middleware: [auth] }, async (c) => c.json({ items: await parentChildren(c.var.em, c.var.api.actor) }, 200));
 
@@ -136,5 +153,11 @@ export const childrenRoutes: ApiModule = (api, { auth }) => {
     const { child } = c.req.valid('param');
     const entry = await writeParentEntry(c.var.em, c.var.api.actor, child, { text: c.req.valid('json').text });
     return c.json(entry, 201);
+  });
+
+  api.openapi({ ...editDiary, middleware: [auth] }, async (c) => {
+    const { text, version } = c.req.valid('json');
+    const entry = await editParentEntry(c.var.em, c.var.api.actor, c.req.valid('param').id, { text, version });
+    return c.json(entry, 200);
   });
 };
