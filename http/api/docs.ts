@@ -65,12 +65,12 @@ export function renderDocs(input: DocsInput): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(input.title)} – API ${e(input.version)}</title>
+<title>${e(input.title)} ${e(input.version)}</title>
 ${input.cssHref ? `<link rel="stylesheet" href="${e(input.cssHref)}">` : ''}
 </head>
 <body>
 <main class="page">
-<h1>${e(input.title)}: app API ${e(input.version)}</h1>
+<h1>${e(input.title)} <small>${e(input.version)}</small></h1>
 <p>Base: <code>${e(input.base)}</code>. Log in with <code>POST ${e(input.base)}/session</code> and send the token as
 <code>Authorization: Bearer &lt;token&gt;</code>. Errors are <code>{ "error": { "code", "message", "details" } }</code>;
 lists are <code>{ "items", "nextCursor" }</code> (pass <code>?cursor=</code> for the next page). The machine-readable
