@@ -10,6 +10,8 @@ export type AuditType =
   | 'login.failure'
   | 'login.blocked'
   | 'logout'
+  | 'api_token.issued'
+  | 'api_token.revoked'
   | 'password.changed'
   | 'password.reset_requested'
   | 'password.reset'

@@ -2,9 +2,12 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import '../core/auth/password-reset.ts'; // registers the password_reset mail composer
 import '../core/profile/email-change.ts'; // registers the e-mail change mail composers
-import { createThrottle, type ThrottleLimits } from '../core/auth/throttle.ts';
+import { createThrottle, type ThrottleLimits, type Window } from '../core/auth/throttle.ts';
 import type { Portal } from '../core/portal.ts';
 import { UNSUBSCRIBE_PATH } from '../core/profile/notifications.ts';
+import { API_BASE, createApi } from './api/app.ts';
+import { apiError } from './api/errors.ts';
+import { wellKnownRoutes } from './api/well-known.ts';
 import { loadAssets } from './assets.ts';
 import type { AppEnv } from './env.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
@@ -14,7 +17,7 @@ import { language } from './middleware/language.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
 import { navCounts } from './nav.ts';
-import { requireLogin, sessionLoader } from './middleware/session.ts';
+import { API_PREFIX, requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
 import { installedPlugins } from '../plugins/index.ts';
 import { preparePlugins } from '../plugins/mount.ts';
@@ -58,6 +61,8 @@ export interface AppOptions {
   locationSections?: LocationSection[];
   /** The installed plugins (default plugins/index.ts); switched on and off by `plugins.<id>.enabled`. */
   plugins?: readonly PortalPlugin[];
+  /** Requests per app token and window (default DEFAULT_API_WINDOW in core/auth/api-rate-limit.ts). */
+  apiRateLimit?: Window;
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -74,12 +79,32 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   app.use(securityHeaders({ https }));
   app.use(noStoreHtml());
   app.use(language({ secure: https }));
+  const throttle = createThrottle(portal.em(), options.throttle);
   const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES });
   const uploadLimit = bodyLimit({ maxSize: uploadBodyLimit(portal) });
   // The upload streams (http/multipart.ts); each file is also held to photos.maxUploadBytes.
   app.use((c, next) => (c.req.path === UPLOAD_PATH ? uploadLimit(c, next) : formLimit(c, next)));
   const messageLimit = bodyLimit({ maxSize: Math.max(MAX_BODY_BYTES, messageBodyLimit(portal.config.messages.maxAttachmentBytes)) });
   app.use((c, next) => (c.req.path.startsWith(`${MESSAGES_PATH}/`) ? messageLimit : formLimit)(c, next));
+
+  // The app API, before the cookie machinery (CSRF, session loader, login gate) and so out of its
+  // reach: it authenticates with `Authorization: Bearer`, which a browser never adds by itself to
+  // a cross-site request, and it never reads the session cookie. With no ambient credential there
+  // is nothing for a forged request to ride on, so it needs no CSRF token; a POST that carries
+  // only a cookie is simply 401. Security headers and the body limit above still apply.
+  app.route(
+    API_BASE,
+    createApi(portal, {
+      throttle,
+      rateLimit: options.apiRateLimit,
+      trustProxy: portal.config.server.trustProxy,
+      cssHref: assets.css.url,
+    }),
+  );
+  // Other versions or typos under /api/: JSON too, never a login redirect or an HTML page.
+  app.all(`${API_PREFIX}*`, (c) => apiError(c, 404, 'not_found', `no such API route: ${c.req.method} ${c.req.path}`));
+  wellKnownRoutes(app, portal, publicUrl);
+
   app.use(
     csrf({
       secure: https,
@@ -87,7 +112,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
       trustProxy: portal.config.server.trustProxy,
       streamingPaths: [UPLOAD_PATH],
       // The signed unsubscribe link is its own authorization (RFC 8058 one-click has no cookie).
-      exempt: (path) => path.startsWith(UNSUBSCRIBE_PATH),
+      // The API (answered above, so this is a second lock): bearer tokens, no cookie, see there.
+      exempt: (path) => path.startsWith(UNSUBSCRIBE_PATH) || path.startsWith(API_PREFIX),
     }),
   );
 
@@ -96,7 +122,6 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   assetRoutes(app, assets);
 
   app.use(sessionLoader(portal, { secure: https, trustProxy: portal.config.server.trustProxy }));
-  const throttle = createThrottle(portal.em(), options.throttle);
   const deps = { portal, pages, throttle, secure: https };
 
   // Public: everything registered before the login gate.
@@ -120,6 +145,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   plugins.mountPrivate(app);
 
   app.notFound(notFoundHandler(pages));
+  // (Errors under /api/ are answered as JSON by errorHandler, e.g. a body over the limit.)
   app.onError(errorHandler(portal.log, pages));
   return app;
 }

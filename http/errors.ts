@@ -5,7 +5,9 @@ import { type ErrorCode, isDomainError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { DEFAULT_LANGUAGE, translate } from '../views/i18n/index.ts';
 import type { AppEnv } from './env.ts';
+import { apiErrorResponse } from './api/errors.ts';
 import { CsrfError } from './middleware/csrf.ts';
+import { API_PREFIX } from './middleware/session.ts';
 import { loggablePath } from './middleware/request-context.ts';
 import type { Pages } from './render.ts';
 
@@ -50,6 +52,8 @@ export function renderError(
 
 export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
   return (err, c) => {
+    // Under /api/ (e.g. the body limit, which runs before the API's own handler): the API's JSON.
+    if (c.req.path.startsWith(API_PREFIX)) return apiErrorResponse(c, err, log);
     let status: ContentfulStatusCode = 500;
     let kind: ErrorKind | undefined;
     if (err instanceof CsrfError) {

@@ -31,6 +31,7 @@ export const FLASH_KEYS = [
   'announcement_sent',
   'marked_read',
   'data_export_requested',
+  'app_signed_out',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { audit } from '../audit.ts';
-import { Account } from '../entities/account.ts';
+import { Account, type IAccount } from '../entities/account.ts';
 import { normalizeEmail } from '../validation.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { accountBlocked, createSession, endSession, isStaffAccount, type SessionSettings } from './sessions.ts';
@@ -51,15 +51,37 @@ export type LoginResult =
   | { outcome: 'suspended' }
   | { outcome: 'throttled'; retryAfterSeconds: number };
 
-export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginResult> {
+/** Who is logging in: the web login page, or the app's token login (core/auth/api-tokens.ts). */
+export type LoginChannel = 'web' | 'app';
+
+export type CredentialResult =
+  | { outcome: 'ok'; account: IAccount }
+  | { outcome: 'invalid' }
+  | { outcome: 'suspended' }
+  | { outcome: 'throttled'; retryAfterSeconds: number };
+
+/**
+ * The credential check every login shares (web and app): the brake, one argon2 verification
+ * (real or dummy), the same answer for every kind of wrong, the audit of failures, and the
+ * suspension check only after the password was right. The caller decides what a correct
+ * password opens (a session, an app token).
+ */
+export async function checkCredentials(
+  deps: Pick<LoginDeps, 'em' | 'hasher' | 'throttle'>,
+  input: Pick<LoginInput, 'email' | 'password' | 'ip' | 'now'>,
+  channel: LoginChannel = 'web',
+): Promise<CredentialResult> {
   const { em, hasher, throttle } = deps;
   const now = input.now ?? new Date();
   const email = normalizeEmail(input.email).slice(0, 320);
   const subject = email || null;
+  const anonymous = `${channel}:anonymous`;
+  // The web login's events stay as they were; the app's say where they came from.
+  const via = channel === 'app' ? { channel } : {};
 
   const verdict = await throttle.checkLogin(email, input.ip);
   if (!verdict.allowed) {
-    audit(em, { type: 'login.blocked', actor: 'web:anonymous', subject, ip: input.ip });
+    audit(em, { type: 'login.blocked', actor: anonymous, subject, ip: input.ip });
     await em.flush();
     return { outcome: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
   }
@@ -78,11 +100,11 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginRe
     await throttle.failedLogin(email, input.ip);
     audit(em, {
       type: 'login.failure',
-      actor: 'web:anonymous',
+      actor: anonymous,
       accountId: account?.id ?? null,
       subject,
       ip: input.ip,
-      details: { reason: !account ? 'unknown_address' : expired ? 'password_expired' : 'wrong_password' },
+      details: { reason: !account ? 'unknown_address' : expired ? 'password_expired' : 'wrong_password', ...via },
     });
     await em.flush();
     return { outcome: 'invalid' };
@@ -92,11 +114,11 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginRe
   if (accountBlocked(account)) {
     audit(em, {
       type: 'login.failure',
-      actor: 'web:anonymous',
+      actor: anonymous,
       accountId: account.id,
       subject,
       ip: input.ip,
-      details: { reason: account.suspendedAt ? 'suspended' : 'inactive' },
+      details: { reason: account.suspendedAt ? 'suspended' : 'inactive', ...via },
     });
     await em.flush();
     return { outcome: 'suspended' };
@@ -106,6 +128,17 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginRe
     // The configured argon2 cost went up since this hash was made: upgrade it while we know the password.
     account.passwordHash = await hasher.hash(password!);
   }
+  return { outcome: 'ok', account };
+}
+
+export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginResult> {
+  const { em } = deps;
+  const now = input.now ?? new Date();
+  const checked = await checkCredentials(deps, input, 'web');
+  if (checked.outcome !== 'ok') return checked;
+  const { account } = checked;
+  const subject = account.email;
+
   account.lastLoginAt = now;
   const secondFactor: SecondFactorStep = account.totpEnabledAt
     ? 'verify'

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../../config/schema.ts';
 import type { Actor } from '../actor.ts';
 import { Account, type IAccount, type ISession, Session } from '../entities/account.ts';
+import { ApiToken } from '../entities/api-token.ts';
 import type { Language } from '../entities/organisation.ts';
 import { Parent } from '../entities/parent.ts';
 import { Staff } from '../entities/staff.ts';
@@ -247,7 +248,8 @@ export async function endSession(em: EntityManager, token: string | undefined): 
 
 /**
  * Ends every session of an account (suspension, password reset), or every other one
- * (`exceptIdHash`: the browser that changed the password stays logged in). Returns how many.
+ * (`exceptIdHash`: the browser that changed the password stays logged in), and revokes every
+ * app token. Returns how many sessions ended.
  */
 export async function endAllSessions(
   em: EntityManager,
@@ -257,6 +259,9 @@ export async function endAllSessions(
   const where = options.exceptIdHash
     ? { account: accountId, idHash: { $ne: options.exceptIdHash } }
     : { account: accountId };
+  // The app's tokens go with the sessions: whatever ends every browser (suspension, a password
+  // change or reset, a new e-mail address) must not leave a phone logged in.
+  await em.nativeUpdate(ApiToken, { account: accountId, revokedAt: null }, { revokedAt: new Date() });
   return await em.nativeDelete(Session, where);
 }
 

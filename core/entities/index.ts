@@ -1,4 +1,5 @@
 import { Account, PasswordResetToken, RateLimit, RecoveryCode, Session } from './account.ts';
+import { ApiToken } from './api-token.ts';
 import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
 import { DataExport } from './data-export.ts';
@@ -15,6 +16,7 @@ import { Staff } from './staff.ts';
 import { StaffAssignment } from './staff-assignment.ts';
 
 export * from './account.ts';
+export * from './api-token.ts';
 export * from './audit.ts';
 export * from './child.ts';
 export * from './data-export.ts';
@@ -64,4 +66,5 @@ export const coreEntities = [
   MessageAttachment,
   ScheduleRules,
   DataExport,
+  ApiToken,
 ];

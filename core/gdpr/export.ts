@@ -89,6 +89,11 @@ async function collect(em: EntityManager, parentId: number, email: string) {
     `select d.photo_ref as photo, d.trace_code, d.at, d.ip, d.user_agent from photo_download d where d.parent_id = ? order by d.at`,
     [parentId],
   );
+  const appLogins = await q(
+    `select t.name as device, t.created_at, t.last_used_at, t.expires_at, t.revoked_at
+       from api_token t join account a on a.id = t.account_id where a.parent_id = ? order by t.created_at`,
+    [parentId],
+  );
   const childNumbers = children.map((c) => String(c.child_number));
   const subjects = [email, ...childNumbers];
   const auditEvents = await q(
@@ -103,7 +108,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
       where t.child_id ${inChildren} and ${SHAREABLE} and p.display_key is not null order by p.taken_at, p.id`,
     ids,
   );
-  return { profile, children, placements, consent, guardians, diary, messages, ownDownloads, auditEvents, photos };
+  return { profile, appLogins, children, placements, consent, guardians, diary, messages, ownDownloads, auditEvents, photos };
 }
 
 /**
@@ -141,6 +146,7 @@ export async function exportParentData(
     about: 'Alle gegevens die het ouderportaal over u en uw kinderen bewaart (AVG artikel 15).',
     exportedAt: now.toISOString(),
     profile: data.profile,
+    appLogins: data.appLogins,
     children: data.children.map(({ id: _id, ...c }) => c),
     placements: data.placements,
     consentHistory: data.consent,

@@ -1,4 +1,5 @@
 import '../mail/composers.ts';
+import { pruneApiTokens } from '../auth/api-tokens.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
@@ -44,8 +45,11 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
         $or: [{ expiresAt: { $lte: new Date() } }, { usedAt: { $ne: null } }],
       });
       const exports = await pruneDataExports(em, ctx);
-      if (sessions || links || exports) {
-        ctx.log.debug(`housekeeping: ${sessions} session(s), ${links} reset link(s), ${exports} expired data export(s) removed`);
+      const appTokens = await pruneApiTokens(em);
+      if (sessions || links || exports || appTokens) {
+        ctx.log.debug(
+          `housekeeping: ${sessions} session(s), ${links} reset link(s), ${exports} expired data export(s), ${appTokens} app token(s) removed`,
+        );
       }
     } catch (err) {
       ctx.log.warn(`housekeeping failed: ${(err as Error).message}`);

@@ -80,6 +80,19 @@ export async function parentIsActive(em: EntityManager, parentId: number): Promi
   return !account?.suspendedAt;
 }
 
+/**
+ * The album's cursor: the last photo's takenAt and id ("2026-11-24T09:12:00.000Z_<uuid>"), so
+ * photos taken in the same second are neither skipped nor repeated. The page puts it in its
+ * "more" link, the app API wraps it in an opaque cursor.
+ */
+export type AlbumCursor = { takenAt: string; id: string };
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)_([0-9a-f-]{36})$/i;
+export const albumCursor = (photo: Pick<AlbumPhoto, 'takenAt' | 'id'>): string => `${photo.takenAt}_${photo.id}`;
+export function parseAlbumCursor(raw: string | undefined): AlbumCursor | undefined {
+  const m = raw ? CURSOR.exec(raw) : null;
+  return m && !Number.isNaN(Date.parse(m[1]!)) ? { takenAt: m[1]!, id: m[2]! } : undefined;
+}
+
 const OWN_CHILD = `exists (
   select 1 from photo_tag t join guardianship g on g.child_id = t.child_id
    where t.photo_id = p.id and g.parent_id = ?
@@ -94,7 +107,7 @@ const OWN_CHILD = `exists (
 export async function parentAlbum(
   em: EntityManager,
   actor: Actor,
-  options: { before?: { takenAt: string; id: string }; limit?: number; groupId?: number } = {},
+  options: { before?: AlbumCursor; limit?: number; groupId?: number; groupIds?: number[] } = {},
 ): Promise<AlbumPhoto[]> {
   if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
   const day = today();
@@ -108,6 +121,10 @@ export async function parentAlbum(
   if (options.groupId !== undefined) {
     extra += ' and p.group_id = ?';
     params.push(options.groupId);
+  }
+  if (options.groupIds !== undefined) {
+    extra += ' and p.group_id = any(?::int[])';
+    params.push(`{${options.groupIds.filter(Number.isSafeInteger).join(',')}}`);
   }
   params.push(limit);
   const rows = (await em.getConnection().execute(

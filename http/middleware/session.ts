@@ -17,6 +17,9 @@ import { LANGUAGE_QUERY } from './language.ts';
  */
 export const SESSION_COOKIE = 'portal-session';
 
+/** Everything under it is the JSON API: bearer tokens, never this cookie, never a redirect. */
+export const API_PREFIX = '/api/';
+
 export const PATHS = {
   login: '/login',
   logout: '/uitloggen',
@@ -102,6 +105,11 @@ export function requireLogin(options: { secure: boolean }): MiddlewareHandler<Ap
   return async (c, next) => {
     const session = c.var.session;
     const htmx = c.req.header('HX-Request') === 'true';
+    if (c.req.path.startsWith(API_PREFIX)) {
+      // The API answers before this gate (http/app.ts); should a path slip through, an app gets
+      // JSON, never the login page, and a cookie opens nothing under /api/.
+      return c.json({ error: { code: 'unauthenticated', message: 'a valid bearer token is required' } }, 401);
+    }
     if (!session) {
       // A cookie was sent but opens nothing any more: say why on the login page.
       if (c.var.sessionToken) setFlash(c, 'session_ended', options.secure);

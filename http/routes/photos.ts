@@ -1,10 +1,11 @@
 import type { Context, Hono } from 'hono';
+import type { Actor } from '../../core/actor.ts';
 import { today } from '../../core/dates.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
 import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
 import { ByteCache } from '../../core/photos/byte-cache.ts';
 import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
-import { type AlbumPhoto, imageKeyForActor, parentAlbum, photoForActor } from '../../core/photos/visibility.ts';
+import { type AlbumPhoto, albumCursor, imageKeyForActor, parentAlbum, parseAlbumCursor, photoForActor } from '../../core/photos/visibility.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AppEnv } from '../env.ts';
 import { isHtmx, readForm } from '../forms.ts';
@@ -28,14 +29,6 @@ export const ALBUM_PAGE = 30;
 const IMAGE_CACHE = 'private, no-cache';
 /** The checkbox on the first download: the parent has read the rules. */
 const RULES_FIELD = 'spelregels';
-
-/** The album's cursor: the last photo's takenAt and id ("2026-11-24T09:12:00.000Z_<uuid>"). */
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)_([0-9a-f-]{36})$/i;
-
-function parseCursor(raw: string | undefined): { takenAt: string; id: string } | undefined {
-  const m = raw ? CURSOR.exec(raw) : null;
-  return m && !Number.isNaN(Date.parse(m[1]!)) ? { takenAt: m[1]!, id: m[2]! } : undefined;
-}
 
 const dayFormats = {
   nl: new Intl.DateTimeFormat('nl-NL', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'Europe/Amsterdam' }),
@@ -95,8 +88,43 @@ const imageType = (data: Buffer) =>
 /** Memory for image bytes (content-addressed, so never stale); thumbnails mostly. */
 const IMAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
-export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
+export type ImageVariant = 'thumb' | 'display';
+type ServeImage = (c: Context<AppEnv>, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => Promise<Response>;
+const servers = new WeakMap<object, ServeImage>();
+
+/**
+ * Serves one image of a photo to an actor: the pages (cookie) and the app API (bearer token)
+ * share it, so both ask core the same question on every request and send the same caching
+ * headers. `vary` names the request header that carries the credential.
+ */
+export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
+  const known = servers.get(portal);
+  if (known) return known;
+  // One memory per portal, shared by the pages and the API.
   const images = new ByteCache(IMAGE_CACHE_BYTES, 512 * 1024);
+  const serve: ServeImage = async (c: Context<AppEnv>, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => {
+    // Asked again on every request: a client's cached copy must be revalidated, and a request
+    // after a withdrawn consent gets nothing.
+    const key = await imageKeyForActor(c.var.em, actor, id, variant);
+    const etag = `"${key}"`;
+    const headers = {
+      'Cache-Control': IMAGE_CACHE,
+      ETag: etag,
+      'X-Content-Type-Options': 'nosniff',
+      Vary: vary,
+    };
+    const match = c.req.header('If-None-Match');
+    if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+      return c.body(null, 304, headers);
+    }
+    const data = await images.get(key, (k) => portal.photos.get(k));
+    return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': imageType(data) });
+  };
+  servers.set(portal, serve);
+  return serve;
+}
+
+export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
   const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
 
   /** Whether the parent still has to confirm the rules: before their first download. */
@@ -121,11 +149,11 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
 
   app.get(PHOTOS_PATH, async (c) => {
     const actor = c.var.session!.actor;
-    const before = parseCursor(c.req.query('voor'));
+    const before = parseAlbumCursor(c.req.query('voor'));
     const found = await parentAlbum(c.var.em, actor, { before, limit: ALBUM_PAGE + 1 });
     const photos = found.slice(0, ALBUM_PAGE);
     const last = photos.at(-1);
-    const more = last && found.length > ALBUM_PAGE ? `${PHOTOS_PATH}?voor=${encodeURIComponent(`${last.takenAt}_${last.id}`)}` : undefined;
+    const more = last && found.length > ALBUM_PAGE ? `${PHOTOS_PATH}?voor=${encodeURIComponent(albumCursor(last))}` : undefined;
     const days = byDay(c, photos);
     // On a following page, the day the previous page ended with needs no second heading.
     const continuedDay = before ? today(new Date(before.takenAt)) : undefined;
@@ -142,27 +170,11 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
     return await photoPage(c, photo);
   });
 
-  const image = (kind: 'thumbKey' | 'displayKey') => async (c: Context<AppEnv>) => {
-    const id = c.req.param('id') ?? '';
-    // Asked again on every request: a browser's cached copy expires within minutes, and a
-    // request after a withdrawn consent gets nothing.
-    const key = await imageKeyForActor(c.var.em, c.var.session!.actor, id, kind === 'thumbKey' ? 'thumb' : 'display');
-    const etag = `"${key}"`;
-    const headers = {
-      'Cache-Control': IMAGE_CACHE,
-      ETag: etag,
-      'X-Content-Type-Options': 'nosniff',
-      Vary: 'Cookie',
-    };
-    const match = c.req.header('If-None-Match');
-    if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-      return c.body(null, 304, headers);
-    }
-    const data = await images.get(key, (k) => portal.photos.get(k));
-    return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': imageType(data) });
-  };
-  app.get(`${PHOTOS_PATH}/:id/klein`, image('thumbKey'));
-  app.get(`${PHOTOS_PATH}/:id/groot`, image('displayKey'));
+  const serve = imageServer(portal);
+  const image = (variant: ImageVariant) => async (c: Context<AppEnv>) =>
+    await serve(c, c.var.session!.actor, c.req.param('id') ?? '', variant, 'Cookie');
+  app.get(`${PHOTOS_PATH}/:id/klein`, image('thumb'));
+  app.get(`${PHOTOS_PATH}/:id/groot`, image('display'));
 
   app.post(`${PHOTOS_PATH}/:id/download`, async (c) => {
     const actor = c.var.session!.actor;

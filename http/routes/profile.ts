@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context, Hono } from 'hono';
+import { listOwnApiTokens, revokeOwnApiToken } from '../../core/auth/api-tokens.ts';
 import { mayDisableSecondFactor } from '../../core/auth/second-factor.ts';
 import { isStaffAccount } from '../../core/auth/sessions.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
@@ -29,6 +30,8 @@ export const NOTIFICATIONS_PATH = `${PROFILE_PATH}/meldingen`;
 export const LOCATION_PATH = '/mijn-vestiging';
 export const DOWNLOADS_PATH = `${PROFILE_PATH}/downloads`;
 export const DATA_EXPORT_REQUEST_PATH = `${PROFILE_PATH}/gegevens-downloaden`;
+/** POST `${APPS_PATH}/<token id>/afmelden`: signs the app out on one device. */
+export const APPS_PATH = `${PROFILE_PATH}/apps`;
 
 export interface ProfileRouteDeps extends AuthRouteDeps {
   log: Logger;
@@ -77,6 +80,13 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
           readyAt: exportStatus.readyAt,
           until: exportStatus.expiresAt ? when(exportStatus.expiresAt) : '',
         },
+        appTokens: (await listOwnApiTokens(c.var.em, session.actor)).map((t) => ({
+          id: t.id,
+          name: t.name,
+          created: dayHeading(c, t.createdAt.toISOString()),
+          lastUsedDay: dayHeading(c, t.lastUsedAt.toISOString()),
+          lastUsedTime: clockTime(t.lastUsedAt),
+        })),
       },
       status,
     );
@@ -99,6 +109,15 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
       'Content-Disposition': `attachment; filename="${file.filename}"`,
       'Cache-Control': 'no-store',
     });
+  });
+
+  // "Afmelden op dit apparaat": core revokes only the person's own token; any other id is a no-op.
+  app.post(`${APPS_PATH}/:id/afmelden`, async (c) => {
+    const id = c.req.param('id');
+    if (/^\d{1,9}$/.test(id) && (await revokeOwnApiToken(c.var.em, c.var.session!.actor, Number(id), c.var.clientIp))) {
+      setFlash(c, 'app_signed_out', secure);
+    }
+    return c.redirect(PROFILE_PATH, 303);
   });
 
   // Who downloaded photos of my child: parents only (core refuses anyone else).

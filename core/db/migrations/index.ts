@@ -8,7 +8,8 @@ import { Migration20261125030000Profile } from './Migration20261125030000Profile
 import { Migration20261125040000Notifications } from './Migration20261125040000Notifications.ts';
 import { Migration20261125060000ScheduleRules } from './Migration20261125060000ScheduleRules.ts';
 import { Migration20261125090000AuditAppendOnly } from './Migration20261125090000AuditAppendOnly.ts';
-import { Migration20261125110000DataExports } from './Migration20261125110000DataExports.ts';
+import { Migration20261125100000ApiTokens } from './Migration20261125100000ApiTokens.ts';
+import { Migration20261125120000DataExports } from './Migration20261125120000DataExports.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -25,5 +26,6 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125040000Notifications', class: Migration20261125040000Notifications },
   { name: 'Migration20261125060000ScheduleRules', class: Migration20261125060000ScheduleRules },
   { name: 'Migration20261125090000AuditAppendOnly', class: Migration20261125090000AuditAppendOnly },
-  { name: 'Migration20261125110000DataExports', class: Migration20261125110000DataExports },
+  { name: 'Migration20261125100000ApiTokens', class: Migration20261125100000ApiTokens },
+  { name: 'Migration20261125120000DataExports', class: Migration20261125120000DataExports },
 ];

@@ -1,0 +1,36 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../actor.ts';
+import { today } from '../dates.ts';
+import { childForActor, childGroupsForActor } from '../diary/access.ts';
+import { type AlbumCursor, type AlbumPhoto, parentAlbum } from './visibility.ts';
+
+/** Photos per page of a child's album. */
+export const CHILD_ALBUM_PAGE = 30;
+
+export interface ChildAlbumPage {
+  photos: AlbumPhoto[];
+  /** The cursor of the next (older) page, when there is one. */
+  next?: AlbumCursor;
+}
+
+/**
+ * The album as seen from one child (the app shows it per child): the parent's album (the same
+ * rule and the same cursor as the page, core/photos/visibility.ts parentAlbum) narrowed to the
+ * groups this child is placed in today. A child that is not the actor's own is "not found"
+ * (childForActor, the schriftje's rule); staff see no parent album (parentAlbum returns none).
+ */
+export async function childAlbum(
+  em: EntityManager,
+  actor: Actor,
+  childId: number,
+  options: { before?: AlbumCursor; limit?: number } = {},
+): Promise<ChildAlbumPage> {
+  const child = await childForActor(em, actor, childId);
+  const groupIds = await childGroupsForActor(em, actor, child.id, today());
+  const limit = Math.min(Math.max(options.limit ?? CHILD_ALBUM_PAGE, 1), 100);
+  if (groupIds.length === 0 || actor.kind !== 'parent') return { photos: [] };
+  const found = await parentAlbum(em, actor, { before: options.before, limit: limit + 1, groupIds });
+  const photos = found.slice(0, limit);
+  const last = photos.at(-1);
+  return { photos, next: last && found.length > limit ? { takenAt: last.takenAt, id: last.id } : undefined };
+}

@@ -1,0 +1,532 @@
+import type { Hono } from 'hono';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { suspendParent } from '../../core/accounts/suspension.ts';
+import { sha256Hex } from '../../core/auth/tokens.ts';
+import { setConsent } from '../../core/directory/consent.ts';
+import { addParent } from '../../core/directory/parents.ts';
+import { writeParentEntry } from '../../core/diary/entries.ts';
+import { Account } from '../../core/entities/account.ts';
+import { ApiToken } from '../../core/entities/api-token.ts';
+import { Child } from '../../core/entities/child.ts';
+import { MessageAttachment } from '../../core/entities/message.ts';
+import { PhotoDownload } from '../../core/entities/photo.ts';
+import { sendAnnouncement } from '../../core/messages/announcements.ts';
+import { startThread } from '../../core/messages/threads.ts';
+import { tagPhoto } from '../../core/photos/tagging.ts';
+import { processUploadedPhoto, uploadPhoto } from '../../core/photos/upload.ts';
+import { type MessageWorld, PASSWORD, PEOPLE, type Person, seedMessageWorld } from '../../test/messages.ts';
+import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
+import { type AppEnv, createApp } from '../app.ts';
+import { accountFor, seedAccount, TestBrowser } from '../testing.ts';
+import { API_BASE } from './app.ts';
+
+/**
+ * The app API from every side: token login and its refusals, the access matrix over every
+ * operation (a route missing from the matrix fails), the error shape, no CSRF hole, the
+ * OpenAPI document and its reference page, the well-known file, and signing an app out from
+ * Mijn gegevens.
+ */
+
+const LOOSE = { throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { points: 10_000, seconds: 60 } } };
+
+let portal: TestPortal;
+let app: Hono<AppEnv>;
+let world: MessageWorld;
+let evi: number;
+let photoId: string;
+let threadId: string;
+let announcementId: string;
+let entryId: string;
+let attachmentId: string;
+let ipCounter = 0;
+
+type Who = 'anonymous' | 'ownChild' | 'sameGroup' | 'otherGroup' | 'suspended' | 'staff' | 'otherStaff';
+const PERSON: Record<Exclude<Who, 'anonymous'>, Person> = {
+  ownChild: 'anna',
+  sameGroup: 'cor',
+  otherGroup: 'eva',
+  suspended: 'bart',
+  staff: 'mia',
+  otherStaff: 'otto',
+};
+const tokens = {} as Record<Who, string | undefined>;
+
+const nextIp = () => `198.51.100.${++ipCounter % 250}`;
+
+async function call(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string>; to?: Hono<AppEnv> } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { 'X-Forwarded-For': '203.0.113.7', ...options.headers };
+  if (options.token) headers['Authorization'] = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.raw !== undefined || options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = options.raw ?? JSON.stringify(options.body);
+  }
+  return await (options.to ?? app).request(`http://localhost${API_BASE}${path}`, { method, headers, body });
+}
+
+async function login(email: string, password = PASSWORD, to: Hono<AppEnv> = app, ip = nextIp()): Promise<Response> {
+  return await call('POST', '/session', { body: { username: email, password, deviceName: 'Test-telefoon' }, headers: { 'X-Forwarded-For': ip }, to });
+}
+
+async function tokenFor(email: string): Promise<string> {
+  const res = await login(email);
+  expect(res.status, email).toBe(201);
+  return ((await res.json()) as { token: string }).token;
+}
+
+async function picture(): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="#8ab"/>
+    <circle cx="120" cy="150" r="80" fill="#c0392b"/><rect x="220" y="80" width="120" height="150" fill="#27ae60"/></svg>`;
+  return await sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
+}
+
+beforeAll(async () => {
+  portal = await createTestPortal({ 'server.trustProxy': true });
+  world = await seedMessageWorld(portal);
+  app = createApp(portal, LOOSE);
+  const em = portal.em();
+  for (const n of ['K1', 'K2', 'K3', 'K4']) await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
+  evi = (await em.findOneOrFail(Child, { childNumber: 'K1' })).id;
+  ({ photoId } = await uploadPhoto(em, portal, world.actors.mia, { groupId: world.groups.boomhut, data: await picture() }));
+  await processUploadedPhoto(portal, photoId);
+  await tagPhoto(portal.em(), world.actors.mia, photoId, { childNumbers: ['K1'] });
+  ({ id: entryId } = await writeParentEntry(portal.em(), world.actors.anna, evi, { text: 'Oma haalt Evi op.' }));
+  ({ threadId } = await startThread(portal.em(), portal, world.actors.anna, {
+    groupId: world.groups.boomhut,
+    subject: 'Slaapje',
+    body: 'Evi sliep slecht vannacht.',
+  }));
+  // An announcement for Boomhut with a PDF: Anna (Evi) and Cor (Sam) read it, Eva (Noord) does not.
+  ({ announcementId } = await sendAnnouncement(portal.em(), portal, world.actors.mia, {
+    groupId: world.groups.boomhut,
+    subject: 'Sinterklaas',
+    body: 'Vrijdag komt de Sint.',
+    attachment: { filename: 'brief.pdf', data: Buffer.from('%PDF-1.4\n% brief\ntrailer << >>\n%%EOF\n') },
+  }));
+  attachmentId = (await portal.em().findOneOrFail(MessageAttachment, { announcement: announcementId })).id;
+  tokens.anonymous = undefined;
+  for (const [who, person] of Object.entries(PERSON) as [Exclude<Who, 'anonymous'>, Person][]) {
+    tokens[who] = await tokenFor(PEOPLE[person]);
+  }
+  // Suspended after logging in: the token it had must open nothing any more.
+  await suspendParent(portal.em(), admin, PEOPLE.bart, 'foto gedeeld op sociale media');
+});
+afterAll(() => portal?.destroy());
+
+describe('token login', () => {
+  it('answers a wrong password and an unknown user alike: 401 with the generic body', async () => {
+    const wrong = await login(PEOPLE.anna, 'niet het wachtwoord');
+    const unknown = await login('niemand@example.nl', 'niet het wachtwoord');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const a = await wrong.json();
+    expect(a).toEqual(await unknown.json());
+    expect(a).toEqual({ error: { code: 'unauthenticated', message: 'wrong username or password' } });
+  });
+
+  it('brakes after too many failures: 429 with Retry-After, also for the right password', async () => {
+    const braked = createApp(portal, { throttle: { accountIp: { points: 2, seconds: 600 } } });
+    const ip = '192.0.2.44';
+    for (let i = 0; i < 2; i++) expect((await login(PEOPLE.eva, 'fout', braked, ip)).status).toBe(401);
+    const res = await login(PEOPLE.eva, PASSWORD, braked, ip);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+  });
+
+  it('issues a token that is stored only as its hash', async () => {
+    const res = await login(PEOPLE.eva);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const body = (await res.json()) as { token: string; tokenType: string; expiresAt: string };
+    expect(body.tokenType).toBe('Bearer');
+    expect(body.token).toMatch(/^opt_[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(89 * 24 * 3_600_000);
+    const rows = (await portal.em().getConnection().execute('select row_to_json(t)::text as row from api_token t')) as { row: string }[];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.row).not.toContain(body.token.slice(4));
+    const mine = await portal.em().findOne(ApiToken, { tokenHash: sha256Hex(body.token) });
+    expect(mine?.name).toBe('Test-telefoon');
+  });
+
+  it('stops a revoked token (DELETE /session) at once', async () => {
+    const token = await tokenFor(PEOPLE.eva);
+    expect((await call('GET', '/me', { token })).status).toBe(200);
+    expect((await call('DELETE', '/session', { token })).status).toBe(204);
+    const res = await call('GET', '/me', { token });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
+  });
+
+  it("stops a suspended parent's token on the next request, by the per-request check alone", async () => {
+    const person = await seedAccount(portal, { email: 'gijs@example.nl', password: PASSWORD });
+    const token = await tokenFor(person.email);
+    expect((await call('GET', '/me', { token })).status).toBe(200);
+    // Straight in the table, past suspendParent (which also revokes): the lookup must refuse by itself.
+    await portal.em().nativeUpdate(Account, { id: person.accountId }, { suspendedAt: new Date() });
+    expect((await call('GET', '/me', { token })).status).toBe(401);
+    // And logging in again says why, to someone who knows the password.
+    const again = await login(person.email);
+    expect(again.status).toBe(403);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('account_suspended');
+  });
+
+  it('refuses an account that must change its generated password first, with its own code', async () => {
+    await seedAccount(portal, { email: 'nieuw@example.nl', password: PASSWORD, mustChange: true });
+    const res = await login('nieuw@example.nl');
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('password_change_required');
+    expect(await portal.em().count(ApiToken, { account: { email: 'nieuw@example.nl' } })).toBe(0);
+  });
+
+  it('refuses staff with two-step verification: the app has no second-factor step', async () => {
+    await portal.em().nativeUpdate(Account, { email: PEOPLE.hanna }, { totpEnabledAt: new Date() });
+    const res = await login(PEOPLE.hanna);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('second_factor_required');
+  });
+
+  it('validates the login body: 422 with details per field', async () => {
+    const res = await call('POST', '/session', { body: { username: PEOPLE.anna } });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { code: string; details: { path: string }[] } };
+    expect(body.error.code).toBe('validation');
+    expect(body.error.details.map((d) => d.path)).toContain('password');
+  });
+
+  it('rate-limits each token: 429 with Retry-After once its window is used up', async () => {
+    const limited = createApp(portal, { ...LOOSE, apiRateLimit: { points: 3, seconds: 60 } });
+    const token = await tokenFor(PEOPLE.cor);
+    for (let i = 0; i < 3; i++) expect((await call('GET', '/me', { token, to: limited })).status).toBe(200);
+    const res = await call('GET', '/me', { token, to: limited });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    // Another token has its own window.
+    expect((await call('GET', '/me', { token: await tokenFor(PEOPLE.cor), to: limited })).status).toBe(200);
+  });
+});
+
+describe('access to every API route', () => {
+  interface Route {
+    method: string;
+    path: () => string;
+    /** The path as the OpenAPI document names it, to prove the matrix covers every operation. */
+    spec: string;
+    body?: () => unknown;
+    /** Uses a token of its own (logging out would spoil the shared ones). */
+    ownToken?: boolean;
+  }
+  const ROUTES = {
+    getMe: { method: 'GET', spec: '/me', path: () => '/me' },
+    patchMe: { method: 'PATCH', spec: '/me', path: () => '/me', body: () => ({ phone: '06 1234 5678' }) },
+    children: { method: 'GET', spec: '/children', path: () => '/children' },
+    home: { method: 'GET', spec: '/home', path: () => '/home' },
+    album: { method: 'GET', spec: '/children/{child}/photos', path: () => `/children/${evi}/photos` },
+    photo: { method: 'GET', spec: '/photos/{id}', path: () => `/photos/${photoId}` },
+    image: { method: 'GET', spec: '/photos/{id}/{variant}', path: () => `/photos/${photoId}/thumb` },
+    download: { method: 'POST', spec: '/photos/{id}/download', path: () => `/photos/${photoId}/download`, body: () => ({ acceptRules: true }) },
+    diary: { method: 'GET', spec: '/children/{child}/diary', path: () => `/children/${evi}/diary` },
+    writeDiary: { method: 'POST', spec: '/children/{child}/diary', path: () => `/children/${evi}/diary`, body: () => ({ text: 'Evi heeft een nieuwe knuffel.' }) },
+    editDiary: { method: 'PATCH', spec: '/diary-entries/{id}', path: () => `/diary-entries/${entryId}`, body: () => ({ text: 'Opa haalt Evi op.' }) },
+    threads: { method: 'GET', spec: '/threads', path: () => '/threads' },
+    messageGroups: { method: 'GET', spec: '/message-groups', path: () => '/message-groups' },
+    thread: { method: 'GET', spec: '/threads/{id}', path: () => `/threads/${threadId}` },
+    startThread: {
+      method: 'POST',
+      spec: '/threads',
+      path: () => '/threads',
+      body: () => ({ groupId: world.groups.boomhut, subject: 'Vraag', body: 'Mag er een traktatie mee?' }),
+    },
+    reply: { method: 'POST', spec: '/threads/{id}/messages', path: () => `/threads/${threadId}/messages`, body: () => ({ body: 'Dank u wel.' }) },
+    announcements: { method: 'GET', spec: '/announcements', path: () => '/announcements' },
+    announcement: { method: 'GET', spec: '/announcements/{id}', path: () => `/announcements/${announcementId}` },
+    attachment: { method: 'GET', spec: '/attachments/{id}', path: () => `/attachments/${attachmentId}` },
+    logout: { method: 'DELETE', spec: '/session', path: () => '/session', ownToken: true },
+  } satisfies Record<string, Route>;
+  type Name = keyof typeof ROUTES;
+  /** Public operations: not behind a token, tested on their own. */
+  const PUBLIC = ['POST /session'];
+
+  // 404: refused as not found (the page says the same). Staff get what core gives them: their
+  // groups' photos and schriftjes, no parent album (empty), no downloads, no parent writing.
+  const MATRIX: Record<Who, Record<Name, number>> = {
+    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
+    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
+    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
+    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
+    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
+  };
+
+  it('covers every operation of the OpenAPI document', async () => {
+    const doc = (await (await call('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    const covered = [...Object.values(ROUTES).map((r) => `${r.method} ${r.spec}`), ...PUBLIC];
+    expect(documented.sort()).toEqual([...new Set(covered)].sort());
+    // And nothing is registered under /api/v1 outside the document (besides the document itself).
+    const registered = app.routes
+      .filter((r) => r.path.startsWith(`${API_BASE}/`) && r.method !== 'ALL')
+      .map((r) => `${r.method} ${r.path.slice(API_BASE.length).replace(/:(\w+)/g, '{$1}')}`);
+    expect([...new Set(registered)].sort()).toEqual([...new Set([...covered, 'GET /openapi.json', 'GET /docs'])].sort());
+  });
+
+  for (const who of Object.keys(MATRIX) as Who[]) {
+    for (const name of Object.keys(ROUTES) as Name[]) {
+      const expected = MATRIX[who][name];
+      it(`${who} ${name} → ${expected}`, async () => {
+        const route: Route = ROUTES[name];
+        const person = who === 'anonymous' ? undefined : PERSON[who];
+        const token = route.ownToken && person && who !== 'suspended' ? await tokenFor(PEOPLE[person]) : tokens[who];
+        const res = await call(route.method, route.path(), { token, body: route.body?.() });
+        expect(res.status).toBe(expected);
+        const type = res.headers.get('Content-Type') ?? '';
+        if (expected >= 400) {
+          // Never a byte of an image, never a redirect or HTML: the error body.
+          expect(type).toMatch(/^application\/json/);
+          const body = (await res.json()) as { error: { code: string; message: string } };
+          expect(body.error.code).toBe({ 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found' }[expected]);
+          expect(body.error.message).toBeTruthy();
+        } else if (name === 'image' || name === 'download') {
+          expect(type).toMatch(/^image\//);
+        } else if (name === 'attachment') {
+          expect(type).toBe('application/pdf');
+        } else if (expected !== 204) {
+          expect(type).toMatch(/^application\/json/);
+          expect(res.headers.get('Cache-Control')).toBe('no-store');
+        }
+      });
+    }
+  }
+});
+
+describe('what the routes answer', () => {
+  it('pages the album by an opaque cursor, with the same photos as core', async () => {
+    const token = tokens.ownChild!;
+    const res = await call('GET', `/children/${evi}/photos`, { token });
+    const page = (await res.json()) as { items: { id: string; downloadable: boolean }[]; nextCursor: string | null };
+    expect(page.items.map((p) => p.id)).toEqual([photoId]);
+    expect(page.items[0]!.downloadable).toBe(true);
+    expect(page.nextCursor).toBeNull();
+    const bad = await call('GET', `/children/${evi}/photos?cursor=bm90LWEtY3Vyc29y`, { token });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toBe('cursor');
+  });
+
+  it('downloads with the trace code in a header and the file name, recorded like the page download', async () => {
+    const before = await portal.em().count(PhotoDownload, {});
+    const res = await call('POST', `/photos/${photoId}/download`, { token: tokens.ownChild, body: { acceptRules: true } });
+    expect(res.status).toBe(200);
+    const code = res.headers.get('X-Trace-Code')!;
+    expect(code).toMatch(/^[0-9A-Z]{7}$/);
+    expect(res.headers.get('Content-Disposition')).toContain(code);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(await portal.em().count(PhotoDownload, {})).toBe(before + 1);
+  });
+
+  it('asks for the spelregels before a first download (422 rules)', async () => {
+    // A parent of Evi without any download yet.
+    await addParent(portal.em(), admin, { email: 'dirk@example.nl', firstName: 'Dirk', lastName: 'Ouder', children: ['K1'] });
+    await accountFor(portal, 'dirk@example.nl', PASSWORD);
+    const dirk = await tokenFor('dirk@example.nl');
+    const meta = (await (await call('GET', `/photos/${photoId}`, { token: dirk })).json()) as { rulesAcceptanceRequired: boolean };
+    expect(meta.rulesAcceptanceRequired).toBe(true);
+    const refused = await call('POST', `/photos/${photoId}/download`, { token: dirk });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toBe('rules');
+    expect((await call('POST', `/photos/${photoId}/download`, { token: dirk, body: { acceptRules: true } })).status).toBe(200);
+  });
+
+  it('serves image variants with the page caching rules, and 304 on a matching ETag', async () => {
+    const res = await call('GET', `/photos/${photoId}/display`, { token: tokens.ownChild });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('private, no-cache');
+    expect(res.headers.get('Vary')).toContain('Authorization');
+    const etag = res.headers.get('ETag')!;
+    const again = await call('GET', `/photos/${photoId}/display`, { token: tokens.ownChild, headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+    expect((await call('GET', `/photos/${photoId}/original`, { token: tokens.ownChild })).status).toBe(422);
+  });
+
+  it('changes details with the same validation as mijn gegevens', async () => {
+    const token = await tokenFor(PEOPLE.eva);
+    const bad = await call('PATCH', '/me', { token, body: { postalCode: 'nope!', street: 'Dorpsstraat 1' } });
+    expect(bad.status).toBe(422);
+    const paths = ((await bad.json()) as { error: { details: { path: string; message: string }[] } }).error.details;
+    expect(paths).toEqual(expect.arrayContaining([{ path: 'postalCode', message: 'invalid' }, { path: 'city', message: 'incomplete' }]));
+    const ok = await call('PATCH', '/me', { token, body: { street: 'Dorpsstraat 1', postalCode: '1234ab', city: 'Ergens' } });
+    expect(ok.status).toBe(200);
+    const me = (await ok.json()) as { postalCode: string; firstName: string };
+    expect(me.postalCode).toBe('1234 AB');
+    expect(me.firstName).toBe('Eva');
+  });
+
+  it('reads the schriftje by day and writes an entry for today', async () => {
+    const token = tokens.ownChild!;
+    const written = await call('POST', `/children/${evi}/diary`, { token, body: { text: 'Evi neemt morgen een tas mee.' } });
+    expect(written.status).toBe(201);
+    const page = (await (await call('GET', `/children/${evi}/diary`, { token })).json()) as {
+      items: { day: string; entries: { text: string }[] }[];
+      nextCursor: string | null;
+    };
+    expect(page.items[0]!.entries.map((e) => e.text)).toContain('Evi neemt morgen een tas mee.');
+    const empty = await call('POST', `/children/${evi}/diary`, { token, body: { text: '' } });
+    expect(empty.status).toBe(422);
+    // Changing one's own entry: with the version one edited, and 409 when it changed meanwhile.
+    const entry = (await written.json()) as { id: string; version: number };
+    const changed = await call('PATCH', `/diary-entries/${entry.id}`, { token, body: { text: 'Evi neemt twee tassen mee.', version: entry.version } });
+    expect(changed.status).toBe(200);
+    expect(((await changed.json()) as { version: number }).version).toBe(entry.version + 1);
+    const stale = await call('PATCH', `/diary-entries/${entry.id}`, { token, body: { text: 'Toch één tas.', version: entry.version } });
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as { error: { code: string } }).error.code).toBe('conflict');
+  });
+
+  it('sends and reads messages in a thread', async () => {
+    const token = tokens.ownChild!;
+    const res = await call('POST', `/threads/${threadId}/messages`, { token, body: { body: 'Vanavond gaat het vast beter.' } });
+    expect(res.status).toBe(201);
+    const thread = (await res.json()) as { messages: { body: string; ownSide: boolean }[] };
+    expect(thread.messages.at(-1)).toMatchObject({ body: 'Vanavond gaat het vast beter.', ownSide: true });
+    const list = (await (await call('GET', '/threads', { token })).json()) as { items: { id: string }[]; nextCursor: null };
+    expect(list.items.map((t) => t.id)).toContain(threadId);
+    expect(list.nextCursor).toBeNull();
+  });
+});
+
+describe('errors, caching and CSRF', () => {
+  it('answers unknown routes with a JSON 404, also outside v1', async () => {
+    for (const path of [`${API_BASE}/bestaat-niet`, '/api/v2/me', '/api/']) {
+      const res = await app.request(`http://localhost${path}`, { headers: { Authorization: `Bearer ${tokens.ownChild}` } });
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+  });
+
+  it('answers malformed JSON with a 422 JSON body', async () => {
+    const res = await call('POST', `/children/${evi}/diary`, { token: tokens.ownChild, raw: '{"text": ' });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('validation');
+  });
+
+  it('answers a body over the limit as JSON too', async () => {
+    const res = await call('POST', '/session', { raw: JSON.stringify({ username: 'x', password: 'y'.repeat(2 * 1024 * 1024) }) });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
+  it('marks private JSON no-store and keeps the security headers', async () => {
+    const res = await call('GET', '/me', { token: tokens.ownChild });
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(res.headers.get('Content-Security-Policy')).toBeTruthy();
+    expect(res.headers.get('Set-Cookie')).toBeNull();
+  });
+
+  it('needs no cookie or CSRF token for a POST with a bearer token, even cross-site', async () => {
+    const res = await call('POST', `/threads/${threadId}/messages`, {
+      token: tokens.ownChild,
+      body: { body: 'Vanuit de app.' },
+      headers: { Origin: 'https://elders.example', 'Sec-Fetch-Site': 'cross-site' },
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it('refuses a POST that carries only the web session cookie (and its CSRF token): 401, no redirect', async () => {
+    const browser = new TestBrowser(app, { 'X-Forwarded-For': nextIp() });
+    expect((await browser.login(PEOPLE.anna, PASSWORD)).status).toBe(303);
+    const before = await portal.em().count(ApiToken, {});
+    const res = await browser.request(`${API_BASE}/threads/${threadId}/messages`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': browser.csrf ?? '' },
+      body: JSON.stringify({ body: 'Via de cookie.' }),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('Location')).toBeNull();
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
+    const get = await browser.get(`${API_BASE}/me`);
+    expect(get.status).toBe(401);
+    expect(await portal.em().count(ApiToken, {})).toBe(before);
+  });
+});
+
+describe('OpenAPI document and reference', () => {
+  it('is OpenAPI 3.1 with every operation and the bearer scheme', async () => {
+    const res = await call('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+    };
+    expect(doc.openapi.startsWith('3.1')).toBe(true);
+    expect(doc.components.securitySchemes['bearer']).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const path of ['/session', '/me', '/children', '/home', '/children/{child}/photos', '/photos/{id}', '/photos/{id}/{variant}', '/photos/{id}/download', '/children/{child}/diary', '/threads', '/threads/{id}', '/threads/{id}/messages', '/announcements', '/message-groups']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(doc.paths['/me']!['get']!.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/session']!['post']!.security).toBeUndefined();
+  });
+
+  it('has a readable reference page listing every operation, without scripts', async () => {
+    const res = await app.request(`http://localhost${API_BASE}/docs`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('POST /api/v1/session');
+    expect(html).toContain('GET /api/v1/children/{child}/photos');
+    expect(html).toContain('DELETE /api/v1/session');
+    expect(html).toContain('Not yet in the API');
+    expect(html).toContain('Helpdesk');
+    expect(html).not.toContain('<script');
+  });
+});
+
+describe('well-known', () => {
+  it('tells an app the name, languages and API base', async () => {
+    const res = await app.request('http://localhost/.well-known/ouderportaal.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=300');
+    expect(await res.json()).toEqual({
+      name: 'Kinderopvang De Boomgaard',
+      logoUrl: null,
+      languages: ['nl', 'en'],
+      defaultLanguage: 'nl',
+      api: 'https://ouders.example.nl/api/v1',
+      apiVersion: '1.0.0',
+      reference: 'https://ouders.example.nl/api/v1/docs',
+    });
+  });
+});
+
+describe('Mijn gegevens: app logins', () => {
+  it('lists the devices and signs one out', async () => {
+    const token = await tokenFor(PEOPLE.eva);
+    const row = await portal.em().findOneOrFail(ApiToken, { tokenHash: sha256Hex(token) });
+    const browser = new TestBrowser(app, { 'X-Forwarded-For': nextIp() });
+    expect((await browser.login(PEOPLE.eva, PASSWORD)).status).toBe(303);
+    const page = await (await browser.get('/mijn-gegevens')).text();
+    expect(page).toContain('Test-telefoon');
+    expect(page).toContain(`/mijn-gegevens/apps/${row.id}/afmelden`);
+    const res = await browser.post(`/mijn-gegevens/apps/${row.id}/afmelden`, {}, { visit: '/mijn-gegevens' });
+    expect(res.status).toBe(303);
+    expect((await call('GET', '/me', { token })).status).toBe(401);
+    expect(await (await browser.get('/mijn-gegevens')).text()).toContain('Het apparaat is afgemeld');
+  });
+
+  it("cannot sign out someone else's device", async () => {
+    const annaToken = await tokenFor(PEOPLE.anna);
+    const row = await portal.em().findOneOrFail(ApiToken, { tokenHash: sha256Hex(annaToken) });
+    const browser = new TestBrowser(app, { 'X-Forwarded-For': nextIp() });
+    expect((await browser.login(PEOPLE.eva, PASSWORD)).status).toBe(303);
+    expect((await browser.post(`/mijn-gegevens/apps/${row.id}/afmelden`, {}, { visit: '/mijn-gegevens' })).status).toBe(303);
+    expect((await call('GET', '/me', { token: annaToken })).status).toBe(200);
+  });
+});

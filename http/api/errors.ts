@@ -1,0 +1,68 @@
+import { z } from '@hono/zod-openapi';
+import type { Context, ErrorHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DomainError, type ErrorCode, type ErrorDetail, isDomainError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { statusForCode } from '../errors.ts';
+import { loggablePath } from '../middleware/request-context.ts';
+
+/**
+ * Every error of the app API has one shape, `{ error: { code, message, details? } }`, whatever
+ * went wrong and wherever (a use case, validation, an unknown route, a malformed body, the
+ * gate): an app switches on `code`, never on the text. `message` is English, for developers;
+ * the app shows its own words per code.
+ */
+
+/** Core's codes plus the reasons a token login can be refused after a correct password. */
+export type ApiErrorCode = ErrorCode | 'password_change_required' | 'second_factor_required' | 'account_suspended' | 'payload_too_large' | 'internal';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'not_found' }),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export function apiError(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: ApiErrorCode,
+  message: string,
+  details?: ErrorDetail[],
+): Response {
+  // Errors are about one person's request: never cached, by anyone.
+  c.header('Cache-Control', 'no-store');
+  return c.json({ error: { code, message, ...(details?.length ? { details } : {}) } }, status);
+}
+
+/** A refused request with nothing more to say: no or a dead token. */
+export const unauthenticated = () => new DomainError('unauthenticated', 'a valid bearer token is required');
+
+export function apiErrorResponse(c: Context, err: Error, log: Logger): Response {
+  if (isDomainError(err)) {
+    if (err.code === 'unauthenticated') c.header('WWW-Authenticate', 'Bearer realm="ouderportaal"');
+    return apiError(c, statusForCode[err.code], err.code, err.message, err.details);
+  }
+  if (err instanceof HTTPException) {
+    // Hono's JSON reader throws 400 "Malformed JSON in request body": a validation problem.
+    if (err.status === 400) return apiError(c, 422, 'validation', 'the request body is not valid JSON', [{ path: 'body', message: 'not valid JSON' }]);
+    if (err.status === 413) return apiError(c, 413, 'payload_too_large', 'the request body is too large');
+    return apiError(c, err.status as ContentfulStatusCode, err.status === 404 ? 'not_found' : 'validation', err.message || 'request refused');
+  }
+  log.error(`${c.req.method} ${loggablePath(c.req.path)} failed: ${err.stack ?? err.message}`, { reqId: c.get('requestId') });
+  return apiError(c, 500, 'internal', `something went wrong (reference ${c.get('requestId') ?? 'unknown'})`);
+}
+
+export const apiErrorHandler =
+  (log: Logger): ErrorHandler =>
+  (err, c) =>
+    apiErrorResponse(c, err, log);
+
+/** zod problems as `details`: the path as the app named the field, and what is wrong with it. */
+export function validationDetails(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ErrorDetail[] {
+  return issues.map((i) => ({ path: i.path.map(String).join('.') || 'body', message: i.message }));
+}

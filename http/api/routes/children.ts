@@ -1,0 +1,163 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { parseDate } from '../../../core/dates.ts';
+import { childDiary, DIARY_LIMITS, editParentEntry, parentChildren, writeParentEntry } from '../../../core/diary/entries.ts';
+import { parentHome } from '../../../core/home/home.ts';
+import { childAlbum } from '../../../core/photos/child-album.ts';
+import { albumCursor, parseAlbumCursor } from '../../../core/photos/visibility.ts';
+import { BEARER, type ApiModule } from '../deps.ts';
+import { ChildParam, CursorQuery, decodeCursor, encodeCursor, errors, IdParam, json, page } from '../schemas.ts';
+import { AlbumPhotoSchema } from './photos.ts';
+
+/**
+ * The parent's children and what hangs off them: the home feed, a child's album and schriftje.
+ * Every answer comes from the core use case the page calls; a child that is not the actor's
+ * own is "not found".
+ */
+
+const Child = z.object({ id: z.number().int(), name: z.string(), firstName: z.string() }).openapi('Child');
+
+const DiaryLine = z.object({ label: z.string(), text: z.string() });
+const DiaryPhoto = z.object({
+  id: z.string(),
+  takenAt: z.string(),
+  caption: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+});
+const DiaryEntry = z
+  .object({
+    id: z.string(),
+    childId: z.number().int(),
+    day: z.string().openapi({ example: '2026-11-25' }),
+    authorKind: z.enum(['staff', 'parent']),
+    authorLabel: z.string(),
+    text: z.string(),
+    lines: z.array(DiaryLine),
+    photos: z.array(DiaryPhoto),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    version: z.number().int(),
+    edited: z.boolean(),
+    own: z.boolean(),
+    editable: z.boolean(),
+    isNew: z.boolean(),
+  })
+  .openapi('DiaryEntry');
+const DiaryDay = z.object({ day: z.string(), entries: z.array(DiaryEntry) }).openapi('DiaryDay');
+
+const Home = z
+  .object({
+    children: z.array(
+      z.object({
+        id: z.number().int(),
+        firstName: z.string(),
+        name: z.string(),
+        groupName: z.string(),
+        locationName: z.string(),
+        diary: z.array(z.object({ authorKind: z.enum(['staff', 'parent']), authorLabel: z.string(), text: z.string(), lines: z.array(DiaryLine) })),
+        photos: z.array(z.object({ id: z.string(), width: z.number().nullable(), height: z.number().nullable(), caption: z.string().nullable() })),
+        unreadThreads: z.number().int(),
+      }),
+    ),
+    announcements: z.array(z.object({ id: z.string(), subject: z.string(), createdAt: z.string(), read: z.boolean(), where: z.string() })),
+  })
+  .openapi('Home');
+
+const WriteEntry = z.object({ text: z.string().min(1).max(DIARY_LIMITS.text) }).openapi('DiaryEntryInput');
+
+const listChildren = createRoute({
+  method: 'get',
+  path: '/children',
+  tags: ['Children'],
+  summary: 'My children (parents; empty for staff)',
+  security: BEARER,
+  responses: { 200: json(z.object({ items: z.array(Child) }).openapi('Children'), 'My children'), ...errors() },
+});
+
+const home = createRoute({
+  method: 'get',
+  path: '/home',
+  tags: ['Children'],
+  summary: "Home feed: per child today's schriftje, newest photos, unread threads; newest announcements",
+  security: BEARER,
+  responses: { 200: json(Home, 'The home feed (empty for staff)'), ...errors() },
+});
+
+const album = createRoute({
+  method: 'get',
+  path: '/children/{child}/photos',
+  tags: ['Photos'],
+  summary: "A child's album: photos of the child's group, newest first, by cursor",
+  security: BEARER,
+  request: { params: ChildParam, query: CursorQuery },
+  responses: { 200: json(page(AlbumPhotoSchema, 'AlbumPage'), 'One page of the album'), ...errors(404, 422) },
+});
+
+const readDiary = createRoute({
+  method: 'get',
+  path: '/children/{child}/diary',
+  tags: ['Schriftje'],
+  summary: `A child's schriftje by day, newest first, ${DIARY_LIMITS.daysPerPage} days per page`,
+  security: BEARER,
+  request: { params: ChildParam, query: CursorQuery },
+  responses: { 200: json(page(DiaryDay, 'DiaryPage'), 'One page of days'), ...errors(404, 422) },
+});
+
+const writeDiary = createRoute({
+  method: 'post',
+  path: '/children/{child}/diary',
+  tags: ['Schriftje'],
+  summary: "Write in my child's schriftje for today (parents)",
+  security: BEARER,
+  request: { params: ChildParam, body: { content: { 'application/json': { schema: WriteEntry } }, required: true } },
+  responses: { 201: json(DiaryEntry, 'The new entry'), ...errors(403, 404, 422) },
+});
+
+const EditEntry = z
+  .object({
+    text: z.string().min(1).max(DIARY_LIMITS.text),
+    version: z.number().int().positive().optional().openapi({ description: 'The version you edited; a newer one is a 409 conflict' }),
+  })
+  .openapi('DiaryEntryEdit');
+
+const editDiary = createRoute({
+  method: 'patch',
+  path: '/diary-entries/{id}',
+  tags: ['Schriftje'],
+  summary: 'Change my own entry, on the day it was written (parents)',
+  security: BEARER,
+  request: { params: IdParam, body: { content: { 'application/json': { schema: EditEntry } }, required: true } },
+  responses: { 200: json(DiaryEntry, 'The entry after the change'), ...errors(403, 404, 409, 422) },
+});
+
+export const childrenRoutes: ApiModule = (api, { auth }) => {
+  api.openapi({ ...listChildren, middleware: [auth] }, async (c) => c.json({ items: await parentChildren(c.var.em, c.var.api.actor) }, 200));
+
+  api.openapi({ ...home, middleware: [auth] }, async (c) => c.json(await parentHome(c.var.em, c.var.api.actor), 200));
+
+  api.openapi({ ...album, middleware: [auth] }, async (c) => {
+    const { child } = c.req.valid('param');
+    const before = decodeCursor(c.req.valid('query').cursor, parseAlbumCursor);
+    const found = await childAlbum(c.var.em, c.var.api.actor, child, { before });
+    return c.json({ items: found.photos, nextCursor: found.next ? encodeCursor(albumCursor(found.next)) : null }, 200);
+  });
+
+  api.openapi({ ...readDiary, middleware: [auth] }, async (c) => {
+    const { child } = c.req.valid('param');
+    const before = decodeCursor(c.req.valid('query').cursor, (raw) => (parseDate(raw) === raw ? raw : undefined));
+    const diary = await childDiary(c.var.em, c.var.api.actor, child, { before });
+    return c.json({ items: diary.days, nextCursor: diary.nextBefore ? encodeCursor(diary.nextBefore) : null }, 200);
+  });
+
+  api.openapi({ ...writeDiary, middleware: [auth] }, async (c) => {
+    const { child } = c.req.valid('param');
+    const entry = await writeParentEntry(c.var.em, c.var.api.actor, child, { text: c.req.valid('json').text });
+    return c.json(entry, 201);
+  });
+
+  api.openapi({ ...editDiary, middleware: [auth] }, async (c) => {
+    const { text, version } = c.req.valid('json');
+    const entry = await editParentEntry(c.var.em, c.var.api.actor, c.req.valid('param').id, { text, version });
+    return c.json(entry, 200);
+  });
+};

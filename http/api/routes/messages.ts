@@ -1,0 +1,233 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { announcementView, listAnnouncements, markAnnouncementRead } from '../../../core/messages/announcements.ts';
+import { contentDisposition } from '../../../core/messages/attachments.ts';
+import { attachmentForActor } from '../../../core/messages/downloads.ts';
+import {
+  MAX_BODY,
+  MAX_SUBJECT,
+  markThreadRead,
+  parentThreads,
+  replyToThread,
+  startThread,
+  threadView,
+  writableGroups,
+} from '../../../core/messages/threads.ts';
+import { BEARER, type ApiModule } from '../deps.ts';
+import { errors, IdParam, json } from '../schemas.ts';
+
+/**
+ * Message threads with the group and the announcements: the core use cases of /berichten.
+ * Text only for now (attachments stay on the website). Lists are bounded by core (newest first)
+ * and come in one page: nextCursor is always null until core pages them.
+ */
+
+const Attachment = z.object({ id: z.string(), filename: z.string(), contentType: z.string(), size: z.number().int() });
+
+const ThreadSummary = z
+  .object({
+    id: z.string(),
+    subject: z.string(),
+    groupName: z.string(),
+    childName: z.string(),
+    lastMessageAt: z.string(),
+    messages: z.number().int(),
+    unread: z.boolean(),
+  })
+  .openapi('ThreadSummary');
+
+const Thread = z
+  .object({
+    id: z.string(),
+    subject: z.string(),
+    group: z.object({ id: z.number().int(), name: z.string() }),
+    location: z.object({ name: z.string(), phone: z.string().nullable(), messagesReadAt: z.string() }),
+    childName: z.string(),
+    canReply: z.boolean(),
+    messages: z.array(
+      z.object({
+        id: z.number().int(),
+        side: z.enum(['parent', 'staff']),
+        authorLabel: z.string(),
+        body: z.string(),
+        createdAt: z.string(),
+        ownSide: z.boolean(),
+        readByOtherSide: z.boolean(),
+        attachments: z.array(Attachment),
+      }),
+    ),
+  })
+  .openapi('Thread');
+
+const WritableGroup = z
+  .object({
+    groupId: z.number().int(),
+    groupName: z.string(),
+    locationName: z.string(),
+    phone: z.string().nullable(),
+    messagesReadAt: z.string(),
+    children: z.array(z.string()),
+  })
+  .openapi('WritableGroup');
+
+const Announcement = z
+  .object({
+    id: z.string(),
+    subject: z.string(),
+    groupName: z.string().nullable(),
+    locationName: z.string(),
+    authorLabel: z.string(),
+    createdAt: z.string(),
+    unread: z.boolean(),
+  })
+  .openapi('AnnouncementSummary');
+
+const AnnouncementDetail = Announcement.extend({ body: z.string(), emailCopy: z.boolean(), attachments: z.array(Attachment) }).openapi('Announcement');
+
+const list = <T extends z.ZodTypeAny>(item: T, name: string) => z.object({ items: z.array(item), nextCursor: z.null() }).openapi(name);
+
+const threads = createRoute({
+  method: 'get',
+  path: '/threads',
+  tags: ['Messages'],
+  summary: 'My message threads, newest first',
+  security: BEARER,
+  responses: { 200: json(list(ThreadSummary, 'ThreadList'), 'My threads'), ...errors() },
+});
+
+const groups = createRoute({
+  method: 'get',
+  path: '/message-groups',
+  tags: ['Messages'],
+  summary: 'The groups I may start a thread with (where one of my children is today)',
+  security: BEARER,
+  responses: { 200: json(z.object({ items: z.array(WritableGroup) }).openapi('WritableGroups'), 'Groups'), ...errors() },
+});
+
+const thread = createRoute({
+  method: 'get',
+  path: '/threads/{id}',
+  tags: ['Messages'],
+  summary: 'One thread with its messages, oldest first (marks it read)',
+  security: BEARER,
+  request: { params: IdParam },
+  responses: { 200: json(Thread, 'The thread'), ...errors(404) },
+});
+
+const start = createRoute({
+  method: 'post',
+  path: '/threads',
+  tags: ['Messages'],
+  summary: 'Start a thread with the group of one of my children',
+  security: BEARER,
+  request: {
+    body: {
+      content: {
+        'application/json': {
+          schema: z
+            .object({ groupId: z.number().int().positive(), subject: z.string().min(1).max(MAX_SUBJECT), body: z.string().min(1).max(MAX_BODY) })
+            .openapi('NewThread'),
+        },
+      },
+      required: true,
+    },
+  },
+  responses: { 201: json(Thread, 'The new thread'), ...errors(404, 422) },
+});
+
+const reply = createRoute({
+  method: 'post',
+  path: '/threads/{id}/messages',
+  tags: ['Messages'],
+  summary: 'Add a message to a thread',
+  security: BEARER,
+  request: {
+    params: IdParam,
+    body: { content: { 'application/json': { schema: z.object({ body: z.string().min(1).max(MAX_BODY) }).openapi('NewMessage') } }, required: true },
+  },
+  responses: { 201: json(Thread, 'The thread with the new message'), ...errors(404, 422) },
+});
+
+const announcements = createRoute({
+  method: 'get',
+  path: '/announcements',
+  tags: ['Messages'],
+  summary: 'Announcements for my groups and locations, newest first',
+  security: BEARER,
+  responses: { 200: json(list(Announcement, 'AnnouncementList'), 'Announcements'), ...errors() },
+});
+
+const announcement = createRoute({
+  method: 'get',
+  path: '/announcements/{id}',
+  tags: ['Messages'],
+  summary: 'One announcement with its text (marks it read)',
+  security: BEARER,
+  request: { params: IdParam },
+  responses: { 200: json(AnnouncementDetail, 'The announcement'), ...errors(404) },
+});
+
+const attachment = createRoute({
+  method: 'get',
+  path: '/attachments/{id}',
+  tags: ['Messages'],
+  summary: 'An attachment of a message or announcement I may read (PDF or image)',
+  security: BEARER,
+  request: { params: IdParam },
+  responses: {
+    200: { description: 'The file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...errors(404),
+  },
+});
+
+export const messageRoutes: ApiModule = (api, { portal, auth }) => {
+  api.openapi({ ...threads, middleware: [auth] }, async (c) =>
+    c.json({ items: await parentThreads(c.var.em, c.var.api.actor), nextCursor: null }, 200),
+  );
+
+  api.openapi({ ...groups, middleware: [auth] }, async (c) => c.json({ items: await writableGroups(c.var.em, c.var.api.actor) }, 200));
+
+  api.openapi({ ...thread, middleware: [auth] }, async (c) => {
+    const actor = c.var.api.actor;
+    const { id } = c.req.valid('param');
+    const view = await threadView(c.var.em, actor, id);
+    await markThreadRead(c.var.em, actor, id);
+    return c.json(view, 200);
+  });
+
+  api.openapi({ ...start, middleware: [auth] }, async (c) => {
+    const actor = c.var.api.actor;
+    const { threadId } = await startThread(c.var.em, portal, actor, c.req.valid('json'));
+    return c.json(await threadView(c.var.em, actor, threadId), 201);
+  });
+
+  api.openapi({ ...reply, middleware: [auth] }, async (c) => {
+    const actor = c.var.api.actor;
+    const { id } = c.req.valid('param');
+    await replyToThread(c.var.em, portal, actor, id, { body: c.req.valid('json').body });
+    return c.json(await threadView(c.var.em, actor, id), 201);
+  });
+
+  api.openapi({ ...announcements, middleware: [auth] }, async (c) =>
+    c.json({ items: await listAnnouncements(c.var.em, c.var.api.actor), nextCursor: null }, 200),
+  );
+
+  api.openapi({ ...announcement, middleware: [auth] }, async (c) => {
+    const actor = c.var.api.actor;
+    const { id } = c.req.valid('param');
+    const view = await announcementView(c.var.em, actor, id);
+    await markAnnouncementRead(c.var.em, actor, id);
+    return c.json(view, 200);
+  });
+
+  // The same core check and headers as the page's /berichten/bijlage/:id.
+  api.openapi({ ...attachment, middleware: [auth] }, async (c) => {
+    const file = await attachmentForActor(c.var.em, c.var.api.actor, c.req.valid('param').id);
+    const data = await portal.attachments.get(file.key);
+    return c.body(new Uint8Array(data), 200, {
+      'Content-Type': file.contentType,
+      'Content-Disposition': contentDisposition(file.filename),
+      'Cache-Control': 'private, no-store',
+      'X-Content-Type-Options': 'nosniff',
+    }) as never;
+  });
+};

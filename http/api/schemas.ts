@@ -1,0 +1,54 @@
+import { z } from '@hono/zod-openapi';
+import { invalid } from '../../core/errors.ts';
+import { ErrorSchema } from './errors.ts';
+
+/**
+ * Schemas shared by the API's route modules, and the cursor helpers. Every list answers
+ * `{ items, nextCursor }`; a cursor is opaque to the app (base64url of core's own cursor, so
+ * the album's and the schriftje's paging rules stay core's) and null on the last page.
+ */
+
+export function encodeCursor(raw: string): string {
+  return Buffer.from(raw, 'utf8').toString('base64url');
+}
+
+/** The raw cursor, or undefined when none was sent; a cursor that does not decode is a 422. */
+export function decodeCursor<T>(cursor: string | undefined, parse: (raw: string) => T | undefined): T | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const parsed = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  if (parsed === undefined) throw invalid('cursor', 'not a cursor from this API');
+  return parsed;
+}
+
+export const CursorQuery = z.object({
+  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page; omit for the first page' }),
+});
+
+export const page = <T extends z.ZodTypeAny>(item: T, name: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+
+export const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '6f1c2d3e-…' }) });
+export const ChildParam = z.object({
+  child: z.coerce.number().int().positive().openapi({ param: { name: 'child', in: 'path' }, example: 12 }),
+});
+
+/** The error responses a protected route can give, documented once. */
+export const errors = (...statuses: (401 | 403 | 404 | 409 | 413 | 422 | 429)[]) => {
+  const text: Record<number, string> = {
+    401: 'No valid bearer token (missing, revoked, expired, or the account was suspended)',
+    403: 'Not allowed for this account',
+    404: 'Not found, or not visible to this account (the API never says which)',
+    409: 'Conflict',
+    413: 'Body too large',
+    422: 'Validation failed; details per field',
+    429: 'Too many requests; see Retry-After',
+  };
+  return Object.fromEntries(
+    [...new Set<number>([401, 429, ...statuses])].map((s) => [s, { description: text[s]!, content: { 'application/json': { schema: ErrorSchema } } }]),
+  );
+};
+
+export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
