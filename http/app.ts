@@ -99,6 +99,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
       rateLimit: options.apiRateLimit,
       trustProxy: portal.config.server.trustProxy,
       cssHref: assets.css.url,
+      pluginModules: plugins.apiModules,
     }),
   );
   // Other versions or typos under /api/: JSON too, never a login redirect or an HTML page.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import type { Actor } from '../core/actor.ts';
 import type { Portal } from '../core/portal.ts';
+import type { ApiModule } from '../http/api/deps.ts';
 import type { AppEnv } from '../http/env.ts';
 import type { LocationSection } from '../http/location-sections.ts';
 import type { NavItem } from '../http/nav.ts';
@@ -31,6 +32,8 @@ export interface MountedPlugins {
   nav(actor: Actor): NavItem[];
   /** The Help page of a plugin that offers one (absolute path), else undefined. */
   helpHref: string | undefined;
+  /** The app API areas of every mounted plugin (after core's in /api/v1). */
+  apiModules: ApiModule[];
   /** The Mijn vestiging sections of every mounted plugin. */
   locationSections: LocationSection[];
   /** Mounts the public routes; call before the login gate. */
@@ -50,6 +53,7 @@ export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[
     publicApp?: Hono<AppEnv>;
     privateApp?: Hono<AppEnv>;
     sections: LocationSection[];
+    api?: ApiModule;
   }[] = [];
   for (const active of activatePlugins(installed, portal.config.plugins, portal.log)) {
     const { plugin } = active;
@@ -78,7 +82,8 @@ export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[
         plugin.routes(privateApp, ctx);
       }
       const sections = plugin.locationSections?.(ctx) ?? [];
-      ready.push({ active, ctx, publicApp, privateApp, sections });
+      const api = plugin.api?.(ctx);
+      ready.push({ active, ctx, publicApp, privateApp, sections, api });
     } catch (err) {
       portal.log.error(`plugin ${plugin.id}: not loaded: ${(err as Error).message}`);
     }
@@ -99,6 +104,7 @@ export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[
     },
     helpHref: help ? `${help.ctx.base}${help.active.plugin.helpPath === '/' ? '' : help.active.plugin.helpPath}` : undefined,
     locationSections: ready.flatMap((r) => r.sections),
+    apiModules: ready.flatMap((r) => (r.api ? [r.api] : [])),
     mountPublic(app) {
       for (const r of ready) if (r.publicApp) app.route(r.ctx.base, r.publicApp);
     },

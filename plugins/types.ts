@@ -7,6 +7,7 @@ import type { CliIO } from '../cli/io.ts';
 import type { Actor } from '../core/actor.ts';
 import type { Logger } from '../core/log.ts';
 import type { Portal } from '../core/portal.ts';
+import type { ApiModule } from '../http/api/deps.ts';
 import type { AppEnv } from '../http/env.ts';
 import type { LocationSection } from '../http/location-sections.ts';
 import type { Pages } from '../http/render.ts';
@@ -43,6 +44,12 @@ export interface PortalPlugin<Config extends object = Record<string, unknown>> {
    * adds its questions). A section that throws is logged and left out; the page still shows.
    */
   locationSections?(ctx: PluginContext<Config>): LocationSection[];
+  /**
+   * Operations of the app API (/api/v1), registered like core's areas (createRoute with zod
+   * schemas, so they appear in the OpenAPI document and reference). Paths start with `/<id>`.
+   * Put `deps.auth` in each route's middleware unless it is meant to be public.
+   */
+  api?(ctx: PluginContext<Config>): ApiModule;
   /** The page the Help link leads to, relative to /p/<id> (e.g. "/"); at most one plugin. */
   helpPath?: string;
   /** Subcommands of `portal <id>`; the command is registered for every installed plugin. */

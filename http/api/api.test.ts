@@ -248,6 +248,8 @@ describe('access to every API route', () => {
     announcements: { method: 'GET', spec: '/announcements', path: () => '/announcements' },
     announcement: { method: 'GET', spec: '/announcements/{id}', path: () => `/announcements/${announcementId}` },
     attachment: { method: 'GET', spec: '/attachments/{id}', path: () => `/attachments/${attachmentId}` },
+    faq: { method: 'GET', spec: '/faq', path: () => '/faq' },
+    helpdesk: { method: 'POST', spec: '/helpdesk', path: () => '/helpdesk', body: () => ({ subject: 'Inloggen', category: 'inloggen', message: 'Het lukt niet.' }) },
     logout: { method: 'DELETE', spec: '/session', path: () => '/session', ownToken: true },
   } satisfies Record<string, Route>;
   type Name = keyof typeof ROUTES;
@@ -257,13 +259,13 @@ describe('access to every API route', () => {
   // 404: refused as not found (the page says the same). Staff get what core gives them: their
   // groups' photos and schriftjes, no parent album (empty), no downloads, no parent writing.
   const MATRIX: Record<Who, Record<Name, number>> = {
-    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
-    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
-    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
-    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
-    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, logout: 401 },
-    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, logout: 204 },
-    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, logout: 204 },
+    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, logout: 401 },
+    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, logout: 204 },
+    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, logout: 204 },
+    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, logout: 204 },
+    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, logout: 401 },
+    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, logout: 204 },
+    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, logout: 204 },
   };
 
   it('covers every operation of the OpenAPI document', async () => {
@@ -308,6 +310,33 @@ describe('access to every API route', () => {
 });
 
 describe('what the routes answer', () => {
+  it('the FAQ (a plugin) answers with the questions of the parent\'s location, rules filled in', async () => {
+    const res = await call('GET', '/faq?q=ruiltegoed', { token: tokens.ownChild });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { sections: { location: { name: string } | null; items: { question: string; answerHtml: string }[] }[] };
+    expect(body.sections.map((s) => s.location?.name)).toEqual(['Centrum']);
+    expect(body.sections[0]!.items.length).toBeGreaterThan(0);
+    expect(body.sections[0]!.items.map((i) => i.answerHtml).join(' ')).toMatch(/8 weken/);
+    expect(JSON.stringify(body)).not.toContain('<script');
+  });
+
+  it('the helpdesk (a plugin) stores the question under the account\'s own address, whatever the body says', async () => {
+    const res = await call('POST', '/helpdesk', {
+      token: tokens.ownChild,
+      body: { subject: 'Foto', category: 'fotos', message: 'Ik zie geen foto.', fromScreen: '/fotos' },
+    });
+    expect(res.status).toBe(201);
+    const { reference } = (await res.json()) as { reference: string };
+    expect(reference).toMatch(/^HD-[0-9A-Z]{6}$/);
+    const [row] = await portal.em().getConnection().execute<{ email: string; from_path: string }[]>(
+      'select email, from_path from helpdesk_request where reference = ?',
+      [reference],
+    );
+    expect(row).toEqual({ email: PEOPLE.anna, from_path: '/fotos' });
+    const typed = await call('POST', '/helpdesk', { token: tokens.ownChild, body: { subject: 'x', category: 'fotos', message: 'y', email: 'ander@example.nl' } });
+    expect(typed.status).toBe(422);
+  });
+
   it('pages the album by an opaque cursor, with the same photos as core', async () => {
     const token = tokens.ownChild!;
     const res = await call('GET', `/children/${evi}/photos`, { token });

@@ -25,11 +25,12 @@ export const API_BASE = '/api/v1';
 export const API_VERSION = '1.0.0';
 
 /**
- * The API's areas, in the order of the reference. FAQ, helpdesk and swap requests are being
- * built on their own branches: each becomes one ApiModule here (and leaves NOT_YET).
+ * Core's areas, in the order of the reference; plugins add theirs after them (the `api` hook
+ * of the plugin contract: the FAQ, the helpdesk). Swap requests are being built on their own
+ * branch and join here as one module (leaving NOT_YET).
  */
 export const API_MODULES: readonly ApiModule[] = [sessionRoutes, meRoutes, childrenRoutes, photoRoutes, messageRoutes];
-export const NOT_YET = ['FAQ (veelgestelde vragen)', 'Helpdesk', 'Swap requests (ruilen)'] as const;
+export const NOT_YET = ['Swap requests (ruilen)'] as const;
 
 export interface ApiOptions {
   throttle: Throttle;
@@ -38,6 +39,8 @@ export interface ApiOptions {
   trustProxy: boolean;
   /** The stylesheet for the reference page (the portal's own, same origin). */
   cssHref?: string;
+  /** The active plugins' areas (plugins/mount.ts). */
+  pluginModules?: readonly ApiModule[];
 }
 
 export function createApi(portal: Portal, options: ApiOptions): OpenAPIHono<ApiEnv> {
@@ -69,6 +72,13 @@ export function createApi(portal: Portal, options: ApiOptions): OpenAPIHono<ApiE
   const auth = bearerAuth(createApiRateLimit(portal.em(), options.rateLimit));
   const deps = { portal, throttle: options.throttle, auth };
   for (const register of API_MODULES) register(api, deps);
+  for (const register of options.pluginModules ?? []) {
+    try {
+      register(api, deps);
+    } catch (err) {
+      portal.log.error(`app API area of a plugin not loaded: ${(err as Error).message}`);
+    }
+  }
 
   const document = async () => {
     const organisation = await getOrganisation(portal.em());

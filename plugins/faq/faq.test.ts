@@ -361,7 +361,7 @@ describe('languages', () => {
 });
 
 describe('switched off', () => {
-  it('/p/faq is 404 and Mijn vestiging has no FAQ section', async () => {
+  it('/p/faq is 404, Mijn vestiging has no FAQ section, and the app API has no /faq', async () => {
     const off = await createTestPortal({ 'plugins.faq.enabled': false });
     try {
       const em = off.em();
@@ -379,6 +379,17 @@ describe('switched off', () => {
       expect(html).toContain('Centrum');
       expect(html).not.toContain('data-section="faq"');
       expect(html).not.toContain('Veelgestelde vragen');
+      // Nor in the app API: neither the operation nor its entry in the OpenAPI document.
+      const session = await offApp.request('/api/v1/session', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'ouder@example.nl', password: PASSWORD, deviceName: 'test' }),
+      });
+      const { token } = (await session.json()) as { token: string };
+      expect((await offApp.request('/api/v1/faq', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(404);
+      const doc = (await (await offApp.request('/api/v1/openapi.json')).json()) as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths)).not.toContain('/faq');
+      expect(Object.keys(doc.paths)).toContain('/helpdesk');
     } finally {
       await off.destroy();
     }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { PortalPlugin } from '../types.ts';
+import { faqApi } from './api.ts';
 import { faqCommands } from './commands.ts';
 import { FaqEntry } from './entity.ts';
 import { en, nl } from './messages.ts';
@@ -22,4 +23,5 @@ export const faqPlugin: PortalPlugin = {
   routes: faqRoutes,
   locationSections: (ctx) => [faqSection(ctx)],
   commands: faqCommands,
+  api: () => faqApi,
 };

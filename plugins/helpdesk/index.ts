@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { PortalPlugin } from '../types.ts';
+import { helpdeskApi } from './api.ts';
 import { helpdeskCommands } from './commands.ts';
 import { HelpdeskRequest } from './entity.ts';
 import { startHelpdeskMailWorker } from './mail.ts';
@@ -23,5 +24,6 @@ export const helpdeskPlugin: PortalPlugin<HelpdeskConfig> = {
   helpPath: '/',
   publicRoutes: routesOf,
   commands: helpdeskCommands,
+  api: (ctx) => helpdeskApi(ctx),
   start: (ctx) => startHelpdeskMailWorker(ctx.portal).then(() => {}),
 };

@@ -1,0 +1,60 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { BEARER, type ApiModule } from '../../http/api/deps.ts';
+import { errors, json } from '../../http/api/schemas.ts';
+import type { PluginContext } from '../types.ts';
+import { HELPDESK_CATEGORIES } from './entity.ts';
+import { submitHelpdeskRequest } from './requests.ts';
+
+/**
+ * POST /api/v1/helpdesk: the help button of the app. The same use case as the form, for the
+ * logged-in account: the answer goes to the account's own address, never to a typed one, so the
+ * API cannot be used to send mail to anyone else. The per-token rate limit applies.
+ */
+
+const HelpdeskQuestion = z
+  .object({
+    subject: z.string().min(1).max(200),
+    category: z.enum(HELPDESK_CATEGORIES),
+    message: z.string().min(1).max(5000),
+    fromScreen: z.string().max(200).optional().openapi({ description: 'The app screen (a portal path such as /fotos) the question is about' }),
+  })
+  .strict()
+  .openapi('HelpdeskQuestion');
+
+const postQuestion = createRoute({
+  method: 'post',
+  path: '/helpdesk',
+  tags: ['Helpdesk'],
+  summary: 'Ask the helpdesk a question (the answer comes by e-mail)',
+  security: BEARER,
+  request: { body: { content: { 'application/json': { schema: HelpdeskQuestion } }, required: true } },
+  responses: {
+    201: json(z.object({ reference: z.string().openapi({ example: 'HD-7K3QXM' }) }).openapi('HelpdeskReceipt'), 'Stored and on its way'),
+    ...errors(422),
+  },
+});
+
+export const helpdeskApi =
+  (ctx: Pick<PluginContext, 'portal'>): ApiModule =>
+  (api, { auth }) => {
+    api.openapi({ ...postQuestion, middleware: [auth] }, async (c) => {
+      const body = c.req.valid('json');
+      const account = c.var.api.account;
+      const person = account.parent ?? account.staff;
+      const { reference } = await submitHelpdeskRequest(
+        c.var.em,
+        ctx.portal,
+        { accountId: account.id, ip: c.var.clientIp },
+        {
+          subject: body.subject,
+          category: body.category,
+          message: body.message,
+          email: account.email,
+          name: person ? `${person.firstName} ${person.lastName}` : null,
+          fromPath: body.fromScreen ?? null,
+          language: person?.language ?? 'nl',
+        },
+      );
+      return c.json({ reference }, 201);
+    });
+  };
