@@ -7,6 +7,7 @@ import { Migration20261125020000Messages } from './Migration20261125020000Messag
 import { Migration20261125030000Profile } from './Migration20261125030000Profile.ts';
 import { Migration20261125040000Notifications } from './Migration20261125040000Notifications.ts';
 import { Migration20261125060000ScheduleRules } from './Migration20261125060000ScheduleRules.ts';
+import { Migration20261125070000Schedule } from './Migration20261125070000Schedule.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -22,4 +23,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125030000Profile', class: Migration20261125030000Profile },
   { name: 'Migration20261125040000Notifications', class: Migration20261125040000Notifications },
   { name: 'Migration20261125060000ScheduleRules', class: Migration20261125060000ScheduleRules },
+  { name: 'Migration20261125070000Schedule', class: Migration20261125070000Schedule },
 ];
