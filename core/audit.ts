@@ -30,7 +30,13 @@ export type AuditType =
   | 'email.change_requested'
   | 'email.changed'
   | 'notifications.changed'
-  | 'schedule.rules_changed';
+  | 'schedule.rules_changed'
+  | 'schedule.imported'
+  | 'day.cancelled'
+  | 'swap.requested'
+  | 'swap.approved'
+  | 'swap.rejected'
+  | 'swap.withdrawn';
 
 export interface AuditInput {
   type: AuditType;
