@@ -30,6 +30,11 @@ export const FLASH_KEYS = [
   'message_sent',
   'announcement_sent',
   'marked_read',
+  'day_cancelled',
+  'swap_requested',
+  'swap_withdrawn',
+  'swap_approved',
+  'swap_rejected',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 
