@@ -466,7 +466,7 @@ export const en: Record<MessageKey, string> = {
   'swaps.creditState.expired': 'expired',
   'swaps.request': 'Request a swap day',
   'swaps.requestIntro': 'Choose which credit to use and the day your child comes. The location manager decides; you will hear by e-mail.',
-  'swaps.requestNone': 'You can request a swap day once you have cancelled a day.',
+  'swaps.requestNone': 'You have no credit to use. Once you cancel a day, you can swap it here for another day.',
   'swaps.creditField': 'Credit',
   'swaps.dateField': 'Date',
   'swaps.dateHint': 'A weekday from {from} up to the credit’s expiry date.',

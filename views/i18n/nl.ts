@@ -473,7 +473,7 @@ export const nl = {
   'swaps.creditState.expired': 'verlopen',
   'swaps.request': 'Ruildag aanvragen',
   'swaps.requestIntro': 'Kies welk tegoed u gebruikt en op welke dag uw kind komt. Het locatiehoofd beslist; u krijgt bericht per e-mail.',
-  'swaps.requestNone': 'U kunt een ruildag aanvragen zodra u een dag heeft afgemeld.',
+  'swaps.requestNone': 'U heeft geen tegoed om te gebruiken. Meldt u een dag af, dan kunt u die hier inruilen voor een andere dag.',
   'swaps.creditField': 'Tegoed',
   'swaps.dateField': 'Datum',
   'swaps.dateHint': 'Een werkdag van {from} tot en met de vervaldatum van het tegoed.',
