@@ -89,6 +89,8 @@ describe.skipIf(!hasChromium)('afmelden en ruilen in the browser', () => {
         // The parent sees it, and has the mail.
         await p.reload();
         expect(await main.textContent()).toContain('goedgekeurd');
+        // Thursday is now among the child's days, as a swap day (no button to cancel it into a new credit).
+        expect(await p.locator('.swap-day', { hasText: thursday }).first().textContent()).toContain('ruildag');
         await checkA11y(p, 'parent after approval');
         await screenshot(p, 'swaps-360-parent-approved');
         const mail = await waitForMail(e2e, PEOPLE.cor, since);

@@ -119,7 +119,7 @@ export function registerSchedule(program: Command, io: CliIO): Command {
               ? formatTable(r.days, [
                   { header: 'DATE', value: (d) => d.date },
                   { header: 'PART', value: (d) => PART_LABEL[d.part] },
-                  { header: 'STATUS', value: (d) => (d.cancelled ? 'afgemeld' : d.refusal?.code === 'holiday' ? `closed (${d.refusal.params.name})` : '') },
+                  { header: 'STATUS', value: (d) => (d.swap ? 'swap day' : d.cancelled ? 'cancelled' : d.refusal?.code === 'holiday' ? `closed (${d.refusal.params.name})` : '') },
                 ])
               : '(none)\n',
             '\nCredits:\n',

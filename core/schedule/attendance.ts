@@ -52,8 +52,9 @@ export async function contractedDays(
   if (byChild && filter.childIds.length === 0) return [];
   const rows = await sql<{ child_id: number; group_id: number; date: string; part: DayPart; cancellation_id: number | null }>(
     em,
+    // Plain timestamps (not timestamptz), so the days do not depend on the session's time zone.
     `select cd.child_id, cd.group_id, to_char(d.day, 'YYYY-MM-DD') as date, cd.part, dc.id as cancellation_id
-       from generate_series(?::date, ?::date, interval '1 day') as d(day)
+       from (select g::date as day from generate_series(?::timestamp, ?::timestamp, interval '1 day') as g) as d
        join contract_day cd on cd.weekday = extract(isodow from d.day)
         and cd.valid_from <= d.day and (cd.valid_until is null or cd.valid_until >= d.day)
        join placement pl on pl.child_id = cd.child_id and pl.group_id = cd.group_id

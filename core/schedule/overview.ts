@@ -23,6 +23,8 @@ export interface UpcomingDay {
   part: DayPart;
   groupName: string;
   cancelled: boolean;
+  /** An approved swap day (ruildag), not a contracted one: it cannot be cancelled into a new credit. */
+  swap?: boolean;
   /** Why it cannot be cancelled now (a holiday, past the deadline); absent when it can. */
   refusal?: { code: 'holiday' | 'past' | 'after_deadline'; params: Record<string, string> };
 }
@@ -79,6 +81,14 @@ export async function childSchedule(em: EntityManager, actor: Actor, childId: nu
       ...(refusal && { refusal }),
     };
   });
+  const requests = await requestsOfChild(em, actor, child.id);
+  const last = addDays(t, UPCOMING_DAYS - 1);
+  for (const r of requests) {
+    if (r.status === 'approved' && r.date >= t && r.date <= last) {
+      days.push({ date: r.date, part: r.part, groupName: r.groupName, cancelled: false, swap: true });
+    }
+  }
+  days.sort((a, b) => a.date.localeCompare(b.date));
   const credits = (await creditsOf(em, [child.id], now)).get(child.id) ?? [];
   return {
     child: { id: child.id, name: fullName(child), firstName: child.firstName },
@@ -88,7 +98,7 @@ export async function childSchedule(em: EntityManager, actor: Actor, childId: nu
     days,
     credits,
     balance: balance(credits),
-    requests: await requestsOfChild(em, actor, child.id),
+    requests,
   };
 }
 

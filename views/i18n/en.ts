@@ -452,6 +452,7 @@ export const en: Record<MessageKey, string> = {
   'swaps.daysEmpty': 'There are no contracted days in the next four weeks. If that is wrong, please contact the location.',
   'swaps.cancel': 'Cancel',
   'swaps.cancelDay': 'Cancel {day}',
+  'swaps.swapDay': 'swap day',
   'swaps.cancelled': 'cancelled',
   'swaps.closed': 'closed ({name})',
   'swaps.tooLate': 'Cancelling was possible until {time}.',

@@ -459,6 +459,7 @@ export const nl = {
   'swaps.daysEmpty': 'Er staan geen contractdagen voor de komende vier weken. Klopt dat niet, neem dan contact op met de vestiging.',
   'swaps.cancel': 'Afmelden',
   'swaps.cancelDay': '{day} afmelden',
+  'swaps.swapDay': 'ruildag',
   'swaps.cancelled': 'afgemeld',
   'swaps.closed': 'gesloten ({name})',
   'swaps.tooLate': 'Afmelden kon tot {time} uur.',
