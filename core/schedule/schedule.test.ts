@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEOPLE } from '../../test/messages.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { type ScheduleWorld, seedScheduleWorld } from '../../test/schedule.ts';
-import { startSmtpSink, type SmtpSink } from '../../test/smtp.ts';
+import { freePort, startSmtpSink, type SmtpSink } from '../../test/smtp.ts';
 import type { Actor } from '../actor.ts';
 import { addDays, today } from '../dates.ts';
 import { presentChildren } from '../diary/day-sheet.ts';
@@ -14,7 +14,7 @@ import { isDomainError } from '../errors.ts';
 import { isoWeekday, occupancy } from './attendance.ts';
 import { cancelDay } from './cancel.ts';
 import { creditsOf } from './credits.ts';
-import { DECISION_MAIL_QUEUE, type DecisionMailJob, sendDecisionMail } from './decision-mail.ts';
+import { DECISION_MAIL_QUEUE, type DecisionMailJob, sendDecisionMail, startDecisionMailWorker } from './decision-mail.ts';
 import { publicHolidays } from './holidays.ts';
 import { childSchedule } from './overview.ts';
 import { isRefusal } from './refusal.ts';
@@ -31,6 +31,7 @@ let portal: TestPortal;
 let smtp: SmtpSink;
 let w: ScheduleWorld;
 let noordManager: Actor;
+let smtpPort: number;
 
 /** The outcome of a call: 'ok', a refusal's reason, or an error code. */
 const outcome = async (p: Promise<unknown>): Promise<string> => {
@@ -50,8 +51,10 @@ const earlyOn = (date: string) => new Date(`${date}T06:00:00Z`);
 const dayBefore = (date: string) => noonOn(addDays(date, -1));
 
 beforeAll(async () => {
-  smtp = await startSmtpSink();
-  portal = await createTestPortal({ 'mail.smtpUrl': smtp.url });
+  smtpPort = await freePort();
+  smtp = await startSmtpSink(smtpPort);
+  // Short retry delays: the outage test waits for a retry.
+  portal = await createTestPortal({ 'mail.smtpUrl': smtp.url, 'mail.retryDelaySeconds': 1 });
   w = await seedScheduleWorld(portal);
   await addStaff(portal.em(), admin, { email: 'nina@example.nl', firstName: 'Nina', lastName: 'Noord', role: 'manager' });
   await assignStaff(portal.em(), admin, 'nina@example.nl', { location: 'Noord' });
@@ -240,4 +243,23 @@ describe('presentChildren', () => {
     expect((await presentChildren(portal.em(), w.groups.boomhut, w.monday)).map((c) => c.firstName)).toEqual(['Evi']);
     expect((await presentChildren(portal.em(), w.groups.vlinder, w.monday)).map((c) => c.firstName)).toEqual(['Noor']);
   });
+});
+
+describe('the decision mail during an SMTP outage', () => {
+  it('waits in the queue and arrives once SMTP is back', async () => {
+    await smtp.close(); // SMTP down
+    await startDecisionMailWorker(portal);
+    // Evi's credit from the cancelled Friday, for the Wednesday she was cancelled on (room: Sam only).
+    const [credit] = (await creditsOf(portal.em(), [w.children.evi])).get(w.children.evi)!.filter((c) => c.state === 'available' && c.sourceDate === addDays(w.monday, 4));
+    const { requestId } = await requestSwap(portal.em(), w.actors.anna, { childId: w.children.evi, creditId: credit!.id, date: addDays(w.monday, 2) });
+    await decideSwap(portal.em(), portal, w.actors.hanna, requestId, { approve: true });
+    const retries = async () =>
+      ((await portal.em().getConnection().execute(`select retry_count from pgboss.job where name = ? and data->>'requestId' = ?`, [DECISION_MAIL_QUEUE, String(requestId)])) as { retry_count: number }[])[0]?.retry_count ?? 0;
+    await expect.poll(retries, { timeout: 15_000, interval: 200 }).toBeGreaterThan(0);
+    expect(smtp.to(PEOPLE.anna)).toHaveLength(0);
+
+    smtp = await startSmtpSink(smtpPort); // SMTP back
+    await expect.poll(() => smtp.to(PEOPLE.anna).length, { timeout: 20_000, interval: 200 }).toBe(1);
+    expect(smtp.to(PEOPLE.anna)[0]!.subject).toMatch(/^Ruildag goedgekeurd: Evi Jansen, woensdag /);
+  }, 40_000);
 });
