@@ -110,6 +110,11 @@ describe('Afmelden en ruilen over HTTP', () => {
     const his = await (await cor.get('/mijn-vestiging')).text();
     expect(his).toContain('Sam Jansen: 0 ruildag(en) tegoed');
     expect(his).toContain('1 aanvraag/aanvragen in behandeling');
+    // Noord imports no contracted days: Eva's Mijn vestiging has no such section.
+    const eva = await loggedIn(PEOPLE.eva);
+    expect(await (await eva.get('/mijn-vestiging')).text()).not.toContain('data-section="swaps"');
+    // And the page speaks English when asked.
+    expect(await (await anna.get('/ruilen?lang=en')).text()).toContain('<h1>Cancel and swap days</h1>');
   });
 
   it('the manager sees the occupancy, a rejection without reason is refused, with a reason it is decided', async () => {

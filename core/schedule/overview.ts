@@ -6,6 +6,7 @@ import { Placement } from '../entities/child.ts';
 import { Guardianship } from '../entities/parent.ts';
 import type { DayPart } from '../entities/schedule.ts';
 import { notFound } from '../errors.ts';
+import { sql } from '../import/sql.ts';
 import { fullName } from '../people.ts';
 import { parentIsActive } from '../photos/visibility.ts';
 import { childToActFor } from './access.ts';
@@ -114,6 +115,14 @@ export interface LocationSwapSummary {
 export async function swapSummaryAt(em: EntityManager, actor: Actor, locationId: number, now: Date = new Date()): Promise<LocationSwapSummary[]> {
   const children = (await parentChildren(em, actor, today(now))).filter((c) => c.locationId === locationId);
   if (children.length === 0) return [];
+  // An organisation that does not import contracted days has nothing to show here.
+  const contracted = await sql(
+    em,
+    `select 1 from contract_day where child_id in (select json_array_elements_text(?::json)::int)
+     union all select 1 from swap_credit where child_id in (select json_array_elements_text(?::json)::int) limit 1`,
+    [JSON.stringify(children.map((c) => c.id)), JSON.stringify(children.map((c) => c.id))],
+  );
+  if (contracted.length === 0) return [];
   const credits = await creditsOf(em, children.map((c) => c.id), now);
   const summaries: LocationSwapSummary[] = [];
   for (const c of children) {
