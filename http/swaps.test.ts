@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../core/dates.ts';
 import { DayCancellation, SwapRequest } from '../core/entities/schedule.ts';
 import { cancelDay } from '../core/schedule/cancel.ts';
+import { creditsOf } from '../core/schedule/credits.ts';
 import { requestSwap } from '../core/schedule/swaps.ts';
 import { PASSWORD, PEOPLE } from '../test/messages.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
@@ -134,5 +135,17 @@ describe('Afmelden en ruilen over HTTP', () => {
     const parent = await (await cor.get(`/ruilen?kind=${w.children.sam}`)).text();
     expect(parent).toContain('afgewezen');
     expect(parent).toContain('Reden: Die week is &lt;b&gt;vol&lt;/b&gt;');
+  });
+
+  it('the parent withdraws a pending request; a second time it says so next to the requests (422)', async () => {
+    const [credit] = (await creditsOf(portal.em(), [w.children.sam])).get(w.children.sam)!.filter((c) => c.state === 'available');
+    const { requestId } = await requestSwap(portal.em(), w.actors.cor, { childId: w.children.sam, creditId: credit!.id, date: addDays(w.monday, 3) });
+    const cor = await loggedIn(PEOPLE.cor);
+    const res = await cor.post(`/ruilen/${requestId}/intrekken`, { kind: String(w.children.sam) });
+    expect(res.status).toBe(303);
+    expect(await (await cor.get(res.headers.get('Location')!)).text()).toContain('Uw aanvraag is ingetrokken.');
+    const again = await cor.post(`/ruilen/${requestId}/intrekken`, { kind: String(w.children.sam) });
+    expect(again.status).toBe(422);
+    expect(await again.text()).toMatch(/<h2 id="requests">Aanvragen<\/h2>\s*<p class="field-error" role="alert">Over deze aanvraag is al beslist, of hij is ingetrokken.<\/p>/);
   });
 });

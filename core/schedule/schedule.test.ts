@@ -118,6 +118,8 @@ describe('afmelden', () => {
     const err = await cancelDay(portal.em(), w.actors.anna, { childId: w.children.evi, date: holiday.date }, dayBefore(holiday.date)).catch((e) => e);
     expect(isRefusal(err) && err.reason).toBe('holiday');
     expect(err.message).toContain(holiday.name);
+    const [credit] = (await creditsOf(portal.em(), [w.children.evi])).get(w.children.evi)!;
+    expect(await outcome(requestSwap(portal.em(), w.actors.anna, { childId: w.children.evi, creditId: credit!.id, date: holiday.date }))).toBe('holiday');
   });
 
   it('the credit lasts creditValidWeeks weeks from the cancelled day, as the rules say when cancelling', async () => {

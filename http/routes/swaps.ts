@@ -28,7 +28,7 @@ import type { Pages } from '../render.ts';
 export const SWAPS_PATH = '/ruilen';
 export const SWAP_REQUESTS_PATH = '/locatie/ruilverzoeken';
 
-type Errors = { cancel?: string; request?: string; date?: string };
+type Errors = { cancel?: string; request?: string; date?: string; requests?: string };
 
 /** The parent's date in words: "maandag 24 november". */
 const dayText = (c: Context<AppEnv>, date: string) => spokenDate(date, c.var.lang);
@@ -139,7 +139,7 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
       await withdrawSwap(c.var.em, actorOf(c), id(c.req.param('id')));
     } catch (err) {
       if (isDomainError(err) && err.code === 'not_found') throw err;
-      return await parentPage(c, Number.isNaN(childId) ? undefined : childId, { cancel: refusalText(c, err) }, {}, 422);
+      return await parentPage(c, Number.isNaN(childId) ? undefined : childId, { requests: refusalText(c, err) }, {}, 422);
     }
     setFlash(c, 'swap_withdrawn', secure);
     return seeOther(c, Number.isNaN(childId) ? SWAPS_PATH : `${SWAPS_PATH}?kind=${childId}`);
