@@ -9,6 +9,7 @@ import { ensureMailQueue, publicBaseUrl, senderOf } from '../mail/account-mail.t
 import type { MailTransport } from '../mail/transport.ts';
 import { escapeHtml } from '../messages/format.ts';
 import { fullName } from '../people.ts';
+import { parentIsActive } from '../photos/visibility.ts';
 
 /**
  * The e-mail to the parent who asked for a swap, once the manager has decided. The job holds
@@ -114,6 +115,8 @@ export async function sendDecisionMail(ctx: DecisionMailWorkerContext, job: Deci
   const request = await em.findOne(SwapRequest, { id: job.requestId }, { populate: ['child', 'group', 'requestedByParent'] });
   const parent = request?.requestedByParent;
   if (!request || !parent || (request.status !== 'approved' && request.status !== 'rejected')) return 'skipped';
+  // A suspended parent gets no mail from the portal (as for announcements).
+  if (!(await parentIsActive(em, parent.id))) return 'skipped';
   const organisation = await getOrganisation(em);
   const composed = composeDecisionMail({
     lang: parent.language,

@@ -236,6 +236,8 @@ describe('ruilen', () => {
     for (const type of ['swap.requested', 'swap.approved', 'swap.rejected', 'swap.withdrawn'] as const) {
       expect(await portal.em().fork().count(AuditEvent, { type }), type).toBeGreaterThan(0);
     }
+    // Audit subjects are child numbers, so `portal audit --subject K2` finds a child's history.
+    expect((await portal.em().fork().findOneOrFail(AuditEvent, { type: 'swap.rejected' })).subject).toBe(loser.child.id === w.children.sam ? 'K2' : 'K5');
   });
 });
 

@@ -71,7 +71,8 @@ export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRe
         requestedBy: actor.label,
         requestedByParent: actor.kind === 'parent' ? actor.parentId : null,
       });
-      audit(tx, { type: 'swap.requested', actor, subject: child.childNumber, details: { date, part, groupId: group.id, creditId: credit.id } });
+      await tx.flush();
+      audit(tx, { type: 'swap.requested', actor, subject: child.childNumber, details: { requestId: request.id, date, part, groupId: group.id, creditId: credit.id } });
       await tx.flush();
       return { requestId: request.id };
     });
@@ -84,7 +85,7 @@ export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRe
 
 /** A parent takes back a pending request; its credit is free again. */
 export async function withdrawSwap(em: EntityManager, actor: Actor, requestId: number): Promise<void> {
-  const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }) : null;
+  const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }, { populate: ['child'] }) : null;
   if (!request) throw notFound('swap request');
   await childToActFor(em, actor, request.child.id).catch(() => {
     throw notFound('swap request');
@@ -94,7 +95,7 @@ export async function withdrawSwap(em: EntityManager, actor: Actor, requestId: n
     const [row] = await sql<{ status: SwapStatus }>(tx, 'select status from swap_request where id = ? for update', [requestId]);
     if (row?.status !== 'pending') throw refuse('not_pending');
     await sql(tx, `update swap_request set status = 'withdrawn', decided_by = ?, decided_at = now() where id = ?`, [actor.label, requestId]);
-    audit(tx, { type: 'swap.withdrawn', actor, subject: `swap_request:${requestId}` });
+    audit(tx, { type: 'swap.withdrawn', actor, subject: request.child.childNumber, details: { requestId } });
     await tx.flush();
   });
 }
@@ -118,7 +119,7 @@ export async function decideSwap(
   requestId: number,
   decision: Decision,
 ): Promise<{ status: 'approved' | 'rejected' }> {
-  const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }) : null;
+  const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }, { populate: ['child'] }) : null;
   if (!request) throw notFound('swap request');
   await assertCanDecide(em, actor, request.group.id);
   const reason = decision.reason?.trim() ?? '';
@@ -140,7 +141,7 @@ export async function decideSwap(
       actor.label,
       requestId,
     ]);
-    audit(tx, { type: decision.approve ? 'swap.approved' : 'swap.rejected', actor, subject: `swap_request:${requestId}`, details: { reason: reason || null } });
+    audit(tx, { type: decision.approve ? 'swap.approved' : 'swap.rejected', actor, subject: request.child.childNumber, details: { requestId, date: row.date, part: row.part, reason: reason || null } });
     await tx.flush();
     await enqueueDecisionMail(ctx, tx, { requestId });
     return { status };
