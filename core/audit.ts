@@ -33,6 +33,7 @@ export type AuditType =
   | 'schedule.rules_changed'
   | 'schedule.imported'
   | 'day.cancelled'
+  | 'day.reinstated'
   | 'swap.requested'
   | 'swap.approved'
   | 'swap.rejected'

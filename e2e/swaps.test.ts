@@ -51,6 +51,10 @@ describe.skipIf(!hasChromium)('afmelden en ruilen in the browser', () => {
         expect(await p.getByRole('status').first().textContent()).toContain('De dag is afgemeld.');
         const main = p.locator('main');
         expect(await main.textContent()).toContain('U heeft 1 ruildag(en) tegoed.');
+        // Until the credit is used, the afmelding can be undone.
+        expect(await p.getByRole('button', { name: `Afmelding van ${monday} ongedaan maken` }).count()).toBe(1);
+        await checkA11y(p, 'parent swaps page after cancelling');
+        await screenshot(p, 'swaps-360-parent-cancelled');
 
         // A day the child already comes is refused next to the form, and what was typed stays.
         await p.getByLabel('Datum').fill(addDays(w.monday, 1));

@@ -31,6 +31,7 @@ export const FLASH_KEYS = [
   'announcement_sent',
   'marked_read',
   'day_cancelled',
+  'day_reinstated',
   'swap_requested',
   'swap_withdrawn',
   'swap_approved',

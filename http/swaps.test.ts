@@ -92,6 +92,12 @@ describe('Afmelden en ruilen over HTTP', () => {
     const after = await (await anna.get(res.headers.get('Location')!)).text();
     expect(after).toContain('De dag is afgemeld.');
     expect(after).toContain('U heeft 1 ruildag(en) tegoed.');
+    // A mis-tap can be undone, and the day cancelled again.
+    const undo = await anna.post('/ruilen/herstellen', { kind: String(w.children.evi), datum: tuesday() });
+    expect(undo.status).toBe(303);
+    expect(await (await anna.get(undo.headers.get('Location')!)).text()).toContain('De afmelding is ongedaan gemaakt');
+    expect(await portal.em().fork().count(DayCancellation, { child: w.children.evi })).toBe(0);
+    expect((await anna.post('/ruilen/afmelden', { kind: String(w.children.evi), datum: tuesday() })).status).toBe(303);
     const again = await anna.post('/ruilen/afmelden', { kind: String(w.children.evi), datum: tuesday() });
     expect(again.status).toBe(422);
     expect(await again.text()).toContain('Deze dag is al afgemeld.');

@@ -24,6 +24,8 @@ export interface UpcomingDay {
   part: DayPart;
   groupName: string;
   cancelled: boolean;
+  /** A cancelled day whose afmelding can still be undone (its credit was never asked for). */
+  undoable?: boolean;
   /** An approved swap day (ruildag), not a contracted one: it cannot be cancelled into a new credit. */
   swap?: boolean;
   /** Why it cannot be cancelled now (a holiday, past the deadline); absent when it can. */
@@ -91,6 +93,11 @@ export async function childSchedule(em: EntityManager, actor: Actor, childId: nu
   }
   days.sort((a, b) => a.date.localeCompare(b.date));
   const credits = (await creditsOf(em, [child.id], now)).get(child.id) ?? [];
+  for (const d of days) {
+    if (!d.cancelled || d.refusal) continue;
+    const credit = credits.find((cr) => cr.sourceDate === d.date);
+    d.undoable = !credit || !requests.some((r) => r.creditId === credit.id);
+  }
   return {
     child: { id: child.id, name: fullName(child), firstName: child.firstName },
     location: location ? { id: location.id, name: location.name, phone: location.phone ?? null } : null,

@@ -8,11 +8,11 @@ import { addDays, today } from '../dates.ts';
 import { presentChildren } from '../diary/day-sheet.ts';
 import { addStaff, assignStaff } from '../directory/staff.ts';
 import { AuditEvent } from '../entities/audit.ts';
-import { ContractDay, DayCancellation, SwapRequest } from '../entities/schedule.ts';
+import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from '../entities/schedule.ts';
 import { Staff } from '../entities/staff.ts';
 import { isDomainError } from '../errors.ts';
 import { isoWeekday, occupancy } from './attendance.ts';
-import { cancelDay } from './cancel.ts';
+import { cancelDay, undoCancel } from './cancel.ts';
 import { creditsOf } from './credits.ts';
 import { DECISION_MAIL_QUEUE, type DecisionMailJob, sendDecisionMail, startDecisionMailWorker } from './decision-mail.ts';
 import { publicHolidays } from './holidays.ts';
@@ -138,6 +138,17 @@ describe('afmelden', () => {
     await setRules(portal.em(), admin, 'Centrum', { halfDaysSwappable: 'inherit' });
   });
 
+  it('an afmelding can be undone under the same deadline; its credit goes with it', async () => {
+    const day = addDays(w.monday, 7);
+    await cancelDay(portal.em(), w.actors.anna, { childId: w.children.evi, date: day });
+    expect(await outcome(undoCancel(portal.em(), w.actors.cor, { childId: w.children.evi, date: day }))).toBe('not_found');
+    expect(await outcome(undoCancel(portal.em(), w.actors.bart, { childId: w.children.evi, date: day }, noonOn(day)))).toBe('after_deadline');
+    await undoCancel(portal.em(), w.actors.bart, { childId: w.children.evi, date: day });
+    expect(await portal.em().fork().count(DayCancellation, { child: w.children.evi, date: day })).toBe(0);
+    expect(await portal.em().fork().count(SwapCredit, { child: w.children.evi, sourceDate: day })).toBe(0);
+    expect(await outcome(undoCancel(portal.em(), w.actors.bart, { childId: w.children.evi, date: day }))).toBe('not_found');
+  });
+
   it('another family, or staff, cannot cancel (not found), and nothing is written', async () => {
     const input = { childId: w.children.evi, date: addDays(w.monday, 3) };
     expect(await outcome(cancelDay(portal.em(), w.actors.cor, input))).toBe('not_found');
@@ -229,6 +240,8 @@ describe('ruilen', () => {
     await withdrawSwap(portal.em(), actor, requestId);
     expect(await outcome(withdrawSwap(portal.em(), actor, requestId))).toBe('not_pending');
     expect(await outcome(decideSwap(portal.em(), portal, w.actors.hanna, requestId, { approve: true }))).toBe('not_pending');
+    // Its afmelding can no longer be undone: the credit has a history of requests.
+    expect(await outcome(undoCancel(portal.em(), actor, { childId: loser.child.id, date: w.monday }))).toBe('credit_in_use');
     const view = await childSchedule(portal.em(), actor, loser.child.id);
     expect(view.balance.available).toBe(1);
     expect(view.requests.map((r) => r.status)).toEqual(['withdrawn', 'rejected']);

@@ -7,7 +7,7 @@ import { getOrganisation } from '../../core/directory/organisation.ts';
 import { isDomainError, notFound } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
 import { takenFor } from '../../core/schedule/attendance.ts';
-import { cancelDay } from '../../core/schedule/cancel.ts';
+import { cancelDay, undoCancel } from '../../core/schedule/cancel.ts';
 import { spokenDate } from '../../core/schedule/decision-mail.ts';
 import { childSchedule, parentChildren, swapSummaryAt } from '../../core/schedule/overview.ts';
 import { isRefusal } from '../../core/schedule/refusal.ts';
@@ -114,6 +114,19 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
       return await parentPage(c, childId, { cancel: refusalText(c, err) }, {}, 422);
     }
     setFlash(c, 'day_cancelled', secure);
+    return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
+  });
+
+  app.post(`${SWAPS_PATH}/herstellen`, async (c) => {
+    const form = await readForm(c);
+    const childId = id(form.kind);
+    try {
+      await undoCancel(c.var.em, actorOf(c), { childId, date: form.datum ?? '' });
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'not_found') throw err;
+      return await parentPage(c, childId, { cancel: refusalText(c, err) }, {}, 422);
+    }
+    setFlash(c, 'day_reinstated', secure);
     return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
   });
 
