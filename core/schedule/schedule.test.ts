@@ -14,7 +14,7 @@ import { isDomainError } from '../errors.ts';
 import { isoWeekday, occupancy } from './attendance.ts';
 import { cancelDay, undoCancel } from './cancel.ts';
 import { creditsOf } from './credits.ts';
-import { DECISION_MAIL_QUEUE, type DecisionMailJob, sendDecisionMail, startDecisionMailWorker } from './decision-mail.ts';
+import { composeDecisionMail, DECISION_MAIL_QUEUE, type DecisionMailJob, sendDecisionMail, startDecisionMailWorker } from './decision-mail.ts';
 import { publicHolidays } from './holidays.ts';
 import { childSchedule } from './overview.ts';
 import { isRefusal } from './refusal.ts';
@@ -135,6 +135,12 @@ describe('afmelden', () => {
     // Lot comes on Tuesday afternoons since the import above.
     const done = await cancelDay(portal.em(), w.actors.cor, { childId: w.children.lot, date: addDays(w.monday, 1) });
     expect(done.credit).toBeNull();
+    await setRules(portal.em(), admin, 'Centrum', { halfDaysSwappable: 'inherit' });
+    // A half-day credit earned while allowed cannot be used once the location says whole days only.
+    const half = (await cancelDay(portal.em(), w.actors.cor, { childId: w.children.lot, date: addDays(w.monday, 8) })).credit!;
+    await setRules(portal.em(), admin, 'Centrum', { halfDaysSwappable: false });
+    const ask = requestSwap(portal.em(), w.actors.cor, { childId: w.children.lot, creditId: half.id, date: addDays(w.monday, 3) });
+    expect(await outcome(ask)).toBe('whole_days_only');
     await setRules(portal.em(), admin, 'Centrum', { halfDaysSwappable: 'inherit' });
   });
 
@@ -279,4 +285,25 @@ describe('the decision mail during an SMTP outage', () => {
     await expect.poll(() => smtp.to(PEOPLE.anna).length, { timeout: 20_000, interval: 200 }).toBe(1);
     expect(smtp.to(PEOPLE.anna)[0]!.subject).toMatch(/^Ruildag goedgekeurd: Evi Jansen, woensdag /);
   }, 40_000);
+});
+
+describe('composeDecisionMail', () => {
+  it("speaks the parent's language and leaves the reason out of an approval", () => {
+    const mail = composeDecisionMail({
+      lang: 'en',
+      firstName: 'Eva',
+      organisation: 'De Boomgaard',
+      childName: 'Noor Jansen',
+      groupName: 'Vlinder',
+      date: '2026-12-10',
+      part: 'morning',
+      approved: true,
+      reason: 'not shown',
+      link: 'https://ouders.example.nl/ruilen',
+    });
+    expect(mail.subject).toBe('Swap day approved: Noor Jansen, Thursday 10 December (the morning)');
+    expect(mail.text).toContain('Dear Eva,');
+    expect(mail.text).not.toContain('not shown');
+    expect(mail.html).toContain('<a href="https://ouders.example.nl/ruilen">');
+  });
 });
