@@ -78,6 +78,7 @@ describe('Afmelden en ruilen over HTTP', () => {
     }
     const otto = await loggedIn(PEOPLE.otto);
     expect((await otto.get('/locatie/ruilverzoeken')).status).toBe(404);
+    expect((await otto.get('/ruilen')).status).toBe(404);
     expect((await portal.em().fork().findOneOrFail(SwapRequest, { id: pending.id })).status).toBe('pending');
   });
 

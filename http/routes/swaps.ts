@@ -99,9 +99,11 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
   };
 
   app.get(SWAPS_PATH, async (c) => {
-    if (actorOf(c).kind !== 'parent') return c.redirect(SWAP_REQUESTS_PATH, 303);
-    const kind = c.req.query('kind');
-    return await parentPage(c, kind === undefined ? undefined : id(kind));
+    const kind = actorOf(c).kind;
+    if (kind === 'manager' || kind === 'admin') return c.redirect(SWAP_REQUESTS_PATH, 303);
+    if (kind !== 'parent') throw notFound('page');
+    const child = c.req.query('kind');
+    return await parentPage(c, child === undefined ? undefined : id(child));
   });
 
   app.post(`${SWAPS_PATH}/afmelden`, async (c) => {
