@@ -307,3 +307,16 @@ describe('composeDecisionMail', () => {
     expect(mail.html).toContain('<a href="https://ouders.example.nl/ruilen">');
   });
 });
+
+describe('a double tap', () => {
+  it('two requests with the same credit at once: one is made, the other refused', async () => {
+    const credit = (await creditsOf(portal.em(), [w.children.evi])).get(w.children.evi)!.find((c) => c.state === 'available')!;
+    const friday = addDays(w.monday, 4);
+    const results = await Promise.all(
+      [0, 1].map(() => outcome(requestSwap(portal.em(), w.actors.anna, { childId: w.children.evi, creditId: credit.id, date: friday }))),
+    );
+    expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+    expect(['credit_in_use', 'already_there']).toContain(results.find((r) => r !== 'ok'));
+    expect(await portal.em().fork().count(SwapRequest, { credit: credit.id, status: { $in: ['pending', 'approved'] } })).toBe(1);
+  });
+});
