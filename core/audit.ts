@@ -39,7 +39,14 @@ export type AuditType =
   | 'gdpr.export_requested'
   | 'gdpr.export_downloaded'
   | 'retention.applied'
-  | 'faq.imported';
+  | 'faq.imported'
+  | 'schedule.imported'
+  | 'day.cancelled'
+  | 'day.reinstated'
+  | 'swap.requested'
+  | 'swap.approved'
+  | 'swap.rejected'
+  | 'swap.withdrawn';
 
 export interface AuditInput {
   type: AuditType;

@@ -33,6 +33,7 @@ import { photoRoutes } from './routes/photos.ts';
 import { profileRoutes, publicProfileRoutes } from './routes/profile.ts';
 import { secondFactorRoutes } from './routes/second-factor.ts';
 import { staffPhotoRoutes, UPLOAD_PATH } from './routes/staff-photos.ts';
+import { swapRoutes, swapSection } from './routes/swaps.ts';
 
 export type { AppEnv } from './env.ts';
 
@@ -139,10 +140,11 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   secondFactorRoutes(app, deps);
   homeRoutes(app, portal, pages);
   staffPhotoRoutes(app, portal, pages, https);
-  profileRoutes(app, { ...deps, log: portal.log, locationSections: [...plugins.locationSections, ...(options.locationSections ?? [])] });
+  profileRoutes(app, { ...deps, log: portal.log, locationSections: [swapSection, ...plugins.locationSections, ...(options.locationSections ?? [])] });
   photoRoutes(app, portal, pages);
   diaryRoutes(app, deps);
   messageRoutes(app, deps);
+  swapRoutes(app, deps);
   plugins.mountPrivate(app);
 
   app.notFound(notFoundHandler(pages));

@@ -32,6 +32,12 @@ export const FLASH_KEYS = [
   'marked_read',
   'data_export_requested',
   'app_signed_out',
+  'day_cancelled',
+  'day_reinstated',
+  'swap_requested',
+  'swap_withdrawn',
+  'swap_approved',
+  'swap_rejected',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

@@ -36,7 +36,7 @@ export function navFor(actor: Actor): NavItem[] {
 }
 
 /** Pages reached from "Meer" (parents), shown as lying in that section. */
-const UNDER_MORE = ['/mijn-gegevens', '/mijn-vestiging', '/help', '/wachtwoord-wijzigen', '/tweestapsverificatie'];
+const UNDER_MORE = ['/mijn-gegevens', '/mijn-vestiging', '/ruilen', '/help', '/wachtwoord-wijzigen', '/tweestapsverificatie'];
 
 /** The item to mark as the current page: the exact path, or the section it lies in. */
 export function currentHref(items: NavItem[], path: string): string | undefined {

@@ -1,8 +1,27 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { findChild } from '../../core/directory/refs.ts';
+import { notFound } from '../../core/errors.ts';
+import { formatProblem } from '../../core/import/report.ts';
+import { SWAP_STATUSES, type SwapStatus } from '../../core/entities/schedule.ts';
+import { takenFor } from '../../core/schedule/attendance.ts';
+import { childSchedule } from '../../core/schedule/overview.ts';
 import { type ResolvedRules, type RulesPatch, setRules, showRules } from '../../core/schedule/rules.ts';
+import { importSchedule, SCHEDULE_COLUMNS } from '../../core/schedule/schedule-import.ts';
+import { swapRequestsInScope } from '../../core/schedule/swaps.ts';
 import { action } from '../context.ts';
+import { ExitStatus, UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
-import { formatDetails } from '../output.ts';
+import { formatDetails, formatTable } from '../output.ts';
+
+const PART_LABEL = { day: 'hele dag', morning: 'ochtend', afternoon: 'middag' } as const;
+const columnsHelp = `\nColumns (Dutch or English headers; case, spaces and accents do not matter):\n${SCHEDULE_COLUMNS.map(
+  (c) => `  ${c.nl.padEnd(11)} ${c.en.padEnd(13)} ${'required' in c && c.required ? 'required' : ''}`.trimEnd(),
+).join('\n')}
+Dag: ma, di, wo, do, vr (or maandag…vrijdag, Monday…Friday). Dagdeel: hele dag (default), ochtend, middag.
+Vanaf/Tot: DD-MM-YYYY or YYYY-MM-DD, both optional (no Vanaf: from today, and an existing row keeps its start).
+For every child in the file its contracted days are replaced by the file's rows; children not in the file keep theirs.
+`;
 
 const yesNo = (v: boolean) => (v ? 'yes' : 'no');
 const from = (r: ResolvedRules, key: keyof ResolvedRules['source']) => (r.source[key] === 'default' ? ' (default)' : r.source[key] === 'organisation' ? ' (organisation)' : '');
@@ -53,6 +72,111 @@ export function registerSchedule(program: Command, io: CliIO): Command {
           return showRules(em, ctx.actor, location);
         });
         ctx.out.print(result, details);
+      }),
+    );
+  schedule
+    .command('import')
+    .description("replace the contracted days of the children in a CSV file (the planning system's export)")
+    .argument('<file>', 'CSV file, one row per child, weekday and day part')
+    .option('--dry-run', 'check the file and report what would change; write nothing')
+    .option('--map <header=key>', 'name a column the import does not recognise (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .addHelpText('after', columnsHelp)
+    .action(
+      action(io, async (ctx, file: string, flags: { dryRun?: boolean; map?: string[] }) => {
+        if (!existsSync(file) || !statSync(file).isFile()) throw notFound(`file "${file}"`);
+        const report = await ctx.withPortal((em) =>
+          importSchedule(em, ctx.actor, { source: createReadStream(file, { encoding: 'utf8' }), map: flags.map }, { dryRun: flags.dryRun }),
+        );
+        for (const w of report.warnings) ctx.io.stderr(`warning: ${formatProblem(w)}\n`);
+        if (report.rowErrors.length) {
+          for (const e of report.rowErrors) ctx.io.stderr(`${formatProblem(e)}\n`);
+          ctx.io.stderr(`portal: ${report.rowErrors.length} problem(s) in ${file}; nothing was imported\n`);
+          throw new ExitStatus(1);
+        }
+        const c = report.children;
+        const what = c.created + c.updated === 0 ? 'no changes' : `${c.created} child(ren) given contracted days, ${c.updated} changed (${report.days} day rows)`;
+        ctx.out.result(report, `${report.dryRun ? 'Dry run, nothing written: ' : ''}${report.rows.read} row(s) read; ${what}; ${c.unchanged} child(ren) unchanged`);
+      }),
+    );
+
+  schedule
+    .command('show')
+    .description("a child's contracted days (next four weeks), credits and swap requests")
+    .argument('<child-number>', "the planning system's child number")
+    .action(
+      action(io, async (ctx, childNumber: string) => {
+        const result = await ctx.withPortal(async (em) => childSchedule(em, ctx.actor, (await findChild(em, childNumber)).id));
+        ctx.out.print(result, (r) => {
+          const parts = [
+            formatDetails([
+              ['Child', r.child.name],
+              ['Group', r.groupName ? `${r.groupName} (${r.location?.name ?? '-'})` : null],
+              ['Credits available', r.balance.available],
+              ['Next expiry', r.balance.nextExpiry],
+            ]),
+            '\nContracted days (next 4 weeks):\n',
+            r.days.length
+              ? formatTable(r.days, [
+                  { header: 'DATE', value: (d) => d.date },
+                  { header: 'PART', value: (d) => PART_LABEL[d.part] },
+                  { header: 'STATUS', value: (d) => (d.swap ? 'swap day' : d.cancelled ? 'cancelled' : d.refusal?.code === 'holiday' ? `closed (${d.refusal.params.name})` : '') },
+                ])
+              : '(none)\n',
+            '\nCredits:\n',
+            r.credits.length
+              ? formatTable(r.credits, [
+                  { header: 'FROM', value: (x) => x.sourceDate },
+                  { header: 'PART', value: (x) => PART_LABEL[x.part] },
+                  { header: 'EXPIRES', value: (x) => x.expiresOn },
+                  { header: 'STATE', value: (x) => x.state },
+                ])
+              : '(none)\n',
+            '\nSwap requests:\n',
+            r.requests.length
+              ? formatTable(r.requests, [
+                  { header: 'ID', value: (x) => x.id },
+                  { header: 'DATE', value: (x) => x.date },
+                  { header: 'PART', value: (x) => PART_LABEL[x.part] },
+                  { header: 'STATUS', value: (x) => x.status },
+                  { header: 'REASON', value: (x) => x.reason },
+                ])
+              : '(none)\n',
+          ];
+          return parts.join('');
+        });
+      }),
+    );
+
+  schedule
+    .command('requests')
+    .description('swap requests, open ones first with the occupancy of the day asked for')
+    .option('--location <name>', 'only this location (name or id)')
+    .option('--status <status>', `only this status: ${SWAP_STATUSES.join(', ')}`)
+    .action(
+      action(io, async (ctx, flags: { location?: string; status?: string }) => {
+        if (flags.status !== undefined && !(SWAP_STATUSES as readonly string[]).includes(flags.status)) {
+          throw new UsageError(`--status: use one of ${SWAP_STATUSES.join(', ')}`);
+        }
+        const rows = await ctx.withPortal((em) =>
+          swapRequestsInScope(em, ctx.actor, { status: flags.status as SwapStatus | undefined, location: flags.location }),
+        );
+        ctx.out.table(
+          rows,
+          [
+            { header: 'ID', value: (r) => r.id },
+            { header: 'CHILD', value: (r) => `${r.childName} (${r.childNumber})` },
+            { header: 'GROUP', value: (r) => `${r.locationName}/${r.groupName}` },
+            { header: 'DATE', value: (r) => r.date },
+            { header: 'PART', value: (r) => PART_LABEL[r.part] },
+            { header: 'STATUS', value: (r) => r.status },
+            {
+              header: 'OCCUPANCY',
+              value: (r) => (r.occupancy ? `${takenFor(r.occupancy, r.part)} of ${r.occupancy.capacity ?? 'no maximum'}` : ''),
+            },
+            { header: 'REASON', value: (r) => r.reason },
+          ],
+          'No swap requests.',
+        );
       }),
     );
   return schedule;

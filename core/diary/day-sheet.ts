@@ -7,6 +7,7 @@ import { DiaryEntry } from '../entities/diary.ts';
 import { notFound } from '../errors.ts';
 import { fullName } from '../people.ts';
 import type { DiaryPhoto } from '../photos/visibility.ts';
+import { attendingChildIds, groupHasContracts } from '../schedule/attendance.ts';
 import { childForActor } from './access.ts';
 import { type DiaryEntryView, type DiarySettings, diaryEntryViews, photoCandidates } from './entries.ts';
 
@@ -28,10 +29,10 @@ export async function diaryGroups(em: EntityManager, actor: Actor): Promise<Grou
 }
 
 /**
- * The children expected in a group on a day. For now every child placed in the group that day:
- * there is no attendance or schedule data yet. A later issue imports the contracted days from
- * the planning system (and cancelled/swapped days); this is the one place to narrow the list
- * then.
+ * The children expected in a group on a day. Where the group's contracted days are imported
+ * (`portal schedule import`), those attending: contracted and not cancelled, plus approved
+ * swaps in. A group without any contract rows (an organisation that does not import
+ * schedules) lists every child placed in it that day.
  */
 export async function presentChildren(
   em: EntityManager,
@@ -39,7 +40,11 @@ export async function presentChildren(
   day: string,
 ): Promise<{ id: number; name: string; firstName: string }[]> {
   const placements = await em.find(Placement, { group: groupId, ...currentPlacement(day) }, { populate: ['child'] });
-  const children = new Map(placements.map((p) => [p.child.id, p.child]));
+  let children = new Map(placements.map((p) => [p.child.id, p.child]));
+  if (await groupHasContracts(em, groupId)) {
+    const attending = new Set(await attendingChildIds(em, groupId, day));
+    children = new Map([...children].filter(([id]) => attending.has(id)));
+  }
   return [...children.values()]
     .map((c) => ({ id: c.id, name: fullName(c), firstName: c.firstName }))
     .sort((a, b) => a.name.localeCompare(b.name, 'nl') || a.id - b.id);

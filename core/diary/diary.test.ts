@@ -249,7 +249,7 @@ describe('the day sheet and "nieuw"', () => {
     expect((await childDiary(portal.em(), f.actors.bram, f.child.sam)).days[0]!.entries.every((e) => !e.isNew)).toBe(true);
   });
 
-  it('the children of the day are those placed in the group (the seam for attendance data)', async () => {
+  it('without contract data for the group, the children of the day are those placed in it (core/schedule tests the narrowing)', async () => {
     expect((await presentChildren(portal.em(), f.group.kikkers, today())).map((c) => c.firstName)).toEqual(['Finn']);
     expect(await presentChildren(portal.em(), f.group.kikkers, addDays(today(), -60))).toEqual([]);
   });

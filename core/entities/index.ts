@@ -10,6 +10,7 @@ import { Announcement, AnnouncementRead, Message, MessageAttachment, MessageRead
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
 import { Photo, PhotoDownload, PhotoTag } from './photo.ts';
+import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from './schedule.ts';
 import { ScheduleRules } from './schedule-rules.ts';
 import { EmailChange, ServerSecret } from './profile.ts';
 import { Staff } from './staff.ts';
@@ -28,6 +29,7 @@ export * from './organisation.ts';
 export * from './parent.ts';
 export * from './photo.ts';
 export * from './profile.ts';
+export * from './schedule.ts';
 export * from './schedule-rules.ts';
 export * from './staff.ts';
 export * from './staff-assignment.ts';
@@ -67,4 +69,8 @@ export const coreEntities = [
   ScheduleRules,
   DataExport,
   ApiToken,
+  ContractDay,
+  DayCancellation,
+  SwapCredit,
+  SwapRequest,
 ];

@@ -5,6 +5,7 @@ import { PasswordResetToken } from '../entities/account.ts';
 import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
 import { pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts';
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
+import { startDecisionMailWorker } from '../schedule/decision-mail.ts';
 import { scanNotifications, startNotificationWorker } from '../notifications/notify.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
@@ -15,7 +16,7 @@ const NOTIFY_SCAN_MS = 5 * 60_000;
 
 /**
  * The background work of a running server: the mail queues (accounts, announcement copies,
- * notifications, with a scan every five minutes for who is due) and photo processing (with pg-boss maintenance:
+ * notifications, swap decisions, with a scan every five minutes for who is due) and photo processing (with pg-boss maintenance:
  * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
@@ -26,6 +27,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
   await startAccountMailWorker(ctx);
   await startPhotoWorker(ctx);
   await startAnnouncementMailWorker(ctx);
+  await startDecisionMailWorker(ctx);
   await startNotificationWorker(ctx);
   await startDataExportWorker(ctx);
   // Who is due for a notification mail (immediate: every few minutes; digest: once a day).

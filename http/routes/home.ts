@@ -11,9 +11,7 @@ import { dayHeading, thumbSize } from './photos.ts';
  * page, so the navigation is complete and no link leads to an error. A later route module that
  * takes over a path simply removes it here.
  */
-export const COMING_SOON: Record<string, string> = {
-  '/locatie': 'nav.location',
-};
+export const COMING_SOON: Record<string, string> = {};
 
 export const HELP_PATH = '/help';
 

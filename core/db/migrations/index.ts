@@ -7,6 +7,7 @@ import { Migration20261125020000Messages } from './Migration20261125020000Messag
 import { Migration20261125030000Profile } from './Migration20261125030000Profile.ts';
 import { Migration20261125040000Notifications } from './Migration20261125040000Notifications.ts';
 import { Migration20261125060000ScheduleRules } from './Migration20261125060000ScheduleRules.ts';
+import { Migration20261125070000Schedule } from './Migration20261125070000Schedule.ts';
 import { Migration20261125090000AuditAppendOnly } from './Migration20261125090000AuditAppendOnly.ts';
 import { Migration20261125100000ApiTokens } from './Migration20261125100000ApiTokens.ts';
 import { Migration20261125120000DataExports } from './Migration20261125120000DataExports.ts';
@@ -25,6 +26,7 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125030000Profile', class: Migration20261125030000Profile },
   { name: 'Migration20261125040000Notifications', class: Migration20261125040000Notifications },
   { name: 'Migration20261125060000ScheduleRules', class: Migration20261125060000ScheduleRules },
+  { name: 'Migration20261125070000Schedule', class: Migration20261125070000Schedule },
   { name: 'Migration20261125090000AuditAppendOnly', class: Migration20261125090000AuditAppendOnly },
   { name: 'Migration20261125100000ApiTokens', class: Migration20261125100000ApiTokens },
   { name: 'Migration20261125120000DataExports', class: Migration20261125120000DataExports },

@@ -1,0 +1,147 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../actor.ts';
+import { currentPlacement } from '../authorization.ts';
+import { addDays, today } from '../dates.ts';
+import { Placement } from '../entities/child.ts';
+import { Guardianship } from '../entities/parent.ts';
+import type { DayPart } from '../entities/schedule.ts';
+import { notFound } from '../errors.ts';
+import { sql } from '../import/sql.ts';
+import { fullName } from '../people.ts';
+import { parentIsActive } from '../photos/visibility.ts';
+import { childToActFor } from './access.ts';
+import { contractedDays } from './attendance.ts';
+import { cancelRefusal } from './cancel.ts';
+import { balance, type CreditView, creditsOf } from './credits.ts';
+import { type Rules, rulesForLocations } from './rules.ts';
+import { requestsOfChild, type SwapRequestView } from './swaps.ts';
+
+/** How far ahead the parent's page lists contracted days. */
+export const UPCOMING_DAYS = 28;
+
+export interface UpcomingDay {
+  date: string;
+  part: DayPart;
+  groupName: string;
+  cancelled: boolean;
+  /** A cancelled day whose afmelding can still be undone (its credit was never asked for). */
+  undoable?: boolean;
+  /** An approved swap day (ruildag), not a contracted one: it cannot be cancelled into a new credit. */
+  swap?: boolean;
+  /** Why it cannot be cancelled now (a holiday, past the deadline); absent when it can. */
+  refusal?: { code: 'holiday' | 'past' | 'after_deadline'; params: Record<string, string> };
+}
+
+export interface ChildSchedule {
+  child: { id: number; name: string; firstName: string };
+  location: { id: number; name: string; phone: string | null } | null;
+  groupName: string | null;
+  rules: Rules | null;
+  days: UpcomingDay[];
+  credits: CreditView[];
+  balance: { available: number; nextExpiry: string | null };
+  requests: SwapRequestView[];
+}
+
+export interface ParentChild {
+  id: number;
+  name: string;
+  locationId: number | null;
+}
+
+/** The parent's children that are placed today (the child switcher), by name. */
+export async function parentChildren(em: EntityManager, actor: Actor, on: string = today()): Promise<ParentChild[]> {
+  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
+  const links = await em.find(Guardianship, { parent: actor.parentId }, { populate: ['child'] });
+  const placements = await em.find(
+    Placement,
+    { child: { $in: links.map((l) => l.child.id) }, ...currentPlacement(on) },
+    { populate: ['group'] },
+  );
+  return links
+    .filter((l) => placements.some((p) => p.child.id === l.child.id))
+    .map((l) => ({ id: l.child.id, name: fullName(l.child), locationId: placements.find((p) => p.child.id === l.child.id)!.group.location.id }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'nl') || a.id - b.id);
+}
+
+/** Everything the parent's Afmelden en ruilen page shows for one child. */
+export async function childSchedule(em: EntityManager, actor: Actor, childId: number, now: Date = new Date()): Promise<ChildSchedule> {
+  const child = await childToActFor(em, actor, childId);
+  const t = today(now);
+  const placement = await em.findOne(Placement, { child: child.id, ...currentPlacement(t) }, { populate: ['group', 'group.location'] });
+  if (!placement && actor.kind === 'parent') throw notFound('child');
+  const location = placement?.group.location ?? null;
+  const rules = location ? (await rulesForLocations(em, [location.id])).get(location.id)! : null;
+  const raw = await contractedDays(em, { childIds: [child.id] }, t, addDays(t, UPCOMING_DAYS - 1));
+  const groupNames = new Map<number, string>(placement ? [[placement.group.id, placement.group.name]] : []);
+  const days: UpcomingDay[] = raw.map((d) => {
+    const refusal = rules ? cancelRefusal(rules, d.date, now) : undefined;
+    return {
+      date: d.date,
+      part: d.part,
+      groupName: groupNames.get(d.groupId) ?? '',
+      cancelled: d.cancellationId !== null,
+      ...(refusal && { refusal }),
+    };
+  });
+  const requests = await requestsOfChild(em, actor, child.id);
+  const last = addDays(t, UPCOMING_DAYS - 1);
+  for (const r of requests) {
+    if (r.status === 'approved' && r.date >= t && r.date <= last) {
+      days.push({ date: r.date, part: r.part, groupName: r.groupName, cancelled: false, swap: true });
+    }
+  }
+  days.sort((a, b) => a.date.localeCompare(b.date));
+  const credits = (await creditsOf(em, [child.id], now)).get(child.id) ?? [];
+  for (const d of days) {
+    if (!d.cancelled || d.refusal) continue;
+    const credit = credits.find((cr) => cr.sourceDate === d.date);
+    d.undoable = !credit || !requests.some((r) => r.creditId === credit.id);
+  }
+  return {
+    child: { id: child.id, name: fullName(child), firstName: child.firstName },
+    location: location ? { id: location.id, name: location.name, phone: location.phone ?? null } : null,
+    groupName: placement?.group.name ?? null,
+    rules,
+    days,
+    credits,
+    balance: balance(credits),
+    requests,
+  };
+}
+
+export interface LocationSwapSummary {
+  childId: number;
+  name: string;
+  available: number;
+  nextExpiry: string | null;
+  openRequests: number;
+}
+
+/** Mijn vestiging: per child of the parent at that location, the credit balance and open requests. */
+export async function swapSummaryAt(em: EntityManager, actor: Actor, locationId: number, now: Date = new Date()): Promise<LocationSwapSummary[]> {
+  const children = (await parentChildren(em, actor, today(now))).filter((c) => c.locationId === locationId);
+  if (children.length === 0) return [];
+  // An organisation that does not import contracted days has nothing to show here.
+  const contracted = await sql(
+    em,
+    `select 1 from contract_day where child_id in (select json_array_elements_text(?::json)::int)
+     union all select 1 from swap_credit where child_id in (select json_array_elements_text(?::json)::int) limit 1`,
+    [JSON.stringify(children.map((c) => c.id)), JSON.stringify(children.map((c) => c.id))],
+  );
+  if (contracted.length === 0) return [];
+  const credits = await creditsOf(em, children.map((c) => c.id), now);
+  const summaries: LocationSwapSummary[] = [];
+  for (const c of children) {
+    const list = credits.get(c.id) ?? [];
+    const b = balance(list);
+    summaries.push({
+      childId: c.id,
+      name: c.name,
+      available: b.available,
+      nextExpiry: b.nextExpiry,
+      openRequests: list.filter((x) => x.state === 'requested').length,
+    });
+  }
+  return summaries;
+}

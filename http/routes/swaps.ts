@@ -1,0 +1,243 @@
+import type { Context, Hono } from 'hono';
+import { html } from 'hono/html';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Actor } from '../../core/actor.ts';
+import { addDays, today } from '../../core/dates.ts';
+import { getOrganisation } from '../../core/directory/organisation.ts';
+import { isDomainError, notFound } from '../../core/errors.ts';
+import type { Portal } from '../../core/portal.ts';
+import { takenFor } from '../../core/schedule/attendance.ts';
+import { cancelDay, undoCancel } from '../../core/schedule/cancel.ts';
+import { spokenDate } from '../../core/schedule/decision-mail.ts';
+import { childSchedule, parentChildren, swapSummaryAt } from '../../core/schedule/overview.ts';
+import { isRefusal } from '../../core/schedule/refusal.ts';
+import { decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from '../../core/schedule/swaps.ts';
+import type { AppEnv } from '../env.ts';
+import { setFlash } from '../flash.ts';
+import { readForm, seeOther } from '../forms.ts';
+import type { LocationSection } from '../location-sections.ts';
+import type { Pages } from '../render.ts';
+
+/**
+ * Afmelden en ruilen: the parent's page (cancel a contracted day, the credits, request a swap
+ * day, withdraw a request) and the manager's Ruilverzoeken (approve, or reject with a reason,
+ * with the day's occupancy in view). Every rule and every "may this actor" is core's
+ * (core/schedule); a refusal is shown next to the form it is about, in the parent's words.
+ */
+
+export const SWAPS_PATH = '/ruilen';
+export const SWAP_REQUESTS_PATH = '/locatie/ruilverzoeken';
+
+type Errors = { cancel?: string; request?: string; date?: string; requests?: string };
+
+/** The parent's date in words: "maandag 24 november". */
+const dayText = (c: Context<AppEnv>, date: string) => spokenDate(date, c.var.lang);
+
+/** A refusal from core in the reader's language, dates spoken; other domain errors are rethrown. */
+function refusalText(c: Context<AppEnv>, err: unknown): string {
+  if (isRefusal(err)) {
+    const params: Record<string, string> = { ...err.params };
+    if (params.date) params.date = dayText(c, params.date);
+    return c.var.t(`swaps.refusal.${err.reason}`, params);
+  }
+  if (isDomainError(err) && err.code === 'validation') return c.var.t('swaps.error.date');
+  throw err;
+}
+
+const id = (value: string | undefined) => (value && /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN);
+
+export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
+  const { portal, pages, secure } = deps;
+  const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
+  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
+
+  const parentPage = async (
+    c: Context<AppEnv>,
+    childId: number | undefined,
+    errors: Errors = {},
+    values: Record<string, string> = {},
+    status: ContentfulStatusCode = 200,
+  ) => {
+    const actor = actorOf(c);
+    const em = c.var.em;
+    const children = await parentChildren(em, actor);
+    const chosen = childId === undefined ? children[0] : children.find((ch) => ch.id === childId);
+    if (childId !== undefined && !chosen) throw notFound('child');
+    const t = c.var.t;
+    let page: Record<string, unknown> | undefined;
+    let earliest = today();
+    if (chosen) {
+      const s = await childSchedule(em, actor, chosen.id);
+      earliest = addDays(today(), s.rules?.swapNoticeDays ?? 1);
+      const creditLabel = (cr: { part: 'day' | 'morning' | 'afternoon'; sourceDate: string; expiresOn: string }) =>
+        t('swaps.credit', { part: t(`swaps.part.${cr.part}`), day: dayText(c, cr.sourceDate), expires: dayText(c, cr.expiresOn) });
+      page = {
+        child: s.child,
+        location: s.location,
+        rules: s.rules,
+        balance: s.balance,
+        days: s.days.map((d) => ({ ...d, label: dayText(c, d.date) })),
+        credits: s.credits.map((cr) => ({ ...cr, label: creditLabel(cr) })),
+        available: s.credits.filter((cr) => cr.state === 'available').map((cr) => ({ id: cr.id, label: creditLabel(cr) })),
+        requests: s.requests.map((r) => ({ ...r, label: t('swaps.requestLine', { day: dayText(c, r.date), part: t(`swaps.part.${r.part}`) }) })),
+      };
+    }
+    return pages.render(
+      c,
+      'pages/swaps',
+      {
+        siteName: await siteName(c),
+        children,
+        page,
+        earliest: dayText(c, earliest),
+        earliestIso: earliest,
+        errors,
+        values,
+      },
+      status,
+    );
+  };
+
+  app.get(SWAPS_PATH, async (c) => {
+    const kind = actorOf(c).kind;
+    if (kind === 'manager' || kind === 'admin') return c.redirect(SWAP_REQUESTS_PATH, 303);
+    if (kind !== 'parent') throw notFound('page');
+    const child = c.req.query('kind');
+    return await parentPage(c, child === undefined ? undefined : id(child));
+  });
+
+  app.post(`${SWAPS_PATH}/afmelden`, async (c) => {
+    const form = await readForm(c);
+    const childId = id(form.kind);
+    try {
+      await cancelDay(c.var.em, actorOf(c), { childId, date: form.datum ?? '' });
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'not_found') throw err;
+      return await parentPage(c, childId, { cancel: refusalText(c, err) }, {}, 422);
+    }
+    setFlash(c, 'day_cancelled', secure);
+    return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
+  });
+
+  app.post(`${SWAPS_PATH}/herstellen`, async (c) => {
+    const form = await readForm(c);
+    const childId = id(form.kind);
+    try {
+      await undoCancel(c.var.em, actorOf(c), { childId, date: form.datum ?? '' });
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'not_found') throw err;
+      return await parentPage(c, childId, { cancel: refusalText(c, err) }, {}, 422);
+    }
+    setFlash(c, 'day_reinstated', secure);
+    return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
+  });
+
+  app.post(`${SWAPS_PATH}/aanvragen`, async (c) => {
+    const form = await readForm(c);
+    const childId = id(form.kind);
+    const values = { tegoed: form.tegoed ?? '', datum: form.datum ?? '' };
+    if (!values.datum.trim()) return await parentPage(c, childId, { date: c.var.t('swaps.error.date') }, values, 422);
+    try {
+      await requestSwap(c.var.em, actorOf(c), { childId, creditId: id(form.tegoed), date: values.datum });
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'not_found') throw err;
+      return await parentPage(c, childId, { request: refusalText(c, err) }, values, 422);
+    }
+    setFlash(c, 'swap_requested', secure);
+    return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
+  });
+
+  app.post(`${SWAPS_PATH}/:id/intrekken`, async (c) => {
+    const form = await readForm(c);
+    const childId = id(form.kind);
+    try {
+      await withdrawSwap(c.var.em, actorOf(c), id(c.req.param('id')));
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'not_found') throw err;
+      return await parentPage(c, Number.isNaN(childId) ? undefined : childId, { requests: refusalText(c, err) }, {}, 422);
+    }
+    setFlash(c, 'swap_withdrawn', secure);
+    return seeOther(c, Number.isNaN(childId) ? SWAPS_PATH : `${SWAPS_PATH}?kind=${childId}`);
+  });
+
+  // --- The location manager ---------------------------------------------------------------------
+
+  /** Managers and admins decide; everyone else does not see that the page exists. */
+  const requireDecider = (c: Context<AppEnv>) => {
+    const kind = actorOf(c).kind;
+    if (kind !== 'manager' && kind !== 'admin') throw notFound('page');
+  };
+
+  const managerPage = async (c: Context<AppEnv>, errors: { id?: number; text?: string } = {}, values: Record<string, string> = {}, status: ContentfulStatusCode = 200) => {
+    const t = c.var.t;
+    const all = await swapRequestsInScope(c.var.em, actorOf(c));
+    const groups = new Map<string, { heading: string; items: unknown[] }>();
+    for (const r of all.filter((x) => x.status === 'pending')) {
+      const heading = t('swaps.manager.group', { group: r.groupName, location: r.locationName });
+      const o = r.occupancy!;
+      const taken = takenFor(o, r.part);
+      const group = groups.get(heading) ?? { heading, items: [] };
+      group.items.push({
+        id: r.id,
+        child: r.childName,
+        day: dayText(c, r.date),
+        part: r.part,
+        occupancy: o.capacity === null ? t('swaps.manager.occupancyOpen', { taken }) : t('swaps.manager.occupancy', { taken, capacity: o.capacity }),
+        full: o.capacity !== null && taken >= o.capacity,
+      });
+      groups.set(heading, group);
+    }
+    const recent = all
+      .filter((x) => x.status !== 'pending')
+      .slice(0, 20)
+      .map((r) => ({ child: r.childName, day: dayText(c, r.date), part: r.part, status: r.status, reason: r.reason, decidedBy: r.decidedBy }));
+    return pages.render(c, 'pages/swap-requests', { siteName: await siteName(c), pending: [...groups.values()], recent, errors, values }, status);
+  };
+
+  app.get('/locatie', (c) => c.redirect(SWAP_REQUESTS_PATH, 302));
+
+  app.get(SWAP_REQUESTS_PATH, async (c) => {
+    requireDecider(c);
+    return await managerPage(c);
+  });
+
+  const decide = (approve: boolean) => async (c: Context<AppEnv>) => {
+    requireDecider(c);
+    const form = await readForm(c);
+    const requestId = id(c.req.param('id'));
+    try {
+      await decideSwap(c.var.em, portal, actorOf(c), requestId, { approve, reason: form.reden });
+    } catch (err) {
+      if (isDomainError(err) && (err.code === 'not_found' || err.code === 'forbidden')) throw err;
+      return await managerPage(c, { id: requestId, text: refusalText(c, err) }, { reden: form.reden ?? '' }, 422);
+    }
+    setFlash(c, approve ? 'swap_approved' : 'swap_rejected', secure);
+    return seeOther(c, SWAP_REQUESTS_PATH);
+  };
+  app.post(`${SWAP_REQUESTS_PATH}/:id/goedkeuren`, decide(true));
+  app.post(`${SWAP_REQUESTS_PATH}/:id/afwijzen`, decide(false));
+}
+
+/** Mijn vestiging: per child at this location, the credit balance, the first expiry, open requests. */
+export const swapSection: LocationSection = {
+  id: 'swaps',
+  async render(c, location) {
+    const actor = c.var.session?.actor;
+    if (actor?.kind !== 'parent') return undefined;
+    const summaries = await swapSummaryAt(c.var.em, actor, location.id);
+    if (summaries.length === 0) return undefined;
+    const t = c.var.t;
+    return {
+      heading: t('swaps.section.heading'),
+      body: html`<ul class="inbox">
+${summaries.map(
+  (s) =>
+    html`<li><a href="${SWAPS_PATH}?kind=${s.childId}">${t('swaps.section.child', { name: s.name, count: s.available })}<span class="inbox-meta">${
+      s.nextExpiry ? t('swaps.section.expiry', { date: spokenDate(s.nextExpiry, c.var.lang) }) : ''
+    }${s.nextExpiry && s.openRequests ? ' · ' : ''}${s.openRequests ? t('swaps.section.open', { count: s.openRequests }) : ''}</span></a></li>`,
+)}
+</ul>
+<p><a href="${SWAPS_PATH}">${t('swaps.section.link')}</a></p>`,
+    };
+  },
+};
