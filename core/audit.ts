@@ -30,7 +30,9 @@ export type AuditType =
   | 'email.change_requested'
   | 'email.changed'
   | 'notifications.changed'
-  | 'schedule.rules_changed';
+  | 'schedule.rules_changed'
+  | 'export.written'
+  | 'export.restored';
 
 export interface AuditInput {
   type: AuditType;
