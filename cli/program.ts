@@ -4,6 +4,7 @@ import { registerChildren } from './commands/children.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerConsent } from './commands/consent.ts';
 import { registerDb } from './commands/db.ts';
+import { registerExport } from './commands/export.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInit } from './commands/init.ts';
@@ -83,6 +84,7 @@ export function createProgram(io: CliIO, plugins: readonly PortalPlugin[] = inst
   registerSchedule(program, io);
   registerMail(program, io);
   registerAudit(program, io);
+  registerExport(program, io);
   registerDb(program, io);
   registerServe(program, io);
   registerConfig(program, io);
