@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type pg from 'pg';
@@ -43,7 +43,8 @@ export async function restoreExport(em: EntityManager, actor: Actor, dirArg: str
 
   const rows = await withConnection(em, async (client) => {
     const migrations = await appliedMigrations(client);
-    if (migrations.join('\n') !== manifest.migrations.join('\n')) {
+    // As sets: a plugin installed later ran its migration later, and that is the same schema.
+    if ([...migrations].sort().join('\n') !== [...manifest.migrations].sort().join('\n')) {
       throw conflict(
         `the export is at schema version ${manifest.schemaVersion}, this database at ${migrations[migrations.length - 1] ?? '(none)'}: restore with the portal version that wrote it`,
       );
@@ -136,12 +137,20 @@ export async function readVerifiedManifest(dir: string): Promise<Manifest> {
   return manifest;
 }
 
-function openText(path: string, gzip: boolean): Readable {
-  const raw = createReadStream(path);
-  const stream = gzip ? raw.pipe(createGunzip()) : raw;
-  if (gzip) raw.on('error', (err) => stream.destroy(err));
-  stream.setEncoding('utf8');
-  return stream;
+/**
+ * The file as text, hashed as it is read: the files were checked before the transaction began,
+ * and this catches one changed since (the load then fails and nothing is kept).
+ */
+function openText(path: string, gzip: boolean, hash: Hash): Readable {
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const text = pipeline(createReadStream(path), tap, gzip ? createGunzip() : new PassThrough(), () => {});
+  text.setEncoding('utf8');
+  return text;
 }
 
 async function loadFile(
@@ -152,10 +161,14 @@ async function loadFile(
   manifest: Manifest,
 ): Promise<number> {
   const list = columns.map((c) => ident(c.name)).join(', ');
+  const hash = createHash('sha256');
+  const checkHash = () => {
+    if (hash.digest('hex') !== file.sha256) throw invalid('export', `${file.file} changed while it was being restored`);
+  };
   let n = 0;
   if (manifest.format === 'ndjson') {
     // PostgreSQL reads the JSON back into the table's row type: the types round-trip exactly.
-    const sql = `insert into ${ident(file.table)} (${list}) select ${list} from json_populate_recordset(null::${ident(file.table)}, $1::json)`;
+    const sql = `insert into ${ident(file.table)} (${list}) overriding system value select ${list} from json_populate_recordset(null::${ident(file.table)}, $1::json)`;
     let batch: string[] = [];
     const flush = async () => {
       if (!batch.length) return;
@@ -163,18 +176,19 @@ async function loadFile(
       n += batch.length;
       batch = [];
     };
-    for await (const line of createInterface({ input: openText(path, manifest.gzip), crlfDelay: Number.POSITIVE_INFINITY })) {
+    for await (const line of createInterface({ input: openText(path, manifest.gzip, hash), crlfDelay: Number.POSITIVE_INFINITY })) {
       if (line === '') continue;
       batch.push(line);
       if (batch.length >= BATCH) await flush();
     }
     await flush();
+    checkHash();
     return n;
   }
 
   // CSV: text forms, one array per column, cast by PostgreSQL to the column's type.
   const neutralised = columns.map((c) => c.category !== 'N');
-  const sql = `insert into ${ident(file.table)} (${list}) select ${columns
+  const sql = `insert into ${ident(file.table)} (${list}) overriding system value select ${columns
     .map((c, i) => `c${i}::${c.type}`)
     .join(', ')} from unnest(${columns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as u(${columns.map((_, i) => `c${i}`).join(', ')})`;
   let batch: (string | null)[][] = columns.map(() => []);
@@ -187,7 +201,7 @@ async function loadFile(
     size = 0;
   };
   let header = true;
-  for await (const record of readCsvRecords(openText(path, manifest.gzip))) {
+  for await (const record of readCsvRecords(openText(path, manifest.gzip, hash))) {
     if (header) {
       header = false;
       if (record.join(',') !== file.columns.join(',')) throw invalid('export', `${file.file}: the header does not match the manifest's columns`);
@@ -198,5 +212,6 @@ async function loadFile(
     if (++size >= BATCH) await flush();
   }
   await flush();
+  checkHash();
   return n;
 }
