@@ -262,6 +262,14 @@ describe('portal restore', () => {
     await expect(restoreExport(target.em(), admin, dir)).rejects.toThrow(/no manifest\.json/);
   });
 
+  it('refuses an export of another schema version', async () => {
+    const { dir } = await writeExport(portal.em(), admin, { out });
+    const m = manifestOf(dir);
+    const newer = { ...m, migrations: [...m.migrations, 'Migration20991231000000Future'], schemaVersion: 'Migration20991231000000Future' };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(newer));
+    await expect(restoreExport(target.em(), admin, dir)).rejects.toThrow(/schema version Migration20991231000000Future/);
+  });
+
   it('refuses an export of changes only', async () => {
     const { dir } = await writeExport(portal.em(), admin, { out, since: '2020-01-01' });
     await expect(restoreExport(target.em(), admin, dir)).rejects.toThrow(/not a backup/);
