@@ -5,6 +5,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerConsent } from './commands/consent.ts';
 import { registerDb } from './commands/db.ts';
 import { registerGdpr } from './commands/gdpr.ts';
+import { registerExport } from './commands/export.ts';
 import { registerGroups } from './commands/groups.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInit } from './commands/init.ts';
@@ -87,6 +88,7 @@ export function createProgram(io: CliIO, plugins: readonly PortalPlugin[] = inst
   registerAudit(program, io);
   registerGdpr(program, io);
   registerRetention(program, io);
+  registerExport(program, io);
   registerDb(program, io);
   registerServe(program, io);
   registerConfig(program, io);

@@ -46,7 +46,9 @@ export type AuditType =
   | 'swap.requested'
   | 'swap.approved'
   | 'swap.rejected'
-  | 'swap.withdrawn';
+  | 'swap.withdrawn'
+  | 'export.written'
+  | 'export.restored';
 
 export interface AuditInput {
   type: AuditType;
