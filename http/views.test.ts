@@ -47,6 +47,16 @@ describe('message catalogues', () => {
     expect(t('error.reference')).toBe('Foutcode: {requestId}');
     expect(t('no.such.key')).toBe('no.such.key');
   });
+
+  it('picks the singular for 1 and the plural for any other number, in both languages', () => {
+    expect(translate('nl', 'swaps.balance', { count: 1 })).toBe('U heeft 1 ruildag tegoed.');
+    expect(translate('nl', 'swaps.balance', { count: 0 })).toBe('U heeft 0 ruildagen tegoed.');
+    expect(translate('nl', 'swaps.balance', { count: 3 })).toBe('U heeft 3 ruildagen tegoed.');
+    expect(translate('en', 'swaps.section.open', { count: 1 })).toBe('1 request pending');
+    expect(translate('en', 'swaps.section.open', { count: 2 })).toBe('2 requests pending');
+    // Without the parameter the form stays visible, like an unknown {param}.
+    expect(translate('nl', 'swaps.balance')).toBe('U heeft {count} {count|ruildag|ruildagen} tegoed.');
+  });
 });
 
 describe('templates', () => {

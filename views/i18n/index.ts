@@ -34,13 +34,17 @@ export function isMessageKey(key: string): key is MessageKey {
  * Returns plain text with `{param}` filled in. Escaping is the template's job (`<%= %>`), so a
  * parameter such as an organisation name can never inject markup. An unknown key shows up as
  * the key itself rather than failing the page; a test checks every key the templates use.
+ * `{count|dag|dagen}` picks the word for 1 or for any other number (Dutch and English plurals
+ * both work this way), so texts never need "dag(en)".
  */
 export function translate(lang: Language, key: string, params?: MessageParams): string {
   const text = isMessageKey(key) ? catalogues[lang][key] : (pluginCatalogues[lang].get(key) ?? key);
   if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (match, name: string) =>
-    Object.hasOwn(params, name) ? String(params[name]) : match,
-  );
+  return text
+    .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (match, name: string, one: string, other: string) =>
+      Object.hasOwn(params, name) ? (Number(params[name]) === 1 ? one : other) : match,
+    )
+    .replace(/\{(\w+)\}/g, (match, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : match));
 }
 
 /** `t(key, params)` bound to one language, as handed to templates and handlers. */
