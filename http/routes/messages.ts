@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import type { PhotoStore } from '../../core/photos/store.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Actor } from '../../core/actor.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
@@ -12,7 +13,7 @@ import {
   sendAnnouncement,
 } from '../../core/messages/announcements.ts';
 import { AttachmentRejectedError, type AttachmentUpload, contentDisposition } from '../../core/messages/attachments.ts';
-import { attachmentForActor } from '../../core/messages/downloads.ts';
+import { type AttachmentFile, attachmentForActor } from '../../core/messages/downloads.ts';
 import { messageHtml } from '../../core/messages/format.ts';
 import {
   groupInbox,
@@ -86,6 +87,20 @@ function formErrors(c: Context<AppEnv>, err: unknown, maxBytes: number): Record<
     errors[field] = c.var.t(`messages.error.${field}`);
   }
   return errors;
+}
+
+/**
+ * An attachment the actor may read (core decided), as a download: never shown inline and never
+ * cached, sniffing off. The page route and the app API both answer with this.
+ */
+export async function attachmentResponse(c: Context, store: Pick<PhotoStore, 'get'>, file: AttachmentFile): Promise<Response> {
+  const data = await store.get(file.key);
+  return c.body(new Uint8Array(data), 200, {
+    'Content-Type': file.contentType,
+    'Content-Disposition': contentDisposition(file.filename),
+    'Cache-Control': 'private, no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
 }
 
 export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
@@ -300,14 +315,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
 
   // --- Attachments -----------------------------------------------------------------------------
 
-  app.get(`${MESSAGES_PATH}/bijlage/:id`, async (c) => {
-    const file = await attachmentForActor(c.var.em, actorOf(c), c.req.param('id'));
-    const data = await portal.attachments.get(file.key);
-    return c.body(new Uint8Array(data), 200, {
-      'Content-Type': file.contentType,
-      'Content-Disposition': contentDisposition(file.filename),
-      'Cache-Control': 'private, no-store',
-      'X-Content-Type-Options': 'nosniff',
-    });
-  });
+  app.get(`${MESSAGES_PATH}/bijlage/:id`, async (c) =>
+    attachmentResponse(c, portal.attachments, await attachmentForActor(c.var.em, actorOf(c), c.req.param('id'))),
+  );
 }

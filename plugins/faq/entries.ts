@@ -9,7 +9,7 @@ import { DomainError } from '../../core/errors.ts';
 import { type MyLocation, myLocations } from '../../core/profile/my-locations.ts';
 import { organisationRules, rulesForLocations } from '../../core/schedule/rules.ts';
 import { FaqEntry, type FaqLanguage, type IFaqEntry } from './entity.ts';
-import { type FaqDraft, type FaqProblem, ORGANISATION_FOLDER, readFaqDir, readScopeFolder, writeFaqDir } from './files.ts';
+import { type FaqDraft, type FaqEntryText, type FaqProblem, ORGANISATION_FOLDER, readFaqDir, readScopeFolder, writeFaqDir } from './files.ts';
 import { renderMarkdown } from './markdown.ts';
 import { fillTemplate, type TemplateRules } from './template.ts';
 
@@ -26,13 +26,7 @@ import { fillTemplate, type TemplateRules } from './template.ts';
 export type FaqSource = 'default' | 'organisation' | 'location';
 
 /** An entry as stored or shipped: Markdown with {{placeholders}}. */
-export interface FaqSourceEntry {
-  language: FaqLanguage;
-  slug: string;
-  category: string;
-  question: string;
-  answer: string;
-  position: number;
+export interface FaqSourceEntry extends FaqEntryText {
   source: FaqSource;
 }
 

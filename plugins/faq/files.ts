@@ -23,13 +23,17 @@ export const DEFAULT_POSITION = 999;
 const FILE_NAME = /^(?:(\d{1,3})-)?([a-z0-9]+(?:-[a-z0-9]+)*)\.md$/;
 const CATEGORY = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-export interface FaqDraft {
+/** One question as written: the same fields in a file, in the table and in the shipped defaults. */
+export interface FaqEntryText {
   language: FaqLanguage;
   slug: string;
   category: string;
   question: string;
   answer: string;
   position: number;
+}
+
+export interface FaqDraft extends FaqEntryText {
   /** Where it came from, relative to DIR, for messages. */
   file: string;
 }

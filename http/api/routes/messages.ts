@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { announcementView, listAnnouncements, markAnnouncementRead } from '../../../core/messages/announcements.ts';
-import { contentDisposition } from '../../../core/messages/attachments.ts';
 import { attachmentForActor } from '../../../core/messages/downloads.ts';
 import {
   MAX_BODY,
@@ -12,6 +11,7 @@ import {
   threadView,
   writableGroups,
 } from '../../../core/messages/threads.ts';
+import { attachmentResponse } from '../../routes/messages.ts';
 import { BEARER, type ApiModule } from '../deps.ts';
 import { errors, IdParam, json } from '../schemas.ts';
 
@@ -222,12 +222,6 @@ export const messageRoutes: ApiModule = (api, { portal, auth }) => {
   // The same core check and headers as the page's /berichten/bijlage/:id.
   api.openapi({ ...attachment, middleware: [auth] }, async (c) => {
     const file = await attachmentForActor(c.var.em, c.var.api.actor, c.req.valid('param').id);
-    const data = await portal.attachments.get(file.key);
-    return c.body(new Uint8Array(data), 200, {
-      'Content-Type': file.contentType,
-      'Content-Disposition': contentDisposition(file.filename),
-      'Cache-Control': 'private, no-store',
-      'X-Content-Type-Options': 'nosniff',
-    }) as never;
+    return (await attachmentResponse(c, portal.attachments, file)) as never;
   });
 };
