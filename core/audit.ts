@@ -1,3 +1,4 @@
+import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from './actor.ts';
 import { AuditEvent } from './entities/audit.ts';
@@ -25,6 +26,7 @@ export type AuditType =
   | 'second_factor.enabled'
   | 'second_factor.disabled'
   | 'second_factor.failure'
+  | 'photo.downloaded'
   | 'photo.deleted'
   | 'photo.hidden'
   | 'photo.shown'
@@ -84,6 +86,8 @@ export interface AuditQuery {
   type?: string;
   /** E-mail address or child number the event is about. */
   subject?: string;
+  /** Child number: events about the child, and downloads of photos the child is in. */
+  child?: string;
   limit?: number;
 }
 
@@ -108,6 +112,11 @@ export async function listAudit(em: EntityManager, actor: Actor, query: AuditQue
   if (query.type) where['type'] = query.type.endsWith('.') ? { $like: `${query.type}%` } : query.type;
   if (query.actor) where['actor'] = { $ilike: `%${query.actor.replace(/[\\%_]/g, '\\$&')}%` };
   if (query.subject) where['subject'] = query.subject.includes('@') ? normalizeEmail(query.subject) : query.subject.trim();
+  if (query.child) {
+    const child = query.child.trim();
+    // `details.children` (a JSON array) lists the children of a downloaded photo.
+    where['$or'] = [{ subject: child }, { [raw(`(details->'children' @> jsonb_build_array(?::text))`, [child])]: true }];
+  }
   const events = await em.find(AuditEvent, where, { orderBy: { at: 'desc', id: 'desc' }, limit: query.limit ?? 100 });
   return events.map((e) => ({
     at: e.at.toISOString(),

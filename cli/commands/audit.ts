@@ -11,12 +11,11 @@ export function registerAudit(program: Command, io: CliIO): void {
     .option('--actor <text>', 'actor contains this (e.g. cli: or an e-mail address)')
     .option('--type <type>', 'event type, or a prefix such as "login."')
     .option('--subject <email|childNumber>', 'events about this person or child')
-    .option('--child <childNumber>', 'events about this child (consent changes, …); same as --subject')
+    .option('--child <childNumber>', 'events about this child: consent changes, downloads of photos the child is in, …')
     .option('--limit <n>', 'at most this many events', '100')
     .action(
       action(io, async (ctx, f: { since?: string; actor?: string; type?: string; subject?: string; child?: string; limit: string }) => {
         const limit = Number(f.limit);
-        if (f.child !== undefined) f.subject = f.child;
         const rows = await ctx.withPortal((em) =>
           listAudit(em, ctx.actor, { ...f, limit: Number.isInteger(limit) && limit > 0 ? limit : 100 }),
         );

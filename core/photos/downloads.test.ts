@@ -122,3 +122,17 @@ describe("who downloaded photos of my child (Mijn gegevens)", () => {
     expect(await errorCode(downloadsOfMyChildren(portal.em(), { kind: 'staff', staffId: 1, label: 'mia' }))).toBe('forbidden');
   });
 });
+
+describe('downloads in the audit log', () => {
+  it('each download is an event naming the children in the photo, so `portal audit --child` finds it', async () => {
+    const em = portal.em();
+    const { listAudit } = await import('../audit.ts');
+    const ofEvi = await listAudit(em, admin, { child: 'K1', type: 'photo.downloaded' });
+    // Anna, Bram and Dirk downloaded the photo of Evi and Sam in the tests above.
+    expect(ofEvi.length).toBe(await em.count(PhotoDownload, { photo: photoId }));
+    expect(ofEvi.every((e) => JSON.stringify(e.details?.['children']) === '["K1","K2"]')).toBe(true);
+    expect(ofEvi.map((e) => e.details?.['traceCode'])).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9A-Z]{7}$/)]));
+    // Noor is not in it: none of these downloads are about her.
+    expect(await listAudit(em, admin, { child: 'K3', type: 'photo.downloaded' })).toEqual([]);
+  });
+});

@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { audit } from '../audit.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { Parent } from '../entities/parent.ts';
-import { type IPhotoDownload, Photo, PhotoDownload } from '../entities/photo.ts';
+import { type IPhotoDownload, Photo, PhotoDownload, PhotoTag } from '../entities/photo.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { fullName } from '../people.ts';
 import { embedTraceCode, extractTraceCode } from './trace-mark.ts';
@@ -59,14 +60,16 @@ export async function downloadPhoto(
   const photo = await em.findOneOrFail(Photo, { id: photoId });
   const parent = await em.findOneOrFail(Parent, { id: actor.parentId });
   if (!photo.originalKey) throw notFound('photo');
+  // The children in it, for the audit log: `portal audit --child K1` finds every download of them.
+  const children = (await em.find(PhotoTag, { photo: photo.id }, { populate: ['child'] })).map((t) => t.child.childNumber).sort();
 
   // A random 32-bit code; on the rare collision with an earlier download, draw again.
   let download: IPhotoDownload | undefined;
   for (let attempt = 0; !download; attempt++) {
     const traceCode = randomInt(1, 0xffffffff);
     try {
-      download = await em.fork().transactional(async (tx) =>
-        tx.create(PhotoDownload, {
+      download = await em.fork().transactional(async (tx) => {
+        const row = tx.create(PhotoDownload, {
           traceCode,
           photo: tx.getReference(Photo, photo.id),
           photoRef: photo.id,
@@ -74,8 +77,16 @@ export async function downloadPhoto(
           email: parent.email,
           ip: request.ip ?? null,
           userAgent: request.userAgent?.slice(0, 300) ?? null,
-        }),
-      );
+        });
+        audit(tx, {
+          type: 'photo.downloaded',
+          actor,
+          subject: parent.email,
+          ip: request.ip ?? null,
+          details: { photo: photo.id, traceCode: formatTraceCode(traceCode), children },
+        });
+        return row;
+      });
     } catch (err) {
       if (!(err instanceof UniqueConstraintViolationException) || attempt >= 5) throw err;
     }
