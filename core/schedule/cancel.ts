@@ -4,7 +4,7 @@ import { audit } from '../audit.ts';
 import { addDays, today } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
-import { DayCancellation, SwapCredit } from '../entities/schedule.ts';
+import { DayCancellation, type DayPart, SwapCredit } from '../entities/schedule.ts';
 import { invalid, notFound } from '../errors.ts';
 import { sql } from '../import/sql.ts';
 import { assertGroupInReach, childToActFor } from './access.ts';
@@ -27,6 +27,9 @@ export interface CancelInput {
 
 export interface CancelOutcome {
   cancellationId: number;
+  date: string;
+  /** The contracted part that was cancelled (the contract decides it, not the caller). */
+  part: DayPart;
   /** The credit earned; null where half days give none. */
   credit: { id: number; expiresOn: string } | null;
 }
@@ -79,7 +82,7 @@ export async function cancelDay(em: EntityManager, actor: Actor, input: CancelIn
       details: { date: day.date, part: day.part, groupId: day.groupId, credit: credit?.expiresOn ?? null },
     });
     await tx.flush();
-    return { cancellationId: cancellation.id, credit: credit ? { id: credit.id, expiresOn: credit.expiresOn } : null };
+    return { cancellationId: cancellation.id, date: day.date, part: day.part, credit: credit ? { id: credit.id, expiresOn: credit.expiresOn } : null };
   });
 }
 
@@ -119,4 +122,17 @@ export async function undoCancel(em: EntityManager, actor: Actor, input: CancelI
     audit(tx, { type: 'day.reinstated', actor, subject: child.childNumber, details: { date: cancellation.date, part: cancellation.part } });
     await tx.flush();
   });
+}
+
+/**
+ * The same undo, for a caller that names the afmelding by its id (the app API). Someone else's
+ * afmelding is "not found" like one that does not exist, so an id reveals nothing.
+ */
+export async function undoCancellation(em: EntityManager, actor: Actor, cancellationId: number, now: Date = new Date()): Promise<void> {
+  const cancellation = Number.isSafeInteger(cancellationId) ? await em.findOne(DayCancellation, { id: cancellationId }) : null;
+  if (!cancellation) throw notFound('cancellation');
+  await childToActFor(em, actor, cancellation.child.id).catch(() => {
+    throw notFound('cancellation');
+  });
+  await undoCancel(em, actor, { childId: cancellation.child.id, date: cancellation.date }, now);
 }

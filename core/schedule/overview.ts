@@ -24,6 +24,8 @@ export interface UpcomingDay {
   part: DayPart;
   groupName: string;
   cancelled: boolean;
+  /** The afmelding of a cancelled day (what the app undoes by id); absent otherwise. */
+  cancellationId?: number;
   /** A cancelled day whose afmelding can still be undone (its credit was never asked for). */
   undoable?: boolean;
   /** An approved swap day (ruildag), not a contracted one: it cannot be cancelled into a new credit. */
@@ -81,6 +83,7 @@ export async function childSchedule(em: EntityManager, actor: Actor, childId: nu
       part: d.part,
       groupName: groupNames.get(d.groupId) ?? '',
       cancelled: d.cancellationId !== null,
+      ...(d.cancellationId !== null && { cancellationId: d.cancellationId }),
       ...(refusal && { refusal }),
     };
   });

@@ -12,7 +12,7 @@ import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from '../entiti
 import { Staff } from '../entities/staff.ts';
 import { isDomainError } from '../errors.ts';
 import { isoWeekday, occupancy } from './attendance.ts';
-import { cancelDay, undoCancel } from './cancel.ts';
+import { cancelDay, undoCancel, undoCancellation } from './cancel.ts';
 import { creditsOf } from './credits.ts';
 import { composeDecisionMail, DECISION_MAIL_QUEUE, type DecisionMailJob, sendDecisionMail, startDecisionMailWorker } from './decision-mail.ts';
 import { publicHolidays } from './holidays.ts';
@@ -153,6 +153,21 @@ describe('afmelden', () => {
     expect(await portal.em().fork().count(DayCancellation, { child: w.children.evi, date: day })).toBe(0);
     expect(await portal.em().fork().count(SwapCredit, { child: w.children.evi, sourceDate: day })).toBe(0);
     expect(await outcome(undoCancel(portal.em(), w.actors.bart, { childId: w.children.evi, date: day }))).toBe('not_found');
+  });
+
+  it('an afmelding can be undone by its id (the app); the schedule names the id, another family is told not found', async () => {
+    const day = addDays(w.monday, 15);
+    const { cancellationId } = await cancelDay(portal.em(), w.actors.anna, { childId: w.children.evi, date: day });
+    const listed = (await childSchedule(portal.em(), w.actors.anna, w.children.evi)).days.find((d) => d.date === day);
+    expect(listed).toMatchObject({ cancelled: true, cancellationId, undoable: true });
+    // Someone else's id and an id that does not exist read the same.
+    const other = await undoCancellation(portal.em(), w.actors.cor, cancellationId).catch((e: Error) => e.message);
+    const missing = await undoCancellation(portal.em(), w.actors.cor, cancellationId + 10_000).catch((e: Error) => e.message);
+    expect(other).toBe(missing);
+    expect(await outcome(undoCancellation(portal.em(), w.actors.mia, cancellationId))).toBe('not_found');
+    expect(await outcome(undoCancellation(portal.em(), w.actors.anna, cancellationId, noonOn(day)))).toBe('after_deadline');
+    await undoCancellation(portal.em(), w.actors.anna, cancellationId);
+    expect(await portal.em().fork().count(DayCancellation, { id: cancellationId })).toBe(0);
   });
 
   it('another family, or staff, cannot cancel (not found), and nothing is written', async () => {

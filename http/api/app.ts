@@ -14,6 +14,7 @@ import { meRoutes } from './routes/me.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { photoRoutes } from './routes/photos.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { swapRoutes } from './routes/swaps.ts';
 
 /**
  * The JSON API for the mobile app, mounted at /api/v1 (http/app.ts). The same core use cases as
@@ -26,11 +27,11 @@ export const API_VERSION = '1.0.0';
 
 /**
  * Core's areas, in the order of the reference; plugins add theirs after them (the `api` hook
- * of the plugin contract: the FAQ, the helpdesk). Swap requests are being built on their own
- * branch and join here as one module (leaving NOT_YET).
+ * of the plugin contract: the FAQ, the helpdesk).
  */
-export const API_MODULES: readonly ApiModule[] = [sessionRoutes, meRoutes, childrenRoutes, photoRoutes, messageRoutes];
-export const NOT_YET = ['Swap requests (ruilen)'] as const;
+export const API_MODULES: readonly ApiModule[] = [sessionRoutes, meRoutes, childrenRoutes, photoRoutes, messageRoutes, swapRoutes];
+/** Areas of the website not (yet) in the API; the reference lists them while there are any. */
+export const NOT_YET: readonly string[] = [];
 
 export interface ApiOptions {
   throttle: Throttle;

@@ -15,8 +15,8 @@ export interface ApiDeps {
 
 /**
  * One area of the API: registers its operations (createRoute + zod schemas, so they appear in
- * the OpenAPI document and the reference page by themselves). FAQ, helpdesk and swap requests
- * are built on other branches; each joins as one module in API_MODULES (http/api/app.ts).
+ * the OpenAPI document and the reference page by themselves). Core's areas are listed in
+ * API_MODULES (http/api/app.ts); a plugin's comes through its `api` hook.
  */
 export type ApiModule = (api: OpenAPIHono<ApiEnv>, deps: ApiDeps) => void;
 

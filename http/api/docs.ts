@@ -76,7 +76,7 @@ ${input.cssHref ? `<link rel="stylesheet" href="${e(input.cssHref)}">` : ''}
 lists are <code>{ "items", "nextCursor" }</code> (pass <code>?cursor=</code> for the next page). The machine-readable
 document is <a href="${e(input.base)}/openapi.json"><code>openapi.json</code></a> (OpenAPI 3.1).</p>
 ${tags.map(section).join('\n')}
-<section><h2>Not yet in the API</h2><ul>${input.notYet.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>
+${input.notYet.length ? `<section><h2>Not yet in the API</h2><ul>${input.notYet.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>` : ''}
 </main>
 </body>
 </html>`;

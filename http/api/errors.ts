@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, type ErrorCode, type ErrorDetail, isDomainError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { isRefusal, type RefusalCode } from '../../core/schedule/refusal.ts';
 import { statusForCode } from '../errors.ts';
 import { loggablePath } from '../middleware/request-context.ts';
 
@@ -14,8 +15,11 @@ import { loggablePath } from '../middleware/request-context.ts';
  * the app shows its own words per code.
  */
 
-/** Core's codes plus the reasons a token login can be refused after a correct password. */
-export type ApiErrorCode = ErrorCode | 'password_change_required' | 'second_factor_required' | 'account_suspended' | 'payload_too_large' | 'internal';
+/**
+ * Core's codes plus the reasons a token login can be refused after a correct password, and the
+ * schedule's refusals (afmelden, ruilen), which keep their own stable code.
+ */
+export type ApiErrorCode = ErrorCode | RefusalCode | 'password_change_required' | 'second_factor_required' | 'account_suspended' | 'payload_too_large' | 'internal';
 
 export const ErrorSchema = z
   .object({
@@ -23,6 +27,10 @@ export const ErrorSchema = z
       code: z.string().openapi({ example: 'not_found' }),
       message: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      params: z
+        .record(z.string(), z.string())
+        .optional()
+        .openapi({ description: 'The values a refusal is about (a deadline time, a date), for the app to say it in its own words', example: { time: '09:00' } }),
     }),
   })
   .openapi('Error');
@@ -33,16 +41,22 @@ export function apiError(
   code: ApiErrorCode,
   message: string,
   details?: ErrorDetail[],
+  params?: Record<string, string>,
 ): Response {
   // Errors are about one person's request: never cached, by anyone.
   c.header('Cache-Control', 'no-store');
-  return c.json({ error: { code, message, ...(details?.length ? { details } : {}) } }, status);
+  return c.json({ error: { code, message, ...(details?.length ? { details } : {}), ...(params && Object.keys(params).length ? { params } : {}) } }, status);
 }
 
 /** A refused request with nothing more to say: no or a dead token. */
 export const unauthenticated = () => new DomainError('unauthenticated', 'a valid bearer token is required');
 
 export function apiErrorResponse(c: Context, err: Error, log: Logger): Response {
+  if (isRefusal(err)) {
+    // A rule said no: the status is core's class (422 the rules, 409 the state of the day or the
+    // request), the code the refusal's own, so an app can tell "too late" from "full".
+    return apiError(c, statusForCode[err.code], err.reason, err.message, err.details, err.params);
+  }
   if (isDomainError(err)) {
     if (err.code === 'unauthenticated') c.header('WWW-Authenticate', 'Bearer realm="ouderportaal"');
     return apiError(c, statusForCode[err.code], err.code, err.message, err.details);
