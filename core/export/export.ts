@@ -181,11 +181,21 @@ async function writeTable(
   const copy = copyTo(copySql(table.name, columns, options.format, filterColumn ? { column: filterColumn, since: options.since! } : null), {
     highWaterMark: COPY_CHUNK,
   });
-  // pg calls this once the server is ready for the next statement: after CommandComplete, which
-  // carries the row count (it may arrive after the last data, so after the stream's end).
-  const ready = new Promise<void>((resolve) => {
-    (copy as unknown as { handleReadyForQuery(): void }).handleReadyForQuery = resolve;
+  // pg calls handleReadyForQuery once the server is ready for the next statement: after
+  // CommandComplete, which carries the row count (it may arrive after the last data, so after
+  // the stream's end). An error that pg reports after pipeline let go of the stream (the
+  // connection lost at that moment) rejects `ready` instead of being an unhandled 'error' event.
+  const query = copy as unknown as { handleReadyForQuery(): void; handleError(err: Error): void };
+  const handleError = query.handleError.bind(copy);
+  const ready = new Promise<void>((resolve, reject) => {
+    query.handleReadyForQuery = resolve;
+    query.handleError = (err) => {
+      reject(err);
+      handleError(err);
+    };
   });
+  ready.catch(() => {}); // awaited below once the file is written; pipeline reports it otherwise
+  copy.on('error', () => {}); // pipeline has its own listener; this one outlives it
 
   const fileName = `${table.name}.${options.format}${options.gzip ? '.gz' : ''}`;
   const path = join(dir, fileName);
@@ -208,8 +218,6 @@ async function writeTable(
   } catch (err) {
     // A COPY cut off midway leaves the connection inside the copy protocol, and pg-copy-streams
     // holds its socket: it can run nothing again. Close it; the pool drops a closed connection.
-    // pg reports the closed socket to the copy stream as an error, after pipeline let go of it.
-    copy.on('error', () => {});
     discard(client);
     throw err;
   }
