@@ -3,8 +3,8 @@
  *   - data: 2,000,000 schriftje entries (5,000 children × 400 days), generated in PostgreSQL with
  *     one insert … select generate_series;
  *   - ours: `portal export --tables diary_entry` as the cron job runs it (its own process, the real
- *     code path: REPEATABLE READ snapshot, cursor, formatting, sha256, fsync, rename), as ndjson,
- *     csv and ndjson+gzip; wall time of the whole command and peak RSS (`/usr/bin/time -v`);
+ *     code path: REPEATABLE READ snapshot, COPY … TO STDOUT per table, sha256, fsync, rename), as
+ *     ndjson, csv and ndjson+gzip; wall time of the whole command and peak RSS (`/usr/bin/time -v`);
  *   - ceiling: `psql -c "\copy (select * from diary_entry) to FILE csv"`: PostgreSQL's own COPY of
  *     the same rows to a file, no ordering, no hashing, no fsync.
  *

@@ -4,8 +4,7 @@ import { type LoadedConfig, loadConfig } from '../config/load.ts';
 import { type Actor, cliAdmin } from '../core/actor.ts';
 import type { EntityManager } from '../core/db/orm.ts';
 import { createLogger } from '../core/log.ts';
-import { type CreatePortalOptions, createPortal, type Portal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
+import type { CreatePortalOptions, Portal } from '../core/portal.ts';
 import { UsageError } from './errors.ts';
 import type { CliIO } from './io.ts';
 import { createOutput, type Output } from './output.ts';
@@ -49,6 +48,9 @@ export function createContext(io: CliIO, global: GlobalOptions): CommandContext 
       const { config } = load();
       // A provisioning command prints its result, not the database's comings and goings.
       const log = createLogger(global.verbose ? 'debug' : 'warn');
+      // Loaded here, not at the top: `portal --help` and the commands without a database do
+      // not pay for the ORM, the entities and the plugins (see cli/program.ts).
+      const [{ createPortal }, { installedSchema }] = await Promise.all([import('../core/portal.ts'), import('../plugins/host.ts')]);
       const portal = await createPortal(config, { log, extensions: installedSchema(), ...options });
       try {
         return await fn(portal.em(), portal);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { settings } from '../../config/schema.ts';
-import { redactUrl } from '../../core/portal.ts';
 import { action } from '../context.ts';
 import type { CliIO } from '../io.ts';
 import { formatTable } from '../output.ts';
@@ -14,6 +13,8 @@ export function registerConfig(program: Command, io: CliIO): void {
     .action(
       action(io, async (ctx) => {
         const { config: c, sources } = ctx.loadConfig();
+        // core/portal.ts brings the ORM: loaded only when the command runs (see cli/program.ts).
+        const { redactUrl } = await import('../../core/portal.ts');
         const get = (key: string): unknown => key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], c);
         const rows = settings.map((s) => {
           const value = get(s.key);

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { writeExport } from '../../core/export/export.ts';
-import { restoreExport } from '../../core/export/restore.ts';
 import { EXPORTED } from '../../core/export/tables.ts';
 import { action } from '../context.ts';
 import { UsageError } from '../errors.ts';
@@ -33,6 +31,8 @@ export function registerExport(program: Command, io: CliIO): void {
         if (f.format !== 'ndjson' && f.format !== 'csv') throw new UsageError(`--format: "${f.format}" is not ndjson or csv`);
         const format = f.format;
         const tables = f.tables?.split(',').map((t) => t.trim()).filter(Boolean);
+        // Loaded when run, like every command's core (see cli/program.ts).
+        const { writeExport } = await import('../../core/export/export.ts');
         const r = await ctx.withPortal((em) =>
           writeExport(em, ctx.actor, { out: f.out, format, gzip: Boolean(f.gzip), since: f.since, tables }),
         );
@@ -54,6 +54,7 @@ export function registerExport(program: Command, io: CliIO): void {
     )
     .action(
       action(io, async (ctx, dir: string) => {
+        const { restoreExport } = await import('../../core/export/restore.ts');
         const r = await ctx.withPortal((em) => restoreExport(em, ctx.actor, dir));
         ctx.out.result(r, `Restored ${r.rows} row(s) in ${r.tables} table(s) from the snapshot of ${r.snapshotAt}.`);
       }),

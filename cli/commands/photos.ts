@@ -1,8 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { traceDownload } from '../../core/photos/downloads.ts';
-import { exportExternalPhotos } from '../../core/photos/external-export.ts';
-import { prunePhotos } from '../../core/photos/retention.ts';
 import { action } from '../context.ts';
 import type { CliIO } from '../io.ts';
 import { formatDetails } from '../output.ts';
@@ -16,6 +13,8 @@ export function registerPhotos(program: Command, io: CliIO): void {
     .argument('<file-or-code>', 'an image file (read for the hidden trace code), or a 7-character trace code')
     .action(
       action(io, async (ctx, target: string) => {
+        // Loaded when run (sharp, image decoding): other commands do not carry them.
+        const { traceDownload } = await import('../../core/photos/downloads.ts');
         const input = existsSync(target) ? { file: readFileSync(target) } : { code: target };
         const t = await ctx.withPortal((em) => traceDownload(em, ctx.actor, input));
         ctx.out.print(t, (r) =>
@@ -38,6 +37,7 @@ export function registerPhotos(program: Command, io: CliIO): void {
     .option('--dry-run', 'count what would go, remove nothing')
     .action(
       action(io, async (ctx, f: { dryRun?: boolean }) => {
+        const { prunePhotos } = await import('../../core/photos/retention.ts');
         const r = await ctx.withPortal((em, portal) => prunePhotos(em, portal, ctx.actor, { dryRun: f.dryRun }));
         ctx.out.result(
           r,
@@ -52,6 +52,7 @@ export function registerPhotos(program: Command, io: CliIO): void {
     .requiredOption('--out <dir>', 'a folder that does not exist yet (or is empty)')
     .action(
       action(io, async (ctx, f: { out: string }) => {
+        const { exportExternalPhotos } = await import('../../core/photos/external-export.ts');
         const r = await ctx.withPortal((em, portal) => exportExternalPhotos(em, portal, ctx.actor, f.out));
         ctx.out.result(r, `${r.photos} photo(s) written to ${r.dir} (list in photos.csv).`);
       }),

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createPortal } from '../../core/portal.ts';
-import { installedSchema } from '../../plugins/host.ts';
 import { action } from '../context.ts';
 import type { CliIO } from '../io.ts';
 
@@ -15,6 +13,7 @@ export function registerServe(program: Command, io: CliIO): void {
         const { config } = ctx.loadConfig({ 'server.port': flags.port, 'server.host': flags.host });
         // Loaded here so that provisioning commands do not load the web stack.
         const { installGracefulShutdown, startServer } = await import('../../http/server.ts');
+        const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/host.ts')]);
         const portal = await createPortal(config, { extensions: installedSchema() });
         try {
           const { startBackgroundWork } = await import('../../core/jobs/background.ts');

@@ -1,36 +1,32 @@
-import { neutraliseCell, unneutraliseCell } from '../import/csv-safe.ts';
+import { FORMULA_START_CHARACTERS, unneutraliseCell } from '../import/csv-safe.ts';
 
 /**
- * The export's CSV dialect: RFC 4180 (comma, CRLF, "" for a quote inside a quoted cell), UTF-8
- * without a byte order mark, a header row of column names. Values are PostgreSQL's text forms
- * (`t`/`f`, `2026-11-25 03:30:12.5+00`, JSON as text), so a restore reads them back exactly.
+ * The export's CSV dialect is PostgreSQL's own `COPY … (FORMAT csv, HEADER true)`: comma, LF
+ * after each record, `"` around a cell holding a comma, quote, CR or LF, `""` for a quote
+ * inside one, UTF-8 without a byte order mark, a header row of column names. Values are
+ * PostgreSQL's text forms (`t`/`f`, `2026-11-25 03:30:12.5+00`, JSON as text), so a restore
+ * reads them back exactly.
  *
- * NULL and the empty string differ the way PostgreSQL's own CSV does it: an empty unquoted
- * cell is NULL, `""` is the empty string. Cells that a spreadsheet would run as a formula get
- * the same leading apostrophe as every CSV the portal writes (core/import/csv-safe.ts); numeric
- * columns are left alone (a negative number is not a formula and must stay a number).
+ * NULL and the empty string differ the way COPY writes them: an empty unquoted cell is NULL,
+ * `""` is the empty string. Cells that a spreadsheet would run as a formula get the same
+ * leading apostrophe as every CSV the portal writes (core/import/csv-safe.ts), added by the
+ * server in the SELECT (neutraliseSql); numeric columns are left alone (a negative number is
+ * not a formula and must stay a number).
  */
 
-const NEEDS_QUOTES = /[",\r\n]/;
+/** Code points of the formula characters: `ascii()` of a text is its first code point (0 for ''). */
+const FORMULA_CODES = [...FORMULA_START_CHARACTERS].map((c) => c.codePointAt(0)).join(', ');
 
-export function csvCell(value: string | null, neutralise: boolean): string {
-  if (value === null) return '';
-  const text = neutralise ? neutraliseCell(value) : value;
-  if (text === '') return '""';
-  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/**
+ * neutraliseCell (core/import/csv-safe.ts) in SQL, for a text expression: made from the same
+ * FORMULA_START_CHARACTERS, and export.test.ts checks that both give the same for tricky values.
+ * NULL stays NULL (ascii(NULL) is NULL: the ELSE branch).
+ */
+export function neutraliseSql(expr: string): string {
+  return `case when ascii(${expr}) in (${FORMULA_CODES}) then '''' || ${expr} else ${expr} end`;
 }
 
-/** One record with its CRLF. `neutralise[i]`: whether column i may hold a formula-looking text. */
-export function csvRecord(values: readonly (string | null)[], neutralise: readonly boolean[]): string {
-  let line = '';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) line += ',';
-    line += csvCell(values[i] ?? null, neutralise[i] ?? true);
-  }
-  return `${line}\r\n`;
-}
-
-/** The value a cell stood for, undoing the neutralisation (see csvCell). */
+/** The value a cell stood for, undoing the neutralisation (see neutraliseSql). */
 export function csvValue(cell: string | null, neutralised: boolean): string | null {
   return cell === null || !neutralised ? cell : unneutraliseCell(cell);
 }

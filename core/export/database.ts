@@ -3,8 +3,9 @@ import type pg from 'pg';
 
 /**
  * Raw access to one pooled connection, the way core/db/prepared.ts gets it: an export holds one
- * REPEATABLE READ transaction and a server-side cursor on it, and a restore one transaction of
- * batched inserts, which the unit of work is not made for.
+ * REPEATABLE READ transaction and runs a COPY per table in it (pg-copy-streams takes the
+ * pg.Client), and a restore one transaction of batched inserts, which the unit of work is not
+ * made for.
  */
 export async function withConnection<T>(em: EntityManager, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const knexClient = em.getConnection().getKnex().client;

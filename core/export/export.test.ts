@@ -7,6 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDiary } from '../../test/diary-fixture.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
+import { neutraliseCell } from '../import/csv-safe.ts';
+import { neutraliseSql, readCsvRecords } from './csv.ts';
 import { writeExport } from './export.ts';
 import { type Manifest, parseManifest } from './manifest.ts';
 import { restoreExport } from './restore.ts';
@@ -15,6 +17,34 @@ import { EXCLUDED, EXPORTED, SECRET_COLUMN } from './tables.ts';
 let portal: TestPortal;
 let out: string;
 const HYPERLINK = '=HYPERLINK("https://evil.example","klik")';
+/**
+ * Texts that a line format can break on: backslashes (COPY's text format doubles them), quotes,
+ * line breaks, tabs, unicode, control characters (\x01 and \x02 are the quote and delimiter
+ * the ndjson COPY uses), formula starts, and the empty string.
+ */
+const TRICKY = [
+  'back\\slash \\n \\\\ not a newline',
+  'say "hi", \'ok\'',
+  'line\nbreak',
+  'cr\r\nlf\r',
+  'tab\there',
+  'ünïcødé 😀 \u2028\u2029 ｚ 中文',
+  'ctrl \x01\x02\x03\x1b\x1f\x7f end',
+  '\x01',
+  '=1+1',
+  '+31 6 12345678',
+  '-5',
+  '@home',
+  '\t=tab',
+  '\r=cr',
+  ' =space',
+  "'=quoted",
+  '',
+  ',',
+  '"',
+  '\\.',
+  '\\',
+];
 
 /** Runs SQL on a connection of its own: a writer outside the export's transaction. */
 async function sql(url: string, text: string, params: unknown[] = []) {
@@ -57,6 +87,11 @@ beforeAll(async () => {
     [f.group.boomhut, f.child.evi],
   );
   await sql(u, `insert into message (thread_id, author_side, author_label, body, created_at) select id, 'parent', 'Anna', '', now() from message_thread`);
+  await sql(
+    u,
+    `insert into message (thread_id, author_side, author_label, body, created_at) select id, 'staff', 'Mia', b, now() from message_thread, unnest($1::text[]) b`,
+    [TRICKY.filter(Boolean)],
+  );
   await sql(u, `insert into audit_event (at, type, actor, details) values (now(), 'login.success', 'web:anna@example.nl', '{"n": -1}')`);
   await sql(
     u,
@@ -79,6 +114,14 @@ const ndjson = (dir: string, table: string) =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+async function records(text: string) {
+  const out: (string | null)[][] = [];
+  async function* chunks() {
+    yield text;
+  }
+  for await (const r of readCsvRecords(chunks())) out.push(r);
+  return out;
+}
 const manifestOf = (dir: string): Manifest => parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 
 describe('the list of tables', () => {
@@ -155,6 +198,25 @@ describe('portal export', () => {
     expect(existsSync(join(dir, 'session.ndjson'))).toBe(false);
   });
 
+  it('writes ndjson lines exactly as JSON, whatever the text holds', () => {
+    const lines = read(dir, 'message.ndjson').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.length).toBe(manifestOf(dir).files.find((f) => f.table === 'message')?.rows);
+    const bodies = lines.map((l) => (JSON.parse(l) as { body: string }).body);
+    expect(bodies.sort()).toEqual([...TRICKY].sort());
+    // Not a doubled backslash, not COPY's quote: the server's JSON as it is.
+    expect(lines.some((l) => l.includes(JSON.stringify(TRICKY[0])))).toBe(true);
+    expect(lines.some((l) => l.includes('\x01'))).toBe(false);
+  });
+
+  it('neutralises formulas in SQL exactly as neutraliseCell does', async () => {
+    const values = [...TRICKY, null, '=', '-', "'", "'-5", '\t', '\r', '\n=x', '＝fullwidth', '😀=', 'a=b', '@'];
+    const { rows } = await sql(portal.dbUrl, `select ${neutraliseSql('v')} as n from unnest($1::text[]) with ordinality as u(v, i) order by i`, [values]);
+    expect(rows.map((r) => r.n as string | null)).toEqual(values.map((v) => (v === null ? null : neutraliseCell(v))));
+    // And a value that changed shows it could fail: the rule is applied, not skipped.
+    expect(rows[values.indexOf('=1+1')]!.n).toBe("'=1+1");
+  });
+
   it('records the export in the audit log, with counts and no personal data', async () => {
     const { rows } = await sql(portal.dbUrl, `select actor, details from audit_event where type = 'export.written' order by id desc limit 1`);
     expect(rows[0].actor).toBe(admin.label);
@@ -174,8 +236,13 @@ describe('portal export', () => {
     // infix is NULL: an empty unquoted cell; message.body is '': "".
     expect(read(r.dir, 'message.csv.gz')).toMatch(/,parent,,,Anna,"",/);
     const diary = read(r.dir, 'diary_entry.csv.gz');
-    expect(diary.split('\r\n').length - 2).toBe(12);
+    expect(await records(diary)).toHaveLength(1 + 12);
     expect(diary).toContain('"Dag 1\n""goed"", gegeten; -1"');
+    // Every tricky text comes back neutralised, its line breaks and quotes inside the cell.
+    const messages = await records(read(r.dir, 'message.csv.gz'));
+    const body = messages[0]!.indexOf('body');
+    expect(messages.length - 1).toBe(m.files.find((f) => f.table === 'message')?.rows);
+    expect(messages.slice(1).map((rec) => rec[body]).sort()).toEqual(TRICKY.map(neutraliseCell).sort());
     const f = m.files[0]!;
     expect(createHash('sha256').update(readFileSync(join(r.dir, f.file))).digest('hex')).toBe(f.sha256);
   });
@@ -231,6 +298,26 @@ describe('portal export', () => {
     // The connection went back to the pool with its transaction ended: the next export works.
     const again = await writeExport(portal.em(), admin, { out: failing, tables: ['child'] });
     expect(readdirSync(failing)).toEqual([again.dir.split('/').pop()]);
+    rmSync(failing, { recursive: true, force: true });
+  });
+
+  it('leaves a usable pool when a file cannot be written while its COPY runs', async () => {
+    const failing = mkdtempSync(join(tmpdir(), 'portal-export-cut-'));
+    // Removing the partial folder after the first file: the next file cannot be created while
+    // the server is already sending its rows.
+    const attempt = writeExport(portal.em(), admin, {
+      out: failing,
+      tables: ['organisation', 'diary_entry'],
+      onFile: () => {
+        for (const n of readdirSync(failing)) rmSync(join(failing, n), { recursive: true });
+      },
+    });
+    await expect(attempt).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(failing)).toEqual([]);
+    for (let i = 0; i < 3; i++) {
+      const again = await writeExport(portal.em(), admin, { out: failing, tables: ['diary_entry'] });
+      expect(again.manifest.files[0]?.rows).toBe(12);
+    }
     rmSync(failing, { recursive: true, force: true });
   });
 

@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { conflict, invalid } from '../errors.ts';
-import { csvRecord } from './csv.ts';
+import { neutraliseSql } from './csv.ts';
 import { appliedMigrations, type ColumnInfo, describeTables, ident, type TableInfo, withConnection } from './database.ts';
 import { type ExportFormat, MANIFEST_FILE, MANIFEST_KIND, MANIFEST_VERSION, type Manifest, type ManifestFile } from './manifest.ts';
 import { EXCLUDED, EXPORTED, type ExportTable } from './tables.ts';
@@ -32,12 +33,6 @@ export interface ExportResult {
   dir: string;
   manifest: Manifest;
 }
-
-/**
- * Rows per FETCH from the cursor. Measured: 1,000 was as fast as 5,000, and each batch's strings
- * die young, so the heap stays put (5,000 let the old generation grow by 130 MB between GCs).
- */
-const BATCH = 1000;
 
 /** 2026-11-25T03:30:12.345Z -> 20261125T033012Z: sorts by time, no characters a shell or Windows minds. */
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -67,8 +62,8 @@ function chooseTables(names: readonly string[] | undefined): ExportTable[] {
 
 /**
  * Writes one consistent snapshot of the portal's data into a new folder: every file from one
- * REPEATABLE READ transaction, streamed through a server-side cursor (memory stays flat),
- * optionally gzipped, hashed as it is written. Everything goes into `.export-<time>.partial`
+ * REPEATABLE READ transaction, streamed by COPY … TO STDOUT from the server to the file as it is
+ * sent (memory stays flat), optionally gzipped, hashed as it is written. Everything goes into `.export-<time>.partial`
  * first; only when every file is written and fsynced, and manifest.json last, is it renamed to
  * `export-<time>`. On any failure the partial folder is removed, so a folder named `export-…`
  * is always complete. Admins only.
@@ -183,42 +178,24 @@ async function writeTable(
   const excluded = new Set(table.excludeColumns ?? []);
   const columns = info.columns.filter((c) => !excluded.has(c.name));
   const filterColumn = options.since && table.since ? table.since : null;
-  // toISOString() of a valid Date: safe as a literal (DECLARE takes no bind parameters).
-  const where = filterColumn ? ` where t.${ident(filterColumn)} >= '${options.since!.toISOString()}'::timestamptz` : '';
-  // No ORDER BY: rows come in the table's physical order, as COPY writes them. Sorting 2,000,000
-  // rows by a uuid key cost more than writing them.
-  // PostgreSQL sends every value in its text form and we write the line: measured faster than
-  // row_to_json on the server, and the server fetches the next batch while we format this one.
-  const select = `select ${columns.map((c) => `t.${ident(c.name)}::text`).join(', ')} from ${ident(table.name)} t${where}`;
-  const format = options.format === 'ndjson' ? ndjsonFormatter(columns) : csvFormatter(columns);
-
-  let rows = 0;
-  async function* produce(): AsyncGenerator<string> {
-    await client.query(`declare export_rows no scroll cursor for ${select}`);
-    if (options.format === 'csv') {
-      yield csvRecord(
-        columns.map((c) => c.name),
-        columns.map(() => true),
-      );
-    }
-    const fetch = () => client.query<(string | null)[]>({ text: `fetch ${BATCH} from export_rows`, rowMode: 'array' });
-    let next = fetch();
-    try {
-      for (;;) {
-        const batch = await next;
-        if (batch.rows.length === 0) break;
-        next = fetch(); // in flight while this batch is formatted and written
-        rows += batch.rows.length;
-        let text = '';
-        for (const r of batch.rows) text += format(r);
-        yield text;
-      }
-    } finally {
-      // A failed or abandoned write leaves no query behind to reject unobserved.
-      await next.catch(() => {});
-    }
-    await client.query('close export_rows');
-  }
+  const copy = copyTo(copySql(table.name, columns, options.format, filterColumn ? { column: filterColumn, since: options.since! } : null), {
+    highWaterMark: COPY_CHUNK,
+  });
+  // pg calls handleReadyForQuery once the server is ready for the next statement: after
+  // CommandComplete, which carries the row count (it may arrive after the last data, so after
+  // the stream's end). An error that pg reports after pipeline let go of the stream (the
+  // connection lost at that moment) rejects `ready` instead of being an unhandled 'error' event.
+  const query = copy as unknown as { handleReadyForQuery(): void; handleError(err: Error): void };
+  const handleError = query.handleError.bind(copy);
+  const ready = new Promise<void>((resolve, reject) => {
+    query.handleReadyForQuery = resolve;
+    query.handleError = (err) => {
+      reject(err);
+      handleError(err);
+    };
+  });
+  ready.catch(() => {}); // awaited below once the file is written; pipeline reports it otherwise
+  copy.on('error', () => {}); // pipeline has its own listener; this one outlives it
 
   const fileName = `${table.name}.${options.format}${options.gzip ? '.gz' : ''}`;
   const path = join(dir, fileName);
@@ -231,23 +208,76 @@ async function writeTable(
       done(null, chunk);
     },
   });
-  // Readable.from pulls the next batch only when the file has taken the last one: backpressure
-  // all the way to the cursor.
-  const source = Readable.from(produce(), { objectMode: false });
-  const sink = createWriteStream(path, { flags: 'wx' });
-  if (options.gzip) await pipeline(source, createGzip({ level: 6 }), measure, sink);
-  else await pipeline(source, measure, sink);
+  try {
+    const sink = createWriteStream(path, { flags: 'wx' });
+    // The server's bytes go to the file as they are; the copy stream reads from the socket only
+    // when the file (or gzip) has taken the last chunk: backpressure from the disk to PostgreSQL.
+    if (options.gzip) await pipeline(client.query(copy), createGzip({ level: 6 }), measure, sink);
+    else await pipeline(client.query(copy), measure, sink);
+    await ready;
+  } catch (err) {
+    // A COPY cut off midway leaves the connection inside the copy protocol, and pg-copy-streams
+    // holds its socket: it can run nothing again. Close it; the pool drops a closed connection.
+    discard(client);
+    throw err;
+  }
   await fsyncFile(path);
   return {
     table: table.name,
     file: fileName,
     columns: columns.map((c) => c.name),
-    rows,
+    rows: copy.rowCount,
     bytes,
     sha256: hash.digest('hex'),
     selection: options.since ? (filterColumn ? 'since' : 'full-no-timestamp') : 'full',
     sinceColumn: filterColumn,
   };
+}
+
+/** Bytes the copy stream buffers before it stops reading the socket. */
+const COPY_CHUNK = 256 * 1024;
+
+/**
+ * The COPY statement of one table. No ORDER BY: rows come in the table's physical order (sorting
+ * 2,000,000 rows by a uuid key cost more than writing them).
+ *
+ * CSV is COPY's own CSV, with the formula neutralisation done in the SELECT for every column
+ * that is not a number (the same columns as before: PostgreSQL's category N is never
+ * neutralised).
+ *
+ * ndjson: one JSON object per row from row_to_json over the text forms: numbers and booleans as
+ * JSON numbers and booleans, json/jsonb as the JSON they hold, arrays and everything else
+ * (timestamps, dates, uuids, text) as strings (`::text`), so a restore's json_populate_recordset
+ * reads each string with the column type's own input function and every type round-trips.
+ * COPY's text format would escape each backslash of the JSON (`\\`), so it is written as CSV
+ * with a quote and a delimiter that never occur in it: JSON text holds no raw control
+ * characters (row_to_json writes \u0001, \n…, and jsonb's text form is one line), COPY CSV
+ * quotes a cell only when it holds the delimiter, the quote, CR or LF, or is empty, and the
+ * escape character is the quote, so each line is the JSON exactly as the server wrote it.
+ */
+export function copySql(
+  tableName: string,
+  columns: readonly ColumnInfo[],
+  format: ExportFormat,
+  filter: { column: string; since: Date } | null,
+): string {
+  // toISOString() of a valid Date: safe as a literal (COPY takes no bind parameters).
+  const where = filter ? ` where t.${ident(filter.column)} >= '${filter.since.toISOString()}'::timestamptz` : '';
+  const from = `from ${ident(tableName)} t${where}`;
+  if (format === 'csv') {
+    const list = columns.map((c) => `${c.category === 'N' ? `t.${ident(c.name)}` : neutraliseSql(`t.${ident(c.name)}::text`)} as ${ident(c.name)}`);
+    return `copy (select ${list.join(', ')} ${from}) to stdout with (format csv, header true)`;
+  }
+  const list = columns.map((c) => {
+    const keep = c.type === 'json' || c.type === 'jsonb' || c.category === 'N' || c.category === 'B';
+    return `t.${ident(c.name)}${keep ? '' : '::text'} as ${ident(c.name)}`;
+  });
+  return `copy (select row_to_json(r)::text from (select ${list.join(', ')} ${from}) r) to stdout with (format csv, quote e'\\x01', delimiter e'\\x02')`;
+}
+
+/** Closes a connection that cannot be used again (see writeTable); knex then drops it from the pool. */
+function discard(client: pg.Client): void {
+  (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
 }
 
 /**
@@ -286,42 +316,6 @@ async function writeDurably(path: string, text: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** A CSV record from the text forms; numbers are never neutralised (a minus sign is no formula). */
-function csvFormatter(columns: ColumnInfo[]): (values: (string | null)[]) => string {
-  const neutralise = columns.map((c) => c.category !== 'N');
-  return (values) => csvRecord(values, neutralise);
-}
-
-/**
- * A JSON object per row from the text forms: numbers and booleans as JSON numbers and
- * booleans, json/jsonb as the JSON they hold, arrays and everything else (timestamps, dates,
- * uuids, text) as strings. A restore hands the objects to json_populate_recordset, which reads
- * each string with the column type's own input function, so every type round-trips.
- */
-function ndjsonFormatter(columns: ColumnInfo[]): (values: (string | null)[]) => string {
-  const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
-  const parts = columns.map((c, i) => {
-    const key = `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`;
-    const kind = c.type === 'json' || c.type === 'jsonb' ? 'json' : c.category === 'N' ? 'number' : c.category === 'B' ? 'boolean' : 'string';
-    return { key, kind };
-  });
-  return (values) => {
-    let line = '';
-    for (let i = 0; i < parts.length; i++) {
-      const { key, kind } = parts[i]!;
-      const v = values[i];
-      line += key;
-      if (v === null || v === undefined) line += 'null';
-      else if (kind === 'json') line += v;
-      else if (kind === 'boolean') line += v === 't' ? 'true' : 'false';
-      // NaN and Infinity are numbers to PostgreSQL, not to JSON: those go as strings.
-      else if (kind === 'number' && NUMBER.test(v)) line += v;
-      else line += JSON.stringify(v);
-    }
-    return `${line}}\n`;
-  };
 }
 
 async function fsyncFile(path: string): Promise<void> {

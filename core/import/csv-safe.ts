@@ -8,7 +8,13 @@ import { type Delimiter, formatCsvLine } from './csv.ts';
  * spreadsheet show the text instead of running it (OWASP's advice).
  */
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * The characters a formula starts with. The one definition of the rule: the regular expression
+ * below and the SQL of `portal export --format csv` (core/export/csv.ts) are both made from it.
+ */
+export const FORMULA_START_CHARACTERS = '=+-@\t\r';
+
+const FORMULA_START = new RegExp(`^[${FORMULA_START_CHARACTERS.replace(/[\\\]^-]/g, '\\$&')}]`);
 
 /** Whether a spreadsheet would read the cell as a formula. */
 export function looksLikeFormula(cell: string): boolean {
