@@ -9,7 +9,7 @@ import { addStaff } from '../core/directory/staff.ts';
 import { unsubscribeToken } from '../core/profile/notifications.ts';
 import { seedAccount } from '../http/testing.ts';
 import { admin } from '../test/portal.ts';
-import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
 
 /**
  * Mijn gegevens and mijn vestiging in a real browser on a small phone (360 px): a refused form
@@ -155,11 +155,7 @@ describe.skipIf(!hasChromium)('mijn gegevens in the browser', () => {
       await e2e.portal.em().getConnection().execute("update parent set language = 'nl' where id = ?", [parentId]);
       const { context, page } = await newPage(e2e, PHONE);
       try {
-        await page.goto('/login');
-        await page.getByLabel('E-mailadres').fill('anna@example.nl');
-        await page.getByLabel('Wachtwoord', { exact: true }).fill(GOOD);
-        await page.getByRole('button', { name: 'Inloggen' }).click();
-        await page.waitForURL((url) => url.pathname === '/');
+        await logInAs(page, 'anna@example.nl', GOOD);
         await page.goto('/mijn-gegevens');
         await page.getByRole('button', { name: 'Download mijn gegevens' }).click();
         await page.waitForURL('**/mijn-gegevens');

@@ -13,7 +13,7 @@ import { Staff } from '../core/entities/staff.ts';
 import { type DiaryFixture, PEOPLE, seedDiary } from '../test/diary-fixture.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type AppEnv, createApp } from './app.ts';
-import { TestBrowser } from './testing.ts';
+import { TestBrowser, loggedInBrowser } from './testing.ts';
 
 /**
  * The schriftje over HTTP, from the side of who must be refused: every route × every kind of
@@ -31,7 +31,6 @@ let portal: TestPortal;
 let app: Hono<AppEnv>;
 let f: DiaryFixture;
 let corEntry: string;
-let ip = 0;
 
 const WHO = ['anonymous', 'cor', 'anna', 'bram', 'eva', 'mia', 'kees', 'otto', 'lia', 'ada'] as const;
 type Who = (typeof WHO)[number];
@@ -45,13 +44,7 @@ async function account(email: string): Promise<void> {
   await em.flush();
 }
 
-async function loggedIn(email: string): Promise<TestBrowser> {
-  ip++;
-  const b = new TestBrowser(app, { 'X-Forwarded-For': `198.51.100.${ip}` });
-  const res = await b.login(email, PASSWORD);
-  expect(res.status, email).toBe(303);
-  return b;
-}
+const loggedIn = (email: string) => loggedInBrowser(app, email, PASSWORD);
 
 const counts = async () => ({ entries: await portal.em().count(DiaryEntry, {}), revisions: await portal.em().count(DiaryEntryRevision, {}) });
 

@@ -6,7 +6,7 @@ import { startThread } from '../core/messages/threads.ts';
 import { type MessageWorld, PASSWORD, PEOPLE, type Person, seedMessageWorld } from '../test/messages.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type AppEnv, createApp } from './app.ts';
-import { TestBrowser } from './testing.ts';
+import { TestBrowser, loggedInBrowser } from './testing.ts';
 
 /**
  * Berichten over HTTP from every side: every route × every role with the status written down
@@ -25,20 +25,13 @@ let w: MessageWorld;
 let threadId: string;
 let announcementId: string;
 let attachmentId: string;
-let ip = 0;
 
 type Who = 'anonymous' | Exclude<Person, 'bart'>;
 const browsers = {} as Record<Who, TestBrowser>;
 
 const pdf = (text: string) => new Blob([`%PDF-1.4\n% ${text}\ntrailer << >>\n%%EOF\n`], { type: 'application/pdf' });
 
-async function loggedIn(email: string): Promise<TestBrowser> {
-  ip++;
-  const b = new TestBrowser(app, { 'X-Forwarded-For': `198.51.100.${ip}` });
-  const res = await b.login(email, PASSWORD);
-  expect(res.status, email).toBe(303);
-  return b;
-}
+const loggedIn = (email: string) => loggedInBrowser(app, email, PASSWORD);
 
 /** A multipart POST as the browser sends a form with a file. */
 async function postMultipart(b: TestBrowser, path: string, fields: Record<string, string | Blob>, htmx = false): Promise<Response> {

@@ -9,7 +9,7 @@ import { PASSWORD, PEOPLE } from '../test/messages.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type ScheduleWorld, seedScheduleWorld } from '../test/schedule.ts';
 import { type AppEnv, createApp } from './app.ts';
-import { TestBrowser } from './testing.ts';
+import { TestBrowser, loggedInBrowser } from './testing.ts';
 
 /**
  * Afmelden en ruilen over HTTP, mostly from the attacker's side: another family's child or
@@ -22,15 +22,8 @@ const LOOSE = { throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { po
 let portal: TestPortal;
 let app: Hono<AppEnv>;
 let w: ScheduleWorld;
-let ip = 0;
 
-async function loggedIn(email: string): Promise<TestBrowser> {
-  ip++;
-  const b = new TestBrowser(app, { 'X-Forwarded-For': `198.51.100.${ip}` });
-  const res = await b.login(email, PASSWORD);
-  expect(res.status, email).toBe(303);
-  return b;
-}
+const loggedIn = (email: string) => loggedInBrowser(app, email, PASSWORD);
 
 beforeAll(async () => {
   portal = await createTestPortal({ 'server.trustProxy': true });

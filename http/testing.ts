@@ -142,3 +142,17 @@ export class TestBrowser {
     return await this.post('/login', { email, password });
   }
 }
+
+let browserSeq = 0;
+
+/**
+ * A TestBrowser logged in as this account. Each comes from its own address (X-Forwarded-For,
+ * for apps with server.trustProxy), so one test's logins never use up another's login brake.
+ */
+export async function loggedInBrowser(app: Hono<AppEnv>, email: string, password: string): Promise<TestBrowser> {
+  browserSeq++;
+  const b = new TestBrowser(app, { 'X-Forwarded-For': `198.51.${100 + Math.floor(browserSeq / 250)}.${(browserSeq % 250) + 1}` });
+  const res = await b.login(email, password);
+  if (res.status !== 303) throw new Error(`logging in as ${email} answered ${res.status}, not 303`);
+  return b;
+}
