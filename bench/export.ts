@@ -19,12 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { loadConfig } from '../config/load.ts';
 import { cliAdmin } from '../core/actor.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
-import { createPortal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
-import { freshDatabase, num, secs } from './planning-export.ts';
+import { benchPortal, num, secs } from './planning-export.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -84,11 +81,7 @@ async function copy(url: string, file: string) {
 }
 
 async function main() {
-  const db = values.reuse
-    ? { flags: { 'database.url': values.reuse, dataDir: '/tmp' } as Record<string, unknown>, drop: async () => {} }
-    : await freshDatabase();
-  const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', ...db.flags } });
-  const portal = await createPortal(config, { extensions: installedSchema() });
+  const { db, portal } = await benchPortal(values.reuse);
   const out = mkdtempSync(join(tmpdir(), 'portal-bench-export-'));
   const lines: string[] = [];
   try {

@@ -21,14 +21,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { loadConfig } from '../config/load.ts';
 import { cliAdmin } from '../core/actor.ts';
 import { today } from '../core/dates.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { parentHomeQuery } from '../core/home/home.ts';
-import { createPortal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
-import { freshDatabase, num, secs } from './planning-export.ts';
+import { benchPortal, num, secs } from './planning-export.ts';
 
 const { values } = parseArgs({
   options: {
@@ -143,11 +140,7 @@ async function cannon(url: string, cookies: string[], accept: string) {
 }
 
 async function main() {
-  const db = values.reuse
-    ? { flags: { 'database.url': values.reuse, dataDir: '/tmp' } as Record<string, unknown>, drop: async () => {} }
-    : await freshDatabase();
-  const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', ...db.flags } });
-  const portal = await createPortal(config, { extensions: installedSchema() });
+  const { db, portal } = await benchPortal(values.reuse);
   const lines: string[] = [];
   let server: { port: number; stop: () => void } | undefined;
   try {

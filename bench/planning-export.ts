@@ -7,12 +7,15 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { loadConfig } from '../config/load.ts';
 import type { Actor } from '../core/actor.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { PLANNING_COLUMNS, templateHeaders } from '../core/import/columns.ts';
 import type { EntityManager } from '../core/db/orm.ts';
+import { createPortal, type Portal } from '../core/portal.ts';
+import { installedSchema } from '../plugins/host.ts';
 
 export const LOCATIONS = ['Heerlen Centrum', 'Maastricht Wyck', 'Sittard Ophoven', 'Venlo Zuid', 'Roermond Oost', 'Weert Centrum'];
 export const GROUPS = ['Boomhut', 'Kikkers', 'Zonnestraal', 'Egeltjes', 'Vlinders', 'Dolfijnen', 'Uiltjes', 'BSO De Ontdekkers'];
@@ -117,4 +120,14 @@ export async function provision(em: EntityManager, admin: Actor): Promise<void> 
     await addLocation(em, admin, { name: location });
     for (const name of GROUPS) await addGroup(em, admin, { location, name });
   }
+}
+
+/**
+ * The database a benchmark works on (`--reuse URL`: one kept from an earlier run, so its data
+ * need not be made again; else a fresh one) and a portal on it.
+ */
+export async function benchPortal(reuse: string | undefined): Promise<{ db: { flags: Record<string, unknown>; drop: () => Promise<void> }; portal: Portal }> {
+  const db = reuse ? { flags: { 'database.url': reuse, dataDir: '/tmp' } as Record<string, unknown>, drop: async () => {} } : await freshDatabase();
+  const { config } = loadConfig({ env: {}, flags: { 'log.level': 'warn', ...db.flags } });
+  return { db, portal: await createPortal(config, { extensions: installedSchema() }) };
 }

@@ -9,7 +9,7 @@ import { PASSWORD, PEOPLE } from '../test/messages.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type ScheduleWorld, seedScheduleWorld } from '../test/schedule.ts';
 import { type AppEnv, createApp } from './app.ts';
-import { TestBrowser, loggedInBrowser } from './testing.ts';
+import { loggedInBrowser } from './testing.ts';
 
 /**
  * Afmelden en ruilen over HTTP, mostly from the attacker's side: another family's child or
