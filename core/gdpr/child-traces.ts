@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { countRows, inList, sqlCount } from '../db/sql.ts';
 
 /**
  * What the portal keeps about a child for their parents (schriftje, conversations, photo tags),
@@ -17,18 +18,38 @@ export interface ChildTracesRemoved {
   photosHidden: number;
 }
 
+const NONE: ChildTracesRemoved = { diaryEntries: 0, threads: 0, photoTags: 0, photosHidden: 0 };
+
+/** The rows that belong to these children's traces (one definition for removing and counting). */
+const traces = (ids: string) => ({
+  diaryEntries: `diary_entry where child_id ${ids}`,
+  threads: `message_thread where child_id ${ids}`,
+  photoTags: `photo_tag where child_id ${ids}`,
+  /** A where-clause on `photo`: the visible photos in which one of the children is tagged. */
+  photosShowing: `hidden_at is null and id in (select photo_id from photo_tag where child_id ${ids})`,
+});
+
 export async function removeChildTraces(em: EntityManager, childIds: readonly number[]): Promise<ChildTracesRemoved> {
-  if (childIds.length === 0) return { diaryEntries: 0, threads: 0, photoTags: 0, photosHidden: 0 };
-  const db = em.getConnection();
-  const trx = em.getTransactionContext();
-  // One placeholder per id: the driver expands nothing by itself.
-  const ids = childIds.map(() => '?').join(', ');
-  const run = async (sql: string) => ((await db.execute(sql, [...childIds], 'run', trx)) as unknown as { affectedRows: number }).affectedRows;
-  const diaryEntries = await run(`delete from diary_entry where child_id in (${ids})`);
-  const threads = await run(`delete from message_thread where child_id in (${ids})`);
-  const photosHidden = await run(
-    `update photo set hidden_at = now() where hidden_at is null and id in (select photo_id from photo_tag where child_id in (${ids}))`,
-  );
-  const photoTags = await run(`delete from photo_tag where child_id in (${ids})`);
+  if (childIds.length === 0) return NONE;
+  const t = traces(inList(childIds));
+  const run = (text: string) => sqlCount(em, text, [...childIds]);
+  const diaryEntries = await run(`delete from ${t.diaryEntries}`);
+  const threads = await run(`delete from ${t.threads}`);
+  // Hidden before the tags go: afterwards nothing would say the child is in the photo.
+  const photosHidden = await run(`update photo set hidden_at = now() where ${t.photosShowing}`);
+  const photoTags = await run(`delete from ${t.photoTags}`);
   return { diaryEntries, threads, photoTags, photosHidden };
+}
+
+/** What removeChildTraces would remove, without removing it (retention's dry run). */
+export async function countChildTraces(em: EntityManager, childIds: readonly number[]): Promise<ChildTracesRemoved> {
+  if (childIds.length === 0) return NONE;
+  const t = traces(inList(childIds));
+  const count = (from: string) => countRows(em, from, [...childIds]);
+  return {
+    diaryEntries: await count(t.diaryEntries),
+    threads: await count(t.threads),
+    photoTags: await count(t.photoTags),
+    photosHidden: await count(`photo where ${t.photosShowing}`),
+  };
 }

@@ -5,6 +5,7 @@ import { audit } from '../audit.ts';
 import { Parent } from '../entities/parent.ts';
 import { notFound } from '../errors.ts';
 import { normalizeEmail } from '../validation.ts';
+import { sql, sqlCount } from '../db/sql.ts';
 import { removeChildTraces } from './child-traces.ts';
 
 /**
@@ -44,12 +45,8 @@ export async function eraseParent(em: EntityManager, actor: Actor, email: string
   return em.transactional(async (tx) => {
     const parent = await tx.findOne(Parent, { email: normalizeEmail(email) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!parent) throw notFound('parent');
-    const db = tx.getConnection();
-    const trx = tx.getTransactionContext();
-    const run = async (sql: string, params: unknown[]) => (await db.execute(sql, params, 'run', trx)) as unknown as { affectedRows: number };
-    const all = async <T>(sql: string, params: unknown[]) => (await db.execute(sql, params, 'all', trx)) as T[];
-
-    const orphans = await all<{ id: number; child_number: string }>(
+    const orphans = await sql<{ id: number; child_number: string }>(
+      tx,
       `select c.id, c.child_number from guardianship g join child c on c.id = g.child_id
         where g.parent_id = ?
           and not exists (select 1 from guardianship o where o.child_id = g.child_id and o.parent_id <> g.parent_id)
@@ -58,25 +55,25 @@ export async function eraseParent(em: EntityManager, actor: Actor, email: string
     );
     const orphanIds = orphans.map((o) => o.id);
 
-    const own = await run(`delete from diary_entry where parent_id = ?`, [parent.id]);
-    const messages = await run(`update message set author_label = ? where author_parent_id = ?`, [ERASED_AUTHOR, parent.id]);
-    const downloads = await run(`update photo_download set email = ? where parent_id = ?`, [`erased-parent-${parent.id}`, parent.id]);
+    const own = await sqlCount(tx, 'delete from diary_entry where parent_id = ?', [parent.id]);
+    const messages = await sqlCount(tx, 'update message set author_label = ? where author_parent_id = ?', [ERASED_AUTHOR, parent.id]);
+    const downloads = await sqlCount(tx, 'update photo_download set email = ? where parent_id = ?', [`erased-parent-${parent.id}`, parent.id]);
 
     const traces = await removeChildTraces(tx, orphanIds);
 
     // The parent row last: guardianships, the account and read marks go with it (cascade).
-    await run(`delete from parent where id = ?`, [parent.id]);
+    await sqlCount(tx, 'delete from parent where id = ?', [parent.id]);
 
     const report: ErasureReport = {
       parentId: parent.id,
       childrenWithoutGuardian: orphans.map((o) => o.child_number),
-      ownDiaryEntriesRemoved: own.affectedRows,
+      ownDiaryEntriesRemoved: own,
       diaryEntriesRemoved: traces.diaryEntries,
       threadsRemoved: traces.threads,
-      messagesAnonymised: messages.affectedRows,
+      messagesAnonymised: messages,
       photoTagsRemoved: traces.photoTags,
       photosHidden: traces.photosHidden,
-      downloadsAnonymised: downloads.affectedRows,
+      downloadsAnonymised: downloads,
     };
     audit(tx, { type: 'gdpr.erased', actor, subject: `parent:${parent.id}`, details: { ...report } });
     await tx.flush();

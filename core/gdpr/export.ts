@@ -12,6 +12,7 @@ import { downloadsOfMyChildren } from '../photos/my-children-downloads.ts';
 import type { PhotoStore } from '../photos/store.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { normalizeEmail } from '../validation.ts';
+import { inList, sql } from '../db/sql.ts';
 
 /**
  * The right of access (AVG art. 15) for a parent: everything the portal holds about them and
@@ -38,8 +39,7 @@ export interface GdprExportSummary {
 type Row = Record<string, unknown>;
 
 async function collect(em: EntityManager, parentId: number, email: string) {
-  const db = em.getConnection();
-  const q = (sql: string, params: unknown[]) => db.execute<Row[]>(sql, params);
+  const q = (text: string, params: unknown[]) => sql<Row>(em, text, params);
   const profile = (
     await q(
       `select p.email, p.first_name, p.infix, p.last_name, p.phone, p.street, p.postal_code, p.city, p.language,
@@ -56,7 +56,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
     [parentId],
   );
   const ids = children.map((c) => c.id as number);
-  const inChildren = ids.length ? `in (${ids.map(() => '?').join(', ')})` : 'in (null)';
+  const inChildren = inList(ids);
   const placements = await q(
     `select c.child_number, l.name as location, g.name as group, pl.start_date, pl.end_date
        from placement pl join child c on c.id = pl.child_id join care_group g on g.id = pl.group_id join location l on l.id = g.location_id
@@ -98,7 +98,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
   const subjects = [email, ...childNumbers];
   const auditEvents = await q(
     `select at, type, case when actor = ? then 'u' else actor end as actor, subject, details from audit_event
-      where subject in (${subjects.map(() => '?').join(', ')}) or account_id = (select id from account where parent_id = ?)
+      where subject ${inList(subjects)} or account_id = (select id from account where parent_id = ?)
       order by at, id`,
     [email, ...subjects, parentId],
   );

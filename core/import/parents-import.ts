@@ -11,7 +11,8 @@ import { looksLikeFormula, REJECTED_PROBLEMS_HEADER, unneutraliseCell } from './
 import { type ParentOccurrence, ParentBook } from './parent-book.ts';
 import { admitRecord, collectRejected, parseMapOption } from './planning-import.ts';
 import { byLine, emptyReport, type ImportChange, type ImportOptions, type ImportReport, type RowProblem } from './report.ts';
-import { json, lockImports, sql } from './sql.ts';
+import { sql } from '../db/sql.ts';
+import { json, lockImports } from './sql.ts';
 import { audit } from '../audit.ts';
 import { type ParentState, upsertParents } from './upsert-parents.ts';
 

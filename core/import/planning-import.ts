@@ -28,7 +28,8 @@ import {
   type ImportReport,
   type RowProblem,
 } from './report.ts';
-import { json, lockImports, sql } from './sql.ts';
+import { sql } from '../db/sql.ts';
+import { json, lockImports } from './sql.ts';
 import { audit } from '../audit.ts';
 import { type ParentState, upsertParents } from './upsert-parents.ts';
 

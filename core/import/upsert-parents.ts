@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Language } from '../entities/organisation.ts';
 import type { MergedParent } from './parent-book.ts';
 import type { ImportChange, ImportReport } from './report.ts';
-import { json, sql } from './sql.ts';
+import { sql } from '../db/sql.ts';
+import { json } from './sql.ts';
 
 interface ParentRow {
   id: number;

@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { addDays, today } from '../dates.ts';
-import { type ChildTracesRemoved, removeChildTraces } from '../gdpr/child-traces.ts';
+import { countRows, sql, sqlCount } from '../db/sql.ts';
+import { type ChildTracesRemoved, countChildTraces, removeChildTraces } from '../gdpr/child-traces.ts';
 import { prunePhotos } from '../photos/retention.ts';
 import type { PhotoContext } from '../photos/upload.ts';
 
@@ -53,14 +54,17 @@ export async function applyRetention(
   const auditBefore = monthsBefore(now, r.auditMonths);
   const leftBefore = addDays(today(now), -r.leaverGraceDays);
 
-  const report = await em.transactional(async (tx) => {
-    const db = tx.getConnection();
-    const trx = tx.getTransactionContext();
-    const count = async (sql: string, params: unknown[]) =>
-      Number(((await db.execute(`select count(*)::int as n from (${sql}) s`, params, 'all', trx)) as { n: number }[])[0]?.n ?? 0);
-    const remove = async (sql: string, params: unknown[]) => ((await db.execute(sql, params, 'run', trx)) as unknown as { affectedRows: number }).affectedRows;
+  // Each rule once: the dry run counts the rows the real run deletes.
+  const rules = [
+    ['diaryEntries', 'diary_entry where day < ?', diaryBefore],
+    ['threads', 'message_thread where last_message_at < ?', messagesBefore],
+    ['announcements', 'announcement where created_at < ?', messagesBefore],
+    ['auditEvents', 'audit_event where at < ?', auditBefore],
+  ] as const;
 
-    const leavers = (await db.execute(
+  const report = await em.transactional(async (tx) => {
+    const leavers = await sql<{ id: number; child_number: string }>(
+      tx,
       `select c.id, c.child_number from child c
         where c.left_on is not null and c.left_on < ?
           and (exists (select 1 from diary_entry e where e.child_id = c.id)
@@ -68,43 +72,18 @@ export async function applyRetention(
             or exists (select 1 from photo_tag g where g.child_id = c.id))
         order by c.child_number`,
       [leftBefore],
-      'all',
-      trx,
-    )) as { id: number; child_number: string }[];
-
+    );
+    const leaverIds = leavers.map((l) => l.id);
+    const traces = dryRun ? await countChildTraces(tx, leaverIds) : await removeChildTraces(tx, leaverIds);
+    const removed = { diaryEntries: 0, threads: 0, announcements: 0, auditEvents: 0 };
     if (dryRun) {
-      const ids = leavers.map((l) => l.id);
-      const list = ids.length ? ids.map(() => '?').join(', ') : 'null';
-      return {
-        dryRun,
-        diaryEntries: await count('select 1 from diary_entry where day < ?', [diaryBefore]),
-        threads: await count('select 1 from message_thread where last_message_at < ?', [messagesBefore]),
-        announcements: await count('select 1 from announcement where created_at < ?', [messagesBefore]),
-        auditEvents: await count('select 1 from audit_event where at < ?', [auditBefore]),
-        leavers: {
-          children: leavers.map((l) => l.child_number),
-          diaryEntries: await count(`select 1 from diary_entry where child_id in (${list})`, ids),
-          threads: await count(`select 1 from message_thread where child_id in (${list})`, ids),
-          photoTags: await count(`select 1 from photo_tag where child_id in (${list})`, ids),
-          photosHidden: await count(`select distinct photo_id from photo_tag where child_id in (${list})`, ids),
-        },
-        photos: 0,
-        photoFiles: 0,
-      };
+      for (const [key, from, before] of rules) removed[key] = await countRows(tx, from, [before]);
+    } else {
+      // The audit trigger lets a delete through only inside a transaction that says this.
+      await sql(tx, `set local ouderportaal.audit_retention = 'on'`);
+      for (const [key, from, before] of rules) removed[key] = await sqlCount(tx, `delete from ${from}`, [before]);
     }
-    const traces = await removeChildTraces(tx, leavers.map((l) => l.id));
-    // The audit trigger lets a delete through only inside a transaction that says this.
-    await db.execute(`set local ouderportaal.audit_retention = 'on'`, [], 'run', trx);
-    return {
-      dryRun,
-      diaryEntries: await remove('delete from diary_entry where day < ?', [diaryBefore]),
-      threads: await remove('delete from message_thread where last_message_at < ?', [messagesBefore]),
-      announcements: await remove('delete from announcement where created_at < ?', [messagesBefore]),
-      auditEvents: await remove('delete from audit_event where at < ?', [auditBefore]),
-      leavers: { children: leavers.map((l) => l.child_number), ...traces },
-      photos: 0,
-      photoFiles: 0,
-    };
+    return { dryRun, ...removed, leavers: { children: leavers.map((l) => l.child_number), ...traces }, photos: 0, photoFiles: 0 };
   });
 
   const photos = await prunePhotos(em, ctx, actor, { dryRun, now });

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DayPart } from '../entities/schedule.ts';
-import { sql } from '../import/sql.ts';
+import { sql } from '../db/sql.ts';
 import { publicHoliday } from './holidays.ts';
 import type { Rules } from './rules.ts';
 

@@ -6,7 +6,7 @@ import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { DayCancellation, type DayPart, SwapCredit } from '../entities/schedule.ts';
 import { invalid, notFound } from '../errors.ts';
-import { sql } from '../import/sql.ts';
+import { sql } from '../db/sql.ts';
 import { assertGroupInReach, childToActFor } from './access.ts';
 import { closedFor, contractedDays, hasRoom, occupancy } from './attendance.ts';
 import { timeOfDay } from './clock.ts';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { today } from '../dates.ts';
 import type { DayPart } from '../entities/schedule.ts';
-import { sql } from '../import/sql.ts';
+import { sql } from '../db/sql.ts';
 
 /**
  * Ruildagen tegoed: each cancelled day (that earns one) is a credit, usable for one request

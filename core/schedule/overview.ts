@@ -6,7 +6,7 @@ import { Placement } from '../entities/child.ts';
 import { Guardianship } from '../entities/parent.ts';
 import type { DayPart } from '../entities/schedule.ts';
 import { notFound } from '../errors.ts';
-import { sql } from '../import/sql.ts';
+import { sql } from '../db/sql.ts';
 import { fullName } from '../people.ts';
 import { parentIsActive } from '../photos/visibility.ts';
 import { childToActFor } from './access.ts';

@@ -10,7 +10,8 @@ import { type CsvRecord, type CsvSource, type Delimiter, readCsvBatches } from '
 import { looksLikeFormula, REJECTED_PROBLEMS_HEADER, unneutraliseCell } from '../import/csv-safe.ts';
 import { parseMapOption, shapeProblem } from '../import/planning-import.ts';
 import { byLine, type RowProblem } from '../import/report.ts';
-import { json, lockImports, sql } from '../import/sql.ts';
+import { sql } from '../db/sql.ts';
+import { json, lockImports } from '../import/sql.ts';
 
 /**
  * `portal schedule import FILE`: the contracted days of children from the planning system, one

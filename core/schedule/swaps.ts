@@ -8,7 +8,7 @@ import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { type DayPart, SwapCredit, SwapRequest, type SwapStatus } from '../entities/schedule.ts';
 import { invalid, notFound } from '../errors.ts';
-import { sql } from '../import/sql.ts';
+import { sql } from '../db/sql.ts';
 import { fullName } from '../people.ts';
 import { assertCanDecide, assertGroupInReach, childToActFor } from './access.ts';
 import { alreadyThere, closedFor, hasRoom, isoWeekday, type Occupancy, occupancy } from './attendance.ts';
