@@ -37,10 +37,15 @@ export async function assertGroupInReach(em: EntityManager, actor: Actor, groupI
   if (scope !== 'all' && !scope.includes(groupId)) throw notFound(what);
 }
 
+/** Who decides on swap requests at all: location managers (for their location) and admins. */
+export function decidesSwaps(actor: Actor): boolean {
+  return isAdmin(actor) || actor.kind === 'manager';
+}
+
 /** Deciding a request: managers of the group's location and admins; staff who can see it are told no. */
 export async function assertCanDecide(em: EntityManager, actor: Actor, groupId: number): Promise<void> {
   if (isAdmin(actor)) return;
   if (actor.kind === 'parent') throw notFound('swap request');
   await assertGroupInReach(em, actor, groupId, 'swap request');
-  if (actor.kind !== 'manager') throw forbidden('only the location manager decides on swap requests');
+  if (!decidesSwaps(actor)) throw forbidden('only the location manager decides on swap requests');
 }

@@ -10,6 +10,7 @@ import { takenFor } from '../../core/schedule/attendance.ts';
 import { cancelDay, undoCancel } from '../../core/schedule/cancel.ts';
 import { spokenDate } from '../../core/schedule/decision-mail.ts';
 import { childSchedule, parentChildren, swapSummaryAt } from '../../core/schedule/overview.ts';
+import { decidesSwaps } from '../../core/schedule/access.ts';
 import { isRefusal } from '../../core/schedule/refusal.ts';
 import { decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from '../../core/schedule/swaps.ts';
 import type { AppEnv } from '../env.ts';
@@ -99,9 +100,9 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
   };
 
   app.get(SWAPS_PATH, async (c) => {
-    const kind = actorOf(c).kind;
-    if (kind === 'manager' || kind === 'admin') return c.redirect(SWAP_REQUESTS_PATH, 303);
-    if (kind !== 'parent') throw notFound('page');
+    const actor = actorOf(c);
+    if (decidesSwaps(actor)) return c.redirect(SWAP_REQUESTS_PATH, 303);
+    if (actor.kind !== 'parent') throw notFound('page');
     const child = c.req.query('kind');
     return await parentPage(c, child === undefined ? undefined : id(child));
   });
@@ -162,10 +163,9 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
 
   // --- The location manager ---------------------------------------------------------------------
 
-  /** Managers and admins decide; everyone else does not see that the page exists. */
+  /** Only those who decide (core's rule) see that the page exists. */
   const requireDecider = (c: Context<AppEnv>) => {
-    const kind = actorOf(c).kind;
-    if (kind !== 'manager' && kind !== 'admin') throw notFound('page');
+    if (!decidesSwaps(actorOf(c))) throw notFound('page');
   };
 
   const managerPage = async (c: Context<AppEnv>, errors: { id?: number; text?: string } = {}, values: Record<string, string> = {}, status: ContentfulStatusCode = 200) => {
