@@ -55,6 +55,13 @@ export function dayHeading(c: Context<AppEnv>, iso: string, now = new Date()): s
   return formats[lang].format(new Date(iso));
 }
 
+/** dayHeading for use inside a sentence: "vandaag", "gisteren" in lower case, names as they are. */
+export function dayInSentence(c: Context<AppEnv>, iso: string, now = new Date()): string {
+  const day = dayHeading(c, iso, now);
+  const relative = [c.var.t('photos.today'), c.var.t('photos.yesterday')];
+  return relative.includes(day) ? day.charAt(0).toLowerCase() + day.slice(1) : day;
+}
+
 interface AlbumDay {
   day: string;
   heading: string;

@@ -22,7 +22,7 @@ import { LANGUAGE_QUERY } from '../middleware/language.ts';
 import { clearSessionCookie, PATHS } from '../middleware/session.ts';
 import type { AuthRouteDeps } from './login.ts';
 import { PROFILE_PATH } from './password.ts';
-import { clockTime, dayHeading } from './photos.ts';
+import { clockTime, dayHeading, dayInSentence } from './photos.ts';
 
 export const EMAIL_PATH = `${PROFILE_PATH}/e-mailadres`;
 export const LANGUAGE_PATH = `${PROFILE_PATH}/taal`;
@@ -57,11 +57,9 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
     const isParent = session.actor.kind === 'parent';
     const exportStatus = isParent ? await ownDataExportStatus(c.var.em, session.actor) : null;
     const leaving = isParent ? await leavingChildren(c.var.em, session.actor, portal.config.retention.leaverGraceDays) : [];
-    const date = (iso: string) => inSentence(dayHeading(c, `${iso}T12:00:00Z`));
+    const date = (iso: string) => dayInSentence(c, `${iso}T12:00:00Z`);
     // Mid-sentence: "vandaag om 14:03", "maandag 23 november om 9:30" (but English "Monday").
-    const relative = [c.var.t('photos.today'), c.var.t('photos.yesterday')];
-    const inSentence = (day: string) => (relative.includes(day) ? day.charAt(0).toLowerCase() + day.slice(1) : day);
-    const when = (d: Date) => c.var.t('profile.when', { day: inSentence(dayHeading(c, d.toISOString())), time: clockTime(d) });
+    const when = (d: Date) => c.var.t('profile.when', { day: dayInSentence(c, d.toISOString()), time: clockTime(d) });
     return pages.render(
       c,
       'pages/profile',

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { fullName } from '../../core/people.ts';
 import { BEARER, type ApiModule } from '../../http/api/deps.ts';
 import { errors, json } from '../../http/api/schemas.ts';
 import type { PluginContext } from '../types.ts';
@@ -50,7 +51,7 @@ export const helpdeskApi =
           category: body.category,
           message: body.message,
           email: account.email,
-          name: person ? `${person.firstName} ${person.lastName}` : null,
+          name: person ? fullName(person) : null,
           fromPath: body.fromScreen ?? null,
           language: person?.language ?? 'nl',
         },
