@@ -132,11 +132,13 @@ describe('logging in', () => {
     await time('warm-up@example.nl');
     const known: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    // Nine of each, interleaved, compared by median: another test file hashing on the other core
+    // slows both series alike, and a single slow sample cannot move a median.
+    for (let i = 0; i < 9; i++) {
       known.push(await time(account.email));
       unknown.push(await time(`onbekend${i}@example.nl`));
     }
-    const median = (xs: number[]) => xs.sort((x, y) => x - y)[2]!;
+    const median = (xs: number[]) => xs.sort((x, y) => x - y)[4]!;
     const ratio = median(known) / median(unknown);
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);
