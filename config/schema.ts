@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accentProblem } from './colours.ts';
 
 /**
  * Every setting of the portal, with its default, its environment variable and what it means.
@@ -153,6 +154,23 @@ export const configSchema = z
       })
       .strict()
       .default({ diaryMonths: 24, messagesMonths: 24, auditMonths: 24, leaverGraceDays: 60 }),
+    branding: z
+      .object({
+        /** The name in every page's header and in the app; default: the name from `portal init`. */
+        name: z.string().trim().min(1).max(80).optional(),
+        /** A PNG, JPEG, WebP or SVG file; served re-encoded as PNG (http/branding.ts). */
+        logo: z.string().trim().min(1, 'expected the path of an image file').optional(),
+        accentColour: z
+          .string()
+          .trim()
+          .superRefine((colour, ctx) => {
+            const problem = accentProblem(colour);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .optional(),
+      })
+      .strict()
+      .default({}),
     /**
      * Settings per plugin, `plugins.<id>.…` (config file only); each plugin validates its own
      * slice when it loads (plugins/host.ts), so a bad one skips that plugin, not the portal.
@@ -386,6 +404,24 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_RETENTION_LEAVER_GRACE_DAYS',
     default: '60',
     description: "after a child leaves: days the parents can still download photos and schriftje; then the child's schriftje, conversations and tags go",
+  },
+  {
+    key: 'branding.name',
+    env: 'PORTAL_BRANDING_NAME',
+    default: '(the organisation name from `portal init`)',
+    description: 'name in the page header and in the app',
+  },
+  {
+    key: 'branding.logo',
+    env: 'PORTAL_BRANDING_LOGO',
+    default: '(none: the name only)',
+    description: 'PNG, JPEG, WebP or SVG file of the logo (header, login page, app); checked at start',
+  },
+  {
+    key: 'branding.accentColour',
+    env: 'PORTAL_BRANDING_ACCENT_COLOUR',
+    default: '#1d5c63',
+    description: 'links and buttons, e.g. #8a1c4a; needs 4.5:1 contrast on white (dark mode derives its own shade)',
   },
   { key: 'log.level', env: 'PORTAL_LOG_LEVEL', default: 'info', description: 'debug, info, warn, error or silent' },
   {

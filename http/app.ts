@@ -9,6 +9,7 @@ import { API_BASE, createApi } from './api/app.ts';
 import { apiError } from './api/errors.ts';
 import { wellKnownRoutes } from './api/well-known.ts';
 import { loadAssets } from './assets.ts';
+import { type Branding, siteNameMiddleware } from './branding.ts';
 import type { AppEnv } from './env.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import type { LocationSection } from './location-sections.ts';
@@ -64,6 +65,8 @@ export interface AppOptions {
   plugins?: readonly PortalPlugin[];
   /** Requests per app token and window (default DEFAULT_API_WINDOW in core/auth/api-rate-limit.ts). */
   apiRateLimit?: Window;
+  /** The organisation's name, logo and colour, read by startServer (loadBranding); default: ours. */
+  branding?: Branding;
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -73,7 +76,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   const assets = loadAssets();
   // Plugins (plugins/mount.ts): their navigation and Help page go into every page.
   const plugins = preparePlugins(portal, options.plugins ?? installedPlugins, () => pages);
-  const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref });
+  const branding = options.branding ?? {};
+  const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref, branding });
 
   const app = new Hono<AppEnv>();
   app.use(requestContext(portal.log, portal.config.server.trustProxy));
@@ -105,7 +109,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   );
   // Other versions or typos under /api/: JSON too, never a login redirect or an HTML page.
   app.all(`${API_PREFIX}*`, (c) => apiError(c, 404, 'not_found', `no such API route: ${c.req.method} ${c.req.path}`));
-  wellKnownRoutes(app, portal, publicUrl);
+  wellKnownRoutes(app, portal, publicUrl, branding);
 
   app.use(
     csrf({
@@ -121,10 +125,12 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
-  assetRoutes(app, assets);
+  assetRoutes(app, [assets.css, assets.htmx, assets.upload, branding.logo, branding.theme]);
 
   app.use(sessionLoader(portal, { secure: https, trustProxy: portal.config.server.trustProxy }));
   const deps = { portal, pages, throttle, secure: https };
+
+  app.use(siteNameMiddleware(portal, branding));
 
   // Public: everything registered before the login gate.
   loginRoutes(app, deps);

@@ -21,12 +21,16 @@ export interface Assets {
   upload: Asset;
 }
 
-function load(path: string, file: string, contentType: string): Asset {
-  const bytes = readFileSync(file);
+/** An asset served from memory under `path`, versioned by its content. */
+export function assetFrom(path: string, bytes: Uint8Array, contentType: string): Asset {
   // Copied into a plain ArrayBuffer so the Response body type is exact (Buffer may be pooled).
   const body = new Uint8Array(bytes);
   const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
   return { path, url: `${path}?v=${version}`, version, etag: `"${version}"`, contentType, body };
+}
+
+function load(path: string, file: string, contentType: string): Asset {
+  return assetFrom(path, readFileSync(file), contentType);
 }
 
 /**

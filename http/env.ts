@@ -24,6 +24,8 @@ export interface AppVariables {
    * checks the `_csrf` field with it before accepting any file.
    */
   verifyCsrf?: (sent: string) => boolean;
+  /** The name in the page header (http/branding.ts): configured, or the organisation's. */
+  siteName?: string;
   /** This request's unit of work (one `em.fork()` per request). */
   em: EntityManager;
   /** The browser's address: the socket's, or X-Forwarded-For's first hop behind a trusted proxy. */

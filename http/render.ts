@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DEFAULT_LANGUAGE, translate, translator } from '../views/i18n/index.ts';
 import type { Assets } from './assets.ts';
+import type { Branding } from './branding.ts';
 import type { AppEnv } from './env.ts';
 import { takeFlash } from './flash.ts';
 import { LANGUAGE_QUERY, otherLanguage } from './middleware/language.ts';
@@ -53,6 +54,8 @@ export interface PageExtras {
   nav?(actor: Actor): NavItem[];
   /** Where the Help link in the header leads (default /help). */
   helpHref?: string;
+  /** The organisation's name, logo and colours (http/branding.ts). */
+  branding?: Branding;
 }
 
 export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
@@ -71,10 +74,10 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
       const html = eta.render(template, {
         lang,
         t,
-        siteName: t('app.name'),
+        logo: extras.branding?.logo && { url: extras.branding.logo.url, width: extras.branding.logo.width, height: extras.branding.logo.height },
         csrfToken: c.get('csrfToken')?.() ?? '',
         requestId: c.get('requestId') ?? '',
-        assets: { css: assets.css.url, htmx: assets.htmx.url, upload: assets.upload.url },
+        assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url },
         langSwitch: {
           href: samePageHref(c.req.path, `${LANGUAGE_QUERY}=${other}`),
           lang: other,
@@ -89,6 +92,8 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         })),
         flash: flash ? t(`flash.${flash}`, data['flashParams'] as Record<string, string> | undefined) : undefined,
         ...data,
+        // The configured name wins over the organisation's name some routes pass.
+        siteName: extras.branding?.name ?? (data['siteName'] as string | undefined) ?? c.get('siteName') ?? t('app.name'),
       });
       return c.html(html, status);
     },

@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import { getOrganisation } from '../core/directory/organisation.ts';
 import type { Portal } from '../core/portal.ts';
 import { createApp } from './app.ts';
+import { type Branding, loadBranding } from './branding.ts';
 import type { AppEnv } from './env.ts';
 
 export interface StartServerOptions {
@@ -14,6 +15,8 @@ export interface StartServerOptions {
   host?: string;
   /** An app built elsewhere (tests add routes to one); default: createApp(portal). */
   app?: Hono<AppEnv>;
+  /** Checked beforehand (`portal serve` does, to fail before opening the database); default: read from the config. */
+  branding?: Branding;
 }
 
 export interface RunningServer {
@@ -59,8 +62,9 @@ export async function startServer(portal: Portal, options: StartServerOptions = 
   const { server: settings } = portal.config;
   let app = options.app;
   if (!app) {
+    const branding = options.branding ?? (await loadBranding(portal.config.branding));
     const publicUrl = settings.publicUrl ?? (await getOrganisation(portal.em())).publicUrl ?? undefined;
-    app = createApp(portal, { publicUrl });
+    app = createApp(portal, { publicUrl, branding });
   }
   const port = options.port ?? settings.port;
   const host = options.host ?? settings.host;

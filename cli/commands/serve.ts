@@ -10,9 +10,12 @@ export function registerServe(program: Command, io: CliIO): void {
     .option('--host <host>', 'interface to listen on (default 127.0.0.1, or PORTAL_HOST)')
     .action(
       action(io, async (ctx, flags: { port?: string; host?: string }) => {
-        const { config } = ctx.loadConfig({ 'server.port': flags.port, 'server.host': flags.host });
+        const { config, sources } = ctx.loadConfig({ 'server.port': flags.port, 'server.host': flags.host });
         // Loaded here so that provisioning commands do not load the web stack.
         const { installGracefulShutdown, startServer } = await import('../../http/server.ts');
+        // A logo that is missing or no image stops the start here, before the database is opened.
+        const { loadBranding } = await import('../../http/branding.ts');
+        const branding = await loadBranding(config.branding, sources);
         const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/host.ts')]);
         const portal = await createPortal(config, { extensions: installedSchema() });
         try {
@@ -20,7 +23,7 @@ export function registerServe(program: Command, io: CliIO): void {
           await startBackgroundWork(portal);
           const { startPluginWork } = await import('../../plugins/host.ts');
           await startPluginWork(portal);
-          const server = await startServer(portal);
+          const server = await startServer(portal, { branding });
           installGracefulShutdown(server, portal);
           ctx.io.stdout(`Ouderportaal is running at ${server.url}  (database: ${portal.database.url}${portal.database.embedded ? ', embedded' : ''})\n`);
         } catch (err) {

@@ -572,6 +572,7 @@ describe('well-known', () => {
     expect(await res.json()).toEqual({
       name: 'Kinderopvang De Boomgaard',
       logoUrl: null,
+      accentColour: null,
       languages: ['nl', 'en'],
       defaultLanguage: 'nl',
       api: 'https://ouders.example.nl/api/v1',

@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import type { Asset, Assets } from '../assets.ts';
+import type { Asset } from '../assets.ts';
 import type { AppEnv } from '../env.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -19,8 +19,7 @@ function serve(c: Context<AppEnv>, asset: Asset): Response {
   return c.body(asset.body, 200, headers);
 }
 
-export function assetRoutes(app: Hono<AppEnv>, assets: Assets): void {
-  app.get(assets.css.path, (c) => serve(c, assets.css));
-  app.get(assets.htmx.path, (c) => serve(c, assets.htmx));
-  app.get(assets.upload.path, (c) => serve(c, assets.upload));
+/** Our stylesheet and scripts, and the organisation's logo and colours when configured. */
+export function assetRoutes(app: Hono<AppEnv>, assets: readonly (Asset | undefined)[]): void {
+  for (const asset of assets) if (asset) app.get(asset.path, (c) => serve(c, asset));
 }
