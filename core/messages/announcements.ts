@@ -9,6 +9,7 @@ import { Announcement, MessageAttachment } from '../entities/message.ts';
 import { Staff } from '../entities/staff.ts';
 import { StaffAssignment } from '../entities/staff-assignment.ts';
 import { notFound } from '../errors.ts';
+import { afterCursor, type Page, type PageCursor, pageLimit, pageTimeSql, toPage } from '../paging.ts';
 import { fullName } from '../people.ts';
 import { parseInput, text, yesNo } from '../validation.ts';
 import { parentAnnouncementFilter, parentIsActive, staffGroupScope, staffIdOf, UUID } from './access.ts';
@@ -215,13 +216,25 @@ export const ANNOUNCEMENT_LIMIT = 50;
 
 /** Announcements an actor may read, newest first: a parent's inbox, or what staff sent and see. */
 export async function listAnnouncements(em: EntityManager, actor: Actor): Promise<AnnouncementSummary[]> {
+  return (await announcementPage(em, actor, { limit: ANNOUNCEMENT_LIMIT })).items;
+}
+
+/** The same, a page at a time for the app: `before` is the previous page's `next`. */
+export async function announcementPage(
+  em: EntityManager,
+  actor: Actor,
+  options: { before?: PageCursor; limit?: number } = {},
+): Promise<Page<AnnouncementSummary>> {
   const filter = await readable(em, actor);
-  if (!filter) return [];
+  if (!filter) return { items: [] };
+  const limit = pageLimit(options.limit, 30, ANNOUNCEMENT_LIMIT);
+  const after = afterCursor('a.created_at', 'a.id', options.before);
   const rows = (await em.getConnection().execute(
-    `select ${COLUMNS}, ${filter.unread} as unread ${FROM} where ${filter.sql} order by a.created_at desc limit ?`,
-    [...filter.unreadParams, ...filter.params, ANNOUNCEMENT_LIMIT],
-  )) as Row[];
-  return rows.map(toSummary);
+    `select ${COLUMNS}, ${pageTimeSql('a.created_at')} as cursor_at, ${filter.unread} as unread ${FROM}
+      where ${filter.sql}${after.sql} order by a.created_at desc, a.id desc limit ?`,
+    [...filter.unreadParams, ...filter.params, ...after.params, limit + 1],
+  )) as (Row & { cursor_at: string })[];
+  return toPage(rows, limit, toSummary);
 }
 
 /** One announcement, or not found when the actor may not read it. */

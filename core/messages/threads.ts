@@ -16,6 +16,7 @@ import { Guardianship, Parent } from '../entities/parent.ts';
 import { Staff } from '../entities/staff.ts';
 import { notFound } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { afterCursor, type Page, type PageCursor, pageLimit, pageTimeSql, toPage } from '../paging.ts';
 import { fullName } from '../people.ts';
 import type { PhotoStore } from '../photos/store.ts';
 import { parseInput, text } from '../validation.ts';
@@ -401,20 +402,34 @@ export async function inboxGroups(em: EntityManager, actor: Actor): Promise<Staf
   }));
 }
 
-/** A parent's threads: about any of their children, newest first, with unread marked. */
+/** A parent's threads: about any of their children, newest first, with unread marked (the inbox page). */
 export async function parentThreads(em: EntityManager, actor: Actor): Promise<ThreadSummary[]> {
-  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
+  return (await parentThreadPage(em, actor, { limit: INBOX_LIMIT })).items;
+}
+
+/**
+ * The same, a page at a time for the app: `before` is the previous page's `next`. A thread that
+ * gets a new message moves to the top, where the app's next refresh finds it.
+ */
+export async function parentThreadPage(
+  em: EntityManager,
+  actor: Actor,
+  options: { before?: PageCursor; limit?: number } = {},
+): Promise<Page<ThreadSummary>> {
+  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return { items: [] };
+  const limit = pageLimit(options.limit, 30, INBOX_LIMIT);
+  const after = afterCursor('t.last_message_at', 't.id', options.before);
   const rows = (await em.getConnection().execute(
-    `select ${SUMMARY_COLUMNS},
+    `select ${SUMMARY_COLUMNS}, ${pageTimeSql('t.last_message_at')} as cursor_at,
        coalesce(t.last_staff_message_at > coalesce(r.read_at, '-infinity'), false) as unread
        from message_thread t
        join care_group g on g.id = t.group_id
        join child c on c.id = t.child_id
        left join message_read r on r.thread_id = t.id and r.parent_id = ?
-      where t.child_id in (select child_id from guardianship where parent_id = ?)
-      order by t.last_message_at desc
+      where t.child_id in (select child_id from guardianship where parent_id = ?)${after.sql}
+      order by t.last_message_at desc, t.id desc
       limit ?`,
-    [actor.parentId, actor.parentId, INBOX_LIMIT],
-  )) as SummaryRow[];
-  return rows.map(toSummary);
+    [actor.parentId, actor.parentId, ...after.params, limit + 1],
+  )) as (SummaryRow & { cursor_at: string })[];
+  return toPage(rows, limit, toSummary);
 }

@@ -606,3 +606,56 @@ describe('Mijn gegevens: app logins', () => {
     expect((await call('GET', '/me', { token: annaToken })).status).toBe(200);
   });
 });
+
+describe('paging by cursor', () => {
+  /** Every page of a list, two at a time, following nextCursor to the end. */
+  async function allPages(path: string, token: string): Promise<{ ids: string[]; pages: number }> {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await call('GET', `${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { items: { id: string }[]; nextCursor: string | null };
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      ids.push(...body.items.map((i) => i.id));
+      cursor = body.nextCursor;
+      pages += 1;
+    } while (cursor && pages < 50);
+    return { ids, pages };
+  }
+
+  it('threads and announcements: two at a time gives the whole list once, in order, also for equal times', async () => {
+    const token = tokens.ownChild!;
+    for (let i = 0; i < 4; i++) {
+      await startThread(portal.em(), portal, world.actors.anna, { groupId: world.groups.boomhut, subject: `Vraag ${i}`, body: 'Een vraag.' });
+      await sendAnnouncement(portal.em(), portal, world.actors.mia, { groupId: world.groups.boomhut, subject: `Nieuws ${i}`, body: 'Nieuws.' });
+    }
+    // Two rows with the very same time, to the microsecond: the id decides, and neither is lost at a page break.
+    await portal.em().getConnection().execute(
+      `update message_thread set last_message_at = (select min(last_message_at) from message_thread where subject like 'Vraag %')
+        where subject in ('Vraag 1', 'Vraag 2')`,
+    );
+    await portal.em().getConnection().execute(
+      `update announcement set created_at = (select min(created_at) from announcement where subject like 'Nieuws %')
+        where subject in ('Nieuws 1', 'Nieuws 2')`,
+    );
+    for (const path of ['/threads', '/announcements']) {
+      const whole = (await (await call('GET', `${path}?limit=100`, { token })).json()) as { items: { id: string }[]; nextCursor: null };
+      expect(whole.items.length, path).toBeGreaterThanOrEqual(5);
+      expect(whole.nextCursor).toBeNull();
+      const paged = await allPages(path, token);
+      expect(paged.ids, path).toEqual(whole.items.map((i) => i.id));
+      expect(paged.pages, path).toBe(Math.ceil(whole.items.length / 2));
+    }
+  });
+
+  it('refuses a cursor it did not make and a page size out of range, as 422 with a field', async () => {
+    const token = tokens.ownChild!;
+    for (const query of ['cursor=bm9nIGVlbiBrZWVy', 'cursor=%3Cscript%3E', 'limit=0', 'limit=101']) {
+      const res = await call('GET', `/threads?${query}`, { token });
+      expect(res.status, query).toBe(422);
+      expect(((await res.json()) as { error: { code: string } }).error.code, query).toBe('validation');
+    }
+  });
+});

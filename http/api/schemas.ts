@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { invalid } from '../../core/errors.ts';
+import { formatPageCursor, type Page, parsePageCursor } from '../../core/paging.ts';
 import { ErrorSchema } from './errors.ts';
 
 /**
@@ -23,6 +24,16 @@ export function decodeCursor<T>(cursor: string | undefined, parse: (raw: string)
 export const CursorQuery = z.object({
   cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page; omit for the first page' }),
 });
+
+/** A cursor and a page size, for the lists core pages by time and id (core/paging.ts). */
+export const PageQuery = CursorQuery.extend({
+  limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'items per page (default 30, at most 100)' }),
+});
+
+export const pageQuery = (query: z.infer<typeof PageQuery>) => ({ before: decodeCursor(query.cursor, parsePageCursor), limit: query.limit });
+
+/** Core's page as the API's `{ items, nextCursor }`. */
+export const pageBody = <T>(found: Page<T>) => ({ items: found.items, nextCursor: found.next ? encodeCursor(formatPageCursor(found.next)) : null });
 
 export const page = <T extends z.ZodTypeAny>(item: T, name: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);

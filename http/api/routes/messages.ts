@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { announcementView, listAnnouncements, markAnnouncementRead } from '../../../core/messages/announcements.ts';
+import { announcementPage, announcementView, markAnnouncementRead } from '../../../core/messages/announcements.ts';
 import { attachmentForActor } from '../../../core/messages/downloads.ts';
 import {
   MAX_BODY,
   MAX_SUBJECT,
   markThreadRead,
-  parentThreads,
+  parentThreadPage,
   replyToThread,
   startThread,
   threadView,
@@ -13,7 +13,7 @@ import {
 } from '../../../core/messages/threads.ts';
 import { attachmentResponse } from '../../routes/messages.ts';
 import { BEARER, type ApiModule } from '../deps.ts';
-import { errors, IdParam, json } from '../schemas.ts';
+import { errors, IdParam, json, PageQuery, page, pageBody, pageQuery } from '../schemas.ts';
 
 /**
  * Message threads with the group and the announcements: the core use cases of /berichten.
@@ -83,15 +83,14 @@ const Announcement = z
 
 const AnnouncementDetail = Announcement.extend({ body: z.string(), emailCopy: z.boolean(), attachments: z.array(Attachment) }).openapi('Announcement');
 
-const list = <T extends z.ZodTypeAny>(item: T, name: string) => z.object({ items: z.array(item), nextCursor: z.null() }).openapi(name);
-
 const threads = createRoute({
   method: 'get',
   path: '/threads',
   tags: ['Messages'],
-  summary: 'My message threads, newest first',
+  summary: 'My message threads, newest first (a thread with a new message moves to the top), by cursor',
   security: BEARER,
-  responses: { 200: json(list(ThreadSummary, 'ThreadList'), 'My threads'), ...errors() },
+  request: { query: PageQuery },
+  responses: { 200: json(page(ThreadSummary, 'ThreadList'), 'My threads'), ...errors(422) },
 });
 
 const groups = createRoute({
@@ -151,9 +150,10 @@ const announcements = createRoute({
   method: 'get',
   path: '/announcements',
   tags: ['Messages'],
-  summary: 'Announcements for my groups and locations, newest first',
+  summary: 'Announcements for my groups and locations, newest first, by cursor',
   security: BEARER,
-  responses: { 200: json(list(Announcement, 'AnnouncementList'), 'Announcements'), ...errors() },
+  request: { query: PageQuery },
+  responses: { 200: json(page(Announcement, 'AnnouncementList'), 'Announcements'), ...errors(422) },
 });
 
 const announcement = createRoute({
@@ -181,7 +181,7 @@ const attachment = createRoute({
 
 export const messageRoutes: ApiModule = (api, { portal, auth }) => {
   api.openapi({ ...threads, middleware: [auth] }, async (c) =>
-    c.json({ items: await parentThreads(c.var.em, c.var.api.actor), nextCursor: null }, 200),
+    c.json(pageBody(await parentThreadPage(c.var.em, c.var.api.actor, pageQuery(c.req.valid('query')))), 200),
   );
 
   api.openapi({ ...groups, middleware: [auth] }, async (c) => c.json({ items: await writableGroups(c.var.em, c.var.api.actor) }, 200));
@@ -208,7 +208,7 @@ export const messageRoutes: ApiModule = (api, { portal, auth }) => {
   });
 
   api.openapi({ ...announcements, middleware: [auth] }, async (c) =>
-    c.json({ items: await listAnnouncements(c.var.em, c.var.api.actor), nextCursor: null }, 200),
+    c.json(pageBody(await announcementPage(c.var.em, c.var.api.actor, pageQuery(c.req.valid('query')))), 200),
   );
 
   api.openapi({ ...announcement, middleware: [auth] }, async (c) => {
