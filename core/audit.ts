@@ -49,6 +49,7 @@ export type AuditType =
   | 'swap.approved'
   | 'swap.rejected'
   | 'swap.withdrawn'
+  | 'swap.day_cancelled'
   | 'export.written'
   | 'export.restored';
 

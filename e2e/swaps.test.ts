@@ -93,13 +93,23 @@ describe.skipIf(!hasChromium)('afmelden en ruilen in the browser', () => {
         // The parent sees it, and has the mail.
         await p.reload();
         expect(await main.textContent()).toContain('goedgekeurd');
-        // Thursday is now among the child's days, as a swap day (no button to cancel it into a new credit).
+        // Thursday is now among the child's days, as a swap day with its own Afmelden.
         expect(await p.locator('.swap-day', { hasText: thursday }).first().textContent()).toContain('ruildag');
         await checkA11y(p, 'parent after approval');
         await screenshot(p, 'swaps-360-parent-approved');
         const mail = await waitForMail(e2e, PEOPLE.cor, since);
         expect(mail).toContain(`Sam Jansen op ${thursday} (de hele dag) naar groep Boomhut te laten komen is goedgekeurd`);
         expect(mail).toContain(`${e2e.baseUrl}/ruilen`);
+
+        // Sam is ill after all: the parent calls the swap day off; the credit can be used again.
+        await p.getByRole('button', { name: `Ruildag ${thursday} afmelden` }).click();
+        await p.waitForURL(`**/ruilen?kind=${w.children.sam}`);
+        expect(await p.getByRole('status').first().textContent()).toContain('De ruildag is afgemeld.');
+        expect(await p.locator('.swap-day', { hasText: 'ruildag' }).count()).toBe(0);
+        expect(await main.textContent()).toContain('afgemeld');
+        expect(await p.locator('#tegoed option').count()).toBeGreaterThan(0);
+        await checkA11y(p, 'parent after calling off the swap day');
+        await screenshot(p, 'swaps-360-parent-swap-day-called-off');
       } finally {
         await parent.context.close();
         await manager.context.close();

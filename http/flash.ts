@@ -36,6 +36,7 @@ export const FLASH_KEYS = [
   'day_reinstated',
   'swap_requested',
   'swap_withdrawn',
+  'swap_day_cancelled',
   'swap_approved',
   'swap_rejected',
 ] as const;

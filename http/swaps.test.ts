@@ -4,7 +4,7 @@ import { addDays } from '../core/dates.ts';
 import { DayCancellation, SwapRequest } from '../core/entities/schedule.ts';
 import { cancelDay } from '../core/schedule/cancel.ts';
 import { creditsOf } from '../core/schedule/credits.ts';
-import { requestSwap } from '../core/schedule/swaps.ts';
+import { decideSwap, requestSwap } from '../core/schedule/swaps.ts';
 import { PASSWORD, PEOPLE } from '../test/messages.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type ScheduleWorld, seedScheduleWorld } from '../test/schedule.ts';
@@ -147,5 +147,33 @@ describe('Afmelden en ruilen over HTTP', () => {
     const again = await cor.post(`/ruilen/${requestId}/intrekken`, { kind: String(w.children.sam) });
     expect(again.status).toBe(422);
     expect(await again.text()).toMatch(/<h2 id="requests">Aanvragen<\/h2>\s*<p class="field-error" role="alert">Over deze aanvraag is al beslist, of hij is ingetrokken.<\/p>/);
+  });
+
+  it('the parent calls off an approved swap day from the page; another family and a forged token cannot', async () => {
+    const [credit] = (await creditsOf(portal.em(), [w.children.sam])).get(w.children.sam)!.filter((c) => c.state === 'available');
+    const { requestId } = await requestSwap(portal.em(), w.actors.cor, { childId: w.children.sam, creditId: credit!.id, date: addDays(w.monday, 3) });
+    await decideSwap(portal.em(), portal, w.actors.hanna, requestId, { approve: true });
+    const status = async () => (await portal.em().fork().findOneOrFail(SwapRequest, { id: requestId })).status;
+    const cor = await loggedIn(PEOPLE.cor);
+    const page = await (await cor.get(`/ruilen?kind=${w.children.sam}`)).text();
+    expect(page).toContain(`action="/ruilen/${requestId}/ruildag-afmelden"`);
+    expect(page).toContain('Afmelden geeft het tegoed terug, zolang het geldig is.');
+
+    const anna = await loggedIn(PEOPLE.anna);
+    await anna.get('/ruilen');
+    expect((await anna.post(`/ruilen/${requestId}/ruildag-afmelden`, { kind: String(w.children.evi) })).status).toBe(404);
+    expect((await cor.post(`/ruilen/${requestId}/ruildag-afmelden`, { kind: String(w.children.sam) }, { csrf: 'x'.repeat(43) })).status).toBe(403);
+    expect(await status()).toBe('approved');
+
+    const res = await cor.post(`/ruilen/${requestId}/ruildag-afmelden`, { kind: String(w.children.sam) });
+    expect(res.status).toBe(303);
+    const after = await (await cor.get(res.headers.get('Location')!)).text();
+    expect(after).toContain('De ruildag is afgemeld.');
+    expect(after).not.toContain(`action="/ruilen/${requestId}/ruildag-afmelden"`);
+    expect(after).toMatch(/<span class="tag">afgemeld<\/span>/);
+    expect(await status()).toBe('cancelled');
+    const again = await cor.post(`/ruilen/${requestId}/ruildag-afmelden`, { kind: String(w.children.sam) });
+    expect(again.status).toBe(422);
+    expect(await again.text()).toContain('Deze ruildag is niet (meer) goedgekeurd.');
   });
 });

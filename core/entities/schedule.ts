@@ -7,7 +7,8 @@ import { Parent } from './parent.ts';
 export const DAY_PARTS = ['day', 'morning', 'afternoon'] as const;
 export type DayPart = (typeof DAY_PARTS)[number];
 
-export const SWAP_STATUSES = ['pending', 'approved', 'rejected', 'withdrawn'] as const;
+/** `cancelled`: an approved swap day the parent called off again (its credit is free once more). */
+export const SWAP_STATUSES = ['pending', 'approved', 'rejected', 'withdrawn', 'cancelled'] as const;
 export type SwapStatus = (typeof SWAP_STATUSES)[number];
 
 /**
@@ -101,7 +102,7 @@ export const SwapRequest = defineEntity({
     credit: p.manyToOne(SwapCredit).deleteRule('cascade'),
     date: p.date(),
     part: p.enum(['day', 'morning', 'afternoon'] as DayPart[]),
-    status: p.enum(['pending', 'approved', 'rejected', 'withdrawn'] as SwapStatus[]).default('pending'),
+    status: p.enum([...SWAP_STATUSES]).default('pending'),
     reason: p.string().length(500).nullable(),
     requestedBy: p.string().length(200),
     /** The parent who asked: the decision mail goes to them. */

@@ -28,8 +28,10 @@ export interface UpcomingDay {
   cancellationId?: number;
   /** A cancelled day whose afmelding can still be undone (its credit was never asked for). */
   undoable?: boolean;
-  /** An approved swap day (ruildag), not a contracted one: it cannot be cancelled into a new credit. */
+  /** An approved swap day (ruildag), not a contracted one: cancelling it frees its credit, it earns no new one. */
   swap?: boolean;
+  /** The swap request of a swap day (what cancelSwapDay takes). */
+  swapRequestId?: number;
   /** Why it cannot be cancelled now (a holiday, past the deadline); absent when it can. */
   refusal?: { code: 'holiday' | 'past' | 'after_deadline'; params: Record<string, string> };
 }
@@ -91,7 +93,8 @@ export async function childSchedule(em: EntityManager, actor: Actor, childId: nu
   const last = addDays(t, UPCOMING_DAYS - 1);
   for (const r of requests) {
     if (r.status === 'approved' && r.date >= t && r.date <= last) {
-      days.push({ date: r.date, part: r.part, groupName: r.groupName, cancelled: false, swap: true });
+      const refusal = rules ? cancelRefusal(rules, r.date, now) : undefined;
+      days.push({ date: r.date, part: r.part, groupName: r.groupName, cancelled: false, swap: true, swapRequestId: r.id, ...(refusal && { refusal }) });
     }
   }
   days.sort((a, b) => a.date.localeCompare(b.date));

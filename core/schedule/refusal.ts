@@ -21,6 +21,7 @@ export type RefusalCode =
   | 'already_there'
   | 'full'
   | 'not_pending'
+  | 'not_approved'
   | 'reason_required';
 
 const messages: Record<RefusalCode, (p: Record<string, string>) => string> = {
@@ -39,6 +40,7 @@ const messages: Record<RefusalCode, (p: Record<string, string>) => string> = {
   already_there: () => 'the child already comes on that day',
   full: () => 'the group is full on that day',
   not_pending: () => 'this request has already been decided or withdrawn',
+  not_approved: () => 'this swap day is not (or no longer) approved',
   reason_required: () => 'give a reason for the refusal',
 };
 
@@ -48,7 +50,7 @@ export class ScheduleRefusal extends DomainError {
     readonly params: Record<string, string> = {},
   ) {
     const message = messages[reason](params);
-    super(reason === 'full' || reason === 'credit_in_use' || reason === 'not_pending' ? 'conflict' : 'validation', message, [
+    super(reason === 'full' || reason === 'credit_in_use' || reason === 'not_pending' || reason === 'not_approved' ? 'conflict' : 'validation', message, [
       { path: reason === 'reason_required' ? 'reason' : 'date', message },
     ]);
     this.name = 'ScheduleRefusal';

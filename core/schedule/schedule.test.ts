@@ -20,7 +20,7 @@ import { childSchedule } from './overview.ts';
 import { isRefusal } from './refusal.ts';
 import { setRules } from './rules.ts';
 import { importSchedule } from './schedule-import.ts';
-import { decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from './swaps.ts';
+import { cancelSwapDay, decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from './swaps.ts';
 
 /**
  * Afmelden and ruilen in core: the rules, mostly from the side of what must be refused, and
@@ -272,6 +272,45 @@ describe('ruilen', () => {
     }
     // Audit subjects are child numbers, so `portal audit --subject K2` finds a child's history.
     expect((await portal.em().fork().findOneOrFail(AuditEvent, { type: 'swap.rejected' })).subject).toBe(loser.child.id === w.children.sam ? 'K2' : 'K5');
+  });
+
+  it('an approved swap day can be called off under the afmelden deadline: its place and its credit are free again', async () => {
+    const approved = await portal.em().fork().findOneOrFail(SwapRequest, { status: 'approved' });
+    const sam = approved.child.id === w.children.sam;
+    const actor = sam ? w.actors.cor : w.pia;
+    const credit = sam ? samCredit : pimCredit;
+    const day = thursday();
+    const callOff = (who: Actor, now?: Date) => outcome(cancelSwapDay(portal.em(), who, approved.id, now));
+    // Another family, or the group's staff: not found. On the day itself after the deadline: too late.
+    expect(await callOff(sam ? w.pia : w.actors.cor)).toBe('not_found');
+    expect(await callOff(w.actors.mia)).toBe('not_found');
+    expect(await callOff(actor, noonOn(day))).toBe('after_deadline');
+    expect(await occupancy(portal.em(), w.groups.boomhut, day)).toEqual({ morning: 2, afternoon: 2, capacity: 2 });
+
+    expect(await callOff(actor, earlyOn(day))).toBe('ok');
+    expect(await callOff(actor, earlyOn(day))).toBe('not_approved');
+    expect((await portal.em().fork().findOneOrFail(SwapRequest, { id: approved.id })).status).toBe('cancelled');
+    // The place: free for others, and off the schriftje's list of the day.
+    expect(await occupancy(portal.em(), w.groups.boomhut, day)).toEqual({ morning: 1, afternoon: 1, capacity: 2 });
+    expect((await presentChildren(portal.em(), w.groups.boomhut, day)).map((c) => c.firstName)).toEqual(['Evi']);
+    // The credit: usable again (its expiry unchanged), here for the Friday.
+    const [again] = (await creditsOf(portal.em(), [approved.child.id])).get(approved.child.id)!.filter((c) => c.id === credit);
+    expect(again).toMatchObject({ state: 'available', expiresOn: addDays(w.monday, 56) });
+    const { requestId } = await requestSwap(portal.em(), actor, { childId: approved.child.id, creditId: credit, date: addDays(w.monday, 4) });
+    expect((await childSchedule(portal.em(), actor, approved.child.id)).requests.find((r) => r.id === approved.id)?.status).toBe('cancelled');
+    await withdrawSwap(portal.em(), actor, requestId);
+    expect((await portal.em().fork().findOneOrFail(AuditEvent, { type: 'swap.day_cancelled' })).details).toMatchObject({ requestId: approved.id, date: day });
+  });
+
+  it('the parent\'s schedule offers the swap day for calling off, with its request, until the deadline', async () => {
+    const credit = (await cancelDay(portal.em(), w.actors.cor, { childId: w.children.sam, date: addDays(w.monday, 7) })).credit!.id;
+    const date = addDays(w.monday, 10);
+    const { requestId } = await requestSwap(portal.em(), w.actors.cor, { childId: w.children.sam, creditId: credit, date });
+    await decideSwap(portal.em(), portal, w.actors.hanna, requestId, { approve: true });
+    const swapDay = (now: Date) => childSchedule(portal.em(), w.actors.cor, w.children.sam, now).then((s) => s.days.find((d) => d.date === date));
+    expect(await swapDay(dayBefore(date))).toMatchObject({ swap: true, swapRequestId: requestId });
+    expect((await swapDay(dayBefore(date)))!.refusal).toBeUndefined();
+    expect((await swapDay(noonOn(date)))!.refusal).toEqual({ code: 'after_deadline', params: { time: '09:00' } });
   });
 });
 

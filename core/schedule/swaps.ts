@@ -12,6 +12,7 @@ import { sql } from '../db/sql.ts';
 import { fullName } from '../people.ts';
 import { assertCanDecide, assertGroupInReach, childToActFor } from './access.ts';
 import { alreadyThere, closedFor, hasRoom, isoWeekday, type Occupancy, occupancy } from './attendance.ts';
+import { cancelRefusal } from './cancel.ts';
 import { type DecisionMailContext, enqueueDecisionMail } from './decision-mail.ts';
 import { refuse } from './refusal.ts';
 import { rulesFor } from './rules.ts';
@@ -96,6 +97,35 @@ export async function withdrawSwap(em: EntityManager, actor: Actor, requestId: n
     if (row?.status !== 'pending') throw refuse('not_pending');
     await sql(tx, `update swap_request set status = 'withdrawn', decided_by = ?, decided_at = now() where id = ?`, [actor.label, requestId]);
     audit(tx, { type: 'swap.withdrawn', actor, subject: request.child.childNumber, details: { requestId } });
+    await tx.flush();
+  });
+}
+
+/**
+ * A parent calls off an approved swap day (the child is ill after all): under the same deadline
+ * as afmelden, so the group knows in time. The place is free again for others, and the credit
+ * is free again for another request until it expires (its expiry never moves, so a credit
+ * cannot be carried forward by swapping and calling off). The manager sees it under recent decisions.
+ */
+export async function cancelSwapDay(em: EntityManager, actor: Actor, requestId: number, now: Date = new Date()): Promise<void> {
+  const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }, { populate: ['child', 'group'] }) : null;
+  if (!request) throw notFound('swap request');
+  await childToActFor(em, actor, request.child.id).catch(() => {
+    throw notFound('swap request');
+  });
+  await assertGroupInReach(em, actor, request.group.id, 'swap request');
+  const rules = await rulesFor(em, request.group.location.id);
+  await inTransaction(em, async (tx) => {
+    const [row] = await sql<{ status: SwapStatus; date: string; part: DayPart }>(
+      tx,
+      `select status, to_char(date, 'YYYY-MM-DD') as date, part from swap_request where id = ? for update`,
+      [requestId],
+    );
+    if (row?.status !== 'approved') throw refuse('not_approved');
+    const refusal = cancelRefusal(rules, row.date, now);
+    if (refusal) throw refuse(refusal.code, refusal.params);
+    await sql(tx, `update swap_request set status = 'cancelled' where id = ?`, [requestId]);
+    audit(tx, { type: 'swap.day_cancelled', actor, subject: request.child.childNumber, details: { requestId, date: row.date, part: row.part } });
     await tx.flush();
   });
 }

@@ -18,7 +18,7 @@ import { processUploadedPhoto, uploadPhoto } from '../../core/photos/upload.ts';
 import { addDays } from '../../core/dates.ts';
 import { cancelDay } from '../../core/schedule/cancel.ts';
 import { importSchedule } from '../../core/schedule/schedule-import.ts';
-import { requestSwap } from '../../core/schedule/swaps.ts';
+import { decideSwap, requestSwap } from '../../core/schedule/swaps.ts';
 import { type MessageWorld, PASSWORD, PEOPLE, type Person, seedMessageWorld } from '../../test/messages.ts';
 import { nextMonday } from '../../test/schedule.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
@@ -51,6 +51,7 @@ let undoId: number;
 let swapCreditId: number;
 let withdrawId: number;
 let decideId: number;
+let swapDayId: number;
 let ipCounter = 0;
 
 type Who = 'anonymous' | 'ownChild' | 'sameGroup' | 'otherGroup' | 'suspended' | 'staff' | 'otherStaff';
@@ -133,6 +134,10 @@ beforeAll(async () => {
   ({ requestId: withdrawId } = await requestSwap(portal.em(), world.actors.anna, { childId: evi, creditId: forWithdraw, date: addDays(monday, 4) }));
   const forDecide = (await cancel(addDays(monday, 7))).credit!.id;
   ({ requestId: decideId } = await requestSwap(portal.em(), world.actors.anna, { childId: evi, creditId: forDecide, date: addDays(monday, 10) }));
+  // An approved swap day, for the parent to call off.
+  const forSwapDay = (await cancel(addDays(monday, 14))).credit!.id;
+  ({ requestId: swapDayId } = await requestSwap(portal.em(), world.actors.anna, { childId: evi, creditId: forSwapDay, date: addDays(monday, 11) }));
+  await decideSwap(portal.em(), portal, admin, swapDayId, { approve: true });
   tokens.anonymous = undefined;
   for (const [who, person] of Object.entries(PERSON) as [Exclude<Who, 'anonymous'>, Person][]) {
     tokens[who] = await tokenFor(PEOPLE[person]);
@@ -284,6 +289,7 @@ describe('access to every API route', () => {
       body: () => ({ creditId: swapCreditId, date: addDays(monday, 3) }),
     },
     withdrawSwap: { method: 'DELETE', spec: '/swap-requests/{id}', path: () => `/swap-requests/${withdrawId}` },
+    cancelSwapDay: { method: 'POST', spec: '/swap-requests/{id}/cancel-day', path: () => `/swap-requests/${swapDayId}/cancel-day` },
     swapRequests: { method: 'GET', spec: '/swap-requests', path: () => '/swap-requests?status=pending' },
     approveSwap: { method: 'POST', spec: '/swap-requests/{id}/approve', path: () => `/swap-requests/${decideId}/approve` },
     rejectSwap: { method: 'POST', spec: '/swap-requests/{id}/reject', path: () => `/swap-requests/${decideId}/reject`, body: () => ({ reason: 'Vol' }) },
@@ -297,13 +303,13 @@ describe('access to every API route', () => {
   // groups' photos and schriftjes, no parent album (empty), no downloads, no parent writing;
   // their groups' swap requests to plan by (a parent's list is empty), but only a manager decides.
   const MATRIX: Record<Who, Record<Name, number>> = {
-    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401 },
-    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 200, cancel: 201, undoCancel: 204, askSwap: 201, withdrawSwap: 204, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
-    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
-    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
-    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401 },
-    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, swapRequests: 200, approveSwap: 403, rejectSwap: 403, logout: 204 },
-    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
+    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401 },
+    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 200, cancel: 201, undoCancel: 204, askSwap: 201, withdrawSwap: 204, cancelSwapDay: 204, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
+    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
+    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
+    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401 },
+    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 403, rejectSwap: 403, logout: 204 },
+    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
   };
 
   it('covers every operation of the OpenAPI document', async () => {

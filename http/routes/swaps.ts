@@ -12,7 +12,7 @@ import { spokenDate } from '../../core/schedule/decision-mail.ts';
 import { childSchedule, parentChildren, swapSummaryAt } from '../../core/schedule/overview.ts';
 import { decidesSwaps } from '../../core/schedule/access.ts';
 import { isRefusal } from '../../core/schedule/refusal.ts';
-import { decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from '../../core/schedule/swaps.ts';
+import { cancelSwapDay, decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from '../../core/schedule/swaps.ts';
 import type { AppEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { readForm, seeOther } from '../forms.ts';
@@ -158,6 +158,19 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
       return await parentPage(c, Number.isNaN(childId) ? undefined : childId, { requests: refusalText(c, err) }, {}, 422);
     }
     setFlash(c, 'swap_withdrawn', secure);
+    return seeOther(c, Number.isNaN(childId) ? SWAPS_PATH : `${SWAPS_PATH}?kind=${childId}`);
+  });
+
+  app.post(`${SWAPS_PATH}/:id/ruildag-afmelden`, async (c) => {
+    const form = await readForm(c);
+    const childId = id(form.kind);
+    try {
+      await cancelSwapDay(c.var.em, actorOf(c), id(c.req.param('id')));
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'not_found') throw err;
+      return await parentPage(c, Number.isNaN(childId) ? undefined : childId, { cancel: refusalText(c, err) }, {}, 422);
+    }
+    setFlash(c, 'swap_day_cancelled', secure);
     return seeOther(c, Number.isNaN(childId) ? SWAPS_PATH : `${SWAPS_PATH}?kind=${childId}`);
   });
 

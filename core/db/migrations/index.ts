@@ -11,6 +11,7 @@ import { Migration20261125070000Schedule } from './Migration20261125070000Schedu
 import { Migration20261125090000AuditAppendOnly } from './Migration20261125090000AuditAppendOnly.ts';
 import { Migration20261125100000ApiTokens } from './Migration20261125100000ApiTokens.ts';
 import { Migration20261125120000DataExports } from './Migration20261125120000DataExports.ts';
+import { Migration20261125130000SwapDayCancelled } from './Migration20261125130000SwapDayCancelled.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -30,4 +31,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125090000AuditAppendOnly', class: Migration20261125090000AuditAppendOnly },
   { name: 'Migration20261125100000ApiTokens', class: Migration20261125100000ApiTokens },
   { name: 'Migration20261125120000DataExports', class: Migration20261125120000DataExports },
+  { name: 'Migration20261125130000SwapDayCancelled', class: Migration20261125130000SwapDayCancelled },
 ];

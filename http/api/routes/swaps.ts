@@ -4,7 +4,7 @@ import { DAY_PARTS, SWAP_STATUSES } from '../../../core/entities/schedule.ts';
 import { takenFor } from '../../../core/schedule/attendance.ts';
 import { cancelDay, undoCancellation } from '../../../core/schedule/cancel.ts';
 import { childSchedule } from '../../../core/schedule/overview.ts';
-import { decideSwap, requestSwap, requestsOfChild, type SwapRequestView, swapRequestsInScope, withdrawSwap } from '../../../core/schedule/swaps.ts';
+import { cancelSwapDay, decideSwap, requestSwap, requestsOfChild, type SwapRequestView, swapRequestsInScope, withdrawSwap } from '../../../core/schedule/swaps.ts';
 import { BEARER, type ApiModule } from '../deps.ts';
 import { ChildParam, errors, json, page } from '../schemas.ts';
 
@@ -47,7 +47,8 @@ const ScheduleDay = z
     cancelled: z.boolean(),
     cancellationId: z.number().int().nullable().openapi({ description: 'The afmelding, for DELETE /cancellations/{id}; null when not cancelled' }),
     undoable: z.boolean().openapi({ description: 'A cancelled day whose afmelding can still be undone' }),
-    swap: z.boolean().openapi({ description: 'An approved swap day, not a contracted one (it cannot be cancelled into a credit)' }),
+    swap: z.boolean().openapi({ description: 'An approved swap day, not a contracted one (cancelling it frees its credit; it earns no new one)' }),
+    swapRequestId: z.number().int().nullable().openapi({ description: 'A swap day’s request, for POST /swap-requests/{id}/cancel-day; null otherwise' }),
     refusal: Refusal.nullable().openapi({ description: 'Why it cannot be cancelled (now); null when it can' }),
   })
   .openapi('ScheduleDay');
@@ -203,6 +204,16 @@ const withdraw = createRoute({
   responses: { 204: { description: 'Withdrawn' }, ...refusals(404) },
 });
 
+const cancelDayOfSwap = createRoute({
+  method: 'post',
+  path: '/swap-requests/{id}/cancel-day',
+  tags: ['Afmelden en ruilen'],
+  summary: 'Call off an approved swap day (same deadline as cancelling a day); its place and its credit are free again',
+  security: BEARER,
+  request: { params: NumericId },
+  responses: { 204: { description: 'Called off; the request is now cancelled' }, ...refusals(404) },
+});
+
 const list = createRoute({
   method: 'get',
   path: '/swap-requests',
@@ -257,6 +268,7 @@ export const swapRoutes: ApiModule = (api, { portal, auth }) => {
           cancellationId: d.cancellationId ?? null,
           undoable: d.undoable ?? false,
           swap: d.swap ?? false,
+          swapRequestId: d.swapRequestId ?? null,
           refusal: d.refusal ?? null,
         })),
         credits: s.credits.map((cr) => ({ id: cr.id, sourceDate: cr.sourceDate, part: cr.part, expiresOn: cr.expiresOn, state: cr.state })),
@@ -288,6 +300,11 @@ export const swapRoutes: ApiModule = (api, { portal, auth }) => {
 
   api.openapi({ ...withdraw, middleware: [auth] }, async (c) => {
     await withdrawSwap(c.var.em, c.var.api.actor, c.req.valid('param').id);
+    return c.body(null, 204);
+  });
+
+  api.openapi({ ...cancelDayOfSwap, middleware: [auth] }, async (c) => {
+    await cancelSwapDay(c.var.em, c.var.api.actor, c.req.valid('param').id);
     return c.body(null, 204);
   });
 
