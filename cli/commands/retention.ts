@@ -1,3 +1,4 @@
+import { DELETED_ROW_DAYS } from '../../core/export/tables.ts';
 import type { Command } from 'commander';
 import { applyRetention } from '../../core/retention/retention.ts';
 import { action } from '../context.ts';
@@ -22,6 +23,7 @@ export function registerRetention(program: Command, io: CliIO): void {
             ['Conversations', x.threads],
             ['Announcements', x.announcements],
             ['Audit events', x.auditEvents],
+            [`Deletion keys for export --since (over ${DELETED_ROW_DAYS} days)`, x.deletions],
             ['Children who left', x.leavers.children.join(', ') || 'none'],
             ["  their schriftje entries", x.leavers.diaryEntries],
             ['  their conversations', x.leavers.threads],

@@ -3,6 +3,7 @@ import { ApiToken } from './api-token.ts';
 import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
 import { DataExport } from './data-export.ts';
+import { DeletedRow } from './deleted-row.ts';
 import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen } from './diary.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
@@ -21,6 +22,7 @@ export * from './api-token.ts';
 export * from './audit.ts';
 export * from './child.ts';
 export * from './data-export.ts';
+export * from './deleted-row.ts';
 export * from './diary.ts';
 export * from './group.ts';
 export * from './location.ts';
@@ -68,6 +70,7 @@ export const coreEntities = [
   MessageAttachment,
   ScheduleRules,
   DataExport,
+  DeletedRow,
   ApiToken,
   ContractDay,
   DayCancellation,

@@ -149,6 +149,25 @@ describe('the list of tables', () => {
     }
   });
 
+  it('every exported table records its deletions: a trigger with the primary key columns as arguments', async () => {
+    const { rows } = await sql(
+      portal.dbUrl,
+      `select c.relname as table_name, encode(t.tgargs, 'escape') as args,
+              (select string_agg(a.attname, ',' order by array_position(i.indkey::int2[], a.attnum))
+                 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+                where i.indrelid = c.oid and i.indisprimary) as key
+         from pg_trigger t join pg_class c on c.oid = t.tgrelid
+        where t.tgname = c.relname || '_record_deletion'`,
+    );
+    const byTable = new Map(rows.map((r) => [r.table_name as string, r]));
+    for (const t of EXPORTED) {
+      const row = byTable.get(t.name);
+      expect(row, `${t.name}: no deletion trigger (add deletionTriggerSql for it in a migration)`).toBeDefined();
+      // tgargs holds the arguments NUL-separated: the key's columns, in key order.
+      expect(String(row!.args).split('\\000').filter(Boolean).join(','), t.name).toBe(row!.key);
+    }
+  });
+
   it('lists parents before children, so a restore can insert in this order', async () => {
     const { rows } = await sql(
       portal.dbUrl,
@@ -264,6 +283,38 @@ describe('portal export', () => {
     expect(m.files.find((f) => f.table === 'photo')).toMatchObject({ selection: 'full-no-timestamp', rows: 3 });
     expect(m.since).toBe(cut);
     await expect(writeExport(portal.em(), admin, { out, since: 'yesterday' })).rejects.toThrow(/since/);
+  });
+
+  it('--since lists the keys deleted since then (never the content), for the chosen tables; a full export has none', async () => {
+    const u = portal.dbUrl;
+    const cut = new Date(Date.now() - 1000).toISOString();
+    // A row of its own, so the other tests keep their twelve entries.
+    await sql(
+      u,
+      `insert into diary_entry (id, child_id, day, author_kind, author_label, text, lines, photo_ids, version, created_at, updated_at)
+         select gen_random_uuid(), child_id, day - 400, author_kind, author_label, 'Weg met dit', lines, photo_ids, 1, now(), now() from diary_entry limit 1`,
+    );
+    const [gone] = (await sql(u, `delete from diary_entry where text = 'Weg met dit' returning id`)).rows;
+    const [place] = (await sql(u, `insert into location (name, created_at, updated_at) values ('Tijdelijk', now(), now()) returning id`)).rows;
+    await sql(u, `delete from location where id = $1`, [place.id]);
+    const chosen = await writeExport(portal.em(), admin, { out, since: cut, tables: ['diary_entry'] });
+    const deletions = ndjson(chosen.dir, 'deleted_row');
+    expect(deletions.map((d) => [d['table_name'], d['row_key']])).toEqual([['diary_entry', { id: gone.id }]]);
+    expect(Date.parse(String(deletions[0]!['deleted_at']))).toBeGreaterThanOrEqual(Date.parse(cut));
+    expect(JSON.stringify(deletions)).not.toContain('Weg met dit');
+    expect(manifestOf(chosen.dir).files.find((f) => f.table === 'deleted_row')).toMatchObject({ selection: 'since', sinceColumn: 'deleted_at', rows: 1 });
+
+    const all = await writeExport(portal.em(), admin, { out, since: cut, format: 'csv' });
+    const rows = await records(read(all.dir, 'deleted_row.csv'));
+    expect(rows[0]).toEqual(['id', 'table_name', 'row_key', 'deleted_at']);
+    expect(rows.slice(1).map((row) => [row[1], JSON.parse(row[2]!)])).toEqual(
+      expect.arrayContaining([
+        ['diary_entry', { id: gone.id }],
+        ['location', { id: place.id }],
+      ]),
+    );
+    const full = await writeExport(portal.em(), admin, { out, tables: ['diary_entry'] });
+    expect(readdirSync(full.dir)).not.toContain('deleted_row.ndjson');
   });
 
   it('is one snapshot: a row committed by another connection during the export is not in it', async () => {

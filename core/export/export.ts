@@ -93,10 +93,7 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
         // The first statement takes the snapshot; every file below reads from it.
         const { rows } = await client.query<{ ms: string }>('select (extract(epoch from now()) * 1000)::text as ms');
         const migrations = await appliedMigrations(client);
-        const info = await describeTables(
-          client,
-          tables.map((t) => t.name),
-        );
+        const info = await describeTables(client, [...tables.map((t) => t.name), ...(since ? [DELETIONS.name] : [])]);
         const files: ManifestFile[] = [];
         for (const table of tables) {
           const described = info.get(table.name);
@@ -105,6 +102,14 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
             throw new Error(`table ${table.name} is missing from the database`);
           }
           const file = await writeTable(client, partial, table, described, { format, gzip, since });
+          files.push(file);
+          await options.onFile?.(file);
+        }
+        if (since) {
+          // What was deleted since then, by key, for the tables in this export: a copy kept up to
+          // date from change exports deletes these rows too (an AVG erasure reaches it this way).
+          const present = tables.filter((t) => info.has(t.name)).map((t) => t.name);
+          const file = await writeTable(client, partial, DELETIONS, info.get(DELETIONS.name)!, { format, gzip, since, tableNames: present });
           files.push(file);
           await options.onFile?.(file);
         }
@@ -166,7 +171,12 @@ interface WriteOptions {
   format: ExportFormat;
   gzip: boolean;
   since: Date | null;
+  /** Only rows whose table_name is one of these (the deletions file). */
+  tableNames?: readonly string[];
 }
+
+/** The deletions of a `--since` export: deleted_row's keys, by deleted_at (see tables.ts). */
+const DELETIONS: ExportTable = { name: 'deleted_row', since: 'deleted_at' };
 
 async function writeTable(
   client: pg.Client,
@@ -178,7 +188,8 @@ async function writeTable(
   const excluded = new Set(table.excludeColumns ?? []);
   const columns = info.columns.filter((c) => !excluded.has(c.name));
   const filterColumn = options.since && table.since ? table.since : null;
-  const copy = copyTo(copySql(table.name, columns, options.format, filterColumn ? { column: filterColumn, since: options.since! } : null), {
+  const filter = filterColumn ? { column: filterColumn, since: options.since!, tableNames: options.tableNames } : null;
+  const copy = copyTo(copySql(table.name, columns, options.format, filter), {
     highWaterMark: COPY_CHUNK,
   });
   // pg calls handleReadyForQuery once the server is ready for the next statement: after
@@ -259,10 +270,15 @@ export function copySql(
   tableName: string,
   columns: readonly ColumnInfo[],
   format: ExportFormat,
-  filter: { column: string; since: Date } | null,
+  filter: { column: string; since: Date; tableNames?: readonly string[] } | null,
 ): string {
-  // toISOString() of a valid Date: safe as a literal (COPY takes no bind parameters).
-  const where = filter ? ` where t.${ident(filter.column)} >= '${filter.since.toISOString()}'::timestamptz` : '';
+  // toISOString() of a valid Date: safe as a literal (COPY takes no bind parameters); table names
+  // come from EXPORTED and are checked to be plain identifiers.
+  let where = filter ? ` where t.${ident(filter.column)} >= '${filter.since.toISOString()}'::timestamptz` : '';
+  if (filter?.tableNames) {
+    if (!filter.tableNames.every((n) => /^[a-z_][a-z0-9_]*$/.test(n))) throw new Error('table names must be plain identifiers');
+    where += ` and t.table_name in (${filter.tableNames.length ? filter.tableNames.map((n) => `'${n}'`).join(', ') : 'null'})`;
+  }
   const from = `from ${ident(tableName)} t${where}`;
   if (format === 'csv') {
     const list = columns.map((c) => `${c.category === 'N' ? `t.${ident(c.name)}` : neutraliseSql(`t.${ident(c.name)}::text`)} as ${ident(c.name)}`);

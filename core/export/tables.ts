@@ -75,7 +75,11 @@ export const EXCLUDED: Readonly<Record<string, string>> = {
   mikro_orm_migrations: 'the schema state, recorded in the manifest as the schema version',
   api_token: 'app logins: their hashes are credentials, and a restored portal has every app log in again',
   data_export: "pending 'download mijn gegevens' links (token hashes) and files that live 48 hours",
+  deleted_row: 'not a table of its own in an export: a --since export writes its rows as deleted_row (the keys deleted since then)',
 };
+
+/** How long deleted_row keeps a deletion: a `--since` export older than this misses deletions (README). */
+export const DELETED_ROW_DAYS = 90;
 
 /** A column name that says it holds a credential: must be excluded (checked by tables.test.ts). */
 export const SECRET_COLUMN = /hash|secret|token|password(?!_(must_change|expires_at|changed_at))/;

@@ -66,6 +66,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
         threads: r.threads,
         announcements: r.announcements,
         auditEvents: r.auditEvents,
+        deletions: r.deletions,
         leavers: r.leavers.children.length,
         photos: r.photos,
         photoFiles: r.photoFiles,

@@ -64,6 +64,10 @@ beforeAll(async () => {
   await thread(id.K1!, 300);
   await thread(id.K1!, 20);
   await db.execute(`insert into audit_event (type, actor, at) values ('login.success', 'oud', now() - interval '200 days'), ('login.success', 'nieuw', now())`);
+  // Keys of deleted rows for `portal export --since`: one past DELETED_ROW_DAYS (90), one not.
+  await db.execute(
+    `insert into deleted_row (table_name, row_key, deleted_at) values ('location', '{"id": 998}', now() - interval '100 days'), ('location', '{"id": 999}', now() - interval '10 days')`,
+  );
   // Sam left 45 days ago (past the 30-day grace), Noor 10 days ago (still within it).
   await db.execute(`update child set left_on = ? where id = ?`, [addDays(today(), -45), id.K2!]);
   await db.execute(`update child set left_on = ? where id = ?`, [addDays(today(), -10), id.K3!]);
@@ -73,26 +77,30 @@ afterAll(() => portal?.destroy());
 describe('retention', () => {
   it('a dry run counts per kind and removes nothing', async () => {
     const r = await applyRetention(portal.em(), portal, admin, { dryRun: true });
-    expect(r).toMatchObject({ dryRun: true, diaryEntries: 1, threads: 1, auditEvents: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
+    expect(r).toMatchObject({ dryRun: true, diaryEntries: 1, threads: 1, auditEvents: 1, deletions: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
     expect(await portal.em().count(DiaryEntry, {})).toBe(4);
     expect(await portal.em().count(AuditEvent, { actor: 'oud' })).toBe(1);
   });
 
   it('removes what is past its period, keeps the rest, hides a photo of a leaver, and writes its report to the audit log', async () => {
     const r = await applyRetention(portal.em(), portal, admin);
-    expect(r).toMatchObject({ dryRun: false, diaryEntries: 1, threads: 1, auditEvents: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
+    expect(r).toMatchObject({ dryRun: false, diaryEntries: 1, threads: 1, auditEvents: 1, deletions: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
     const em = portal.em();
     expect((await em.find(DiaryEntry, {}, { orderBy: { day: 'asc' } })).map((e) => e.text)).toEqual(['recent', 'van een kind dat net vertrok']);
     expect(await em.count(MessageThread, {})).toBe(1);
     expect(await em.count(AuditEvent, { actor: 'oud' })).toBe(0);
     expect(await em.count(AuditEvent, { actor: 'nieuw' })).toBe(1);
+    // The old deletion key is gone, the recent one stays, and what retention deleted is recorded for the next --since export.
+    const keys = await em.getConnection().execute<{ table_name: string; id: string | null }[]>(`select table_name, row_key->>'id' as id from deleted_row`);
+    expect(keys.filter((k) => k.table_name === 'location').map((k) => k.id)).toEqual(['999']);
+    expect(keys.filter((k) => k.table_name === 'diary_entry').length).toBeGreaterThanOrEqual(2);
     // Evi is still in the photo, but so is Sam, who is no longer tagged: hidden.
     expect(await em.count(PhotoTag, { photo: photoOfLeaver })).toBe(1);
     expect((await em.findOneOrFail(Photo, { id: photoOfLeaver })).hiddenAt).not.toBeNull();
     const [event] = await em.find(AuditEvent, { type: 'retention.applied' });
     expect(event?.details).toMatchObject({ diaryEntries: 1, auditEvents: 1 });
     // Run again: nothing left to do.
-    expect(await applyRetention(portal.em(), portal, admin)).toMatchObject({ diaryEntries: 0, threads: 0, auditEvents: 0, leavers: { children: [] } });
+    expect(await applyRetention(portal.em(), portal, admin)).toMatchObject({ diaryEntries: 0, threads: 0, auditEvents: 0, deletions: 0, leavers: { children: [] } });
   });
 
   it('portal retention run --dry-run prints the report', async () => {

@@ -1,3 +1,4 @@
+import { DELETED_ROW_DAYS } from '../export/tables.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
@@ -28,6 +29,8 @@ export interface RetentionReport {
   threads: number;
   announcements: number;
   auditEvents: number;
+  /** Keys of deleted rows kept for `portal export --since`, older than DELETED_ROW_DAYS. */
+  deletions: number;
   leavers: { children: string[] } & ChildTracesRemoved;
   photos: number;
   photoFiles: number;
@@ -60,6 +63,7 @@ export async function applyRetention(
     ['threads', 'message_thread where last_message_at < ?', messagesBefore],
     ['announcements', 'announcement where created_at < ?', messagesBefore],
     ['auditEvents', 'audit_event where at < ?', auditBefore],
+    ['deletions', 'deleted_row where deleted_at < ?', new Date(now.getTime() - DELETED_ROW_DAYS * 86_400_000)],
   ] as const;
 
   const report = await em.transactional(async (tx) => {
@@ -75,7 +79,7 @@ export async function applyRetention(
     );
     const leaverIds = leavers.map((l) => l.id);
     const traces = dryRun ? await countChildTraces(tx, leaverIds) : await removeChildTraces(tx, leaverIds);
-    const removed = { diaryEntries: 0, threads: 0, announcements: 0, auditEvents: 0 };
+    const removed = { diaryEntries: 0, threads: 0, announcements: 0, auditEvents: 0, deletions: 0 };
     if (dryRun) {
       for (const [key, from, before] of rules) removed[key] = await countRows(tx, from, [before]);
     } else {

@@ -1,3 +1,4 @@
+import { Migration20261125150000FaqDeletions } from './Migration20261125150000FaqDeletions.ts';
 import { fileURLToPath } from 'node:url';
 import type { PortalPlugin } from '../types.ts';
 import { faqApi } from './api.ts';
@@ -17,7 +18,7 @@ import { faqSection } from './section.ts';
 export const faqPlugin: PortalPlugin = {
   id: 'faq',
   entities: [FaqEntry],
-  migrations: [{ name: 'Migration20261125080000FaqEntries', class: Migration20261125080000FaqEntries }],
+  migrations: [{ name: 'Migration20261125080000FaqEntries', class: Migration20261125080000FaqEntries }, { name: 'Migration20261125150000FaqDeletions', class: Migration20261125150000FaqDeletions }],
   views: fileURLToPath(new URL('./views/', import.meta.url)),
   messages: { nl, en },
   routes: faqRoutes,

@@ -1,3 +1,4 @@
+import { Migration20261125150000HelpdeskDeletions } from './Migration20261125150000HelpdeskDeletions.ts';
 import { fileURLToPath } from 'node:url';
 import type { PortalPlugin } from '../types.ts';
 import { helpdeskApi } from './api.ts';
@@ -18,7 +19,7 @@ export const helpdeskPlugin: PortalPlugin<HelpdeskConfig> = {
   id: 'helpdesk',
   configSchema: helpdeskSettings,
   entities: [HelpdeskRequest],
-  migrations: [{ name: 'Migration20261125050000HelpdeskRequests', class: Migration20261125050000HelpdeskRequests }],
+  migrations: [{ name: 'Migration20261125050000HelpdeskRequests', class: Migration20261125050000HelpdeskRequests }, { name: 'Migration20261125150000HelpdeskDeletions', class: Migration20261125150000HelpdeskDeletions }],
   views: fileURLToPath(new URL('./views/', import.meta.url)),
   messages: { nl, en },
   helpPath: '/',

@@ -12,6 +12,7 @@ import { Migration20261125090000AuditAppendOnly } from './Migration2026112509000
 import { Migration20261125100000ApiTokens } from './Migration20261125100000ApiTokens.ts';
 import { Migration20261125120000DataExports } from './Migration20261125120000DataExports.ts';
 import { Migration20261125130000SwapDayCancelled } from './Migration20261125130000SwapDayCancelled.ts';
+import { Migration20261125140000DeletedRows } from './Migration20261125140000DeletedRows.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -32,4 +33,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125100000ApiTokens', class: Migration20261125100000ApiTokens },
   { name: 'Migration20261125120000DataExports', class: Migration20261125120000DataExports },
   { name: 'Migration20261125130000SwapDayCancelled', class: Migration20261125130000SwapDayCancelled },
+  { name: 'Migration20261125140000DeletedRows', class: Migration20261125140000DeletedRows },
 ];
