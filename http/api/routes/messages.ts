@@ -17,8 +17,8 @@ import { errors, IdParam, json, PageQuery, page, pageBody, pageQuery } from '../
 
 /**
  * Message threads with the group and the announcements: the core use cases of /berichten.
- * Text only for now (attachments stay on the website). Lists are bounded by core (newest first)
- * and come in one page: nextCursor is always null until core pages them.
+ * Sending is text only (an app attaches nothing yet; reading attachments works). Threads and
+ * announcements page by cursor (core/paging.ts); a thread's messages come whole.
  */
 
 const Attachment = z.object({ id: z.string(), filename: z.string(), contentType: z.string(), size: z.number().int() });
