@@ -87,10 +87,15 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   const throttle = createThrottle(portal.em(), options.throttle);
   const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES });
   const uploadLimit = bodyLimit({ maxSize: uploadBodyLimit(portal) });
-  // The upload streams (http/multipart.ts); each file is also held to photos.maxUploadBytes.
-  app.use((c, next) => (c.req.path === UPLOAD_PATH ? uploadLimit(c, next) : formLimit(c, next)));
   const messageLimit = bodyLimit({ maxSize: Math.max(MAX_BODY_BYTES, messageBodyLimit(portal.config.messages.maxAttachmentBytes)) });
-  app.use((c, next) => (c.req.path.startsWith(`${MESSAGES_PATH}/`) ? messageLimit : formLimit)(c, next));
+  // One limit per request, chosen by path: two limits in a row would hold every path to the
+  // smaller (a message with a 2 MB attachment was refused by the forms' 1 MB). The upload streams
+  // (http/multipart.ts), each file also held to photos.maxUploadBytes.
+  app.use((c, next) => {
+    const path = c.req.path;
+    const limit = path === UPLOAD_PATH ? uploadLimit : path.startsWith(`${MESSAGES_PATH}/`) ? messageLimit : formLimit;
+    return limit(c, next);
+  });
 
   // The app API, before the cookie machinery (CSRF, session loader, login gate) and so out of its
   // reach: it authenticates with `Authorization: Bearer`, which a browser never adds by itself to

@@ -307,6 +307,18 @@ describe('attachments over HTTP', () => {
     expect((await counts()).attachments).toBe(before.attachments + 1);
   });
 
+  it('an attachment over the forms\' 1 MB but within messages.maxAttachmentBytes goes through', async () => {
+    // The same portal with the default-sized limit (5 MB; this file runs with 50 kB elsewhere).
+    const roomy = createApp({ ...portal, config: { ...portal.config, messages: { maxAttachmentBytes: 5 * 1024 * 1024 } } }, LOOSE);
+    const anna = await loggedInBrowser(roomy, PEOPLE.anna, PASSWORD);
+    const before = await counts();
+    const res = await postMultipart(anna, `/berichten/gesprek/${threadId}`, { bericht: 'Het verslag', bijlage: pdf('z'.repeat(2_000_000)) }, true);
+    expect(res.status).toBe(200);
+    expect((await counts()).attachments).toBe(before.attachments + 1);
+    const [row] = await portal.em().getConnection().execute<{ size: number }[]>('select size from message_attachment order by created_at desc limit 1');
+    expect(row!.size).toBeGreaterThan(2_000_000);
+  });
+
   it('a body far over the limit is cut off before it is read', async () => {
     const res = await postMultipart(browsers.anna, `/berichten/gesprek/${threadId}`, { bericht: 'x', bijlage: pdf('y'.repeat(1_200_000)) });
     expect(res.status).toBe(413);
