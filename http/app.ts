@@ -93,7 +93,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   // (http/multipart.ts), each file also held to photos.maxUploadBytes.
   app.use((c, next) => {
     const path = c.req.path;
-    const limit = path === UPLOAD_PATH ? uploadLimit : path.startsWith(`${MESSAGES_PATH}/`) ? messageLimit : formLimit;
+    const message = path.startsWith(`${MESSAGES_PATH}/`) || path.startsWith(`${API_BASE}/threads`);
+    const limit = path === UPLOAD_PATH ? uploadLimit : message ? messageLimit : formLimit;
     return limit(c, next);
   });
 

@@ -665,3 +665,62 @@ describe('paging by cursor', () => {
     }
   });
 });
+
+describe('sending an attachment from the app', () => {
+  const PDF = Buffer.from('%PDF-1.4\n% verslag van de huisarts\ntrailer << >>\n%%EOF\n');
+  const multipart = (fields: Record<string, string | Blob>, fileName = 'verslag.pdf') => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) {
+      if (v instanceof Blob) form.append(k, v, fileName);
+      else form.append(k, v);
+    }
+    return form;
+  };
+  const post = (path: string, body: FormData | string | undefined, type?: string) =>
+    app.request(`http://localhost${API_BASE}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${tokens.ownChild}`, 'X-Forwarded-For': '203.0.113.7', ...(type ? { 'Content-Type': type } : {}) },
+      body,
+    });
+  type ThreadBody = { id: string; messages: { body: string; attachments: { id: string; filename: string; contentType: string; size: number }[] }[] };
+
+  it('a reply and a new thread take one file as multipart/form-data; the file reads back byte for byte', async () => {
+    const reply = await post(`/threads/${threadId}/messages`, multipart({ body: 'Hierbij het verslag.', attachment: new Blob([PDF], { type: 'application/pdf' }) }));
+    expect(reply.status).toBe(201);
+    const last = ((await reply.json()) as ThreadBody).messages.at(-1)!;
+    expect(last.body).toBe('Hierbij het verslag.');
+    expect(last.attachments).toEqual([{ id: expect.any(String), filename: 'verslag.pdf', contentType: 'application/pdf', size: PDF.length }]);
+    const file = await call('GET', `/attachments/${last.attachments[0]!.id}`, { token: tokens.ownChild });
+    expect(Buffer.from(await file.arrayBuffer())).toEqual(PDF);
+
+    const started = await post('/threads', multipart({ groupId: String(world.groups.boomhut), subject: 'Allergie', body: 'Zie de brief.', attachment: new Blob([PDF]) }, 'brief.pdf'));
+    expect(started.status).toBe(201);
+    expect(((await started.json()) as ThreadBody).messages[0]!.attachments.map((a) => a.filename)).toEqual(['brief.pdf']);
+    // Without a file, multipart is just the fields.
+    expect((await post(`/threads/${threadId}/messages`, multipart({ body: 'Alleen tekst.' }))).status).toBe(201);
+  });
+
+  it('refuses a file that is not a PDF or image, a body of another type, and writes nothing', async () => {
+    const count = async () => (await portal.em().getConnection().execute<{ n: number }[]>('select count(*)::int as n from message'))[0]!.n;
+    const before = await count();
+    const html = new Blob(['<html><script>alert(1)</script></html>'], { type: 'application/pdf' });
+    const refused = await post(`/threads/${threadId}/messages`, multipart({ body: 'Kijk eens', attachment: html }));
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { error: { code: string; details: { path: string }[] } }).error).toMatchObject({ code: 'validation', details: [{ path: 'attachment' }] });
+    expect((await post(`/threads/${threadId}/messages`, multipart({ attachment: new Blob([PDF]) }))).status).toBe(422);
+    expect((await post(`/threads/${threadId}/messages`, 'body=hallo', 'text/plain')).status).toBe(415);
+    // A string body is text/plain to fetch: 415 too. No body at all: the fields are missing, 422.
+    expect((await post(`/threads/${threadId}/messages`, '')).status).toBe(415);
+    const empty = await post(`/threads/${threadId}/messages`, undefined);
+    expect(empty.status).toBe(422);
+    expect(((await empty.json()) as { error: { code: string } }).error.code).toBe('validation');
+    expect(await count()).toBe(before);
+  });
+
+  it('documents both bodies in the OpenAPI document', async () => {
+    const doc = (await (await call('GET', '/openapi.json')).json()) as { paths: Record<string, { post?: { requestBody: { content: Record<string, unknown> } } }> };
+    for (const path of ['/threads', '/threads/{id}/messages']) {
+      expect(Object.keys(doc.paths[path]!.post!.requestBody.content).sort(), path).toEqual(['application/json', 'multipart/form-data']);
+    }
+  });
+});

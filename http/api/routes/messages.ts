@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { announcementPage, announcementView, markAnnouncementRead } from '../../../core/messages/announcements.ts';
+import type { AttachmentUpload } from '../../../core/messages/attachments.ts';
 import { attachmentForActor } from '../../../core/messages/downloads.ts';
+import { invalid } from '../../../core/errors.ts';
 import {
   MAX_BODY,
   MAX_SUBJECT,
@@ -17,7 +19,7 @@ import { errors, IdParam, json, PageQuery, page, pageBody, pageQuery } from '../
 
 /**
  * Message threads with the group and the announcements: the core use cases of /berichten.
- * Sending is text only (an app attaches nothing yet; reading attachments works). Threads and
+ * A message may carry one attachment (multipart/form-data), as on the website. Threads and
  * announcements page by cursor (core/paging.ts); a thread's messages come whole.
  */
 
@@ -112,22 +114,33 @@ const thread = createRoute({
   responses: { 200: json(Thread, 'The thread'), ...errors(404) },
 });
 
+/** A file part of a multipart body (the OpenAPI document shows it as binary). */
+const FilePart = z.custom<File>((v) => v instanceof File, 'expected a file').openapi({ type: 'string', format: 'binary' });
+const ATTACHMENT_NOTE =
+  'Send JSON, or multipart/form-data with the same fields plus an optional `attachment` (one PDF, JPEG, PNG or WebP up to messages.maxAttachmentBytes; refused as 422 with details[0].path "attachment").';
+
+const NewThreadFields = { groupId: z.number().int().positive(), subject: z.string().min(1).max(MAX_SUBJECT), body: z.string().min(1).max(MAX_BODY) };
+const NewMessageFields = { body: z.string().min(1).max(MAX_BODY) };
+
 const start = createRoute({
   method: 'post',
   path: '/threads',
   tags: ['Messages'],
   summary: 'Start a thread with the group of one of my children',
+  description: ATTACHMENT_NOTE,
   security: BEARER,
   request: {
     body: {
       content: {
-        'application/json': {
+        'application/json': { schema: z.object(NewThreadFields).openapi('NewThread') },
+        'multipart/form-data': {
           schema: z
-            .object({ groupId: z.number().int().positive(), subject: z.string().min(1).max(MAX_SUBJECT), body: z.string().min(1).max(MAX_BODY) })
-            .openapi('NewThread'),
+            .object({ ...NewThreadFields, groupId: z.coerce.number().int().positive(), attachment: FilePart.optional() })
+            .openapi('NewThreadWithAttachment'),
         },
       },
-      required: true,
+      // Each schema is checked when its content type is sent (see postedFields); none is a 422.
+      required: false,
     },
   },
   responses: { 201: json(Thread, 'The new thread'), ...errors(404, 422) },
@@ -138,10 +151,17 @@ const reply = createRoute({
   path: '/threads/{id}/messages',
   tags: ['Messages'],
   summary: 'Add a message to a thread',
+  description: ATTACHMENT_NOTE,
   security: BEARER,
   request: {
     params: IdParam,
-    body: { content: { 'application/json': { schema: z.object({ body: z.string().min(1).max(MAX_BODY) }).openapi('NewMessage') } }, required: true },
+    body: {
+      content: {
+        'application/json': { schema: z.object(NewMessageFields).openapi('NewMessage') },
+        'multipart/form-data': { schema: z.object({ ...NewMessageFields, attachment: FilePart.optional() }).openapi('NewMessageWithAttachment') },
+      },
+      required: false,
+    },
   },
   responses: { 201: json(Thread, 'The thread with the new message'), ...errors(404, 422) },
 });
@@ -179,6 +199,23 @@ const attachment = createRoute({
   },
 });
 
+/**
+ * The fields of a JSON or a multipart body, each already checked against its own schema by the
+ * route's validators (which run only for the content type sent), and the file as core takes it.
+ */
+async function postedFields<T extends object>(
+  c: { req: { header(name: string): string | undefined; valid(target: 'json' | 'form'): unknown } },
+): Promise<T & { attachment?: AttachmentUpload }> {
+  const type = c.req.header('content-type') ?? '';
+  if (/^multipart\/form-data/i.test(type)) {
+    const { attachment, ...fields } = c.req.valid('form') as T & { attachment?: File };
+    if (!attachment) return fields as T;
+    return { ...(fields as T), attachment: { filename: attachment.name, data: new Uint8Array(await attachment.arrayBuffer()) } };
+  }
+  if (/^application\/json/i.test(type)) return c.req.valid('json') as T;
+  throw invalid('body', 'send the message as application/json or multipart/form-data');
+}
+
 export const messageRoutes: ApiModule = (api, { portal, auth }) => {
   api.openapi({ ...threads, middleware: [auth] }, async (c) =>
     c.json(pageBody(await parentThreadPage(c.var.em, c.var.api.actor, pageQuery(c.req.valid('query')))), 200),
@@ -196,14 +233,14 @@ export const messageRoutes: ApiModule = (api, { portal, auth }) => {
 
   api.openapi({ ...start, middleware: [auth] }, async (c) => {
     const actor = c.var.api.actor;
-    const { threadId } = await startThread(c.var.em, portal, actor, c.req.valid('json'));
+    const { threadId } = await startThread(c.var.em, portal, actor, await postedFields<{ groupId: number; subject: string; body: string }>(c));
     return c.json(await threadView(c.var.em, actor, threadId), 201);
   });
 
   api.openapi({ ...reply, middleware: [auth] }, async (c) => {
     const actor = c.var.api.actor;
     const { id } = c.req.valid('param');
-    await replyToThread(c.var.em, portal, actor, id, { body: c.req.valid('json').body });
+    await replyToThread(c.var.em, portal, actor, id, await postedFields<{ body: string }>(c));
     return c.json(await threadView(c.var.em, actor, id), 201);
   });
 
