@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type pg from 'pg';
-import { type CopyToStreamQuery, to as copyTo } from 'pg-copy-streams';
+import { to as copyTo } from 'pg-copy-streams';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { conflict, invalid } from '../errors.ts';
@@ -27,15 +27,7 @@ export interface ExportOptions {
   tables?: readonly string[];
   /** After each file: for progress output, and for tests that write between two tables. */
   onFile?: (file: ManifestFile) => void | Promise<void>;
-  /**
-   * ndjson tables of at least this many 8 kB blocks are read by two connections at once (see
-   * writeTable). Default PARALLEL_MIN_BLOCKS; tests set 0 to run small tables that way too.
-   */
-  parallelMinBlocks?: number;
 }
-
-/** 16 MB: below this a second connection costs more than it saves. */
-export const PARALLEL_MIN_BLOCKS = 2048;
 
 export interface ExportResult {
   dir: string;
@@ -100,26 +92,16 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
         await client.query(`set local timezone = 'UTC'`);
         // The first statement takes the snapshot; every file below reads from it.
         const { rows } = await client.query<{ ms: string }>('select (extract(epoch from now()) * 1000)::text as ms');
-        // ndjson is built by the server (row_to_json) on one core per connection: a second
-        // connection in the very same snapshot reads half of each large table.
         const migrations = await appliedMigrations(client);
         const info = await describeTables(client, [...tables.map((t) => t.name), ...(since ? [DELETIONS.name] : [])]);
         const files: ManifestFile[] = [];
-        const helper = format === 'ndjson' ? await snapshotHelper(em, client) : null;
-        try {
         for (const table of tables) {
           const described = info.get(table.name);
           if (!described) {
             if (table.plugin) continue; // the plugin is not installed: nothing to export
             throw new Error(`table ${table.name} is missing from the database`);
           }
-          const file = await writeTable(client, partial, table, described, {
-            format,
-            gzip,
-            since,
-            helper: helper?.client,
-            parallelMinBlocks: options.parallelMinBlocks ?? PARALLEL_MIN_BLOCKS,
-          });
+          const file = await writeTable(client, partial, table, described, { format, gzip, since });
           files.push(file);
           await options.onFile?.(file);
         }
@@ -130,9 +112,6 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
           const file = await writeTable(client, partial, DELETIONS, info.get(DELETIONS.name)!, { format, gzip, since, tableNames: present });
           files.push(file);
           await options.onFile?.(file);
-        }
-        } finally {
-          await helper?.close();
         }
         await client.query('commit');
         const complete = since === null && tables.length === EXPORTED.length;
@@ -194,23 +173,25 @@ interface WriteOptions {
   since: Date | null;
   /** Only rows whose table_name is one of these (the deletions file). */
   tableNames?: readonly string[];
-  /** A second connection in the same snapshot (snapshotHelper), for large ndjson tables. */
-  helper?: pg.Client;
-  parallelMinBlocks?: number;
 }
 
 /** The deletions of a `--since` export: deleted_row's keys, by deleted_at (see tables.ts). */
 const DELETIONS: ExportTable = { name: 'deleted_row', since: 'deleted_at' };
 
-interface RunningCopy {
-  stream: CopyToStreamQuery;
-  /** Resolves once the server has ended the COPY (the row count is then known). */
-  ready: Promise<void>;
-}
-
-/** Starts one COPY … TO STDOUT on a client, with its end and its errors made awaitable. */
-function startCopy(client: pg.Client, sql: string): RunningCopy {
-  const copy = copyTo(sql, { highWaterMark: COPY_CHUNK });
+async function writeTable(
+  client: pg.Client,
+  dir: string,
+  table: ExportTable,
+  info: TableInfo,
+  options: WriteOptions,
+): Promise<ManifestFile> {
+  const excluded = new Set(table.excludeColumns ?? []);
+  const columns = info.columns.filter((c) => !excluded.has(c.name));
+  const filterColumn = options.since && table.since ? table.since : null;
+  const filter = filterColumn ? { column: filterColumn, since: options.since!, tableNames: options.tableNames } : null;
+  const copy = copyTo(copySql(table.name, columns, options.format, filter), {
+    highWaterMark: COPY_CHUNK,
+  });
   // pg calls handleReadyForQuery once the server is ready for the next statement: after
   // CommandComplete, which carries the row count (it may arrive after the last data, so after
   // the stream's end). An error that pg reports after pipeline let go of the stream (the
@@ -224,77 +205,8 @@ function startCopy(client: pg.Client, sql: string): RunningCopy {
       handleError(err);
     };
   });
-  ready.catch(() => {}); // awaited once the file is written; pipeline reports it otherwise
+  ready.catch(() => {}); // awaited below once the file is written; pipeline reports it otherwise
   copy.on('error', () => {}); // pipeline has its own listener; this one outlives it
-  client.query(copy);
-  return { stream: copy, ready };
-}
-
-/**
- * Two ndjson COPY streams as one, a whole line at a time (a chunk may end inside a row; JSON
- * lines hold no raw newline, so a row ends at its \n). Reads each stream only when the file has
- * taken the last chunk, so backpressure still reaches both connections.
- */
-async function* mergeLines(a: AsyncIterable<Buffer>, b: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const sources = [a[Symbol.asyncIterator](), b[Symbol.asyncIterator]()];
-  const rest: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0)];
-  const next = (i: number) => {
-    const promise = sources[i]!.next().then((r) => ({ i, r }));
-    // When one side fails, the other's read may fail too after the race was lost: handled here,
-    // so it cannot end the process as an unhandled rejection.
-    promise.catch(() => {});
-    return promise;
-  };
-  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<Buffer> }>>([
-    [0, next(0)],
-    [1, next(1)],
-  ]);
-  while (pending.size > 0) {
-    const { i, r } = await Promise.race(pending.values());
-    if (r.done) {
-      pending.delete(i);
-      if (rest[i]!.length > 0) throw new Error('a COPY stream ended inside a row');
-      continue;
-    }
-    pending.set(i, next(i));
-    const chunk = rest[i]!.length ? Buffer.concat([rest[i]!, r.value]) : r.value;
-    const cut = chunk.lastIndexOf(0x0a) + 1;
-    rest[i] = chunk.subarray(cut);
-    if (cut > 0) yield chunk.subarray(0, cut);
-  }
-}
-
-/** The table's size in 8 kB blocks (not MVCC: the file as it is, which covers every row of the snapshot). */
-async function blocksOf(client: pg.Client, table: string): Promise<number> {
-  const { rows } = await client.query<{ blocks: string }>(
-    `select (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text as blocks`,
-    [ident(table)],
-  );
-  return Number(rows[0]!.blocks);
-}
-
-async function writeTable(
-  client: pg.Client,
-  dir: string,
-  table: ExportTable,
-  info: TableInfo,
-  options: WriteOptions,
-): Promise<ManifestFile> {
-  const excluded = new Set(table.excludeColumns ?? []);
-  const columns = info.columns.filter((c) => !excluded.has(c.name));
-  const filterColumn = options.since && table.since ? table.since : null;
-  const filter = filterColumn ? { column: filterColumn, since: options.since!, tableNames: options.tableNames } : null;
-  // A large ndjson table is read in two halves of its blocks (a TID range scan each), one per
-  // connection, both in the export's snapshot; their lines are merged into the one file.
-  const blocks = options.helper && options.format === 'ndjson' ? await blocksOf(client, table.name) : 0;
-  const split = options.helper && blocks > 0 && blocks >= (options.parallelMinBlocks ?? PARALLEL_MIN_BLOCKS) ? Math.ceil(blocks / 2) : null;
-  const copies =
-    split === null
-      ? [startCopy(client, copySql(table.name, columns, options.format, filter))]
-      : [
-          startCopy(client, copySql(table.name, columns, options.format, filter, { before: split })),
-          startCopy(options.helper!, copySql(table.name, columns, options.format, filter, { from: split })),
-        ];
 
   const fileName = `${table.name}.${options.format}${options.gzip ? '.gz' : ''}`;
   const path = join(dir, fileName);
@@ -311,18 +223,15 @@ async function writeTable(
     const sink = createWriteStream(path, { flags: 'wx' });
     // The server's bytes go to the file as they are; the copy stream reads from the socket only
     // when the file (or gzip) has taken the last chunk: backpressure from the disk to PostgreSQL.
-    const source = copies.length === 1 ? copies[0]!.stream : Readable.from(mergeLines(copies[0]!.stream, copies[1]!.stream), { objectMode: false });
-    if (options.gzip) await pipeline(source, createGzip({ level: 6 }), measure, sink);
-    else await pipeline(source, measure, sink);
-    await Promise.all(copies.map((c) => c.ready));
+    if (options.gzip) await pipeline(client.query(copy), createGzip({ level: 6 }), measure, sink);
+    else await pipeline(client.query(copy), measure, sink);
+    await ready;
   } catch (err) {
     // A COPY cut off midway leaves the connection inside the copy protocol, and pg-copy-streams
     // holds its socket: it can run nothing again. Close it; the pool drops a closed connection.
     discard(client);
-    if (split !== null) discard(options.helper!);
     throw err;
   }
-  const copy = { rowCount: copies.reduce((n, c) => n + c.stream.rowCount, 0) };
   await fsyncFile(path);
   return {
     table: table.name,
@@ -362,19 +271,15 @@ export function copySql(
   columns: readonly ColumnInfo[],
   format: ExportFormat,
   filter: { column: string; since: Date; tableNames?: readonly string[] } | null,
-  blocks: { from?: number; before?: number } = {},
 ): string {
   // toISOString() of a valid Date: safe as a literal (COPY takes no bind parameters); table names
-  // come from EXPORTED and are checked to be plain identifiers; block numbers are integers.
-  const conditions: string[] = [];
-  if (filter) conditions.push(`t.${ident(filter.column)} >= '${filter.since.toISOString()}'::timestamptz`);
+  // come from EXPORTED and are checked to be plain identifiers.
+  let where = filter ? ` where t.${ident(filter.column)} >= '${filter.since.toISOString()}'::timestamptz` : '';
   if (filter?.tableNames) {
     if (!filter.tableNames.every((n) => /^[a-z_][a-z0-9_]*$/.test(n))) throw new Error('table names must be plain identifiers');
-    conditions.push(`t.table_name in (${filter.tableNames.length ? filter.tableNames.map((n) => `'${n}'`).join(', ') : 'null'})`);
+    where += ` and t.table_name in (${filter.tableNames.length ? filter.tableNames.map((n) => `'${n}'`).join(', ') : 'null'})`;
   }
-  if (blocks.from !== undefined) conditions.push(`t.ctid >= '(${Math.trunc(blocks.from)},0)'::tid`);
-  if (blocks.before !== undefined) conditions.push(`t.ctid < '(${Math.trunc(blocks.before)},0)'::tid`);
-  const from = `from ${ident(tableName)} t${conditions.length ? ` where ${conditions.join(' and ')}` : ''}`;
+  const from = `from ${ident(tableName)} t${where}`;
   if (format === 'csv') {
     const list = columns.map((c) => `${c.category === 'N' ? `t.${ident(c.name)}` : neutraliseSql(`t.${ident(c.name)}::text`)} as ${ident(c.name)}`);
     return `copy (select ${list.join(', ')} ${from}) to stdout with (format csv, header true)`;
@@ -384,37 +289,6 @@ export function copySql(
     return `t.${ident(c.name)}${keep ? '' : '::text'} as ${ident(c.name)}`;
   });
   return `copy (select row_to_json(r)::text from (select ${list.join(', ')} ${from}) r) to stdout with (format csv, quote e'\\x01', delimiter e'\\x02')`;
-}
-
-/**
- * A second pooled connection that sees exactly the export's snapshot (pg_export_snapshot, SET
- * TRANSACTION SNAPSHOT), or null when none can be had: the export then reads on one connection,
- * as it always could.
- */
-async function snapshotHelper(em: EntityManager, main: pg.Client): Promise<{ client: pg.Client; close(): Promise<void> } | null> {
-  const knexClient = em.getConnection().getKnex().client;
-  let helper: pg.Client | undefined;
-  try {
-    const { rows } = await main.query<{ id: string }>('select pg_export_snapshot() as id');
-    helper = (await knexClient.acquireConnection()) as pg.Client;
-    await helper.query('begin isolation level repeatable read read only');
-    await helper.query(`set transaction snapshot '${rows[0]!.id.replaceAll("'", "''")}'`);
-    await helper.query(`set local timezone = 'UTC'`);
-  } catch {
-    if (helper) {
-      await helper.query('rollback').catch(() => {});
-      await knexClient.releaseConnection(helper);
-    }
-    return null;
-  }
-  const client = helper;
-  return {
-    client,
-    close: async () => {
-      await client.query('rollback').catch(() => {});
-      await knexClient.releaseConnection(client);
-    },
-  };
 }
 
 /** Closes a connection that cannot be used again (see writeTable); knex then drops it from the pool. */
