@@ -92,8 +92,8 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         })),
         flash: flash ? t(`flash.${flash}`, data['flashParams'] as Record<string, string> | undefined) : undefined,
         ...data,
-        // The configured name wins over the organisation's name some routes pass.
-        siteName: extras.branding?.name ?? (data['siteName'] as string | undefined) ?? c.get('siteName') ?? t('app.name'),
+        // The header's name (siteNameMiddleware); an error page rendered before it ran still gets one.
+        siteName: c.get('siteName') ?? extras.branding?.name ?? t('app.name'),
       });
       return c.html(html, status);
     },

@@ -14,7 +14,6 @@ import {
   saveStaffEntry,
   writeParentEntry,
 } from '../../core/diary/entries.ts';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import { type DomainError, isDomainError } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AppEnv } from '../env.ts';
@@ -94,7 +93,6 @@ export function diaryRoutes(
   { portal, pages, secure }: { portal: Pick<Portal, 'config'>; pages: Pages; secure: boolean },
 ): void {
   const settings = portal.config.diary;
-  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
   const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
 
   /** Helpers every diary template gets. */
@@ -128,7 +126,6 @@ export function diaryRoutes(
       'pages/diary',
       {
         ...helpers(c),
-        siteName: await siteName(c),
         parent: actor.kind === 'parent',
         children,
         page,
@@ -171,14 +168,14 @@ export function diaryRoutes(
     if (actor.kind === 'parent') {
       const [first] = await parentChildren(c.var.em, actor);
       if (!first) {
-        return pages.render(c, 'pages/diary', { ...helpers(c), siteName: await siteName(c), parent: true, children: [], page: undefined });
+        return pages.render(c, 'pages/diary', { ...helpers(c), parent: true, children: [], page: undefined });
       }
       return await showChild(c, first.id);
     }
     const groups = await diaryGroups(c.var.em, actor);
     const chosen = idParam(c.req.query(GROUP)) || groups[0]?.id;
     if (!chosen) {
-      return pages.render(c, 'pages/diary-staff', { ...helpers(c), siteName: await siteName(c), groups, sheet: undefined });
+      return pages.render(c, 'pages/diary-staff', { ...helpers(c), groups, sheet: undefined });
     }
     return await daySheetPage(c, chosen);
   });
@@ -211,7 +208,7 @@ export function diaryRoutes(
     pages.render(
       c,
       'pages/diary-entry',
-      { ...helpers(c), siteName: await siteName(c), entry, typed: extra.typed ?? entry.text, errors: extra.errors ?? {} },
+      { ...helpers(c), entry, typed: extra.typed ?? entry.text, errors: extra.errors ?? {} },
       status,
     );
 
@@ -264,7 +261,6 @@ export function diaryRoutes(
       'pages/diary-staff',
       {
         ...helpers(c),
-        siteName: await siteName(c),
         groups,
         sheet,
         rows: sheet.rows.map((row) => rowData(c, row, groupId, override?.childId === row.child.id ? override : {})),

@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import { getOrganisation } from '../../core/directory/organisation.ts';
 import { parentHome } from '../../core/home/home.ts';
 import type { Portal } from '../../core/portal.ts';
@@ -15,10 +15,6 @@ export const COMING_SOON: Record<string, string> = {};
 
 export const HELP_PATH = '/help';
 
-async function siteName(c: Context<AppEnv>): Promise<string> {
-  return (await getOrganisation(c.var.em)).name;
-}
-
 /** Help must be reachable from every page, the login page included: public. */
 export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages, helpHref?: string): void {
   app.get(HELP_PATH, async (c) => {
@@ -29,7 +25,6 @@ export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages, helpHref?: str
     }
     const organisation = await getOrganisation(c.var.em);
     return pages.render(c, 'pages/help', {
-      siteName: organisation.name,
       organisation: organisation.name,
       helpdeskEmail: organisation.helpdeskEmail,
     });
@@ -43,7 +38,6 @@ export function homeRoutes(app: Hono<AppEnv>, _portal: Pick<Portal, 'config'>, p
     const staff = session.actor.kind !== 'parent';
     const now = new Date();
     return pages.render(c, 'pages/home', {
-      siteName: await siteName(c),
       firstName: session.firstName,
       staff,
       home: staff ? undefined : await parentHome(c.var.em, session.actor, now),
@@ -53,9 +47,9 @@ export function homeRoutes(app: Hono<AppEnv>, _portal: Pick<Portal, 'config'>, p
     });
   });
 
-  app.get('/meer', async (c) => pages.render(c, 'pages/more', { siteName: await siteName(c) }));
+  app.get('/meer', async (c) => pages.render(c, 'pages/more', {}));
 
   for (const [path, title] of Object.entries(COMING_SOON)) {
-    app.get(path, async (c) => pages.render(c, 'pages/coming-soon', { siteName: await siteName(c), heading: title }));
+    app.get(path, async (c) => pages.render(c, 'pages/coming-soon', { heading: title }));
   }
 }

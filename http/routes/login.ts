@@ -35,7 +35,6 @@ export function loginRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
     if (session) return c.redirect(landingPath(session), 303);
     const organisation = await getOrganisation(c.var.em);
     return pages.render(c, 'pages/login', {
-      siteName: organisation.name,
       organisation: organisation.name,
       email: '',
       failed: false,
@@ -77,7 +76,7 @@ export function loginRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
     return pages.render(
       c,
       'pages/login',
-      { siteName: organisation.name, organisation: organisation.name, email, failed },
+      { organisation: organisation.name, email, failed },
       status,
     );
   });

@@ -2,7 +2,6 @@ import type { Context, Hono } from 'hono';
 import type { PhotoStore } from '../../core/photos/store.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Actor } from '../../core/actor.ts';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import { isDomainError } from '../../core/errors.ts';
 import {
   type AnnouncementSummary,
@@ -105,7 +104,6 @@ export async function attachmentResponse(c: Context, store: Pick<PhotoStore, 'ge
 
 export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
   const { portal, pages, secure } = deps;
-  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
   const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
   const maxBytes = portal.config.messages.maxAttachmentBytes;
   /** "vandaag 12:03", "maandag 24 november 09:15" (the day in lower case inside a line, as Dutch writes it). */
@@ -127,7 +125,6 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     const em = c.var.em;
     if (actor.kind === 'parent') {
       return pages.render(c, 'pages/messages', {
-        siteName: await siteName(c),
         threads: threadItems(c, await parentThreads(em, actor)),
         announcements: announcementItems(c, await listAnnouncements(em, actor)),
         canWrite: (await writableGroups(em, actor)).length > 0,
@@ -135,7 +132,6 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     }
     const targets = await announcementTargets(em, actor);
     return pages.render(c, 'pages/messages-staff', {
-      siteName: await siteName(c),
       groups: await inboxGroups(em, actor),
       canAnnounce: targets.groups.length + targets.locations.length > 0,
       announcements: announcementItems(c, await listAnnouncements(em, actor)),
@@ -155,7 +151,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     return pages.render(
       c,
       'pages/message-new',
-      { siteName: await siteName(c), groups, chosen, values, errors, maxSize: sizeOf(c, maxBytes) },
+      { groups, chosen, values, errors, maxSize: sizeOf(c, maxBytes) },
       status,
     );
   };
@@ -190,7 +186,6 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     const threads = await groupInbox(c.var.em, actor, groupId);
     const group = (await inboxGroups(c.var.em, actor)).find((g) => g.id === groupId);
     return pages.render(c, 'pages/messages-group', {
-      siteName: await siteName(c),
       group,
       threads: threadItems(c, threads),
     });
@@ -218,7 +213,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     const thread = await threadView(c.var.em, actor, id);
     await markThreadRead(c.var.em, actor, id);
     await refreshCount(c);
-    return pages.render(c, 'pages/message-thread', { siteName: await siteName(c), ...threadData(c, thread), values: {}, errors: {} });
+    return pages.render(c, 'pages/message-thread', { ...threadData(c, thread), values: {}, errors: {} });
   });
 
   app.post(`${MESSAGES_PATH}/gesprek/:id`, async (c) => {
@@ -239,7 +234,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
       return c.redirect(`${MESSAGES_PATH}/gesprek/${id}#antwoord`, 303);
     }
     const thread = await threadView(c.var.em, actor, id);
-    const data = { siteName: await siteName(c), ...threadData(c, thread), values: failed ? fields : {}, errors, sent: !failed };
+    const data = { ...threadData(c, thread), values: failed ? fields : {}, errors, sent: !failed };
     if (isHtmx(c)) return pages.render(c, 'partials/message-thread', data, failed ? 422 : 200);
     return pages.render(c, 'pages/message-thread', data, 422);
   });
@@ -265,7 +260,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     return pages.render(
       c,
       'pages/announcement-new',
-      { siteName: await siteName(c), targets, values, errors, maxSize: sizeOf(c, maxBytes) },
+      { targets, values, errors, maxSize: sizeOf(c, maxBytes) },
       status,
     );
   };
@@ -303,7 +298,6 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     await markAnnouncementRead(c.var.em, actor, id);
     await refreshCount(c);
     return pages.render(c, 'pages/announcement', {
-      siteName: await siteName(c),
       announcement: {
         ...a,
         html: messageHtml(a.body),

@@ -2,7 +2,6 @@ import type { Context, Hono } from 'hono';
 import { changePassword, checkNewPassword } from '../../core/auth/password-change.ts';
 import { findResetToken, RESET_PATH, requestPasswordReset, resetPassword, validityText } from '../../core/auth/password-reset.ts';
 import type { SessionInfo } from '../../core/auth/sessions.ts';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { AppEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, readForm, seeOther } from '../forms.ts';
@@ -26,11 +25,10 @@ export function passwordResetRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): voi
   const validity = (c: Context<AppEnv>) => validityText(c.var.lang, portal.config.auth.resetLinkMinutes);
 
   const forgotPage = async (c: Context<AppEnv>, email: string, errors: Errors, status: 200 | 422 = 200) => {
-    const organisation = await getOrganisation(c.var.em);
     return pages.render(
       c,
       'pages/forgot-password',
-      { siteName: organisation.name, email, errors, flashParams: { validity: validity(c) } },
+      { email, errors, flashParams: { validity: validity(c) } },
       status,
     );
   };
@@ -49,12 +47,10 @@ export function passwordResetRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): voi
   });
 
   const resetPage = async (c: Context<AppEnv>, token: string, email: string, errors: Errors, status: 200 | 422 = 200) => {
-    const organisation = await getOrganisation(c.var.em);
-    return pages.render(c, 'pages/reset-password', { siteName: organisation.name, token, email, errors }, status);
+    return pages.render(c, 'pages/reset-password', { token, email, errors }, status);
   };
   const invalidLink = async (c: Context<AppEnv>) => {
-    const organisation = await getOrganisation(c.var.em);
-    return pages.render(c, 'pages/reset-invalid', { siteName: organisation.name, validity: validity(c) }, 410);
+    return pages.render(c, 'pages/reset-invalid', { validity: validity(c) }, 410);
   };
 
   app.get(`${RESET_PATH}:token`, async (c) => {
@@ -101,9 +97,7 @@ export function passwordChangeRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): vo
   const { portal, pages, throttle, secure } = deps;
 
   const render = async (c: Context<AppEnv>, session: SessionInfo, errors: Errors, status: 200 | 422 = 200) => {
-    const organisation = await getOrganisation(c.var.em);
     const data = {
-      siteName: organisation.name,
       forced: session.mustChangePassword,
       email: session.account.email,
       errors,

@@ -1,7 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { Actor } from '../../core/actor.ts';
 import { today } from '../../core/dates.ts';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
 import { ByteCache } from '../../core/photos/byte-cache.ts';
 import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
@@ -132,7 +131,6 @@ export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
 }
 
 export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
-  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
 
   /** Whether the parent still has to confirm the rules: before their first download. */
   const photoPage = async (c: Context<AppEnv>, photo: AlbumPhoto, rulesError = false) => {
@@ -142,7 +140,6 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
       c,
       'pages/photo',
       {
-        siteName: await siteName(c),
         photo,
         day: dayHeading(c, photo.takenAt),
         time: timeFormat.format(takenAt),
@@ -167,10 +164,10 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
     const data = { days, more, continuedDay, thumbSize };
     c.header('Vary', 'HX-Request');
     if (isHtmx(c) && before) return pages.render(c, 'partials/photo-days', data);
-    return pages.render(c, 'pages/photos', { ...data, siteName: await siteName(c), continuedDay: undefined });
+    return pages.render(c, 'pages/photos', { ...data, continuedDay: undefined });
   });
 
-  app.get(RULES_PATH, async (c) => pages.render(c, 'pages/spelregels', { siteName: await siteName(c) }));
+  app.get(RULES_PATH, async (c) => pages.render(c, 'pages/spelregels', {}));
 
   app.get(`${PHOTOS_PATH}/:id`, async (c) => {
     const photo = await photoForActor(c.var.em, c.var.session!.actor, c.req.param('id'));

@@ -4,7 +4,6 @@ import type { Context, Hono } from 'hono';
 import { listOwnApiTokens, revokeOwnApiToken } from '../../core/auth/api-tokens.ts';
 import { mayDisableSecondFactor } from '../../core/auth/second-factor.ts';
 import { isStaffAccount } from '../../core/auth/sessions.ts';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { Logger } from '../../core/log.ts';
 import { DETAIL_FIELDS, type DetailsInput, getOwnProfile, updateOwnDetails, updateOwnLanguage } from '../../core/profile/details.ts';
 import { confirmEmailChange, EMAIL_CHANGE_PATH, findEmailChange, requestEmailChange } from '../../core/profile/email-change.ts';
@@ -64,7 +63,6 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
       c,
       'pages/profile',
       {
-        siteName: (await getOrganisation(c.var.em)).name,
         profile,
         values: values ?? profile,
         errors,
@@ -179,7 +177,6 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
       c,
       'pages/email-change',
       {
-        siteName: (await getOrganisation(c.var.em)).name,
         email: session.account.email,
         newEmail,
         errors,
@@ -232,7 +229,6 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
       }),
     );
     return pages.render(c, 'pages/my-locations', {
-      siteName: (await getOrganisation(c.var.em)).name,
       locations: locations.map((l, i) => ({ ...l, sections: sections[i] })),
       parent: session.actor.kind === 'parent',
     });
@@ -253,7 +249,6 @@ export function publicProfileRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): voi
       c,
       'pages/email-confirm',
       {
-        siteName: (await getOrganisation(c.var.em)).name,
         state,
         newEmail,
         validity: validityText(c.var.lang, portal.config.auth.emailChangeLinkHours * 60),
@@ -288,7 +283,7 @@ export function publicProfileRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): voi
     return pages.render(
       c,
       'pages/unsubscribe',
-      { siteName: (await getOrganisation(c.var.em)).name, state, token, maskedEmail: view?.maskedEmail ?? '', loggedIn: Boolean(c.var.session) },
+      { state, token, maskedEmail: view?.maskedEmail ?? '', loggedIn: Boolean(c.var.session) },
       status,
     );
   };

@@ -8,8 +8,8 @@ import {
   verifySecondFactor,
 } from '../../core/auth/second-factor.ts';
 import { isStaffAccount, type SessionInfo } from '../../core/auth/sessions.ts';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import { RecoveryCode } from '../../core/entities/account.ts';
+import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { AppEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { readForm } from '../forms.ts';
@@ -30,8 +30,7 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
   const sfDeps = (c: Context<AppEnv>) => ({ em: c.var.em, throttle });
 
   const checkPage = async (c: Context<AppEnv>, error?: string, status: 200 | 422 | 429 = 200) => {
-    const organisation = await getOrganisation(c.var.em);
-    return pages.render(c, 'pages/second-factor-check', { siteName: organisation.name, error }, status);
+    return pages.render(c, 'pages/second-factor-check', { error }, status);
   };
 
   app.get(PATHS.secondFactorCheck, (c) => {
@@ -58,14 +57,15 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
   });
 
   const settingsPage = async (c: Context<AppEnv>, session: SessionInfo, error?: string, status: 200 | 422 | 429 = 200) => {
-    const organisation = await getOrganisation(c.var.em);
     const account = session.account;
     if (!account.totpEnabledAt) {
+      // The authenticator app shows this name beside the code.
+      const organisation = await getOrganisation(c.var.em);
       const enrolment = await beginEnrolment(c.var.em, session, organisation.name);
       return pages.render(
         c,
         'pages/second-factor-enrol',
-        { siteName: organisation.name, enrolment, required: session.mustEnrolSecondFactor, error },
+        { enrolment, required: session.mustEnrolSecondFactor, error },
         status,
       );
     }
@@ -74,7 +74,6 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
       c,
       'pages/second-factor-status',
       {
-        siteName: organisation.name,
         codesLeft,
         mayDisable: mayDisableSecondFactor(portal.config.auth, session),
         error,
@@ -99,10 +98,8 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
     if (!result.ok) {
       return settingsPage(c, session, `secondFactor.problem.${result.problem}`, result.problem === 'throttled' ? 429 : 422);
     }
-    const organisation = await getOrganisation(c.var.em);
     // Shown once, straight in the answer to this POST: the codes are stored only as hashes.
     return pages.render(c, 'pages/second-factor-codes', {
-      siteName: organisation.name,
       codes: result.recoveryCodes,
       enabled: true,
     });
@@ -112,8 +109,7 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
     const session = c.var.session!;
     if (!staffOnly(c) || !session.account.totpEnabledAt) return c.notFound();
     const codes = await regenerateRecoveryCodes(c.var.em, session);
-    const organisation = await getOrganisation(c.var.em);
-    return pages.render(c, 'pages/second-factor-codes', { siteName: organisation.name, codes, enabled: false });
+    return pages.render(c, 'pages/second-factor-codes', { codes, enabled: false });
   });
 
   app.post(DISABLE_PATH, async (c) => {

@@ -3,7 +3,6 @@ import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Actor } from '../../core/actor.ts';
 import { addDays, today } from '../../core/dates.ts';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import { isDomainError, notFound } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
 import { takenFor } from '../../core/schedule/attendance.ts';
@@ -50,7 +49,6 @@ const id = (value: string | undefined) => (value && /^\d{1,9}$/.test(value) ? Nu
 export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
   const { portal, pages, secure } = deps;
   const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
-  const siteName = async (c: Context<AppEnv>) => (await getOrganisation(c.var.em)).name;
 
   const parentPage = async (
     c: Context<AppEnv>,
@@ -87,7 +85,6 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
       c,
       'pages/swaps',
       {
-        siteName: await siteName(c),
         children,
         page,
         earliest: dayText(c, earliest),
@@ -204,7 +201,7 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
       .filter((x) => x.status !== 'pending')
       .slice(0, 20)
       .map((r) => ({ child: r.childName, day: dayText(c, r.date), part: r.part, status: r.status, reason: r.reason, decidedBy: r.decidedBy }));
-    return pages.render(c, 'pages/swap-requests', { siteName: await siteName(c), pending: [...groups.values()], recent, errors, values }, status);
+    return pages.render(c, 'pages/swap-requests', { pending: [...groups.values()], recent, errors, values }, status);
   };
 
   app.get('/locatie', (c) => c.redirect(SWAP_REQUESTS_PATH, 302));

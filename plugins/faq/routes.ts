@@ -1,5 +1,4 @@
 import type { Hono } from 'hono';
-import { getOrganisation } from '../../core/directory/organisation.ts';
 import type { AppEnv } from '../../http/env.ts';
 import type { PluginContext } from '../types.ts';
 import { faqForActor } from './entries.ts';
@@ -15,7 +14,6 @@ export function faqRoutes(app: Hono<AppEnv>, ctx: PluginContext): void {
     const sections = await faqForActor(c.var.em, actor, c.var.lang, q);
     const count = sections.reduce((n, s) => n + s.items.length, 0);
     return ctx.pages.render(c, '@faq/pages/faq', {
-      siteName: (await getOrganisation(c.var.em)).name,
       action: ctx.base,
       q,
       count,
