@@ -13,7 +13,7 @@ import { decidesSwaps } from '../../core/schedule/access.ts';
 import { isRefusal } from '../../core/schedule/refusal.ts';
 import { cancelSwapDay, decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from '../../core/schedule/swaps.ts';
 import type { AppEnv } from '../env.ts';
-import { setFlash } from '../flash.ts';
+import { type FlashKey, setFlash } from '../flash.ts';
 import { readForm, seeOther } from '../forms.ts';
 import type { LocationSection } from '../location-sections.ts';
 import type { Pages } from '../render.ts';
@@ -104,72 +104,55 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
     return await parentPage(c, child === undefined ? undefined : id(child));
   });
 
-  app.post(`${SWAPS_PATH}/afmelden`, async (c) => {
-    const form = await readForm(c);
-    const childId = id(form.kind);
-    try {
-      await cancelDay(c.var.em, actorOf(c), { childId, date: form.datum ?? '' });
-    } catch (err) {
-      if (isDomainError(err) && err.code === 'not_found') throw err;
-      return await parentPage(c, childId, { cancel: refusalText(c, err) }, {}, 422);
-    }
-    setFlash(c, 'day_cancelled', secure);
-    return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
-  });
+  /**
+   * A parent's form on /ruilen: core acts (and decides who may); a refusal is shown next to the
+   * form it is about (422) with what was typed, "not found" stays a 404, and otherwise a flash
+   * and back to the child's page (PRG).
+   */
+  const parentPost = (
+    path: string,
+    section: keyof Errors,
+    flash: FlashKey,
+    act: (c: Context<AppEnv>, form: Record<string, string | undefined>, childId: number) => Promise<unknown>,
+    keep: (form: Record<string, string | undefined>) => Record<string, string> = () => ({}),
+    /** A field the page itself must see filled before core is asked (the date of a request). */
+    missing?: (c: Context<AppEnv>, form: Record<string, string | undefined>) => Errors | undefined,
+  ) =>
+    app.post(path, async (c) => {
+      const form = await readForm(c);
+      const childId = id(form.kind);
+      const back = Number.isNaN(childId) ? undefined : childId;
+      const empty = missing?.(c, form);
+      // A child id that is no number is 404, as before anything else is looked at.
+      if (empty) return await parentPage(c, childId, empty, keep(form), 422);
+      try {
+        await act(c, form, childId);
+      } catch (err) {
+        if (isDomainError(err) && err.code === 'not_found') throw err;
+        return await parentPage(c, back, { [section]: refusalText(c, err) }, keep(form), 422);
+      }
+      setFlash(c, flash, secure);
+      return seeOther(c, back === undefined ? SWAPS_PATH : `${SWAPS_PATH}?kind=${back}`);
+    });
 
-  app.post(`${SWAPS_PATH}/herstellen`, async (c) => {
-    const form = await readForm(c);
-    const childId = id(form.kind);
-    try {
-      await undoCancel(c.var.em, actorOf(c), { childId, date: form.datum ?? '' });
-    } catch (err) {
-      if (isDomainError(err) && err.code === 'not_found') throw err;
-      return await parentPage(c, childId, { cancel: refusalText(c, err) }, {}, 422);
-    }
-    setFlash(c, 'day_reinstated', secure);
-    return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
-  });
-
-  app.post(`${SWAPS_PATH}/aanvragen`, async (c) => {
-    const form = await readForm(c);
-    const childId = id(form.kind);
-    const values = { tegoed: form.tegoed ?? '', datum: form.datum ?? '' };
-    if (!values.datum.trim()) return await parentPage(c, childId, { date: c.var.t('swaps.error.date') }, values, 422);
-    try {
-      await requestSwap(c.var.em, actorOf(c), { childId, creditId: id(form.tegoed), date: values.datum });
-    } catch (err) {
-      if (isDomainError(err) && err.code === 'not_found') throw err;
-      return await parentPage(c, childId, { request: refusalText(c, err) }, values, 422);
-    }
-    setFlash(c, 'swap_requested', secure);
-    return seeOther(c, `${SWAPS_PATH}?kind=${childId}`);
-  });
-
-  app.post(`${SWAPS_PATH}/:id/intrekken`, async (c) => {
-    const form = await readForm(c);
-    const childId = id(form.kind);
-    try {
-      await withdrawSwap(c.var.em, actorOf(c), id(c.req.param('id')));
-    } catch (err) {
-      if (isDomainError(err) && err.code === 'not_found') throw err;
-      return await parentPage(c, Number.isNaN(childId) ? undefined : childId, { requests: refusalText(c, err) }, {}, 422);
-    }
-    setFlash(c, 'swap_withdrawn', secure);
-    return seeOther(c, Number.isNaN(childId) ? SWAPS_PATH : `${SWAPS_PATH}?kind=${childId}`);
-  });
-
-  app.post(`${SWAPS_PATH}/:id/ruildag-afmelden`, async (c) => {
-    const form = await readForm(c);
-    const childId = id(form.kind);
-    try {
-      await cancelSwapDay(c.var.em, actorOf(c), id(c.req.param('id')));
-    } catch (err) {
-      if (isDomainError(err) && err.code === 'not_found') throw err;
-      return await parentPage(c, Number.isNaN(childId) ? undefined : childId, { cancel: refusalText(c, err) }, {}, 422);
-    }
-    setFlash(c, 'swap_day_cancelled', secure);
-    return seeOther(c, Number.isNaN(childId) ? SWAPS_PATH : `${SWAPS_PATH}?kind=${childId}`);
-  });
+  parentPost(`${SWAPS_PATH}/afmelden`, 'cancel', 'day_cancelled', (c, form, childId) =>
+    cancelDay(c.var.em, actorOf(c), { childId, date: form.datum ?? '' }),
+  );
+  parentPost(`${SWAPS_PATH}/herstellen`, 'cancel', 'day_reinstated', (c, form, childId) =>
+    undoCancel(c.var.em, actorOf(c), { childId, date: form.datum ?? '' }),
+  );
+  parentPost(
+    `${SWAPS_PATH}/aanvragen`,
+    'request',
+    'swap_requested',
+    (c, form, childId) => requestSwap(c.var.em, actorOf(c), { childId, creditId: id(form.tegoed), date: form.datum ?? '' }),
+    (form) => ({ tegoed: form.tegoed ?? '', datum: form.datum ?? '' }),
+    (c, form) => ((form.datum ?? '').trim() ? undefined : { date: c.var.t('swaps.error.date') }),
+  );
+  parentPost(`${SWAPS_PATH}/:id/intrekken`, 'requests', 'swap_withdrawn', (c) => withdrawSwap(c.var.em, actorOf(c), id(c.req.param('id'))));
+  parentPost(`${SWAPS_PATH}/:id/ruildag-afmelden`, 'cancel', 'swap_day_cancelled', (c) =>
+    cancelSwapDay(c.var.em, actorOf(c), id(c.req.param('id'))),
+  );
 
   // --- The location manager ---------------------------------------------------------------------
 
