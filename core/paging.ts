@@ -5,6 +5,7 @@
  *
  * The time travels as text with PostgreSQL's microseconds (`pageTimeSql`): a JavaScript Date
  * keeps only milliseconds, and two messages in the same millisecond would otherwise be skipped.
+ * The album (taken_at set from a JavaScript Date, so milliseconds) uses the same cursor form.
  */
 
 export interface PageCursor {

@@ -10,6 +10,7 @@ import { conflict, DomainError, type ErrorDetail, forbidden, invalid } from '../
 import { fullName } from '../people.ts';
 import { type DiaryPhoto, shareablePhotos, taggedShareablePhotos } from '../photos/visibility.ts';
 import { authorName, childForActor, childGroupsForActor, entryForActor } from './access.ts';
+import { pageLimit } from '../paging.ts';
 
 /**
  * The schriftje: staff write one entry per child per day (structured lines, free text, photos
@@ -273,7 +274,7 @@ export async function childDiary(
     before = parseDate(options.before);
     if (!before) throw invalid('before', 'not a date');
   }
-  const perPage = Math.min(Math.max(options.days ?? DIARY_LIMITS.daysPerPage, 1), 60);
+  const perPage = pageLimit(options.days, DIARY_LIMITS.daysPerPage, 60);
   const dayRows = (await em.getConnection().execute(
     `select distinct day::text as day from diary_entry where child_id = ? ${before ? 'and day < ?::date' : ''} order by day desc limit ?`,
     before ? [child.id, before, perPage + 1] : [child.id, perPage + 1],

@@ -10,6 +10,7 @@ import { referencedKeys } from './retention.ts';
 import { mayManage, photoForStaff } from './tagging.ts';
 import type { PhotoContext } from './upload.ts';
 import { SHAREABLE } from './visibility.ts';
+import { pageLimit } from '../paging.ts';
 
 /**
  * The staff side of photos: the groups one may upload to, a group's photos with what parents
@@ -108,7 +109,7 @@ export async function groupPhotosForStaff(
   options: { after?: { uploadedAt: string; id: string }; limit?: number; ids?: string[] } = {},
 ): Promise<StaffPhoto[]> {
   await assertWorksIn(em, actor, groupId);
-  const limit = Math.min(Math.max(options.limit ?? 30, 1), 100);
+  const limit = pageLimit(options.limit, 30, 100);
   const params: unknown[] = [groupId];
   let extra = '';
   if (options.after) {

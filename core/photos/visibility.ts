@@ -5,6 +5,7 @@ import { today } from '../dates.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { Account } from '../entities/account.ts';
 import { notFound } from '../errors.ts';
+import { formatPageCursor, pageLimit, parsePageCursor } from '../paging.ts';
 
 /**
  * Who sees which photo (privacy invariants 1 and 2 of DESIGN.md), decided in SQL so that a list
@@ -86,11 +87,10 @@ export async function parentIsActive(em: EntityManager, parentId: number): Promi
  * "more" link, the app API wraps it in an opaque cursor.
  */
 export type AlbumCursor = { takenAt: string; id: string };
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)_([0-9a-f-]{36})$/i;
-export const albumCursor = (photo: Pick<AlbumPhoto, 'takenAt' | 'id'>): string => `${photo.takenAt}_${photo.id}`;
+export const albumCursor = (photo: Pick<AlbumPhoto, 'takenAt' | 'id'>): string => formatPageCursor({ at: photo.takenAt, id: photo.id });
 export function parseAlbumCursor(raw: string | undefined): AlbumCursor | undefined {
-  const m = raw ? CURSOR.exec(raw) : null;
-  return m && !Number.isNaN(Date.parse(m[1]!)) ? { takenAt: m[1]!, id: m[2]! } : undefined;
+  const cursor = raw ? parsePageCursor(raw) : undefined;
+  return cursor && { takenAt: cursor.at, id: cursor.id };
 }
 
 const OWN_CHILD = `exists (
@@ -111,7 +111,7 @@ export async function parentAlbum(
 ): Promise<AlbumPhoto[]> {
   if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
   const day = today();
-  const limit = Math.min(Math.max(options.limit ?? 30, 1), 100);
+  const limit = pageLimit(options.limit, 30, 100);
   const params: unknown[] = [actor.parentId, actor.parentId, day, day];
   let extra = '';
   if (options.before) {
