@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.ts';
 import { createTestDatabase } from '../test/portal.ts';
+import { PLANNING_SAMPLE } from '../test/fixtures.ts';
 
-const samplePath = join(import.meta.dirname, '..', '..', 'shared', 'data', 'planning-export-sample.csv');
+const samplePath = PLANNING_SAMPLE;
 const sample = readFileSync(samplePath, 'utf8');
 const header = sample.replace(/^\uFEFF/, '').split('\r\n')[0]!;
 const sampleRow = (n: number) => sample.replace(/^\uFEFF/, '').split('\r\n')[n]!;

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inviteParents } from '../core/accounts/invitations.ts';
 import { addGroup } from '../core/directory/groups.ts';
@@ -9,6 +8,7 @@ import { Account } from '../core/entities/account.ts';
 import { admin } from '../test/portal.ts';
 import { passwordFrom, type SmtpSink, startSmtpSink } from '../test/smtp.ts';
 import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, submitLogin } from './harness.ts';
+import { PLANNING_SAMPLE } from '../test/fixtures.ts';
 
 /**
  * The whole way in, as the organisation does it: import the planning system's export, invite,
@@ -19,7 +19,7 @@ import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, sta
 
 if (!hasChromium) console.warn(SKIP_REASON);
 const TIMEOUT = 120_000;
-const SAMPLE = join(import.meta.dirname, '..', '..', 'shared', 'data', 'planning-export-sample.csv');
+const SAMPLE = PLANNING_SAMPLE;
 
 describe.skipIf(!hasChromium)('from the planning export to the first login', () => {
   let smtp: SmtpSink;

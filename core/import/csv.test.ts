@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normaliseHeader, PLANNING_COLUMNS, parseColumnMap, resolveColumns } from './columns.ts';
 import { CsvParser, detectDelimiter, parseCsvText, readCsv } from './csv.ts';
 import { formatRejectedCsv, neutraliseCell, unneutraliseCell } from './csv-safe.ts';
+import { PLANNING_SAMPLE } from '../../test/fixtures.ts';
 
-const sample = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'planning-export-sample.csv');
+const sample = PLANNING_SAMPLE;
 
 describe('CSV reader', () => {
   it('reads the Dutch Excel export: BOM, CRLF, semicolons', () => {

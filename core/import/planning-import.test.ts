@@ -15,8 +15,9 @@ import { DomainError } from '../errors.ts';
 import { formatRejectedCsv } from './csv-safe.ts';
 import { importPlanningExport } from './planning-import.ts';
 import type { ImportReport, KindCounts } from './report.ts';
+import { PLANNING_SAMPLE } from '../../test/fixtures.ts';
 
-const samplePath = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'planning-export-sample.csv');
+const samplePath = PLANNING_SAMPLE;
 const sampleText = readFileSync(samplePath, 'utf8');
 /** The sample's lines without BOM and line ends: [0] is the header. */
 const sampleLines = sampleText.replace(/^\uFEFF/, '').split('\r\n').filter(Boolean);
