@@ -22,7 +22,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { cliAdmin } from '../core/actor.ts';
-import { today } from '../core/dates.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { parentHomeQuery } from '../core/home/home.ts';
 import { benchPortal, num, secs } from './planning-export.ts';
@@ -184,7 +183,7 @@ async function main() {
     );
 
     // The plan of the home statement for one parent with two children.
-    const { sql, params } = parentHomeQuery(1, today());
+    const { sql, params } = parentHomeQuery(1, portal.clock.today());
     const plan = (await connection.execute(`explain (analyze, buffers, costs off) ${sql}`, params)) as { 'QUERY PLAN': string }[];
     lines.push('', 'plan of the home statement (parent 1, two children):', ...plan.map((r) => `  ${r['QUERY PLAN']}`));
     console.log(lines.join('\n'));

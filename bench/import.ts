@@ -23,7 +23,7 @@ import { loadConfig } from '../config/load.ts';
 import { inviteParents } from '../core/accounts/invitations.ts';
 import { cliAdmin } from '../core/actor.ts';
 import { Limiter } from '../core/auth/passwords.ts';
-import { addDays, today } from '../core/dates.ts';
+import { addDays, } from '../core/dates.ts';
 import { readCsv } from '../core/import/csv.ts';
 import { importPlanningExport } from '../core/import/planning-import.ts';
 import { Parent } from '../core/entities/parent.ts';
@@ -85,7 +85,7 @@ async function main() {
     let t = performance.now();
     const report = await importPlanningExport(portal.em(), admin, {
       source: createReadStream(file, { encoding: 'utf8' }),
-      date: addDays(today(), -7),
+      date: addDays(portal.clock.today(), -7),
     });
     const importMs = performance.now() - t;
     const rssImport = process.resourceUsage().maxRSS;

@@ -25,7 +25,7 @@ import { loadConfig } from '../config/load.ts';
 import { ensureAccount } from '../core/accounts/accounts.ts';
 import { cliAdmin } from '../core/actor.ts';
 import { createSession } from '../core/auth/sessions.ts';
-import { addDays, today } from '../core/dates.ts';
+import { addDays, } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { setConsent } from '../core/directory/consent.ts';
 import { addGroup } from '../core/directory/groups.ts';
@@ -96,7 +96,7 @@ async function main() {
     await initOrganisation(em, admin, { name: 'Bench', publicUrl: 'http://localhost', helpdeskEmail: 'help@example.nl' });
     await addLocation(em, admin, { name: 'Centrum' });
     await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-    await addChild(em, admin, { childNumber: 'K1', firstName: 'Evi', lastName: 'Bench', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -5) });
+    await addChild(em, admin, { childNumber: 'K1', firstName: 'Evi', lastName: 'Bench', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(portal.clock.today(), -5) });
     await setConsent(em, admin, 'K1', { internal: 'ja', external: 'nee' });
     await addParent(em, admin, { email: 'ouder@example.nl', firstName: 'Ouder', lastName: 'Bench', children: ['K1'] });
     const group = await em.findOneOrFail(Group, { name: 'Boomhut' });

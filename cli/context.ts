@@ -8,6 +8,7 @@ import type { CreatePortalOptions, Portal } from '../core/portal.ts';
 import { UsageError } from './errors.ts';
 import type { CliIO } from './io.ts';
 import { createOutput, type Output } from './output.ts';
+import { type Clock, clockFromEnv } from '../core/clock.ts';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -36,6 +37,16 @@ function operator(): string {
   }
 }
 
+/** The IO's clock (tests), else PORTAL_CLOCK (see core/clock.ts), refused as a usage error when malformed. */
+export function processClock(io: CliIO): Clock {
+  if (io.clock) return io.clock;
+  try {
+    return clockFromEnv(io.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 export function createContext(io: CliIO, global: GlobalOptions): CommandContext {
   const load = (flags: Record<string, unknown> = {}) =>
     loadConfig({ env: io.env, cwd: io.cwd, file: global.config, flags: { dataDir: global.dataDir, ...flags } });
@@ -51,7 +62,7 @@ export function createContext(io: CliIO, global: GlobalOptions): CommandContext 
       // Loaded here, not at the top: `portal --help` and the commands without a database do
       // not pay for the ORM, the entities and the plugins (see cli/program.ts).
       const [{ createPortal }, { installedSchema }] = await Promise.all([import('../core/portal.ts'), import('../plugins/host.ts')]);
-      const portal = await createPortal(config, { log, extensions: installedSchema(), ...options });
+      const portal = await createPortal(config, { log, extensions: installedSchema(), clock: processClock(io), ...options });
       try {
         return await fn(portal.em(), portal);
       } finally {

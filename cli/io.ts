@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.ts';
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIO {
   stdout(text: string): void;
@@ -6,6 +7,8 @@ export interface CliIO {
   cwd: string;
   /** Prompts and confirmations only happen on an interactive terminal. */
   isTTY: boolean;
+  /** The time commands run on; without it PORTAL_CLOCK or the system clock (core/clock.ts). */
+  clock?: Clock;
 }
 
 export const processIO = (): CliIO => ({

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, isAdmin } from './actor.ts';
-import { today } from './dates.ts';
 import { Placement } from './entities/child.ts';
 import { Group } from './entities/group.ts';
 import { Guardianship } from './entities/parent.ts';
 import { StaffAssignment } from './entities/staff-assignment.ts';
 import { notFound } from './errors.ts';
+import { clockOf } from './clock.ts';
 
 /**
  * Who may see what. Reads are scoped by the actor: a list query takes its filter from here, so
@@ -31,7 +31,7 @@ export async function visibleGroupIds(em: EntityManager, actor: Actor): Promise<
   if (actor.kind === 'parent') {
     const placements = await em.find(Placement, {
       child: { $in: await visibleChildIdsOfParent(em, actor.parentId) },
-      ...currentPlacement(),
+      ...currentPlacement(clockOf(em).today()),
     });
     return [...new Set(placements.map((p) => p.group.id))];
   }
@@ -71,7 +71,7 @@ export async function visibleChildIds(em: EntityManager, actor: Actor): Promise<
   if (actor.kind === 'parent') return await visibleChildIdsOfParent(em, actor.parentId);
   const groups = await visibleGroupIds(em, actor);
   if (groups === 'all') return 'all';
-  const placements = await em.find(Placement, { group: { $in: groups }, ...currentPlacement() });
+  const placements = await em.find(Placement, { group: { $in: groups }, ...currentPlacement(clockOf(em).today()) });
   return [...new Set(placements.map((p) => p.child.id))];
 }
 
@@ -91,7 +91,7 @@ export const PARENT_GROUPS_SQL = `(
    where g.parent_id = ? and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
 )`;
 
-/** Filter for the placements in force on a day (default today): started, not yet ended. */
-export function currentPlacement(on: string = today()) {
+/** Filter for the placements in force on a day (today: the clock's): started, not yet ended. */
+export function currentPlacement(on: string) {
   return { startDate: { $lte: on }, $or: [{ endDate: null }, { endDate: { $gte: on } }] };
 }

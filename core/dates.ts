@@ -3,13 +3,21 @@
  * objects, so a child's birthday cannot shift by a time zone.
  */
 
-// One formatter for the process: each Intl.DateTimeFormat holds native memory that the garbage
-// collector does not see, so making one per call grows the RSS of a large import by hundreds of MB.
-const amsterdamDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' });
+// The date of an instant in the organisation's time zone; today's date comes from the portal's
+// clock (core/clock.ts), never from the system.
+export { dayOf } from './clock.ts';
 
-/** Today's date in the portal's time zone (Europe/Amsterdam: the organisation's day). */
-export function today(now: Date = new Date()): string {
-  return amsterdamDay.format(now);
+/**
+ * The same day `months` calendar months later (earlier when negative), held to the month's last
+ * day: 31 March minus one month is 28 (or 29) February, 29 February minus a year is 28 February.
+ */
+export function addMonths(date: string, months: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = index - year * 12;
+  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return `${String(year).padStart(4, '0')}-${String(month + 1).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
 }
 
 export function addDays(date: string, days: number): string {

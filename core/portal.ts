@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { EntitySchema, MigrationObject, MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../config/schema.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { EmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres.ts';
 import { MigrationsPendingError, migrateUp, migrationStatus } from './db/migrate.ts';
 import { openOrm } from './db/orm.ts';
@@ -26,6 +27,8 @@ export interface CreatePortalOptions {
    * looks ahead of the code.
    */
   extensions?: { entities?: EntitySchema[]; migrations?: MigrationObject[] };
+  /** The time the portal runs on: the system clock, or a pinned one in tests and benchmarks. */
+  clock?: Clock;
 }
 
 export type JobsState = 'not_started' | 'starting' | 'running' | 'failed' | 'stopped';
@@ -35,6 +38,8 @@ export interface Portal {
   readonly log: Logger;
   readonly orm: MikroORM;
   readonly database: { embedded: boolean; url: string };
+  /** The only source of the time for core (see core/clock.ts); also `clockOf(em)` for any unit of work. */
+  readonly clock: Clock;
   /** argon2id hashing with a cap on concurrent work. */
   readonly hasher: PasswordHasher;
   /** SMTP, or .eml files in dataDir/mail without PORTAL_SMTP_URL. */
@@ -76,6 +81,7 @@ export function redactUrl(url: string): string {
  */
 export async function createPortal(config: Readonly<PortalConfig>, options: CreatePortalOptions = {}): Promise<Portal> {
   const log = options.log ?? createLogger(config.log.level, undefined, config.log.format);
+  const clock = options.clock ?? systemClock;
   let embedded: EmbeddedPostgresHandle | undefined;
   let url = config.database.url;
   if (!url) {
@@ -90,7 +96,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
 
   let orm: MikroORM;
   try {
-    orm = await openOrm({ url, poolMax: config.database.poolMax, ...options.extensions });
+    orm = await openOrm({ url, poolMax: config.database.poolMax, ...options.extensions, clock });
     await orm.em.getConnection().execute('select 1');
   } catch (err) {
     await embedded?.release().catch(() => {});
@@ -99,7 +105,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
 
   let jobs: Promise<JobQueue> | undefined;
   let jobsState: JobsState = 'not_started';
-  const mail = createMailTransport(config.mail.smtpUrl, config.dataDir);
+  const mail = createMailTransport(config.mail.smtpUrl, config.dataDir, clock);
   const close = async () => {
     if (jobs) await (await jobs.catch(() => undefined))?.stop();
     if (jobs) jobsState = 'stopped';
@@ -130,6 +136,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     log,
     orm,
     database: { embedded: embedded !== undefined, url: redactUrl(url) },
+    clock,
     hasher: createPasswordHasher(config.auth),
     mail,
     photos: createFileStore(config.photos.dir ? resolve(config.dataDir, config.photos.dir) : join(config.dataDir, 'photos')),

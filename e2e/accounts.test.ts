@@ -40,7 +40,7 @@ describe.skipIf(!hasChromium)('accounts in the browser', () => {
           password: generated,
           firstName: 'Anna',
           mustChange: true,
-          passwordExpiresAt: new Date(Date.now() + 14 * 86_400_000),
+          passwordExpiresAt: new Date(e2e.portal.clock.now().getTime() + 14 * 86_400_000),
         });
         const { context, page } = await newPage(e2e, viewport, { colorScheme });
         try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../core/dates.ts';
+import { addDays, } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
@@ -29,7 +29,7 @@ describe.skipIf(!hasChromium)('the FAQ in the browser', () => {
     const em = e2e.portal.em();
     await addLocation(em, admin, { name: 'Heerlen Centrum', phone: '045-1234567', openingHours: 'maandag t/m vrijdag 7:00-18:30' });
     await addGroup(em, admin, { location: 'Heerlen Centrum', name: 'Boomhut' });
-    await addChild(em, admin, { childNumber: 'F1', firstName: 'Evi', lastName: 'Jansen', birthDate: '2023-03-01', group: 'Boomhut', startDate: addDays(today(), -30) });
+    await addChild(em, admin, { childNumber: 'F1', firstName: 'Evi', lastName: 'Jansen', birthDate: '2023-03-01', group: 'Boomhut', startDate: addDays(e2e.portal.clock.today(), -30) });
     await seedAccount(e2e.portal, { email: 'anna@example.nl', password: PASSWORD, firstName: 'Anna' });
     await linkParent(em, admin, 'anna@example.nl', 'F1');
     await setRules(em, admin, 'Heerlen Centrum', { creditValidWeeks: 10, cancelBefore: '08:30' });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { simpleParser } from 'mailparser';
@@ -7,7 +7,8 @@ import { expect } from 'vitest';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { startAccountMailWorker } from '../core/mail/account-mail.ts';
 import { type RunningServer, startServer } from '../http/server.ts';
-import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
+import { admin, createTestPortal, TEST_NOW, type TestPortal } from '../test/portal.ts';
+import { FixedClock } from '../core/clock.ts';
 
 /**
  * The browser harness: Debian's Chromium driven by playwright-core (no downloaded browser), a
@@ -39,7 +40,8 @@ export interface E2E {
 }
 
 export async function startE2E(options: { organisation?: string; flags?: Record<string, unknown> } = {}): Promise<E2E> {
-  const portal = await createTestPortal(options.flags);
+  // A browser journey runs in real time: the clock starts at the tests' instant and runs on.
+  const portal = await createTestPortal(options.flags, { clock: new FixedClock(TEST_NOW, { running: true }) });
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   try {
@@ -125,8 +127,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /**
- * Waits for a mail to `to` that arrived after `since` (ms) among the .eml files the portal writes
- * without SMTP, and returns its text part.
+ * Waits for a mail to `to` that arrived after `since` (real ms, Date.now()) among the .eml files
+ * the portal writes without SMTP, and returns its text part. Arrival is the file's time: the
+ * mail's Date header is the portal's (pinned) clock.
  */
 export async function waitForMail(e2e: E2E, to: string, since: number, timeoutMs = 20_000): Promise<string> {
   const dir = join(e2e.portal.dataDir, 'mail');
@@ -139,7 +142,7 @@ export async function waitForMail(e2e: E2E, to: string, since: number, timeoutMs
       seen.add(file);
       const mail = await simpleParser(readFileSync(join(dir, file)));
       const recipients = [mail.to].flat().flatMap((a) => a?.value ?? []).map((a) => a.address);
-      if (recipients.includes(to) && (mail.date?.getTime() ?? 0) >= since - 1_000) return mail.text ?? '';
+      if (recipients.includes(to) && statSync(join(dir, file)).mtimeMs >= since - 1_000) return mail.text ?? '';
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

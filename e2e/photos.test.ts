@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../core/dates.ts';
+import { addDays, } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { setConsent } from '../core/directory/consent.ts';
 import { addGroup } from '../core/directory/groups.ts';
@@ -42,7 +42,7 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
     await addLocation(em, admin, { name: 'Centrum', phone: '045 123 45 67' });
     await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
     await addGroup(em, admin, { location: 'Centrum', name: 'Zolder' });
-    const since = addDays(today(), -30);
+    const since = addDays(e2e.portal.clock.today(), -30);
     for (const [n, first, group] of [
       ['K1', 'Evi', 'Boomhut'],
       ['K2', 'Thijs', 'Boomhut'],

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../core/dates.ts';
+import { addDays, } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
@@ -41,7 +41,7 @@ describe.skipIf(!hasChromium)('mijn gegevens in the browser', () => {
     await addLocation(em, admin, { name: 'Maastricht Wyck', phone: '043-7654321', openingHours: 'ma-do 7:30-18:00' });
     await addGroup(em, admin, { location: 'Heerlen Centrum', name: 'Boomhut' });
     await addGroup(em, admin, { location: 'Maastricht Wyck', name: 'Egeltjes' });
-    const start = addDays(today(), -30);
+    const start = addDays(e2e.portal.clock.today(), -30);
     await addChild(em, admin, { childNumber: 'E1', firstName: 'Evi', lastName: 'Jansen', birthDate: '2023-03-01', group: 'Boomhut', startDate: start });
     await addChild(em, admin, { childNumber: 'E2', firstName: 'Daan', lastName: 'Jansen', birthDate: '2024-06-01', group: 'Egeltjes', startDate: start });
     const account = await seedAccount(e2e.portal, { email: 'anna@example.nl', password: GOOD, firstName: 'Anna', lastName: 'Jansen' });

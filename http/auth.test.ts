@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import argon2 from 'argon2';
 import type { Hono } from 'hono';
 import { generate } from 'otplib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashSessionId } from '../core/auth/sessions.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { AuditEvent } from '../core/entities/audit.ts';
@@ -25,6 +25,7 @@ const GOOD = 'paard batterij nietje correct';
 const GENERIC = 'E-mailadres of wachtwoord klopt niet.';
 
 let portal: TestPortal;
+let startedAt: Date;
 let app: Hono<AppEnv>;
 let ipCounter = 0;
 let seq = 0;
@@ -54,6 +55,7 @@ const sessionsOf = async (accountId: number) =>
 
 beforeAll(async () => {
   portal = await createTestPortal({ 'server.trustProxy': true });
+  startedAt = portal.clock.now();
   await initOrganisation(portal.em(), admin, {
     name: ORGANISATION,
     publicUrl: 'https://ouders.example.nl',
@@ -62,6 +64,13 @@ beforeAll(async () => {
   app = createApp(portal);
 });
 afterAll(() => portal?.destroy());
+// Tests that let time pass advance the portal's clock; the next test starts where the first did.
+afterEach(() => {
+  portal?.clock.set(startedAt);
+});
+
+/** The Unix time in seconds that otplib wants for a code: the portal's clock, not the real time. */
+const epochOf = (at: Date) => Math.floor(at.getTime() / 1000);
 
 describe('logging in', () => {
   it('a right password: 303 home, a session cookie with the right flags, home greets by name', async () => {
@@ -145,7 +154,7 @@ describe('logging in', () => {
   });
 
   it('an expired generated password is refused with the same generic message', async () => {
-    const account = await parent({ mustChange: true, passwordExpiresAt: new Date(Date.now() - 60_000) });
+    const account = await parent({ mustChange: true, passwordExpiresAt: new Date(portal.clock.now().getTime() - 60_000) });
     const res = await browser().login(account.email, GOOD);
     expect(res.status).toBe(401);
     expect(await res.text()).toContain(GENERIC);
@@ -191,7 +200,8 @@ describe('the login brake', () => {
     expect(await auditTypes(account.accountId)).not.toContain('login.success');
     // Another IP is not hindered by this one.
     expect((await browser().login(account.email, GOOD)).status).toBe(303);
-    // The window passes (its row expires): the same browser gets in again.
+    // The window passes (its row expires): the same browser gets in again. The rate limiter
+    // (rate-limiter-flexible) keeps its windows in real time, not on the portal's clock.
     await sql("update rate_limit set expire = ? where key like 'login-address-ip:%'", [Date.now() - 1]);
     expect((await b.login(account.email, GOOD)).status).toBe(303);
   });
@@ -293,15 +303,14 @@ describe('sessions', () => {
     const account = await parent();
     const b = browser();
     await b.login(account.email, GOOD);
-    await sql("update session set last_seen_at = now() - interval '29 minutes' where account_id = ?", [account.accountId]);
+    portal.clock.advance({ minutes: 29 });
     expect((await b.get('/')).status).toBe(200);
-    // That request counted as activity.
-    const [row] = await sql<{ idle: number }>(
-      'select extract(epoch from now() - last_seen_at) as idle from session where account_id = ?',
-      [account.accountId],
-    );
-    expect(Number(row!.idle)).toBeLessThan(60);
-    await sql("update session set last_seen_at = now() - interval '31 minutes' where account_id = ?", [account.accountId]);
+    // That request counted as activity (seen now), so 29 minutes later again it is still alive.
+    const [row] = await sql<{ last_seen_at: Date }>('select last_seen_at from session where account_id = ?', [account.accountId]);
+    expect(new Date(row!.last_seen_at).toISOString()).toBe(portal.clock.now().toISOString());
+    portal.clock.advance({ minutes: 29 });
+    expect((await b.get('/')).status).toBe(200);
+    portal.clock.advance({ minutes: 31 });
     const res = await b.get('/');
     expect(res.status).toBe(303);
     expect(res.headers.get('Location')).toBe('/login');
@@ -313,15 +322,19 @@ describe('sessions', () => {
   it('a session ends 12 hours after login however active it is', async () => {
     const account = await parent();
     const b = browser();
+    const loggedInAt = portal.clock.now().getTime();
     await b.login(account.email, GOOD);
     const [row] = await sql<{ hours: number }>(
       'select extract(epoch from expires_at - created_at) / 3600 as hours from session where account_id = ?',
       [account.accountId],
     );
     expect(Number(row!.hours)).toBeCloseTo(12, 5);
-    await sql("update session set expires_at = now() - interval '1 second', last_seen_at = now() where account_id = ?", [
-      account.accountId,
-    ]);
+    // A request every 25 minutes all day long: never idle, and still over at 12 hours.
+    for (let m = 25; m < 12 * 60; m += 25) {
+      portal.clock.advance({ minutes: 25 });
+      expect((await b.get('/')).status, `${m} minutes`).toBe(200);
+    }
+    portal.clock.set(new Date(loggedInAt + 12 * 3_600_000));
     expect((await b.get('/')).status).toBe(303);
     expect(await sessionsOf(account.accountId)).toEqual([]);
   });
@@ -395,7 +408,7 @@ describe('sessions', () => {
 
 describe('forced password change', () => {
   it('after a generated password, only the change page and logout are reachable until it is done', async () => {
-    const account = await parent({ mustChange: true, passwordExpiresAt: new Date(Date.now() + 86_400_000) });
+    const account = await parent({ mustChange: true, passwordExpiresAt: new Date(portal.clock.now().getTime() + 86_400_000) });
     const b = browser();
     const login = await b.login(account.email, GOOD);
     expect(login.status).toBe(303);
@@ -606,7 +619,7 @@ describe('forgot password', () => {
     );
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(token);
-    const minutes = (new Date(rows[0]!.expires_at).getTime() - Date.now()) / 60_000;
+    const minutes = (new Date(rows[0]!.expires_at).getTime() - portal.clock.now().getTime()) / 60_000;
     expect(minutes).toBeGreaterThan(58);
     expect(minutes).toBeLessThanOrEqual(60);
 
@@ -647,7 +660,7 @@ describe('forgot password', () => {
     const [job] = await jobs();
     await sendAccountMail(portal, job!);
     const token = linkIn(newestMail())!;
-    await sql("update password_reset_token set expires_at = now() - interval '1 second' where account_id = ?", [account.accountId]);
+    portal.clock.advance({ hours: 1, seconds: 1 });
     const b = browser();
     const res = await b.get(`/wachtwoord-herstellen/${token}`);
     expect(res.status).toBe(410);
@@ -694,7 +707,7 @@ describe('second factor for staff', () => {
     const wrong = await b.post('/tweestapsverificatie', { code: '000000' });
     expect(wrong.status).toBe(422);
     expect(secretOn(await wrong.text())).toBe(secret);
-    const setupCode = await generate({ secret });
+    const setupCode = await generate({ secret, epoch: epochOf(portal.clock.now()) });
     const codesPage = await b.post('/tweestapsverificatie', { code: setupCode });
     expect(codesPage.status).toBe(200);
     const codes = [...(await codesPage.text()).matchAll(/<code>([a-z2-9-]{19})<\/code>/g)].map((m) => m[1]!);
@@ -745,7 +758,7 @@ describe('second factor for staff', () => {
     expect((await b.login(staff.email, GOOD)).headers.get('Location')).toBe('/');
     expect(await (await b.get('/')).text()).toContain('>Locatie</a>');
     const secret = secretOn(await (await b.get('/tweestapsverificatie')).text());
-    expect((await b.post('/tweestapsverificatie', { code: await generate({ secret }) })).status).toBe(200);
+    expect((await b.post('/tweestapsverificatie', { code: await generate({ secret, epoch: epochOf(portal.clock.now()) }) })).status).toBe(200);
     const status = await (await b.get('/tweestapsverificatie')).text();
     expect(status).toContain('Ongebruikte herstelcodes: 10.');
     expect((await b.post('/tweestapsverificatie/uitschakelen', { currentPassword: 'fout fout fout' })).status).toBe(422);

@@ -88,7 +88,8 @@ export function siteNameMiddleware(portal: Pick<Portal, 'em'>, branding: Brandin
     if (branding.name) {
       c.set('siteName', branding.name);
     } else {
-      const now = Date.now();
+      // A cache's age, not the date: the monotonic clock.
+      const now = performance.now();
       if (!cached || cached.until <= now) cached = { name: (await getOrganisation(portal.em())).name, until: now + NAME_TTL_MS };
       c.set('siteName', cached.name);
     }

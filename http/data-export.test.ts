@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../core/dates.ts';
+import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
@@ -100,7 +100,7 @@ describe('download mijn gegevens', () => {
     expect(await (await a.get('/mijn-gegevens')).text()).toContain('Uw gegevens staan klaar');
 
     // After the link expires, it opens nothing and housekeeping removes the file.
-    await portal.em().nativeUpdate(DataExport, { id: row.id }, { expiresAt: new Date(Date.now() - 1000) });
+    await portal.em().nativeUpdate(DataExport, { id: row.id }, { expiresAt: new Date(portal.clock.now().getTime() - 1000) });
     expect((await a.get(link!)).status).toBe(404);
     expect(await pruneDataExports(portal.em(), portal)).toBe(1);
     expect(readdirSync(join(portal.config.dataDir, 'exports'))).toEqual([]);
@@ -111,13 +111,13 @@ describe('download mijn gegevens', () => {
     await addLocation(em, admin, { name: 'Centrum' });
     await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
     for (const n of ['V1', 'V2', 'V3']) {
-      await addChild(em, admin, { childNumber: n, firstName: { V1: 'Evi', V2: 'Sam', V3: 'Noor' }[n]!, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -300) });
+      await addChild(em, admin, { childNumber: n, firstName: { V1: 'Evi', V2: 'Sam', V3: 'Noor' }[n]!, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(portal.clock.today(), -300) });
     }
     const cor = await seedAccount(portal, { email: 'cor@example.nl', password: GOOD, firstName: 'Cor' });
     for (const n of ['V1', 'V2', 'V3']) await linkParent(em, admin, cor.email, n);
     // Evi left 10 days ago (within the 60 days), Sam 100 days ago (past it), Noor stays.
-    await em.getConnection().execute('update child set left_on = ? where child_number = ?', [addDays(today(), -10), 'V1']);
-    await em.getConnection().execute('update child set left_on = ? where child_number = ?', [addDays(today(), -100), 'V2']);
+    await em.getConnection().execute('update child set left_on = ? where child_number = ?', [addDays(portal.clock.today(), -10), 'V1']);
+    await em.getConnection().execute('update child set left_on = ? where child_number = ?', [addDays(portal.clock.today(), -100), 'V2']);
     const page = await (await (await loggedIn(cor)).get('/mijn-gegevens')).text();
     const notices = [...page.matchAll(/<p class="notice">([^<]*)<\/p>/g)].map((m) => m[1]);
     expect(notices).toHaveLength(1);

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../core/dates.ts';
+import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { addParent } from '../core/directory/parents.ts';
@@ -82,7 +82,7 @@ describe('access to every schriftje route', () => {
 
   const call = async (who: Who, route: Route): Promise<Response> => {
     const b = browsers[who];
-    const tomorrow = addDays(today(), 1);
+    const tomorrow = addDays(portal.clock.today(), 1);
     switch (route) {
       case 'read':
         return await b.get(`/schriftje/kind/${f.child.evi}`);
@@ -165,7 +165,7 @@ describe('the parent pages', () => {
     expect(res.status).toBe(422);
     expect(await res.text()).toContain('id="diary-text-error"');
     const old = (await writeParentEntry(portal.em(), f.actors.bram, f.child.sam, { text: 'Van gisteren' })).id;
-    await portal.em().nativeUpdate(DiaryEntry, { id: old }, { day: addDays(today(), -1) });
+    await portal.em().nativeUpdate(DiaryEntry, { id: old }, { day: addDays(portal.clock.today(), -1) });
     const late = await browsers.bram.post(`/schriftje/stukje/${old}`, { tekst: 'te laat gewijzigd' });
     expect(late.status).toBe(403);
     expect(await late.text()).toContain('alleen worden gewijzigd op de dag');
@@ -175,13 +175,13 @@ describe('the parent pages', () => {
   it('"meer laden" gives the older days as a fragment for htmx, a whole page without', async () => {
     const em = portal.em();
     for (let i = 1; i <= 9; i++) {
-      em.create(DiaryEntry, { child: f.child.finn, day: addDays(today(), -i), authorKind: 'staff', staff: null, parent: null, authorLabel: 'Kees Werker', text: `Finn dag -${i}`, lines: [], photoIds: [] });
+      em.create(DiaryEntry, { child: f.child.finn, day: addDays(portal.clock.today(), -i), authorKind: 'staff', staff: null, parent: null, authorLabel: 'Kees Werker', text: `Finn dag -${i}`, lines: [], photoIds: [] });
     }
     await em.flush();
     const page = await (await browsers.anna.get(`/schriftje/kind/${f.child.finn}`)).text();
     expect(page).toContain('Finn dag -7'); // a page holds 7 days
     expect(page).not.toContain('Finn dag -8');
-    const more = `/schriftje/kind/${f.child.finn}?voor=${addDays(today(), -7)}`;
+    const more = `/schriftje/kind/${f.child.finn}?voor=${addDays(portal.clock.today(), -7)}`;
     expect(page).toContain(`hx-get="${more}"`);
     const fragment = await (await browsers.anna.get(more, { 'HX-Request': 'true' })).text();
     expect(fragment).not.toContain('<html');
@@ -274,7 +274,7 @@ describe('the staff day sheet', () => {
 describe('stored markup comes back escaped', () => {
   it('in entries, structured lines, child and parent names', async () => {
     const em = portal.em();
-    await addChild(em, admin, { childNumber: 'K7', firstName: '<script>alert(1)</script>', lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -5) });
+    await addChild(em, admin, { childNumber: 'K7', firstName: '<script>alert(1)</script>', lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(portal.clock.today(), -5) });
     await addParent(em, admin, { email: 'xss@example.nl', firstName: 'Xavier', lastName: '<img src=x onerror=alert(2)>', children: ['K7'] });
     await account('xss@example.nl');
     const xss = await loggedIn('xss@example.nl');

@@ -58,6 +58,7 @@ beforeAll(async () => {
     lines: { Slapen: 'van 12:30 tot 14:00' },
   });
   const { threadId } = await startThread(portal.em(), portal, world.actors.anna, { groupId: world.groups.boomhut, subject: 'Vraag', body: 'Hoe ging het?' });
+  portal.clock.advance({ minutes: 1 }); // the answer comes after the question: at one instant, Anna's own mark would cover it
   await replyToThread(portal.em(), portal, world.actors.mia, threadId, { body: 'Goed!' });
   await sendAnnouncement(portal.em(), portal, world.actors.hanna, { locationId: world.locations.centrum, subject: 'Sint komt vrijdag', body: 'Om 10 uur' });
   await sendAnnouncement(portal.em(), portal, world.actors.otto, { groupId: world.groups.vlinder, subject: 'Alleen voor Vlinder', body: '…' });

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { suspendParent } from '../core/accounts/suspension.ts';
 import type { Actor } from '../core/actor.ts';
-import { addDays, today } from '../core/dates.ts';
+import { addDays, } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { setConsent } from '../core/directory/consent.ts';
 import { addGroup } from '../core/directory/groups.ts';
@@ -74,7 +74,7 @@ beforeAll(async () => {
   await addLocation(em, admin, { name: 'Noord' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   await addGroup(em, admin, { location: 'Noord', name: 'Zolder' });
-  const since = addDays(today(), -10);
+  const since = addDays(portal.clock.today(), -10);
   const children = [
     ['K1', 'Evi', 'Boomhut'],
     ['K2', 'Sam', 'Boomhut'],

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../core/dates.ts';
+import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
@@ -251,7 +251,10 @@ describe('changing the e-mail address, through the SMTP server', () => {
     expect((await b.post('/mijn-gegevens/e-mailadres', { newEmail: `laat${seq}@nieuw.example`, currentPassword: GOOD })).status).toBe(303);
     const mail = await waitForMail(`laat${seq}@nieuw.example`);
     const link = /(\/e-mailadres-bevestigen\/[\w-]{43})/.exec(mail.text ?? '')![1]!;
-    await portal.em().getConnection().execute("update email_change set expires_at = now() - interval '1 minute' where account_id = ?", [a.accountId]);
+    await portal.em().getConnection().execute('update email_change set expires_at = ? where account_id = ?', [
+      new Date(portal.clock.now().getTime() - 60_000),
+      a.accountId,
+    ]);
     expect((await forged.get(link)).status).toBe(410);
     expect((await forged.post(link, {}, { visit: '/login' })).status).toBe(410);
     expect((await portal.em().findOneOrFail(Account, { id: a.accountId })).email).toBe(a.email);
@@ -327,7 +330,7 @@ describe('mijn vestiging', () => {
     await addGroup(em, admin, { location: 'Heerlen Centrum', name: 'Boomhut' });
     await addGroup(em, admin, { location: 'Maastricht Wyck', name: 'Egeltjes' });
     await addGroup(em, admin, { location: 'Geheim', name: 'Vossen' });
-    const start = addDays(today(), -30);
+    const start = addDays(portal.clock.today(), -30);
     await addChild(em, admin, { childNumber: 'V1', firstName: 'Evi', lastName: 'B', birthDate: '2023-01-01', group: 'Boomhut', startDate: start });
     await addChild(em, admin, { childNumber: 'V2', firstName: 'Daan', lastName: 'B', birthDate: '2024-01-01', group: 'Egeltjes', startDate: start });
     await addChild(em, admin, { childNumber: 'V3', firstName: 'Ander', lastName: 'C', birthDate: '2024-01-01', group: 'Vossen', startDate: start });

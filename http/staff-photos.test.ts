@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../core/dates.ts';
+import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { setConsent } from '../core/directory/consent.ts';
 import { addGroup } from '../core/directory/groups.ts';
@@ -71,6 +71,8 @@ async function upload(
   for (const f of files) form.append('foto', new Blob([f.data], { type: f.type ?? 'image/jpeg' }), f.name);
   if (options.tokenLast) form.append('_csrf', token);
   const headers: Record<string, string> = options.htmx ? { 'HX-Request': 'true', 'X-CSRF-Token': token } : {};
+  // Each upload a moment after the one before (the clock is pinned), so that "newest" means one photo.
+  portal.clock.advance({ seconds: 1 });
   return await browser.request('/fotos/uploaden', { method: 'POST', body: form, headers });
 }
 
@@ -100,7 +102,7 @@ beforeAll(async () => {
   await addGroup(em, admin, { location: 'Noord', name: 'Zolder' });
   boomhut = (await em.findOneOrFail(Group, { name: 'Boomhut' })).id;
   zolder = (await em.findOneOrFail(Group, { name: 'Zolder' })).id;
-  const since = addDays(today(), -10);
+  const since = addDays(portal.clock.today(), -10);
   for (const [n, name, group, consent] of [
     ['K1', 'Evi', 'Boomhut', 'ja'],
     ['K2', 'Thijs', 'Boomhut', 'nee'],

@@ -1,5 +1,7 @@
 import type { CliIO } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
+import { ShiftedClock } from '../core/clock.ts';
+import { TEST_NOW } from './portal.ts';
 
 export interface CliRun {
   code: number;
@@ -7,7 +9,16 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs one `portal` command in this process, as a script would (no terminal unless isTTY). */
+/**
+ * The commands of one test file share one clock that starts at the tests' pinned time and runs
+ * on, so that each command comes after the one before, as at a terminal.
+ */
+const cliClock = new ShiftedClock(TEST_NOW);
+
+/**
+ * Runs one `portal` command in this process, as a script would (no terminal unless isTTY), on
+ * the tests' clock, or on `env.PORTAL_CLOCK` when the test sets it.
+ */
 export async function runCli(args: string[], env: Record<string, string | undefined>, isTTY = false): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -20,6 +31,7 @@ export async function runCli(args: string[], env: Record<string, string | undefi
     },
     env,
     cwd: process.cwd(),
+    clock: env.PORTAL_CLOCK ? undefined : cliClock,
     isTTY,
   };
   const code = await main(args, io);

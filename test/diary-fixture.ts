@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../core/actor.ts';
-import { addDays, today } from '../core/dates.ts';
+import { clockOf } from '../core/clock.ts';
+import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { setConsent } from '../core/directory/consent.ts';
 import { addGroup } from '../core/directory/groups.ts';
@@ -55,7 +56,7 @@ export async function seedDiary(em: EntityManager): Promise<DiaryFixture> {
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Kikkers' });
   await addGroup(em, admin, { location: 'Noord', name: 'Zolder' });
-  const since = addDays(today(), -30);
+  const since = addDays(clockOf(em).today(), -30);
   const children = [
     ['K1', 'Evi', 'Boomhut', 'ja'],
     ['K2', 'Sam', 'Boomhut', 'ja'],
@@ -83,7 +84,7 @@ export async function seedDiary(em: EntityManager): Promise<DiaryFixture> {
   const groupId = async (name: string) => (await em.findOneOrFail(Group, { name })).id;
   const boomhut = await groupId('Boomhut');
   const photo = async (tags: string[]) => {
-    const p = em.create(Photo, { group: boomhut, takenAt: new Date(), state: 'ready', thumbKey: null });
+    const p = em.create(Photo, { group: boomhut, takenAt: clockOf(em).now(), state: 'ready', thumbKey: null });
     await em.flush();
     for (const n of tags) em.create(PhotoTag, { photo: p, child: await childId(n), taggedBy: 'test' });
     await em.flush();

@@ -1,5 +1,6 @@
 import type { Actor } from '../core/actor.ts';
-import { addDays, today } from '../core/dates.ts';
+import { clockOf } from '../core/clock.ts';
+import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
@@ -58,7 +59,7 @@ export async function seedMessageWorld(
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Zolder' });
   await addGroup(em, admin, { location: 'Noord', name: 'Vlinder' });
-  const since = addDays(today(), -30);
+  const since = addDays(clockOf(em).today(), -30);
   for (const [n, name, group] of [
     ['K1', 'Evi', 'Boomhut'],
     ['K2', 'Sam', 'Boomhut'],

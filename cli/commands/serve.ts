@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action } from '../context.ts';
+import { systemClock } from '../../core/clock.ts';
+import { action, processClock } from '../context.ts';
 import type { CliIO } from '../io.ts';
 
 export function registerServe(program: Command, io: CliIO): void {
@@ -17,7 +18,9 @@ export function registerServe(program: Command, io: CliIO): void {
         const { loadBranding } = await import('../../http/branding.ts');
         const branding = await loadBranding(config.branding, sources);
         const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/host.ts')]);
-        const portal = await createPortal(config, { extensions: installedSchema() });
+        const clock = processClock(ctx.io);
+        const portal = await createPortal(config, { extensions: installedSchema(), clock });
+        if (clock !== systemClock) portal.log.warn(`PORTAL_CLOCK is set: the portal runs on a clock that started at ${clock.now().toISOString()}`);
         try {
           const { startBackgroundWork } = await import('../../core/jobs/background.ts');
           await startBackgroundWork(portal);

@@ -71,7 +71,7 @@ describe('parents invite', () => {
     expect(a.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
     expect(await portal.hasher.verify(a.passwordHash!, password)).toBe(true);
     expect(a.passwordMustChange).toBe(true);
-    const days = (a.passwordExpiresAt!.getTime() - Date.now()) / 86_400_000;
+    const days = (a.passwordExpiresAt!.getTime() - portal.clock.now().getTime()) / 86_400_000;
     expect(days).toBeGreaterThan(13.9);
     expect(days).toBeLessThanOrEqual(14);
 
@@ -169,8 +169,9 @@ describe('suspension', () => {
   it('ends every session at once, blocks invitations, and can be lifted', async () => {
     const a = await account('anna@example.nl');
     const em = portal.em();
+    const now = portal.clock.now();
     for (const id of ['a'.repeat(64), 'b'.repeat(64)]) {
-      em.create(Session, { idHash: id, account: a.id, lastSeenAt: new Date(), expiresAt: new Date(Date.now() + 3_600_000) });
+      em.create(Session, { idHash: id, account: a.id, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000) });
     }
     await em.flush();
     const s = await suspendParent(portal.em(), admin, 'ANNA@example.nl', 'foto van andere kinderen op Facebook gezet');

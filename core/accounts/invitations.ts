@@ -21,6 +21,7 @@ import {
 import { normalizeEmail } from '../validation.ts';
 import { firstNameOf, languageOf, newAccount } from './accounts.ts';
 import { composeInvitationMail } from './invitation-mail.ts';
+import { clockOf } from '../clock.ts';
 
 export interface InviteFilter {
   /** These parents only (e-mail addresses). */
@@ -77,7 +78,7 @@ async function queueFor(
     for (const t of missing) byPerson.set(key(t), newAccount(tx, t.person));
 
     const chosen: { target: Target; account: IAccount }[] = [];
-    const now = new Date();
+    const now = clockOf(em).now();
     for (const target of targets) {
       const account = byPerson.get(key(target))!;
       if (account.suspendedAt) {
@@ -219,7 +220,7 @@ export async function resetPasswordByAdmin(
 async function composeWithPassword({ em, ctx, account, organisation, from, job }: ComposeInput): Promise<Composed> {
   const password = generatePassword();
   const hash = await ctx.hasher.hash(password); // outside the transaction: it is the slow part
-  const expiresAt = new Date(Date.now() + ctx.config.auth.initialPasswordDays * 86_400_000);
+  const expiresAt = new Date(clockOf(em).now().getTime() + ctx.config.auth.initialPasswordDays * 86_400_000);
   const store = async (tx: EntityManager) => {
     await tx.nativeUpdate(
       Account,
@@ -251,7 +252,7 @@ async function composeWithPassword({ em, ctx, account, organisation, from, job }
       await tx.nativeUpdate(Account, { id: account.id, passwordHash: hash }, { passwordHash: null, passwordExpiresAt: null });
     },
     sent: async (tx) => {
-      await tx.nativeUpdate(Account, { id: account.id }, { invitationSentAt: new Date() });
+      await tx.nativeUpdate(Account, { id: account.id }, { invitationSentAt: clockOf(tx).now() });
       audit(tx, {
         type: job.kind === 'new_password' ? 'password.reset' : 'invitation.sent',
         actor: job.requestedBy,

@@ -7,6 +7,7 @@ import { Account } from '../entities/account.ts';
 import { conflict } from '../errors.ts';
 import { parseInput, text } from '../validation.ts';
 import { ensureAccount } from './accounts.ts';
+import { clockOf } from '../clock.ts';
 
 export interface SuspensionView {
   email: string;
@@ -28,7 +29,7 @@ export async function suspendParent(em: EntityManager, actor: Actor, email: stri
     const parent = await findParent(tx, email);
     const account = await ensureAccount(tx, { parent });
     if (account.suspendedAt) throw conflict(`${parent.email} is already suspended since ${account.suspendedAt.toISOString().slice(0, 10)}`);
-    account.suspendedAt = new Date();
+    account.suspendedAt = clockOf(tx).now();
     account.suspendedReason = why;
     await tx.flush();
     const sessionsEnded = await endAllSessions(tx, account.id);

@@ -103,7 +103,7 @@ describe('app tokens', () => {
   it('pruning removes only tokens that can never work again', async () => {
     const person = await seedAccount(portal, { email: 'ines@example.nl', password: PASSWORD });
     const live = await issue(person.email);
-    const old = await issue(person.email, { now: new Date(Date.now() - (API_TOKEN_DAYS + 1) * DAY) });
+    const old = await issue(person.email, { now: new Date(portal.clock.now().getTime() - (API_TOKEN_DAYS + 1) * DAY) });
     if (live.outcome !== 'ok' || old.outcome !== 'ok') throw new Error('login failed');
     expect(await pruneApiTokens(portal.em())).toBeGreaterThanOrEqual(1);
     expect(await portal.em().count(ApiToken, { id: old.tokenId })).toBe(0);

@@ -6,6 +6,7 @@ import { ApiToken } from '../entities/api-token.ts';
 import { checkCredentials, type LoginDeps } from './login.ts';
 import { accountBlocked, actorForAccount, isStaffAccount } from './sessions.ts';
 import { randomToken, sha256Hex, TOKEN_SHAPE } from './tokens.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The mobile app's logins: bearer tokens. The credential check is the web login's own
@@ -61,7 +62,7 @@ function deviceLabel(raw: string): string {
 
 export async function issueApiToken(deps: Pick<LoginDeps, 'em' | 'hasher' | 'throttle' | 'settings'>, input: ApiLoginInput): Promise<ApiLoginResult> {
   const { em } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const checked = await checkCredentials(deps, input, 'app');
   if (checked.outcome !== 'ok') return checked;
   const { account } = checked;
@@ -109,7 +110,7 @@ export interface ApiTokenInfo {
  * The account behind a bearer token, or undefined: unknown, revoked, expired, or its account
  * suspended, inactive or owing a password change. Checked on every request.
  */
-export async function lookupApiToken(em: EntityManager, token: string | undefined, now = new Date()): Promise<ApiTokenInfo | undefined> {
+export async function lookupApiToken(em: EntityManager, token: string | undefined, now = clockOf(em).now()): Promise<ApiTokenInfo | undefined> {
   const m = token ? TOKEN_FORMAT.exec(token) : null;
   if (!m || !TOKEN_SHAPE.test(m[1]!)) return undefined;
   const row = await em.findOne(ApiToken, { tokenHash: hashToken(token!) }, { populate: ['account', 'account.parent', 'account.staff'] });
@@ -143,7 +144,7 @@ async function accountOf(em: EntityManager, actor: Actor): Promise<number | unde
 }
 
 /** One's own live app logins (newest use first), for Mijn gegevens. */
-export async function listOwnApiTokens(em: EntityManager, actor: Actor, now = new Date()): Promise<ApiTokenView[]> {
+export async function listOwnApiTokens(em: EntityManager, actor: Actor, now = clockOf(em).now()): Promise<ApiTokenView[]> {
   const accountId = await accountOf(em, actor);
   if (accountId === undefined) return [];
   const rows = await em.find(
@@ -163,13 +164,13 @@ export async function revokeOwnApiToken(em: EntityManager, actor: Actor, tokenId
   if (accountId === undefined || !Number.isSafeInteger(tokenId)) return false;
   const row = await em.findOne(ApiToken, { id: tokenId, account: accountId, revokedAt: null });
   if (!row) return false;
-  row.revokedAt = new Date();
+  row.revokedAt = clockOf(em).now();
   audit(em, { type: 'api_token.revoked', actor, accountId, subject: null, ip, details: { device: row.name } });
   await em.flush();
   return true;
 }
 
 /** Removes tokens that can never work again (expired or revoked); for the housekeeping job. */
-export async function pruneApiTokens(em: EntityManager, now = new Date()): Promise<number> {
+export async function pruneApiTokens(em: EntityManager, now = clockOf(em).now()): Promise<number> {
   return await em.nativeDelete(ApiToken, { $or: [{ expiresAt: { $lte: now } }, { revokedAt: { $ne: null } }] });
 }

@@ -26,6 +26,8 @@ let portal: TestPortal;
 let throttle: Throttle;
 const settings: SessionSettings = { sessionIdleMinutes: 30, sessionAbsoluteHours: 12, requireSecondFactorForStaff: false };
 const minutes = (n: number) => n * 60_000;
+/** The Unix time in seconds that otplib wants: the portal's clock, never the real time. */
+const epochOf = (at: Date) => Math.floor(at.getTime() / 1000);
 
 beforeAll(async () => {
   portal = await createTestPortal();
@@ -134,7 +136,7 @@ describe('login use case', () => {
   it('with the second factor switched on, the session is pending until the code', async () => {
     const seeded = await seedAccount(portal, { email: 'tweede@example.nl', password: 'lang genoeg wachtwoord', kind: 'manager' });
     const secret = generateSecret();
-    await portal.em().nativeUpdate(Account, { id: seeded.accountId }, { totpSecret: secret, totpEnabledAt: new Date() });
+    await portal.em().nativeUpdate(Account, { id: seeded.accountId }, { totpSecret: secret, totpEnabledAt: portal.clock.now() });
     const deps = { em: portal.em(), settings, hasher: portal.hasher, throttle };
     const result = await login(deps, { email: 'TWEEDE@example.nl ', password: 'lang genoeg wachtwoord', ip: '192.0.2.7' });
     expect(result).toMatchObject({ outcome: 'ok', secondFactor: 'verify', mustChangePassword: false });
@@ -146,7 +148,7 @@ describe('login use case', () => {
       expect(await verifySecondFactor(sf, session, { code: '000000', ip: null })).toEqual({ ok: false, problem: 'wrong_code' });
     }
     // Five wrong codes: even the right one waits until the window passes.
-    const code = await generate({ secret });
+    const code = await generate({ secret, epoch: epochOf(portal.clock.now()) });
     expect(await verifySecondFactor(sf, session, { code, ip: null })).toEqual({ ok: false, problem: 'throttled' });
     await portal.em().nativeDelete(RateLimit, { key: `second-factor:${seeded.accountId}` });
     const ok = await verifySecondFactor({ em: portal.em(), throttle }, session, { code, ip: null });
@@ -171,7 +173,7 @@ describe('login use case', () => {
     const secret = generateSecret();
     session.account.totpSecret = secret;
     await em.flush();
-    const done = await confirmEnrolment({ em, throttle }, session, { code: await generate({ secret }), ip: null });
+    const done = await confirmEnrolment({ em, throttle }, session, { code: await generate({ secret, epoch: epochOf(portal.clock.now()) }), ip: null });
     expect(done.ok).toBe(true);
     if (!done.ok) return;
     expect(done.recoveryCodes).toHaveLength(10);

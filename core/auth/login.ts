@@ -5,6 +5,7 @@ import { normalizeEmail } from '../validation.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { accountBlocked, createSession, endSession, isStaffAccount, type SessionSettings } from './sessions.ts';
 import type { Throttle } from './throttle.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Logging in with e-mail and password. Whatever goes wrong before the password is known to be
@@ -72,7 +73,7 @@ export async function checkCredentials(
   channel: LoginChannel = 'web',
 ): Promise<CredentialResult> {
   const { em, hasher, throttle } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const email = normalizeEmail(input.email).slice(0, 320);
   const subject = email || null;
   const anonymous = `${channel}:anonymous`;
@@ -133,7 +134,7 @@ export async function checkCredentials(
 
 export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginResult> {
   const { em } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const checked = await checkCredentials(deps, input, 'web');
   if (checked.outcome !== 'ok') return checked;
   const { account } = checked;

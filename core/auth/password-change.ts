@@ -6,6 +6,7 @@ import { MAX_PASSWORD_INPUT } from './login.ts';
 import { checkPassword, type PasswordHasher, type PasswordProblem } from './passwords.ts';
 import { endAllSessions, inOneTransaction, rotateSession, type SessionInfo } from './sessions.ts';
 import type { Throttle } from './throttle.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Changing one's own password: the forced change right after logging in with a generated
@@ -104,7 +105,7 @@ export async function changePassword(
   input: { currentPassword?: string; newPassword: string; ip: string | null; userAgent?: string | null; now?: Date },
 ): Promise<PasswordChangeResult> {
   const { em, hasher } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const account = session.account;
   const forced = account.passwordMustChange;
   const problems: FieldProblem<'currentPassword' | 'newPassword'>[] = [];

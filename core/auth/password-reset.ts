@@ -18,6 +18,7 @@ import type { PasswordHasher } from './passwords.ts';
 import { accountBlocked, endAllSessions } from './sessions.ts';
 import type { Throttle } from './throttle.ts';
 import { randomToken, sha256Hex, TOKEN_SHAPE, waitUntil } from './tokens.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * "Forgot password": a single-use link by e-mail. The request answers the same, after about the
@@ -78,7 +79,7 @@ export async function requestPasswordReset(
 export async function findResetToken(
   em: EntityManager,
   token: string,
-  now = new Date(),
+  now = clockOf(em).now(),
 ): Promise<IAccount | undefined> {
   if (!TOKEN_SHAPE.test(token)) return undefined;
   const row = await em.findOne(
@@ -105,7 +106,7 @@ export async function resetPassword(
   input: { token: string; newPassword: string; ip: string | null; now?: Date },
 ): Promise<ResetResult> {
   const { em } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const account = await findResetToken(em, input.token, now);
   if (!account) return { ok: false, invalidToken: true };
   const problem = await checkNewPassword(em, account, input.newPassword);
@@ -226,7 +227,7 @@ export async function composePasswordReset(input: ComposeInput): Promise<Compose
     tx.create(PasswordResetToken, {
       tokenHash,
       account: account.id,
-      expiresAt: new Date(Date.now() + ctx.config.auth.resetLinkMinutes * 60_000),
+      expiresAt: new Date(clockOf(tx).now().getTime() + ctx.config.auth.resetLinkMinutes * 60_000),
     });
   });
   const p = account.parent ?? account.staff;

@@ -9,6 +9,7 @@ import type { PasswordHasher } from './passwords.ts';
 import { isStaffAccount, rotateSession, type SessionInfo, type SessionSettings } from './sessions.ts';
 import type { Throttle } from './throttle.ts';
 import { sha256Hex } from './tokens.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * A second factor for staff and admins: TOTP (RFC 6238, 6 digits, 30 s, as every authenticator
@@ -103,7 +104,7 @@ export async function confirmEnrolment(
   input: { code: string; ip: string | null; now?: Date },
 ): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; problem: SecondFactorProblem }> {
   const { em, throttle } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const account = session.account;
   if (!isStaffAccount(account)) throw forbidden('a second factor is for staff accounts');
   if (account.totpEnabledAt || !account.totpSecret) throw conflict('no second factor is being set up');
@@ -134,7 +135,7 @@ export async function verifySecondFactor(
   | { ok: false; problem: SecondFactorProblem }
 > {
   const { em, throttle } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const account = session.account;
   if (!session.secondFactorPending || !account.totpEnabledAt || !account.totpSecret) {
     throw conflict('this session does not wait for a second factor');

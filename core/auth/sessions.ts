@@ -9,6 +9,7 @@ import { Staff } from '../entities/staff.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { fullName } from '../people.ts';
 import { randomToken, sha256Hex, TOKEN_SHAPE } from './tokens.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Logged-in browsers. The cookie holds a random 256-bit id; the table holds only its SHA-256,
@@ -116,7 +117,7 @@ export async function createSession(
   account: IAccount,
   options: ClientInfo & { secondFactorPending?: boolean; expiresAt?: Date } = {},
 ): Promise<{ token: string; expiresAt: Date }> {
-  const now = options.now ?? new Date();
+  const now = options.now ?? clockOf(em).now();
   const token = randomToken();
   const expiresAt = options.expiresAt ?? new Date(now.getTime() + settings.sessionAbsoluteHours * 3_600_000);
   em.create(Session, {
@@ -176,7 +177,7 @@ export async function lookupSession(
   options: { now?: Date; touch?: boolean } = {},
 ): Promise<SessionInfo | undefined> {
   if (!token || !TOKEN_SHAPE.test(token)) return undefined;
-  const now = options.now ?? new Date();
+  const now = options.now ?? clockOf(em).now();
   const row = await loadSessionRow(em, hashSessionId(token));
   if (!row) return undefined;
   const account = row.account;
@@ -206,7 +207,7 @@ export async function rotateSession(
   idHash: string,
   options: ClientInfo & { secondFactorPending?: boolean } = {},
 ): Promise<{ token: string; expiresAt: Date }> {
-  const now = options.now ?? new Date();
+  const now = options.now ?? clockOf(em).now();
   const old = await em.findOneOrFail(Session, { idHash });
   const token = randomToken();
   em.create(Session, {
@@ -261,12 +262,12 @@ export async function endAllSessions(
     : { account: accountId };
   // The app's tokens go with the sessions: whatever ends every browser (suspension, a password
   // change or reset, a new e-mail address) must not leave a phone logged in.
-  await em.nativeUpdate(ApiToken, { account: accountId, revokedAt: null }, { revokedAt: new Date() });
+  await em.nativeUpdate(ApiToken, { account: accountId, revokedAt: null }, { revokedAt: clockOf(em).now() });
   return await em.nativeDelete(Session, where);
 }
 
 /** Deletes sessions past their absolute end or idle limit; for a periodic job. */
-export async function pruneSessions(em: EntityManager, settings: SessionSettings, now = new Date()): Promise<number> {
+export async function pruneSessions(em: EntityManager, settings: SessionSettings, now = clockOf(em).now()): Promise<number> {
   const idleSince = new Date(now.getTime() - settings.sessionIdleMinutes * 60_000);
   return await em.nativeDelete(Session, { $or: [{ expiresAt: { $lte: now } }, { lastSeenAt: { $lte: idleSince } }] });
 }

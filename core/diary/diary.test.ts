@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDiary, type DiaryFixture } from '../../test/diary-fixture.ts';
 import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays } from '../dates.ts';
 import { setConsent } from '../directory/consent.ts';
 import { DiaryEntry, DiaryEntryRevision } from '../entities/diary.ts';
 import { DomainError } from '../errors.ts';
@@ -41,7 +41,7 @@ describe('staff write the day entry', () => {
       version: 0,
     });
     expect(first.changed).toBe(true);
-    expect(first.entry).toMatchObject({ authorKind: 'staff', authorLabel: 'Mia Werker', version: 1, edited: false, day: today() });
+    expect(first.entry).toMatchObject({ authorKind: 'staff', authorLabel: 'Mia Werker', version: 1, edited: false, day: portal.clock.today() });
     expect(first.entry.lines).toEqual([{ label: 'Slapen', text: '12:30 tot 14:00' }]);
     expect(first.entry.text).toBe('Lekker gespeeld in de zandbak.\nDaarna voorgelezen.');
 
@@ -164,7 +164,7 @@ describe('parents write and read', () => {
     const coParent = await writeParentEntry(portal.em(), f.actors.cor, f.child.evi, { text: 'Van Cor' });
     expect(await errorCode(editParentEntry(portal.em(), f.actors.anna, coParent.id, { text: 'van Anna' }))).toBe('forbidden');
 
-    await portal.em().nativeUpdate(DiaryEntry, { id: entry.id }, { day: addDays(today(), -1) });
+    await portal.em().nativeUpdate(DiaryEntry, { id: entry.id }, { day: addDays(portal.clock.today(), -1) });
     const late = await editParentEntry(portal.em(), f.actors.anna, entry.id, { text: 'te laat' }).catch((e) => e);
     expect(late).toBeInstanceOf(DomainError);
     expect(late.code).toBe('forbidden');
@@ -182,7 +182,7 @@ describe('parents write and read', () => {
     for (let i = 1; i <= 9; i++) {
       em.create(DiaryEntry, {
         child: f.child.sam,
-        day: addDays(today(), -i * 2),
+        day: addDays(portal.clock.today(), -i * 2),
         authorKind: 'staff',
         staff: null,
         parent: null,
@@ -195,7 +195,7 @@ describe('parents write and read', () => {
     await em.flush();
     const first = await childDiary(portal.em(), f.actors.bram, f.child.sam, { days: 4 });
     expect(first.days.map((d) => d.entries[0]!.text)).toEqual(['dag 1', 'dag 2', 'dag 3', 'dag 4']);
-    expect(first.nextBefore).toBe(addDays(today(), -8));
+    expect(first.nextBefore).toBe(addDays(portal.clock.today(), -8));
     const second = await childDiary(portal.em(), f.actors.bram, f.child.sam, { days: 4, before: first.nextBefore });
     expect(second.days.map((d) => d.entries[0]!.text)).toEqual(['dag 5', 'dag 6', 'dag 7', 'dag 8']);
     const last = await childDiary(portal.em(), f.actors.bram, f.child.sam, { days: 4, before: second.nextBefore });
@@ -241,7 +241,7 @@ describe('the day sheet and "nieuw"', () => {
     expect(await markParentEntriesSeen(portal.em(), f.actors.mia, [entry.id])).toBe(1);
     expect(await newFor('mia')).toBe(false);
     expect(await newFor('lia')).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    portal.clock.advance({ minutes: 1 }); // the parent changes it later
     await editParentEntry(portal.em(), f.actors.bram, entry.id, { text: 'Sam heeft twee tandjes' });
     expect(await newFor('mia')).toBe(true);
     // Staff of another location cannot mark (or learn about) it; parents never see "nieuw".
@@ -250,7 +250,7 @@ describe('the day sheet and "nieuw"', () => {
   });
 
   it('without contract data for the group, the children of the day are those placed in it (core/schedule tests the narrowing)', async () => {
-    expect((await presentChildren(portal.em(), f.group.kikkers, today())).map((c) => c.firstName)).toEqual(['Finn']);
-    expect(await presentChildren(portal.em(), f.group.kikkers, addDays(today(), -60))).toEqual([]);
+    expect((await presentChildren(portal.em(), f.group.kikkers, portal.clock.today())).map((c) => c.firstName)).toEqual(['Finn']);
+    expect(await presentChildren(portal.em(), f.group.kikkers, addDays(portal.clock.today(), -60))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { currentPlacement } from '../authorization.ts';
-import { parseDate, today } from '../dates.ts';
+import { parseDate } from '../dates.ts';
 import { Placement } from '../entities/child.ts';
 import { DiaryEntry, DiaryEntryRevision, type DiaryLine, type IDiaryEntry } from '../entities/diary.ts';
 import { Guardianship } from '../entities/parent.ts';
@@ -11,6 +11,7 @@ import { fullName } from '../people.ts';
 import { type DiaryPhoto, shareablePhotos, taggedShareablePhotos } from '../photos/visibility.ts';
 import { authorName, childForActor, childGroupsForActor, entryForActor } from './access.ts';
 import { pageLimit } from '../paging.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The schriftje: staff write one entry per child per day (structured lines, free text, photos
@@ -99,7 +100,7 @@ export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: 
     )) as { id: string }[];
     for (const r of rows) unseen.add(r.id);
   }
-  const day = today();
+  const day = clockOf(em).today();
   return entries.map((e) => ({
     id: e.id,
     childId: e.child.id,
@@ -132,8 +133,8 @@ function addRevision(em: EntityManager, actor: Actor, entry: IDiaryEntry, name: 
 }
 
 /** Changing an entry is for the day it was written; after that it is part of the record. */
-function assertSameDay(entry: IDiaryEntry): void {
-  if (isoDay(entry.day) !== today()) {
+function assertSameDay(entry: IDiaryEntry, today: string): void {
+  if (isoDay(entry.day) !== today) {
     throw new DomainError('forbidden', 'an entry can only be changed on the day it was written', [
       { path: 'day', message: 'only on the day itself' },
     ]);
@@ -183,7 +184,7 @@ export async function writeParentEntry(
   const text = cleanText(input.text, 'text', details);
   if (!text) details.push({ path: 'text', message: 'required' });
   if (details.length) throw validationError(details);
-  const day = today();
+  const day = clockOf(em).today();
   const placed = await em.count(Placement, { child: child.id, ...currentPlacement(day) });
   if (!placed) throw forbidden('the child is not placed in a group today');
   const name = await authorName(em, actor);
@@ -217,7 +218,7 @@ export async function editParentEntry(
   if (actor.kind !== 'parent' || entry.authorKind !== 'parent' || entry.parent?.id !== actor.parentId) {
     throw forbidden('only the parent who wrote an entry can change it');
   }
-  assertSameDay(entry);
+  assertSameDay(entry, clockOf(em).today());
   const details: ErrorDetail[] = [];
   const text = cleanText(input.text, 'text', details);
   if (!text) details.push({ path: 'text', message: 'required' });
@@ -304,9 +305,9 @@ export async function markParentEntriesSeen(em: EntityManager, actor: Actor, ent
     const entry = await entryForActor(em, actor, id).catch(() => undefined);
     if (entry?.authorKind !== 'parent') continue;
     await em.getConnection().execute(
-      `insert into diary_entry_seen (entry_id, staff_id, seen_at) values (?, ?, now())
+      `insert into diary_entry_seen (entry_id, staff_id, seen_at) values (?, ?, ?)
        on conflict (entry_id, staff_id) do update set seen_at = excluded.seen_at`,
-      [entry.id, staffId],
+      [entry.id, staffId, clockOf(em).now()],
     );
     marked++;
   }
@@ -329,7 +330,7 @@ export interface StaffEntryInput {
 export async function photoCandidates(em: EntityManager, actor: Actor, childId: number): Promise<DiaryPhoto[]> {
   const child = await childForActor(em, actor, childId);
   if (!staffLike(actor)) return [];
-  const day = today();
+  const day = clockOf(em).today();
   return await taggedShareablePhotos(em, await childGroupsForActor(em, actor, child.id, day), child.id, day);
 }
 
@@ -346,7 +347,7 @@ export async function saveStaffEntry(
 ): Promise<{ entry: DiaryEntryView; changed: boolean }> {
   const child = await childForActor(em, actor, childId);
   if (!staffLike(actor)) throw forbidden('parents write their own entries');
-  const day = today();
+  const day = clockOf(em).today();
   const details: ErrorDetail[] = [];
   const text = cleanText(input.text, 'text', details);
   const lines: DiaryLine[] = [];

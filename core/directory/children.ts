@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { assertCanSeeChild, currentPlacement, visibleChildIds } from '../authorization.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Child, ConsentRecord, type IChild, type IPlacement, Placement } from '../entities/child.ts';
 import { Guardianship } from '../entities/parent.ts';
@@ -10,6 +10,7 @@ import { conflict, invalid } from '../errors.ts';
 import { fullName } from '../people.ts';
 import { date, optionalText, parseInput, text } from '../validation.ts';
 import { findChild, findGroup, findLocation } from './refs.ts';
+import { clockOf } from '../clock.ts';
 
 export interface PlacementView {
   group: string;
@@ -48,7 +49,7 @@ async function toViews(em: EntityManager, children: IChild[]): Promise<ChildView
   const ids = children.map((c) => c.id);
   const placements = await em.find(
     Placement,
-    { child: { $in: ids }, ...currentPlacement() },
+    { child: { $in: ids }, ...currentPlacement(clockOf(em).today()) },
     { populate: ['group.location'] },
   );
   const consents = await em.find(ConsentRecord, { child: { $in: ids } }, { orderBy: { recordedAt: 'asc', id: 'asc' } });
@@ -67,13 +68,12 @@ async function toViews(em: EntityManager, children: IChild[]): Promise<ChildView
   }));
 }
 
-const birthDate = date.refine((d) => d <= today(), 'lies in the future');
 const addSchema = z.object({
   childNumber: text(50, 'child number').regex(/^[\w.-]+$/, 'may contain only letters, digits, - . and _'),
   firstName: text(100, 'first name'),
   infix: optionalText(50, 'infix'),
   lastName: text(100, 'last name'),
-  birthDate,
+  birthDate: date,
   group: z.string().trim().min(1).optional(),
   startDate: date.optional(),
 });
@@ -82,6 +82,7 @@ export type AddChildInput = z.input<typeof addSchema>;
 export async function addChild(em: EntityManager, actor: Actor, input: AddChildInput): Promise<ChildDetail> {
   requireAdmin(actor);
   const data = parseInput(addSchema, input);
+  if (data.birthDate > clockOf(em).today()) throw invalid('birthDate', 'lies in the future');
   if (data.startDate && !data.group) throw invalid('startDate', 'needs a group to start in');
   await inTransaction(em, async (tx) => {
     if (await tx.findOne(Child, { childNumber: data.childNumber })) {
@@ -96,7 +97,7 @@ export async function addChild(em: EntityManager, actor: Actor, input: AddChildI
       birthDate: data.birthDate,
       leftOn: null,
     });
-    if (group) tx.create(Placement, { child, group, startDate: data.startDate ?? today(), endDate: null });
+    if (group) tx.create(Placement, { child, group, startDate: data.startDate ?? clockOf(em).today(), endDate: null });
   });
   return await showChild(em, actor, data.childNumber);
 }
@@ -132,7 +133,7 @@ export async function listChildren(
       : { location: (await findLocation(em, filter.location!)).id };
     const placements = await em.find(Placement, {
       group: Array.isArray(groupIds) ? { $in: groupIds } : groupIds,
-      ...currentPlacement(),
+      ...currentPlacement(clockOf(em).today()),
     });
     inGroups = placements.map((p) => p.child.id);
   }
@@ -162,7 +163,7 @@ export async function moveChild(
 ): Promise<ChildDetail> {
   requireAdmin(actor);
   const data = parseInput(moveSchema, input);
-  const on = data.date ?? today();
+  const on = data.date ?? clockOf(em).today();
   await inTransaction(em, async (tx) => {
     const child = await findChild(tx, childNumber);
     if (child.leftOn && child.leftOn < on) throw conflict(`child ${child.childNumber} left on ${child.leftOn}`);
@@ -194,7 +195,7 @@ export async function leaveChild(
 ): Promise<ChildDetail> {
   requireAdmin(actor);
   const data = parseInput(leaveSchema, input);
-  const on = data.date ?? today();
+  const on = data.date ?? clockOf(em).today();
   await inTransaction(em, async (tx) => {
     const child = await findChild(tx, childNumber);
     if (on < child.birthDate) throw invalid('date', 'lies before the birth date');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import type { Actor } from '../actor.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, } from '../dates.ts';
 import { Child, ConsentRecord } from '../entities/child.ts';
 import { Parent } from '../entities/parent.ts';
 import { DomainError } from '../errors.ts';
@@ -107,7 +107,7 @@ describe('children', () => {
         childNumber: 'K99',
         firstName: 'Toekomst',
         lastName: 'Kind',
-        birthDate: addDays(today(), 1),
+        birthDate: addDays(portal.clock.today(), 1),
         group: 'Boomhut',
       }),
       'validation',
@@ -125,15 +125,15 @@ describe('children', () => {
     const moved = await moveChild(portal.em(), admin, 'K1', { group: 'Heerlen Centrum/Kikkers' });
     expect(moved.group).toBe('Heerlen Centrum/Kikkers');
     expect(moved.placements).toEqual([
-      { location: 'Heerlen Centrum', group: 'Boomhut', startDate: '2025-01-01', endDate: addDays(today(), -1) },
-      { location: 'Heerlen Centrum', group: 'Kikkers', startDate: today(), endDate: null },
+      { location: 'Heerlen Centrum', group: 'Boomhut', startDate: '2025-01-01', endDate: addDays(portal.clock.today(), -1) },
+      { location: 'Heerlen Centrum', group: 'Kikkers', startDate: portal.clock.today(), endDate: null },
     ]);
   });
 
   it('lets a child leave: placement ends, the child drops out of lists', async () => {
     await addChild(portal.em(), admin, { childNumber: 'K3', firstName: 'Sam', lastName: 'Vos', birthDate: '2022-03-03', group: 'Egeltjes', startDate: '2024-01-01' });
-    const left = await leaveChild(portal.em(), admin, 'K3', { date: addDays(today(), -1) });
-    expect(left.leftOn).toBe(addDays(today(), -1));
+    const left = await leaveChild(portal.em(), admin, 'K3', { date: addDays(portal.clock.today(), -1) });
+    expect(left.leftOn).toBe(addDays(portal.clock.today(), -1));
     expect(left.group).toBeNull();
     const numbers = (await listChildren(portal.em(), admin)).map((c) => c.childNumber);
     expect(numbers).not.toContain('K3');

@@ -2,13 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { currentPlacement, visibleGroupIds } from '../authorization.ts';
-import { today } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Placement } from '../entities/child.ts';
 import { Group, type IGroup } from '../entities/group.ts';
 import { conflict } from '../errors.ts';
 import { parseInput, text } from '../validation.ts';
 import { findGroup, findLocation } from './refs.ts';
+import { clockOf } from '../clock.ts';
 
 export interface GroupView {
   id: number;
@@ -25,7 +25,7 @@ async function toViews(em: EntityManager, groups: IGroup[]): Promise<GroupView[]
   await em.populate(groups, ['location']);
   const placements = await em.find(
     Placement,
-    { group: { $in: groups.map((g) => g.id) }, ...currentPlacement() },
+    { group: { $in: groups.map((g) => g.id) }, ...currentPlacement(clockOf(em).today()) },
     { fields: ['group'] },
   );
   const count = new Map<number, number>();
@@ -109,7 +109,7 @@ export async function removeGroup(
     const g = await findGroup(tx, ref, locationRef);
     const active = await tx.count(Placement, {
       group: g.id,
-      $or: [{ endDate: null }, { endDate: { $gte: today() } }],
+      $or: [{ endDate: null }, { endDate: { $gte: clockOf(em).today() } }],
     });
     if (active > 0) {
       throw conflict(
@@ -117,7 +117,7 @@ export async function removeGroup(
           'move those children (`portal children move`) or end their placement (`portal children leave`) first',
       );
     }
-    g.archivedAt = new Date();
+    g.archivedAt = clockOf(tx).now();
     return g;
   });
   return await toView(em, group);

@@ -1,6 +1,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Parent } from './parent.ts';
 import { Staff } from './staff.ts';
+import { stamp } from '../clock.ts';
 
 /**
  * The login of one person: a parent or a staff member (exactly one). The e-mail is copied from
@@ -30,11 +31,11 @@ export const Account = defineEntity({
     suspendedReason: p.string().length(500).nullable(),
     totpSecret: p.string().length(64).nullable(),
     totpEnabledAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IAccount = InferEntity<typeof Account>;
@@ -50,7 +51,7 @@ export const Session = defineEntity({
   properties: {
     idHash: p.string().length(64).primary(),
     account: p.manyToOne(Account).deleteRule('cascade'),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     lastSeenAt: p.datetime(),
     /** Absolute end, whatever the activity. */
     expiresAt: p.datetime(),
@@ -71,7 +72,7 @@ export const PasswordResetToken = defineEntity({
     account: p.manyToOne(Account).deleteRule('cascade'),
     expiresAt: p.datetime(),
     usedAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IPasswordResetToken = InferEntity<typeof PasswordResetToken>;
@@ -86,7 +87,7 @@ export const RecoveryCode = defineEntity({
     account: p.manyToOne(Account).deleteRule('cascade'),
     codeHash: p.string().length(64),
     usedAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IRecoveryCode = InferEntity<typeof RecoveryCode>;

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Account } from './account.ts';
+import { stamp } from '../clock.ts';
 
 /**
  * A login of the mobile app: a bearer token, stored only as its SHA-256 (like session ids), so
@@ -16,7 +17,7 @@ export const ApiToken = defineEntity({
     account: p.manyToOne(Account).deleteRule('cascade'),
     /** What the app called the device at login ("iPhone van Anna"), for the list in Mijn gegevens. */
     name: p.string().length(100),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     lastUsedAt: p.datetime(),
     /** Sliding: each use moves it to lastUsedAt + the token lifetime. */
     expiresAt: p.datetime(),

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { stamp } from '../clock.ts';
 
 /**
  * What happened, by whom, to whom: logins, failures, password changes, invitations,
@@ -12,7 +13,7 @@ export const AuditEvent = defineEntity({
   indexes: [{ properties: ['at'] }, { properties: ['accountId', 'at'] }, { properties: ['type', 'at'] }],
   properties: {
     id: p.bigint('number').primary(),
-    at: p.datetime().onCreate(() => new Date()),
+    at: p.datetime().onCreate(stamp),
     type: p.string().length(60),
     actor: p.string().length(200),
     accountId: p.integer().nullable(),

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Group } from './group.ts';
+import { stamp } from '../clock.ts';
 
 /** A kind, keyed by the planning system's child number. Dates are 'YYYY-MM-DD' strings. */
 export const Child = defineEntity({
@@ -13,11 +14,11 @@ export const Child = defineEntity({
     lastName: p.string().length(100),
     birthDate: p.date(),
     leftOn: p.date().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IChild = InferEntity<typeof Child>;
@@ -34,7 +35,7 @@ export const Placement = defineEntity({
     group: p.manyToOne(Group),
     startDate: p.date(),
     endDate: p.date().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IPlacement = InferEntity<typeof Placement>;
@@ -58,7 +59,7 @@ export const ConsentRecord = defineEntity({
     source: p.enum(['cli', 'import', 'web'] as ConsentSource[]),
     recordedBy: p.string().length(200),
     note: p.string().length(500).nullable(),
-    recordedAt: p.datetime().onCreate(() => new Date()),
+    recordedAt: p.datetime().onCreate(stamp),
   },
 });
 export type IConsentRecord = InferEntity<typeof ConsentRecord>;

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Parent } from './parent.ts';
+import { stamp } from '../clock.ts';
 
 /**
  * A parent's "download mijn gegevens": asked in Mijn gegevens, built by a job, announced by a mail
@@ -13,7 +14,7 @@ export const DataExport = defineEntity({
   properties: {
     id: p.integer().primary(),
     parent: p.manyToOne(Parent).deleteRule('cascade'),
-    requestedAt: p.datetime().onCreate(() => new Date()),
+    requestedAt: p.datetime().onCreate(stamp),
     readyAt: p.datetime().nullable(),
     /** File name under <dataDir>/exports (random, never derived from the parent). */
     file: p.string().length(100).nullable(),

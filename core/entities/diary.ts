@@ -3,6 +3,7 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Child } from './child.ts';
 import { Parent } from './parent.ts';
 import { Staff } from './staff.ts';
+import { stamp } from '../clock.ts';
 
 export const DIARY_AUTHOR_KINDS = ['staff', 'parent'] as const;
 export type DiaryAuthorKind = (typeof DIARY_AUTHOR_KINDS)[number];
@@ -53,11 +54,11 @@ export const DiaryEntry = defineEntity({
     lines: p.json<DiaryLine[]>(),
     photoIds: p.json<string[]>(),
     version: p.integer().default(1),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IDiaryEntry = InferEntity<typeof DiaryEntry>;
@@ -80,7 +81,7 @@ export const DiaryEntryRevision = defineEntity({
     photoIds: p.json<string[]>(),
     editedBy: p.string().length(200),
     editedByName: p.string().length(200),
-    editedAt: p.datetime().onCreate(() => new Date()),
+    editedAt: p.datetime().onCreate(stamp),
   },
 });
 export type IDiaryEntryRevision = InferEntity<typeof DiaryEntryRevision>;

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Location } from './location.ts';
+import { stamp } from '../clock.ts';
 
 /** A groep of a location. Removed groups are archived, never deleted: placements point at them. */
 export const Group = defineEntity({
@@ -19,11 +20,11 @@ export const Group = defineEntity({
     name: p.string().length(200),
     capacity: p.integer().nullable(),
     archivedAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IGroup = InferEntity<typeof Group>;

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Staff } from './staff.ts';
+import { stamp } from '../clock.ts';
 
 /** A vestiging, with the numbers parents need (phone for urgent matters) and its locatiehoofd. */
 export const Location = defineEntity({
@@ -21,11 +22,11 @@ export const Location = defineEntity({
     /** When staff read messages, as HH:MM ("12:00"): the compose page tells parents. */
     messagesReadAt: p.string().length(5).default('12:00'),
     manager: p.manyToOne(Staff).nullable().deleteRule('set null'),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type ILocation = InferEntity<typeof Location>;

@@ -5,6 +5,7 @@ import { Group } from './group.ts';
 import { Location } from './location.ts';
 import { Parent } from './parent.ts';
 import { Staff } from './staff.ts';
+import { stamp } from '../clock.ts';
 
 /**
  * Berichten: a conversation (thread) between the parents of one child and that child's group,
@@ -34,7 +35,7 @@ export const MessageThread = defineEntity({
     child: p.manyToOne(Child).deleteRule('cascade'),
     subject: p.string().length(200),
     startedBy: p.manyToOne(Parent).nullable().deleteRule('set null'),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     lastMessageAt: p.datetime(),
     lastParentMessageAt: p.datetime().nullable(),
     lastStaffMessageAt: p.datetime().nullable(),
@@ -64,7 +65,7 @@ export const Message = defineEntity({
     authorStaff: p.manyToOne(Staff).nullable().deleteRule('set null'),
     authorLabel: p.string().length(200),
     body: p.text(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IMessage = InferEntity<typeof Message>;
@@ -109,7 +110,7 @@ export const Announcement = defineEntity({
     body: p.text(),
     /** A copy by e-mail to every parent it reaches, one mail each, through the job queue. */
     emailCopy: p.boolean().default(false),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IAnnouncement = InferEntity<typeof Announcement>;
@@ -124,7 +125,7 @@ export const AnnouncementRead = defineEntity({
     id: p.bigint('number').primary(),
     announcement: p.manyToOne(Announcement).deleteRule('cascade'),
     parent: p.manyToOne(Parent).deleteRule('cascade'),
-    readAt: p.datetime().onCreate(() => new Date()),
+    readAt: p.datetime().onCreate(stamp),
   },
 });
 export type IAnnouncementRead = InferEntity<typeof AnnouncementRead>;
@@ -149,7 +150,7 @@ export const MessageAttachment = defineEntity({
     filename: p.string().length(200),
     contentType: p.string().length(100),
     size: p.integer(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IMessageAttachment = InferEntity<typeof MessageAttachment>;

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { stamp } from '../clock.ts';
 
 export const LANGUAGES = ['nl', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -14,11 +15,11 @@ export const Organisation = defineEntity({
     publicUrl: p.string().length(500).nullable(),
     helpdeskEmail: p.string().length(320).nullable(),
     defaultLanguage: p.enum(['nl', 'en'] as Language[]).default('nl'),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IOrganisation = InferEntity<typeof Organisation>;

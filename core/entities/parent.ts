@@ -1,6 +1,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Child } from './child.ts';
 import type { Language } from './organisation.ts';
+import { stamp } from '../clock.ts';
 
 /** How a parent wants to hear of new things by e-mail: not at all, at once, or once a day. */
 export const NOTIFICATION_MODES = ['off', 'immediate', 'digest'] as const;
@@ -26,11 +27,11 @@ export const Parent = defineEntity({
     notificationMode: p.enum(['off', 'immediate', 'digest'] as NotificationMode[]).default('digest'),
     /** News up to this moment has been mailed (or queued); see core/notifications/notify.ts. */
     notifiedUntil: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IParent = InferEntity<typeof Parent>;
@@ -45,7 +46,7 @@ export const Guardianship = defineEntity({
     id: p.integer().primary(),
     parent: p.manyToOne(Parent).deleteRule('cascade'),
     child: p.manyToOne(Child).deleteRule('cascade'),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IGuardianship = InferEntity<typeof Guardianship>;

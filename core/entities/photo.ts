@@ -4,6 +4,7 @@ import { Child } from './child.ts';
 import { Group } from './group.ts';
 import { Parent } from './parent.ts';
 import { Staff } from './staff.ts';
+import { stamp } from '../clock.ts';
 
 export const PHOTO_STATES = ['processing', 'ready', 'failed'] as const;
 export type PhotoState = (typeof PHOTO_STATES)[number];
@@ -30,7 +31,7 @@ export const Photo = defineEntity({
     failureReason: p.string().length(500).nullable(),
     /** From the EXIF capture time; the upload time when the camera did not say. */
     takenAt: p.datetime(),
-    uploadedAt: p.datetime().onCreate(() => new Date()),
+    uploadedAt: p.datetime().onCreate(stamp),
     /** The upload as received (metadata and all), in the incoming store until processed. */
     sourceKey: p.string().length(64).nullable(),
     originalKey: p.string().length(64).nullable(),
@@ -57,7 +58,7 @@ export const PhotoTag = defineEntity({
     photo: p.manyToOne(Photo).deleteRule('cascade'),
     child: p.manyToOne(Child).deleteRule('cascade'),
     taggedBy: p.string().length(200),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IPhotoTag = InferEntity<typeof PhotoTag>;
@@ -79,7 +80,7 @@ export const PhotoDownload = defineEntity({
     photoRef: p.uuid(),
     parent: p.manyToOne(Parent).nullable().deleteRule('set null'),
     email: p.string().length(320),
-    at: p.datetime().onCreate(() => new Date()),
+    at: p.datetime().onCreate(stamp),
     ip: p.string().length(64).nullable(),
     userAgent: p.string().length(300).nullable(),
   },

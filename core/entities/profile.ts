@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Account } from './account.ts';
+import { stamp } from '../clock.ts';
 
 /**
  * A request to change an account's e-mail address (its username). At most one open request per
@@ -19,7 +20,7 @@ export const EmailChange = defineEntity({
     tokenHash: p.string().length(64).nullable().unique(),
     expiresAt: p.datetime().nullable(),
     confirmedAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IEmailChange = InferEntity<typeof EmailChange>;
@@ -35,7 +36,7 @@ export const ServerSecret = defineEntity({
   properties: {
     name: p.string().length(50).primary(),
     value: p.string().length(64),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IServerSecret = InferEntity<typeof ServerSecret>;

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Location } from './location.ts';
+import { stamp } from '../clock.ts';
 
 /**
  * The rules for afmelden and ruilen: one row for the organisation (location null) and at most
@@ -35,8 +36,8 @@ export const ScheduleRules = defineEntity({
     closedOnPublicHolidays: p.boolean().nullable(),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IScheduleRules = InferEntity<typeof ScheduleRules>;

@@ -2,6 +2,7 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Child } from './child.ts';
 import { Group } from './group.ts';
 import { Parent } from './parent.ts';
+import { stamp } from '../clock.ts';
 
 /** A day part: the whole day, or the morning or afternoon half (dagdeel). */
 export const DAY_PARTS = ['day', 'morning', 'afternoon'] as const;
@@ -32,7 +33,7 @@ export const ContractDay = defineEntity({
     part: p.enum(['day', 'morning', 'afternoon'] as DayPart[]),
     validFrom: p.date(),
     validUntil: p.date().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IContractDay = InferEntity<typeof ContractDay>;
@@ -50,7 +51,7 @@ export const DayCancellation = defineEntity({
     date: p.date(),
     part: p.enum(['day', 'morning', 'afternoon'] as DayPart[]),
     cancelledBy: p.string().length(200),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IDayCancellation = InferEntity<typeof DayCancellation>;
@@ -72,7 +73,7 @@ export const SwapCredit = defineEntity({
     sourceDate: p.date(),
     part: p.enum(['day', 'morning', 'afternoon'] as DayPart[]),
     expiresOn: p.date(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type ISwapCredit = InferEntity<typeof SwapCredit>;
@@ -109,7 +110,7 @@ export const SwapRequest = defineEntity({
     requestedByParent: p.manyToOne(Parent).nullable().deleteRule('set null'),
     decidedBy: p.string().length(200).nullable(),
     decidedAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type ISwapRequest = InferEntity<typeof SwapRequest>;

@@ -2,6 +2,7 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
 import { Staff } from './staff.ts';
+import { stamp } from '../clock.ts';
 
 /** Where a staff member works: one group, or a whole location (managers). Exactly one is set. */
 export const StaffAssignment = defineEntity({
@@ -15,7 +16,7 @@ export const StaffAssignment = defineEntity({
     staff: p.manyToOne(Staff).deleteRule('cascade'),
     location: p.manyToOne(Location).nullable().deleteRule('cascade'),
     group: p.manyToOne(Group).nullable().deleteRule('cascade'),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IStaffAssignment = InferEntity<typeof StaffAssignment>;

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import type { Language } from './organisation.ts';
+import { stamp } from '../clock.ts';
 
 export const STAFF_ROLES = ['staff', 'manager', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
@@ -18,11 +19,11 @@ export const Staff = defineEntity({
     role: p.enum(['staff', 'manager', 'admin'] as StaffRole[]),
     language: p.enum(['nl', 'en'] as Language[]).default('nl'),
     active: p.boolean().default(true),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IStaff = InferEntity<typeof Staff>;

@@ -15,6 +15,7 @@ import { neutraliseSql } from './csv.ts';
 import { appliedMigrations, type ColumnInfo, describeTables, ident, type TableInfo, withConnection } from './database.ts';
 import { type ExportFormat, MANIFEST_FILE, MANIFEST_KIND, MANIFEST_VERSION, type Manifest, type ManifestFile } from './manifest.ts';
 import { EXCLUDED, EXPORTED, type ExportTable } from './tables.ts';
+import { clockOf } from '../clock.ts';
 
 export interface ExportOptions {
   /** The folder the export goes into: the export is the new folder `export-<UTC time>` inside it. */
@@ -82,7 +83,7 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
   } catch (err) {
     throw invalid('out', `cannot write into ${out}: ${(err as Error).message}`);
   }
-  const { final, partial } = await claimName(out, stamp(new Date()));
+  const { final, partial } = await claimName(out, stamp(clockOf(em).now()));
 
   try {
     const manifest = await withConnection(em, async (client) => {
@@ -119,7 +120,7 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
           kind: MANIFEST_KIND,
           version: MANIFEST_VERSION,
           snapshotAt: new Date(Math.floor(Number(rows[0]!.ms))).toISOString(),
-          writtenAt: new Date().toISOString(),
+          writtenAt: clockOf(em).now().toISOString(),
           schemaVersion: migrations[migrations.length - 1] ?? '',
           migrations,
           format,

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { clockOf } from '../clock.ts';
 import { countRows, inList, sqlCount } from '../db/sql.ts';
 
 /**
@@ -36,7 +37,8 @@ export async function removeChildTraces(em: EntityManager, childIds: readonly nu
   const diaryEntries = await run(`delete from ${t.diaryEntries}`);
   const threads = await run(`delete from ${t.threads}`);
   // Hidden before the tags go: afterwards nothing would say the child is in the photo.
-  const photosHidden = await run(`update photo set hidden_at = now() where ${t.photosShowing}`);
+  // The portal's time, as everywhere a moment is kept (not the database's own clock).
+  const photosHidden = await sqlCount(em, `update photo set hidden_at = ? where ${t.photosShowing}`, [clockOf(em).now(), ...childIds]);
   const photoTags = await run(`delete from ${t.photoTags}`);
   return { diaryEntries, threads, photoTags, photosHidden };
 }

@@ -13,6 +13,7 @@ import type { PhotoStore } from '../photos/store.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { normalizeEmail } from '../validation.ts';
 import { inList, sql } from '../db/sql.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The right of access (AVG art. 15) for a parent: everything the portal holds about them and
@@ -122,7 +123,7 @@ export async function exportParentData(
   actor: Actor,
   email: string,
   file: string,
-  now = new Date(),
+  now = clockOf(em).now(),
 ): Promise<GdprExportSummary> {
   const parent = await em.findOne(Parent, { email: normalizeEmail(email) });
   if (!parent) throw notFound('parent');

@@ -8,7 +8,7 @@ import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { readZip } from '../../test/zip.ts';
 import type { Actor } from '../actor.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, } from '../dates.ts';
 import { saveStaffEntry, writeParentEntry } from '../diary/entries.ts';
 import { addChild } from '../directory/children.ts';
 import { setConsent } from '../directory/consent.ts';
@@ -59,7 +59,7 @@ beforeAll(async () => {
   const em = portal.em();
   await addLocation(em, admin, { name: 'Centrum' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-  const since = addDays(today(), -10);
+  const since = addDays(portal.clock.today(), -10);
   for (const [n, name, consent] of [['K1', 'Evi', 'ja'], ['K2', 'Sam', 'ja'], ['K3', 'Noor', 'nee']] as const) {
     await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
     await setConsent(em, admin, n, { internal: consent, external: 'nee' });

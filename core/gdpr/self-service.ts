@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays } from '../dates.ts';
 import { randomToken, sha256Hex, TOKEN_SHAPE } from '../auth/tokens.ts';
 import { Account } from '../entities/account.ts';
 import { DataExport, type IDataExport } from '../entities/data-export.ts';
@@ -24,6 +24,7 @@ import { validityText } from '../auth/password-reset.ts';
 import { composeProfileMail } from '../profile/email-change.ts';
 import type { PhotoStore } from '../photos/store.ts';
 import { exportParentData } from './export.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * "Download mijn gegevens" in Mijn gegevens: the parent asks, a job builds the same ZIP as
@@ -59,9 +60,9 @@ function parentOf(actor: Actor): number {
 }
 
 /** The parent's latest request that is still being made or can still be downloaded. */
-export async function ownDataExportStatus(em: EntityManager, actor: Actor, now = new Date()): Promise<DataExportStatus | null> {
+export async function ownDataExportStatus(em: EntityManager, actor: Actor, now = clockOf(em).now()): Promise<DataExportStatus | null> {
   const parentId = parentOf(actor);
-  const [latest] = await em.find(DataExport, { parent: parentId }, { orderBy: { requestedAt: 'desc' }, limit: 1 });
+  const [latest] = await em.find(DataExport, { parent: parentId }, { orderBy: { requestedAt: 'desc', id: 'desc' }, limit: 1 });
   if (!latest) return null;
   const open = latest.readyAt ? (latest.expiresAt ?? now) > now : now.getTime() - latest.requestedAt.getTime() < REQUEST_INTERVAL_MS;
   return open ? { requestedAt: latest.requestedAt, readyAt: latest.readyAt ?? null, expiresAt: latest.expiresAt ?? null } : null;
@@ -75,7 +76,7 @@ export async function requestOwnDataExport(
   em: EntityManager,
   ctx: Pick<MailContext, 'config' | 'jobs'>,
   actor: Actor,
-  now = new Date(),
+  now = clockOf(em).now(),
 ): Promise<{ created: boolean; status: DataExportStatus }> {
   const parentId = parentOf(actor);
   const jobs = await ensureMailQueue(ctx, DATA_EXPORT_QUEUE, DATA_EXPORT_DEAD);
@@ -103,7 +104,7 @@ export async function buildDataExport(ctx: DataExportContext, exportId: number):
   await exportParentData(em, ctx.photos, actor, parent.email, join(exportsDir(ctx), file));
   const account = await em.findOne(Account, { parent: parent.id });
   await em.transactional(async (tx) => {
-    await tx.nativeUpdate(DataExport, { id: row.id }, { readyAt: new Date(), file });
+    await tx.nativeUpdate(DataExport, { id: row.id }, { readyAt: clockOf(tx).now(), file });
     if (account) await enqueueAccountMail(ctx, tx, { kind: 'data_export_ready', accountId: account.id, requestedBy: actor.label, ref: row.id });
   });
   return 'built';
@@ -129,7 +130,7 @@ export async function openOwnDataExport(
   ctx: Pick<MailContext, 'config'>,
   actor: Actor,
   token: string,
-  now = new Date(),
+  now = clockOf(em).now(),
 ): Promise<{ path: string; size: number; filename: string }> {
   const parentId = parentOf(actor);
   const missing = notFound('export');
@@ -147,7 +148,7 @@ export async function openOwnDataExport(
 }
 
 /** Removes the files of expired links (and of requests that never got one within a week). */
-export async function pruneDataExports(em: EntityManager, ctx: Pick<MailContext, 'config'>, now = new Date()): Promise<number> {
+export async function pruneDataExports(em: EntityManager, ctx: Pick<MailContext, 'config'>, now = clockOf(em).now()): Promise<number> {
   const stale = await em.find(DataExport, {
     file: { $ne: null },
     $or: [{ expiresAt: { $lte: now } }, { expiresAt: null, readyAt: { $lte: new Date(now.getTime() - 7 * 24 * 3_600_000) } }],
@@ -190,7 +191,7 @@ async function composeReady(input: ComposeInput): Promise<Composed> {
   const token = randomToken();
   const tokenHash = sha256Hex(token);
   await em.transactional(async (tx) => {
-    await tx.nativeUpdate(DataExport, { id: row.id }, { tokenHash, expiresAt: new Date(Date.now() + DATA_EXPORT_LINK_HOURS * 3_600_000) });
+    await tx.nativeUpdate(DataExport, { id: row.id }, { tokenHash, expiresAt: new Date(clockOf(tx).now().getTime() + DATA_EXPORT_LINK_HOURS * 3_600_000) });
   });
   const lang: Language = parent.language ?? organisation.defaultLanguage;
   const mail = composeProfileMail(texts[lang], {
@@ -221,7 +222,7 @@ export interface LeavingChild {
  * The parent's children who have left (or are about to) and whose photos and schriftje can still
  * be downloaded: Mijn gegevens tells the parent until when (retention.leaverGraceDays).
  */
-export async function leavingChildren(em: EntityManager, actor: Actor, graceDays: number, day = today()): Promise<LeavingChild[]> {
+export async function leavingChildren(em: EntityManager, actor: Actor, graceDays: number, day = clockOf(em).today()): Promise<LeavingChild[]> {
   const parentId = parentOf(actor);
   const rows = await em.getConnection().execute<{ first_name: string; left_on: string }[]>(
     `select c.first_name, to_char(c.left_on, 'YYYY-MM-DD') as left_on from guardianship g join child c on c.id = g.child_id

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { parentAnnouncementFilter } from '../messages/access.ts';
-import { today } from '../dates.ts';
+import { dayOf } from '../dates.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The parent's home page: per child today's schriftje, the newest photos of the child's group,
@@ -80,7 +81,7 @@ export function parentHomeQuery(parentId: number, day: string): { sql: string; p
            'name', concat_ws(' ', k.first_name, k.infix, k.last_name),
            'groupName', k.group_name, 'locationName', k.location_name,
            'diary', coalesce((select json_agg(json_build_object('authorKind', d.author_kind, 'authorLabel', d.author_label,
-                                 'text', d.text, 'lines', d.lines) order by d.author_kind desc, d.created_at)
+                                 'text', d.text, 'lines', d.lines) order by d.author_kind desc, d.created_at, d.id)
                                from diary_entry d where d.child_id = k.id and d.day = ?::date), '[]'::json),
            'photos', coalesce((select json_agg(json_build_object('id', x.id, 'width', x.width, 'height', x.height, 'caption', x.caption))
                                 from (select p.id, p.width, p.height, p.caption from photo p
@@ -92,22 +93,22 @@ export function parentHomeQuery(parentId: number, day: string): { sql: string; p
                                                   and r.read_at >= t.last_staff_message_at))
          ) order by k.birth_date, k.first_name) from kids k), '[]'::json),
        'announcements', coalesce((select json_agg(json_build_object('id', x.id, 'subject', x.subject, 'createdAt', x.created_at,
-                                   'read', x.read, 'where', x.place) order by x.created_at desc)
+                                   'read', x.read, 'where', x.place) order by x.created_at desc, x.id desc)
          from (select a.id, a.subject, a.created_at, coalesce(g.name, l.name) as place,
                       exists (select 1 from announcement_read r where r.announcement_id = a.id and r.parent_id = ?) as read
                  from announcement a
                  join location l on l.id = a.location_id
                  left join care_group g on g.id = a.group_id
                 where exists (select 1 from active) and ${reaches.sql}
-                order by a.created_at desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json)
+                order by a.created_at desc, a.id desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json)
      ) as home`,
     params: [parentId, day, day, parentId, day, parentId, parentId, ...reaches.params],
   };
 }
 
-export async function parentHome(em: EntityManager, actor: Actor, now = new Date()): Promise<ParentHome> {
+export async function parentHome(em: EntityManager, actor: Actor, now = clockOf(em).now()): Promise<ParentHome> {
   if (actor.kind !== 'parent') return { children: [], announcements: [] };
-  const { sql, params } = parentHomeQuery(actor.parentId, today(now));
+  const { sql, params } = parentHomeQuery(actor.parentId, dayOf(now));
   const rows = await queryPrepared<{ home: ParentHome }>(em, 'parent_home', sql, params);
   return rows[0]!.home;
 }

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
-import { today } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Organisation } from '../entities/organisation.ts';
 import { conflict } from '../errors.ts';
@@ -15,6 +14,7 @@ import { sql } from '../db/sql.ts';
 import { json, lockImports } from './sql.ts';
 import { audit } from '../audit.ts';
 import { type ParentState, upsertParents } from './upsert-parents.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * `portal parents import FILE`: a file of parents only (e-mail, names, phone, language, and
@@ -48,7 +48,7 @@ export async function importParents(
   requireAdmin(actor);
   const started = performance.now();
   const map = parseMapOption(input.map, PARENT_COLUMNS);
-  const report = emptyReport('parents', today(), Boolean(options.dryRun));
+  const report = emptyReport('parents', clockOf(em).today(), Boolean(options.dryRun));
   const book = new ParentBook();
   const rows: Row[] = [];
   const invalidCells = new Map<number, string[]>();

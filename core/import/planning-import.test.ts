@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
-import { addDays, today } from '../dates.ts';
+import { admin, createTestPortal, TEST_NOW, type TestPortal } from '../../test/portal.ts';
+import { addDays, dayOf } from '../dates.ts';
 import { addChild, leaveChild, showChild } from '../directory/children.ts';
 import { showConsent } from '../directory/consent.ts';
 import { addGroup } from '../directory/groups.ts';
@@ -34,7 +34,8 @@ const sampleWith = (edit: (lines: string[]) => string[]) => csv(edit(sampleLines
 
 const counts = (c: Partial<KindCounts>): KindCounts => ({ children: 0, parents: 0, links: 0, placements: 0, consents: 0, ...c });
 const SAMPLE = counts({ children: 43, parents: 70, links: 74, placements: 43, consents: 43 });
-const firstDay = addDays(today(), -30);
+// The test portals' pinned date (test/portal.ts), a month back.
+const firstDay = addDays(dayOf(new Date(TEST_NOW)), -30);
 
 let portal: TestPortal;
 const q = async (sql: string, params: unknown[] = []) => (await portal.em().getConnection().execute(sql, params)) as Record<string, unknown>[];
@@ -140,7 +141,7 @@ describe('importing the planning export', () => {
     expect(again.removedFromGroup).toBe(0);
     expect(await snapshot()).toEqual(before);
     // Also on another day: the children are still in their groups.
-    const later = await run(sampleText, {}, today());
+    const later = await run(sampleText, {}, portal.clock.today());
     expect(later.unchanged).toEqual(SAMPLE);
     expect(await snapshot()).toEqual(before);
   });
@@ -180,8 +181,8 @@ describe('importing the planning export', () => {
           return l;
         }),
     );
-    const dry = await run(changed, { dryRun: true, listChanges: true }, today());
-    const report = await run(changed, {}, today());
+    const dry = await run(changed, { dryRun: true, listChanges: true }, portal.clock.today());
+    const report = await run(changed, {}, portal.clock.today());
     expect(report.rowErrors).toEqual([]);
     expect(report.created).toEqual(counts({ consents: 1 }));
     // marloes.ramdin@ is no longer on line 4, so line 20 names her now: "Marloes Bos".
@@ -203,8 +204,8 @@ describe('importing the planning export', () => {
     const aylin = await showChild(portal.em(), admin, 'K10001');
     expect(aylin).toMatchObject({ firstName: 'Ayla', group: 'Heerlen Centrum/Kikkers' });
     expect(aylin.placements).toEqual([
-      { group: 'Boomhut', location: 'Heerlen Centrum', startDate: firstDay, endDate: addDays(today(), -1) },
-      { group: 'Kikkers', location: 'Heerlen Centrum', startDate: today(), endDate: null },
+      { group: 'Boomhut', location: 'Heerlen Centrum', startDate: firstDay, endDate: addDays(portal.clock.today(), -1) },
+      { group: 'Kikkers', location: 'Heerlen Centrum', startDate: portal.clock.today(), endDate: null },
     ]);
     expect((await showChild(portal.em(), admin, 'K10003')).parents.map((p) => p.email)).toEqual(['sanne.ramdin@example.nl']);
     // The parent stays (still a parent of K10019); only the link went.
@@ -221,17 +222,17 @@ describe('importing the planning export', () => {
 
 describe('children who left', () => {
   it('places a child again who left before the date and is in the file; respects a leave from that day on', async () => {
-    await leaveChild(portal.em(), admin, 'K10042', { date: addDays(today(), -1) });
-    await leaveChild(portal.em(), admin, 'K10041', { date: today() });
-    const report = await run(csv([row('K10042'), row('K10041')]), {}, today());
+    await leaveChild(portal.em(), admin, 'K10042', { date: addDays(portal.clock.today(), -1) });
+    await leaveChild(portal.em(), admin, 'K10041', { date: portal.clock.today() });
+    const report = await run(csv([row('K10042'), row('K10041')]), {}, portal.clock.today());
     expect(report.rowErrors).toEqual([]);
     expect(report.updated.children).toBe(1);
     expect(report.created.placements).toBe(1);
     expect(report.unchanged.placements).toBe(1);
     const back = await showChild(portal.em(), admin, 'K10042');
     expect(back).toMatchObject({ leftOn: null, group: 'Sittard Ophoven/BSO De Ontdekkers' });
-    expect(back.placements.at(-1)).toMatchObject({ startDate: today(), endDate: null });
-    expect(await showChild(portal.em(), admin, 'K10041')).toMatchObject({ leftOn: today() });
+    expect(back.placements.at(-1)).toMatchObject({ startDate: portal.clock.today(), endDate: null });
+    expect(await showChild(portal.em(), admin, 'K10041')).toMatchObject({ leftOn: portal.clock.today() });
   });
 });
 

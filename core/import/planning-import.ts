@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
-import { addDays, parseDate, today } from '../dates.ts';
+import { addDays, parseDate } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { Location } from '../entities/location.ts';
@@ -32,6 +32,7 @@ import { sql } from '../db/sql.ts';
 import { json, lockImports } from './sql.ts';
 import { audit } from '../audit.ts';
 import { type ParentState, upsertParents } from './upsert-parents.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * `portal import FILE`: the planning system's export (one row per child: location, group, child,
@@ -187,13 +188,12 @@ class RowReader {
   private readonly headerOf: (key: PlanningKey) => string;
   /** One columns object per parent slot, shared by every occurrence (memory). */
   private readonly parentColumns: ParentOccurrence['columns'][];
-  /** Computed once: birth dates may not lie after it. */
-  private readonly today = today();
-
   constructor(
     header: string[],
     private readonly index: Columns,
     private readonly dir: Directory,
+    /** The clock's date, once per import: birth dates may not lie after it. */
+    private readonly today: string,
   ) {
     this.headerOf = (key) => header[index[key]!] ?? key;
     this.parentColumns = [1, 2].map((n) => ({
@@ -405,8 +405,8 @@ function childDifferences(a: PlanningRow, b: PlanningRow, headerOf: (key: Planni
   return out;
 }
 
-function parseDateOption(value: string | undefined): string {
-  if (value === undefined || value.trim() === '') return today();
+function parseDateOption(value: string | undefined, today: string): string {
+  if (value === undefined || value.trim() === '') return today;
   const parsed = parseDate(value);
   if (!parsed) throw invalid('date', `"${value}" is not a date (use YYYY-MM-DD or DD-MM-YYYY)`);
   return parsed;
@@ -442,7 +442,7 @@ export async function importPlanningExport(
 ): Promise<ImportReport> {
   requireAdmin(actor);
   const started = performance.now();
-  const on = parseDateOption(input.date);
+  const on = parseDateOption(input.date, clockOf(em).today());
   const map = parseMapOption(input.map, PLANNING_COLUMNS);
   const report = emptyReport('planning', on, Boolean(options.dryRun));
   const dir = await loadDirectory(em);
@@ -484,7 +484,7 @@ export async function importPlanningExport(
         }
       }
       if (report.rowErrors.length) return false;
-      reader = new RowReader(header, resolved.index, dir);
+      reader = new RowReader(header, resolved.index, dir, clockOf(em).today());
       const index = resolved.index;
       const names = header;
       headerOf = (key) => names[index[key]!] ?? key;

@@ -10,6 +10,7 @@ import { scanNotifications, startNotificationWorker } from '../notifications/not
 import { applyRetention } from '../retention/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { systemActor } from '../actor.ts';
+import { clockOf } from '../clock.ts';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
 const NOTIFY_SCAN_MS = 5 * 60_000;
@@ -44,7 +45,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
       const em = ctx.em();
       const sessions = await pruneSessions(em, ctx.config.auth);
       const links = await em.nativeDelete(PasswordResetToken, {
-        $or: [{ expiresAt: { $lte: new Date() } }, { usedAt: { $ne: null } }],
+        $or: [{ expiresAt: { $lte: clockOf(em).now() } }, { usedAt: { $ne: null } }],
       });
       const exports = await pruneDataExports(em, ctx);
       const appTokens = await pruneApiTokens(em);

@@ -10,6 +10,7 @@ import {
   type MailContext,
   startAccountMailWorker,
 } from './account-mail.ts';
+import { deadlineAfter } from '../clock.ts';
 
 /**
  * What the admin sees of the mail queue (`portal mail status|retry|work`). pg-boss keeps jobs
@@ -148,13 +149,13 @@ export async function workMailQueue(
 ): Promise<{ sent: number; failed: { jobId: string; error: string | null }[]; pending: number }> {
   const jobs = await ensureAccountMailQueue(ctx);
   const workerIds = await startAccountMailWorker(ctx);
-  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  const deadline = deadlineAfter(options.timeoutMs ?? 30 * 60_000);
   const waitFor = async (ids: string[]) => {
     for (;;) {
       const states = await jobStates(ctx.em(), ids);
       const waiting = ids.filter((id) => ['created', 'active', undefined].includes(states.get(id)?.state));
       options.onProgress?.(ids.length - waiting.length, ids.length);
-      if (waiting.length === 0 || Date.now() > deadline) {
+      if (waiting.length === 0 || deadline.passed()) {
         return {
           sent: ids.filter((id) => states.get(id)?.state === 'completed').length,
           failed: ids

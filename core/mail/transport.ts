@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import type { Clock } from '../clock.ts';
 
 export interface OutgoingMail {
   to: string;
@@ -28,16 +29,16 @@ export interface MailTransport {
  * that an admin can open in any mail program. Files are written whole (temp + rename), so a
  * half mail never appears.
  */
-export function createMailTransport(smtpUrl: string | undefined, dataDir: string): MailTransport {
+export function createMailTransport(smtpUrl: string | undefined, dataDir: string, clock: Clock): MailTransport {
   if (!smtpUrl) {
     const dir = join(dataDir, 'mail');
     const writer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     return {
       description: dir,
       send: async (mail) => {
-        const info = await writer.sendMail(mail);
+        const info = await writer.sendMail({ ...mail, date: clock.now() });
         mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
+        const name = `${clock.now().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
         const tmp = join(dir, `.${name}.tmp`);
         writeFileSync(tmp, info.message as Buffer, { mode: 0o600 });
         renameSync(tmp, join(dir, name));
@@ -64,7 +65,8 @@ export function createMailTransport(smtpUrl: string | undefined, dataDir: string
   return {
     description: `${url.protocol}//${url.host}`,
     send: async (mail) => {
-      const info = await transport.sendMail(mail);
+      // The Date header from the portal's clock, like every date inside the mail.
+      const info = await transport.sendMail({ ...mail, date: clock.now() });
       return { messageId: info.messageId, where: `${url.protocol}//${url.host}` };
     },
     close: () => transport.close(),

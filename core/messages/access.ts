@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, isAdmin } from '../actor.ts';
 import { PARENT_GROUPS_SQL, type Scope, visibleGroupIds } from '../authorization.ts';
-import { today } from '../dates.ts';
 import { Account } from '../entities/account.ts';
 
 /**
@@ -23,7 +22,7 @@ export const PARENT_GROUPS = PARENT_GROUPS_SQL;
  * (by group, by location) instead of reading the whole announcement table: this runs in the
  * unread count of every page.
  */
-export function parentAnnouncementFilter(parentId: number, day = today()): { sql: string; params: unknown[] } {
+export function parentAnnouncementFilter(parentId: number, day: string): { sql: string; params: unknown[] } {
   return {
     sql: `(a.group_id = any(array${PARENT_GROUPS})
       or (a.group_id is null and a.location_id = any(array(select cg.location_id from care_group cg where cg.id = any(array${PARENT_GROUPS})))))`,

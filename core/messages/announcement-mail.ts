@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../../config/schema.ts';
-import { today } from '../dates.ts';
 import { getOrganisation } from '../directory/organisation.ts';
 import { Announcement } from '../entities/message.ts';
 import { Parent } from '../entities/parent.ts';
@@ -10,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { publicBaseUrl, senderOf, ensureMailQueue } from '../mail/account-mail.ts';
 import type { MailTransport, OutgoingMail } from '../mail/transport.ts';
 import { escapeHtml, messageHtml } from './format.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The e-mail copy of an announcement: one job per parent, holding only which announcement goes
@@ -114,7 +114,7 @@ async function stillReached(em: EntityManager, job: AnnouncementMailJob): Promis
       where a.id = ?
         and not exists (select 1 from account ac where ac.parent_id = g.parent_id and ac.suspended_at is not null)
       limit 1`,
-    [today(), today(), job.parentId, job.announcementId],
+    [clockOf(em).today(), clockOf(em).today(), job.parentId, job.announcementId],
   )) as unknown[];
   return rows.length > 0;
 }

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Actor, isAdmin } from '../actor.ts';
-import { today } from '../dates.ts';
 import { Group } from '../entities/group.ts';
 import { Location } from '../entities/location.ts';
 import { Announcement, MessageAttachment } from '../entities/message.ts';
@@ -16,6 +15,7 @@ import { parentAnnouncementFilter, parentIsActive, staffGroupScope, staffIdOf, U
 import { enqueueAnnouncementMails } from './announcement-mail.ts';
 import { type AttachmentUpload, prepareAttachment, storeAttachment } from './attachments.ts';
 import { type AttachmentView, MAX_BODY, MAX_SUBJECT, type MessageContext } from './threads.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Announcements (mededelingen): staff write to all parents of one of their groups, the location
@@ -131,7 +131,7 @@ export async function sendAnnouncement(
  * (or in a group of its location), whose access is not suspended.
  */
 export async function recipientsOf(em: EntityManager, announcementId: string): Promise<number[]> {
-  const day = today();
+  const day = clockOf(em).today();
   const rows = (await em.getConnection().execute(
     `select distinct g.parent_id
        from announcement a
@@ -194,7 +194,7 @@ const FROM = `from announcement a join location l on l.id = a.location_id left j
 async function readable(em: EntityManager, actor: Actor): Promise<{ sql: string; params: unknown[]; unread: string; unreadParams: unknown[] } | null> {
   if (actor.kind === 'parent') {
     if (!(await parentIsActive(em, actor.parentId))) return null;
-    const f = parentAnnouncementFilter(actor.parentId);
+    const f = parentAnnouncementFilter(actor.parentId, clockOf(em).today());
     return {
       ...f,
       unread: 'not exists (select 1 from announcement_read ar where ar.announcement_id = a.id and ar.parent_id = ?)',
@@ -249,7 +249,7 @@ export async function announcementView(em: EntityManager, actor: Actor, id: stri
   )) as Row[];
   const row = rows[0];
   if (!row) throw missing;
-  const attachments = await em.find(MessageAttachment, { announcement: id }, { orderBy: { createdAt: 'asc' } });
+  const attachments = await em.find(MessageAttachment, { announcement: id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   return {
     ...toSummary(row),
     body: row.body ?? '',
@@ -263,9 +263,9 @@ export async function markAnnouncementRead(em: EntityManager, actor: Actor, id: 
   await announcementView(em, actor, id);
   if (actor.kind !== 'parent') return;
   await em.getConnection().execute(
-    `insert into announcement_read (announcement_id, parent_id, read_at) values (?, ?, now())
+    `insert into announcement_read (announcement_id, parent_id, read_at) values (?, ?, ?)
      on conflict (announcement_id, parent_id) do nothing`,
-    [id, actor.parentId],
+    [id, actor.parentId, clockOf(em).now()],
   );
 }
 

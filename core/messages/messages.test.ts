@@ -140,6 +140,8 @@ describe('threads', () => {
     view = await threadView(portal.em(), w.actors.anna, threadId);
     expect(view.messages[0]!.readByOtherSide).toBe(true);
 
+    // The reply comes after the reading (at one instant, reading wins: see markRead).
+    portal.clock.advance({ minutes: 1 });
     await replyToThread(portal.em(), portal, w.actors.mia, threadId, { body: 'Dank u, wij geven het door.' });
     expect(await unreadCount(portal.em(), w.actors.anna)).toBe(1);
     expect(await unreadCount(portal.em(), w.actors.bart)).toBe(1);
@@ -262,6 +264,7 @@ describe('announcements', () => {
       subject: 'Boomhut: pyjamadag',
       body: 'Vrijdag komen de kinderen in pyjama.',
     });
+    portal.clock.advance({ minutes: 1 }); // newest first: the location's comes later
     const { announcementId: toLocation } = await sendAnnouncement(portal.em(), portal, w.actors.hanna, {
       locationId: w.locations.centrum,
       subject: 'Centrum: nieuwe parkeerplaats',

@@ -22,6 +22,7 @@ import type { PhotoStore } from '../photos/store.ts';
 import { parseInput, text } from '../validation.ts';
 import { inScope, markRead, parentIsActive, staffGroupScope, staffIdOf, UUID } from './access.ts';
 import { type AttachmentUpload, type PreparedAttachment, prepareAttachment, storeAttachment } from './attachments.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Threads: a parent writes to the group of one of their children; the staff of that group and
@@ -68,7 +69,7 @@ export async function writableGroups(em: EntityManager, actor: Actor): Promise<W
   if (links.length === 0) return [];
   const placements = await em.find(
     Placement,
-    { child: { $in: links.map((l) => l.child.id) }, group: { archivedAt: null }, ...currentPlacement() },
+    { child: { $in: links.map((l) => l.child.id) }, group: { archivedAt: null }, ...currentPlacement(clockOf(em).today()) },
     { populate: ['child', 'group', 'group.location'], orderBy: { child: { firstName: 'asc' } } },
   );
   const byGroup = new Map<number, WritableGroup>();
@@ -112,7 +113,7 @@ export async function threadForActor(em: EntityManager, actor: Actor, threadId: 
     if (!guardian) throw missing;
     if (mode === 'write') {
       if (thread.group.archivedAt) throw missing;
-      const placed = await em.count(Placement, { child: thread.child.id, group: thread.group.id, ...currentPlacement() });
+      const placed = await em.count(Placement, { child: thread.child.id, group: thread.group.id, ...currentPlacement(clockOf(em).today()) });
       if (!placed) throw missing;
     }
     return thread;
@@ -200,7 +201,7 @@ export async function startThread(
   const links = await em.find(Guardianship, { parent: actor.parentId });
   const placement = await em.findOne(
     Placement,
-    { child: { $in: links.map((l) => l.child.id) }, group: { id: input.groupId, archivedAt: null }, ...currentPlacement() },
+    { child: { $in: links.map((l) => l.child.id) }, group: { id: input.groupId, archivedAt: null }, ...currentPlacement(clockOf(em).today()) },
     { populate: ['child', 'group'], orderBy: { child: { firstName: 'asc', id: 'asc' } } },
   );
   if (!placement) throw missing;
@@ -214,7 +215,7 @@ export async function startThread(
       child: placement.child,
       subject: data.subject,
       startedBy: tx.getReference(Parent, actor.parentId),
-      lastMessageAt: new Date(),
+      lastMessageAt: clockOf(tx).now(),
       lastParentMessageAt: null,
       lastStaffMessageAt: null,
     });
@@ -247,7 +248,7 @@ export async function markThreadRead(em: EntityManager, actor: Actor, threadId: 
   const thread = await threadForActor(em, actor, threadId, 'read');
   const reader = actor.kind === 'parent' ? { parentId: actor.parentId } : staffIdOf(actor);
   if (reader === null) return;
-  await markRead(em, thread.id, typeof reader === 'number' ? { staffId: reader } : reader, new Date());
+  await markRead(em, thread.id, typeof reader === 'number' ? { staffId: reader } : reader, clockOf(em).now());
 }
 
 export interface MessageView {
@@ -283,7 +284,7 @@ export async function threadView(em: EntityManager, actor: Actor, threadId: stri
   );
   const messages = await em.find(Message, { thread: thread.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   const attachments = messages.length
-    ? await em.find(MessageAttachment, { message: { $in: messages.map((m) => m.id) } }, { orderBy: { createdAt: 'asc' } })
+    ? await em.find(MessageAttachment, { message: { $in: messages.map((m) => m.id) } }, { orderBy: { createdAt: 'asc', id: 'asc' } })
     : [];
   const marks = await em.find(MessageRead, { thread: thread.id });
   const lastRead = (side: AuthorSide) =>
@@ -364,7 +365,7 @@ export async function groupInbox(em: EntityManager, actor: Actor, groupId: numbe
        join child c on c.id = t.child_id
        left join message_read r on r.thread_id = t.id and r.staff_id = ?
       where t.group_id = ?
-      order by unread desc, t.last_message_at desc
+      order by unread desc, t.last_message_at desc, t.id desc
       limit ?`,
     [staffIdOf(actor) ?? 0, groupId, INBOX_LIMIT],
   )) as SummaryRow[];

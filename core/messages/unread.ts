@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { today } from '../dates.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { parentAnnouncementFilter, staffIdOf } from './access.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The number beside "Berichten" in the navigation, in one statement, because it runs for every
@@ -13,7 +13,7 @@ import { parentAnnouncementFilter, staffIdOf } from './access.ts';
  */
 export async function unreadCount(em: EntityManager, actor: Actor): Promise<number> {
   if (actor.kind === 'parent') {
-    const f = parentAnnouncementFilter(actor.parentId, today());
+    const f = parentAnnouncementFilter(actor.parentId, clockOf(em).today());
     const rows = await queryPrepared<{ n: string | number }>(
       em,
       'unread_parent',

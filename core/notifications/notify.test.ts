@@ -81,7 +81,9 @@ describe('who is due', () => {
 describe('the mail', () => {
   it('counts the news per child (no content), escapes names, and carries one-click unsubscribe', async () => {
     const { actors, groups } = world;
-    const since = new Date(Date.now() - 60_000);
+    // The window (since, until]: what happens in the minute after `since`.
+    const since = portal.clock.now();
+    portal.clock.advance({ minutes: 1 });
     const ctx = { ...portal };
     // Cor has two children: Sam (Boomhut) gets a reply and a diary entry; Lot (Zolder) nothing.
     const { threadId } = await startThread(portal.em(), ctx, actors.cor, { groupId: groups.boomhut, subject: 'Ophalen', body: 'Oma haalt Sam op' });
@@ -93,7 +95,7 @@ describe('the mail', () => {
       subject: 'Studiedag <script>alert(1)</script>',
       body: 'Vrijdag dicht',
     });
-    const until = new Date(Date.now() + 1000);
+    const until = portal.clock.now();
     const cor = actors.cor.kind === 'parent' ? actors.cor.parentId : -1;
 
     const news = await newsFor(portal.em(), cor, since, until);
@@ -123,7 +125,7 @@ describe('the mail', () => {
     const eva = world.actors.eva;
     await setNotificationMode(portal.em(), eva, 'off');
     const parentId = eva.kind === 'parent' ? eva.parentId : -1;
-    const job = { parentId, since: new Date(0).toISOString(), until: new Date().toISOString() };
+    const job = { parentId, since: new Date(0).toISOString(), until: portal.clock.now().toISOString() };
     expect(await sendNotification(portal, job)).toBe('skipped');
     await setNotificationMode(portal.em(), eva, 'digest');
   });

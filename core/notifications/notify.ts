@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../../config/schema.ts';
-import { today } from '../dates.ts';
+import { dayOf } from '../dates.ts';
 import { getOrganisation } from '../directory/organisation.ts';
 import type { Language } from '../entities/organisation.ts';
 import { Parent } from '../entities/parent.ts';
@@ -12,6 +12,7 @@ import { SHAREABLE } from '../photos/visibility.ts';
 import { notificationHeaders, unsubscribeToken, unsubscribeUrl } from '../profile/notifications.ts';
 import { parentAnnouncementFilter } from '../messages/access.ts';
 import { escapeHtml } from '../messages/format.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * E-mail notifications of what is new for a parent: photos of their children's groups, the
@@ -70,9 +71,10 @@ export function dutchTime(day: string, hour: number): Date {
  * digest time once that time has passed. Suspended parents and parents without an account are
  * skipped. Returns how many were queued.
  */
-export async function scanNotifications(ctx: Pick<NotifyContext, 'config' | 'jobs' | 'em'>, now = new Date()): Promise<number> {
+export async function scanNotifications(ctx: Pick<NotifyContext, 'config' | 'jobs' | 'em'>, at?: Date): Promise<number> {
   const em = ctx.em();
-  const digestAt = dutchTime(today(now), ctx.config.notifications.digestHour);
+  const now = at ?? clockOf(em).now();
+  const digestAt = dutchTime(dayOf(now), ctx.config.notifications.digestHour);
   const immediateBefore = new Date(now.getTime() - IMMEDIATE_INTERVAL_MINUTES * 60_000);
   const firstSince = new Date(now.getTime() - FIRST_WINDOW_HOURS * 3_600_000);
   const due = (await em.getConnection().execute(
@@ -117,7 +119,7 @@ export interface News {
 
 /** What is new for a parent in the window (since, until], per child; counts only. */
 export async function newsFor(em: EntityManager, parentId: number, since: Date, until: Date): Promise<News> {
-  const day = today(until);
+  const day = dayOf(until);
   const rows = (await em.getConnection().execute(
     `select c.first_name,
        (select count(*) from photo p
@@ -137,7 +139,7 @@ export async function newsFor(em: EntityManager, parentId: number, since: Date, 
   const announcements = (await em.getConnection().execute(
     `select a.subject from announcement a
       where a.created_at > ? and a.created_at <= ? and ${reaches.sql}
-      order by a.created_at`,
+      order by a.created_at, a.id`,
     [since, until, ...reaches.params],
   )) as { subject: string }[];
   return {

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { today } from '../dates.ts';
 import { childForActor, childGroupsForActor } from '../diary/access.ts';
 import { type AlbumCursor, type AlbumPhoto, parentAlbum } from './visibility.ts';
 import { pageLimit } from '../paging.ts';
+import { clockOf } from '../clock.ts';
 
 /** Photos per page of a child's album. */
 export const CHILD_ALBUM_PAGE = 30;
@@ -27,7 +27,7 @@ export async function childAlbum(
   options: { before?: AlbumCursor; limit?: number } = {},
 ): Promise<ChildAlbumPage> {
   const child = await childForActor(em, actor, childId);
-  const groupIds = await childGroupsForActor(em, actor, child.id, today());
+  const groupIds = await childGroupsForActor(em, actor, child.id, clockOf(em).today());
   const limit = pageLimit(options.limit, CHILD_ALBUM_PAGE, 100);
   if (groupIds.length === 0 || actor.kind !== 'parent') return { photos: [] };
   const found = await parentAlbum(em, actor, { before: options.before, limit: limit + 1, groupIds });

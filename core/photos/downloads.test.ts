@@ -4,7 +4,7 @@ import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { suspendParent } from '../accounts/suspension.ts';
 import type { Actor } from '../actor.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays } from '../dates.ts';
 import { addChild } from '../directory/children.ts';
 import { setConsent } from '../directory/consent.ts';
 import { addGroup } from '../directory/groups.ts';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const em = portal.em();
   await addLocation(em, admin, { name: 'Centrum' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-  const since = addDays(today(), -10);
+  const since = addDays(portal.clock.today(), -10);
   for (const [n, name] of [['K1', 'Evi'], ['K2', 'Sam'], ['K3', 'Noor']] as const) {
     await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
     await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });

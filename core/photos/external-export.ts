@@ -28,7 +28,7 @@ export async function exportExternalPhotos(
       where p.state = 'ready' and p.hidden_at is null and p.original_key is not null
         and exists (select 1 from photo_tag t where t.photo_id = p.id)
         and ${everyTaggedChildConsents('external')}
-      order by p.taken_at`,
+      order by p.taken_at, p.id`,
   )) as { id: string; taken_at: string | Date; caption: string | null; original_key: string; group_name: string; location_name: string }[];
   const tmp = `${dir}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { visibleGroupIds } from '../authorization.ts';
-import { today } from '../dates.ts';
 import { Group } from '../entities/group.ts';
 import { Photo } from '../entities/photo.ts';
 import { forbidden, notFound } from '../errors.ts';
@@ -11,6 +10,8 @@ import { mayManage, photoForStaff } from './tagging.ts';
 import type { PhotoContext } from './upload.ts';
 import { SHAREABLE } from './visibility.ts';
 import { pageLimit } from '../paging.ts';
+import { systemClock } from '../clock.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * The staff side of photos: the groups one may upload to, a group's photos with what parents
@@ -161,7 +162,7 @@ export interface TagSheet {
  */
 export async function tagSheet(em: EntityManager, actor: Actor, photoId: string): Promise<TagSheet> {
   const photo = await staffPhoto(em, actor, photoId);
-  const day = today();
+  const day = clockOf(em).today();
   const rows = (await em.getConnection().execute(
     `select c.child_number, c.first_name, c.infix, c.last_name,
             exists (select 1 from photo_tag t where t.photo_id = ? and t.child_id = c.id) as tagged,
@@ -214,7 +215,9 @@ export async function deletePhoto(
 ): Promise<{ groupId: number }> {
   // A concurrent upload of the same picture re-puts the same content-addressed files after
   // this moment; deleteStale keeps those.
-  const startedAt = new Date();
+  // Compared with the files' modification times, which the operating system sets from the real
+  // time: so this is the system clock, not the portal's (which a test may have pinned).
+  const startedAt = systemClock.now();
   const removed = await em.transactional(async (tx) => {
     const photo = await photoForStaff(tx, actor, photoId);
     if (!mayManage(actor, photo.uploadedBy?.id ?? null)) {

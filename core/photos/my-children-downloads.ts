@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
+import { clockOf } from '../clock.ts';
 import { forbidden } from '../errors.ts';
 
 /**
@@ -37,10 +38,10 @@ export async function downloadsOfMyChildren(em: EntityManager, actor: Actor, lim
        join photo_download d on d.photo_id = t.photo_id
        join photo ph on ph.id = d.photo_id
        join child c on c.id = t.child_id
-      where g.parent_id = ? and d.at > now() - make_interval(days => ?)
+      where g.parent_id = ? and d.at > ?::timestamptz - make_interval(days => ?)
       order by d.at desc, d.id desc
       limit ?`,
-    [actor.parentId, actor.parentId, DOWNLOAD_HISTORY_DAYS, limit],
+    [actor.parentId, actor.parentId, clockOf(em).now(), DOWNLOAD_HISTORY_DAYS, limit],
   );
   return rows.map((r) => ({
     at: new Date(r.at),

@@ -213,7 +213,8 @@ describe('metadata', () => {
       .jpeg()
       .withExif({ IFD2: { DateTimeOriginal: '2999:01:01 00:00:00' } })
       .toBuffer();
-    expect((await inspectImage(future)).takenAt).toBeNull();
+    // The future is told by the portal's time, which the upload passes (core reads no other clock).
+    expect((await inspectImage(future, { now: new Date('2026-06-10T08:00:00Z') })).takenAt).toBeNull();
   });
 });
 
@@ -263,6 +264,14 @@ describe('exifTakenAt', () => {
     // 31 March 2024, 02:30 did not exist; read as summer time.
     expect(exifTakenAt(tiff([[ORIGINAL, '2024:03:31 02:30:00']]))).toEqual(new Date('2024-03-31T00:30:00Z'));
     expect(exifTakenAt(tiff([[ORIGINAL, '2024:03:31 03:30:00']]))).toEqual(new Date('2024-03-31T01:30:00Z'));
+  });
+
+  it('refuses a time more than two days after the `now` it is given; without one there is no upper bound', () => {
+    const now = new Date('2026-06-10T08:00:00Z');
+    expect(exifTakenAt(tiff([[ORIGINAL, '2026:06:12 09:00:00']]), now)).toEqual(new Date('2026-06-12T07:00:00Z'));
+    expect(exifTakenAt(tiff([[ORIGINAL, '2026:06:12 11:00:00']]), now)).toBeNull();
+    expect(exifTakenAt(tiff([[ORIGINAL, '2999:01:01 00:00:00']]), now)).toBeNull();
+    expect(exifTakenAt(tiff([[ORIGINAL, '2999:01:01 00:00:00']]))).toEqual(new Date('2998-12-31T23:00:00Z'));
   });
 
   it('returns null for garbage rather than throwing', () => {

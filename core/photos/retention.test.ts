@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
-import { addDays, today } from '../dates.ts';
+import { systemClock } from '../clock.ts';
+import { addDays } from '../dates.ts';
 import { addChild } from '../directory/children.ts';
 import { setConsent } from '../directory/consent.ts';
 import { addGroup } from '../directory/groups.ts';
@@ -40,7 +41,7 @@ beforeAll(async () => {
   await addLocation(em, admin, { name: 'Centrum' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   for (const n of ['K1', 'K2']) {
-    await addChild(em, admin, { childNumber: n, firstName: n, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -5) });
+    await addChild(em, admin, { childNumber: n, firstName: n, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(portal.clock.today(), -5) });
   }
   await setConsent(em, admin, 'K1', { internal: 'ja', external: 'ja' });
   await setConsent(em, admin, 'K2', { internal: 'ja', external: 'nee' });
@@ -48,7 +49,7 @@ beforeAll(async () => {
   await add('K1 only', '#3a3', ['K1'], '=HYPERLINK("http://x")');
   await add('K1 and K2', '#33a', ['K1', 'K2']);
   await add('untagged', '#aa3', []);
-  await portal.em().nativeUpdate(Photo, { id: ids['old'] }, { uploadedAt: new Date(Date.now() - 400 * 86_400_000) });
+  await portal.em().nativeUpdate(Photo, { id: ids['old'] }, { uploadedAt: new Date(portal.clock.now().getTime() - 400 * 86_400_000) });
 });
 afterAll(() => portal?.destroy());
 
@@ -60,14 +61,15 @@ describe('photos retention and external export', () => {
     const keysBefore = await storedKeys();
     const old = await portal.em().findOneOrFail(Photo, { id: ids['old'] });
     const oldKeys = [old.originalKey!, old.displayKey!, old.thumbKey!];
-    const r = await prunePhotos(portal.em(), portal, admin, { now: new Date() });
+    const r = await prunePhotos(portal.em(), portal, admin);
     expect(r.photos).toBe(1);
     expect(await portal.em().findOne(Photo, { id: ids['old'] })).toBeNull();
     expect(await portal.em().count(Photo, {})).toBe(3);
     // Files are removed only after the grace period (young files may belong to an upload in progress).
     expect((await storedKeys()).length).toBe(keysBefore.length);
     expect(oldKeys.every((k) => keysBefore.includes(k))).toBe(true);
-    const later = await prunePhotos(portal.em(), portal, admin, { now: new Date(Date.now() + 2 * 3_600_000) });
+    // Two hours on, in the files' time (the real one: the operating system stamps them).
+    const later = await prunePhotos(portal.em(), portal, admin, { filesNow: new Date(systemClock.now().getTime() + 2 * 3_600_000) });
     expect(later.files).toBe(3);
     const left = await storedKeys();
     expect(oldKeys.some((k) => left.includes(k))).toBe(false);

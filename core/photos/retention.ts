@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
+import { clockOf, startOfDay } from '../clock.ts';
+import { addMonths, dayOf } from '../dates.ts';
 import { Photo } from '../entities/photo.ts';
 import { sweepOrphans } from './store.ts';
 import type { PhotoContext } from './upload.ts';
@@ -24,23 +26,28 @@ const ORPHAN_GRACE_MS = 60 * 60_000;
  * an old picture uploaded today must not vanish tonight), rows first (tags
  * go with them; download records stay, for tracing), then the files no row points at any more.
  * `portal photos prune` runs it; the server runs it daily.
+ *
+ * Two times: the rows' age is the portal's (`now`, default its clock), the files' age is the
+ * real one, because the operating system stamps files with the real time (`filesNow`, default the
+ * system clock; a test moves it on to see the grace period pass). Giving the file sweep the
+ * portal's time would, with a clock set ahead, delete the files of an upload still in progress.
  */
 export async function prunePhotos(
   em: EntityManager,
   ctx: Pick<PhotoContext, 'config' | 'photos' | 'incoming'>,
   actor: Actor,
-  options: { dryRun?: boolean; now?: Date } = {},
+  options: { dryRun?: boolean; now?: Date; filesNow?: Date } = {},
 ): Promise<{ photos: number; files: number; before: string }> {
   requireAdmin(actor);
-  const now = options.now ?? new Date();
-  const before = new Date(now);
-  before.setMonth(before.getMonth() - ctx.config.photos.retentionMonths);
+  const now = options.now ?? clockOf(em).now();
+  // From the start of that day in Amsterdam, held to the month's end (see core/dates.ts addMonths).
+  const before = startOfDay(addMonths(dayOf(now), -ctx.config.photos.retentionMonths));
   const old = await em.find(Photo, { uploadedAt: { $lt: before } }, { fields: ['id'] });
   if (!options.dryRun && old.length) await em.nativeDelete(Photo, { id: { $in: old.map((p) => p.id) } });
   const swept = await sweepOrphans(ctx.photos, (keys) => referencedKeys(em, keys), {
     olderThanMs: ORPHAN_GRACE_MS,
     dryRun: options.dryRun,
-    now: options.now,
+    now: options.filesNow,
   });
   if (!options.dryRun) await ctx.incoming.sweepTemp();
   return { photos: old.length, files: swept.removed.length, before: before.toISOString() };

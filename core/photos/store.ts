@@ -3,6 +3,9 @@ import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, un
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError } from '../errors.ts';
+// File times are set by the operating system from the real time, so the store compares them with
+// the system clock, never with the portal's (which a test may have pinned).
+import { systemClock } from '../clock.ts';
 
 /**
  * Where photo bytes live. Rows in the database refer to a photo by its key, the SHA-256 of its
@@ -155,7 +158,7 @@ export function createFileStore(root: string): PhotoStore {
   async function refresh(key: string): Promise<number | null> {
     const path = pathOf(key);
     try {
-      const now = new Date();
+      const now = systemClock.now();
       await utimes(path, now, now);
       return (await stat(path)).size;
     } catch (err) {
@@ -302,7 +305,7 @@ export function createFileStore(root: string): PhotoStore {
     // refreshed the mtime before the move (seen below: put it back) or finds no file after it
     // (and writes a new one). Either way the put's caller ends up with a file.
     await mkdir(tempDir, { recursive: true, mode: 0o700 });
-    const trashPath = join(tempDir, `sweep-${Date.now()}-${key}-${randomBytes(8).toString('hex')}`);
+    const trashPath = join(tempDir, `sweep-${systemClock.now().getTime()}-${key}-${randomBytes(8).toString('hex')}`);
     try {
       await rename(path, trashPath);
     } catch (err) {
@@ -339,7 +342,7 @@ export function createFileStore(root: string): PhotoStore {
   }
 
   async function sweepTemp(options: { olderThanMs?: number } = {}): Promise<{ removed: string[]; restored: string[] }> {
-    const cutoff = Date.now() - (options.olderThanMs ?? HOUR);
+    const cutoff = systemClock.now().getTime() - (options.olderThanMs ?? HOUR);
     const removed: string[] = [];
     const restored: string[] = [];
     let names: string[];
@@ -383,7 +386,7 @@ export interface SweepOrphansOptions {
   dryRun?: boolean;
   /** How many keys to hand `isReferenced` at once (default 500). */
   batchSize?: number;
-  /** The clock, for tests. */
+  /** The real time the files' ages are measured against (default the system clock: file times are real); tests move it on. */
   now?: Date;
 }
 
@@ -400,7 +403,7 @@ export async function sweepOrphans(
   const { olderThanMs, dryRun = false, batchSize = 500 } = options;
   if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new RangeError('olderThanMs must be a non-negative number');
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
-  const cutoff = new Date((options.now ?? new Date()).getTime() - olderThanMs);
+  const cutoff = new Date((options.now ?? systemClock.now()).getTime() - olderThanMs);
   let checked = 0;
   const removed: string[] = [];
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import type { Actor } from '../actor.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays } from '../dates.ts';
 import { addChild } from '../directory/children.ts';
 import { setConsent } from '../directory/consent.ts';
 import { addGroup } from '../directory/groups.ts';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   await addLocation(em, admin, { name: 'Centrum' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Kikkers' });
-  const since = addDays(today(), -10);
+  const since = addDays(portal.clock.today(), -10);
   await addChild(em, admin, { childNumber: 'K1', firstName: 'Thijs', lastName: 'Ramdin', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
   await addChild(em, admin, { childNumber: 'K2', firstName: 'Evi', lastName: 'Berg', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
   await addChild(em, admin, { childNumber: 'K9', firstName: 'Finn', lastName: 'Wit', birthDate: '2023-01-01', group: 'Kikkers', startDate: since });
@@ -45,7 +45,7 @@ beforeAll(async () => {
   const p = em.create(Photo, {
     group: await em.findOneOrFail(Group, { name: 'Boomhut' }),
     uploadedBy: await em.findOneOrFail(Staff, { email: 'mia@example.nl' }),
-    takenAt: new Date(),
+    takenAt: portal.clock.now(),
     state: 'ready',
   });
   await em.flush();

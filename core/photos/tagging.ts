@@ -7,6 +7,7 @@ import { Child, Placement } from '../entities/child.ts';
 import { type IPhoto, Photo, PhotoTag } from '../entities/photo.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import { fullName } from '../people.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Staff tag the children who appear in a photo. Tags decide who may see it (every tagged child
@@ -71,7 +72,7 @@ export async function tagPhoto(em: EntityManager, actor: Actor, photoId: string,
         await tx.find(Placement, {
           group: photo.group.id,
           child: { $in: children.map((c) => c.id) },
-          ...currentPlacement(),
+          ...currentPlacement(clockOf(tx).today()),
         })
       ).map((p) => p.child.id),
     );
@@ -130,7 +131,7 @@ export async function setPhotoHidden(em: EntityManager, actor: Actor, photoId: s
     if (!mayManage(actor, photo.uploadedBy?.id ?? null)) {
       throw forbidden('only the location manager can hide photos that someone else uploaded');
     }
-    photo.hiddenAt = hidden ? new Date() : null;
+    photo.hiddenAt = hidden ? clockOf(tx).now() : null;
     audit(tx, { type: hidden ? 'photo.hidden' : 'photo.shown', actor, subject: photo.id });
   });
 }

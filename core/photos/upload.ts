@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import { optionalText, parseInput } from '../validation.ts';
 import { inspectImage, PhotoRejectedError, processImage } from './process.ts';
 import type { PhotoStore } from './store.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Uploading a photo: the bytes go to the incoming store (size limit while streaming), the header
@@ -70,7 +71,7 @@ export async function uploadPhoto(
       uploadedBy: 'staffId' in actor && actor.staffId ? tx.getReference(Staff, actor.staffId) : null,
       caption,
       state: 'processing',
-      takenAt: new Date(),
+      takenAt: clockOf(tx).now(),
       sourceKey: stored.key,
     });
     await tx.flush();
@@ -90,7 +91,7 @@ export async function processUploadedPhoto(ctx: PhotoContext, photoId: string): 
   const sourceKey = photo.sourceKey;
   let processed: Awaited<ReturnType<typeof processImage>>;
   try {
-    processed = await processImage(await ctx.incoming.get(sourceKey), { maxPixels: ctx.config.photos.maxPixels });
+    processed = await processImage(await ctx.incoming.get(sourceKey), { maxPixels: ctx.config.photos.maxPixels, now: clockOf(em).now() });
   } catch (err) {
     if (!(err instanceof PhotoRejectedError)) throw err; // a passing fault: the queue retries
     await em.nativeUpdate(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import type { Actor } from '../actor.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays } from '../dates.ts';
 import { addChild, leaveChild } from '../directory/children.ts';
 import { setConsent } from '../directory/consent.ts';
 import { addGroup } from '../directory/groups.ts';
@@ -31,7 +31,7 @@ async function photo(name: string, group: string, tags: string[], extra: { noChi
   const g = await em.findOneOrFail(Group, { name: group });
   const p = em.create(Photo, {
     group: g,
-    takenAt: new Date(Date.now() - (extra.hours ?? 1) * 3_600_000),
+    takenAt: new Date(portal.clock.now().getTime() - (extra.hours ?? 1) * 3_600_000),
     state: extra.state ?? 'ready',
     noChildConfirmed: extra.noChildConfirmed ?? false,
     caption: name,
@@ -56,7 +56,7 @@ beforeAll(async () => {
   await addLocation(em, admin, { name: 'Wyck' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   await addGroup(em, admin, { location: 'Wyck', name: 'Egeltjes' });
-  const since = addDays(today(), -30);
+  const since = addDays(portal.clock.today(), -30);
   await addChild(em, admin, { childNumber: 'K1', firstName: 'Evi', lastName: 'A', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
   await addChild(em, admin, { childNumber: 'K3', firstName: 'Sam', lastName: 'C', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
   await addChild(em, admin, { childNumber: 'K2', firstName: 'Noor', lastName: 'B', birthDate: '2023-01-01', group: 'Egeltjes', startDate: since });
@@ -133,7 +133,7 @@ describe('photo visibility', () => {
   });
 
   it('a parent whose child left the group no longer sees its photos', async () => {
-    await leaveChild(portal.em(), admin, 'K3', { date: addDays(today(), -1) });
+    await leaveChild(portal.em(), admin, 'K3', { date: addDays(portal.clock.today(), -1) });
     expect(await album('p3')).toEqual([]);
     expect(await refused('p3', 'K3 alone')).toBe(true);
   });

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { PARENT_GROUPS_SQL, visibleGroupIds } from '../authorization.ts';
-import { today } from '../dates.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { Account } from '../entities/account.ts';
 import { notFound } from '../errors.ts';
 import { formatPageCursor, pageLimit, parsePageCursor } from '../paging.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Who sees which photo (privacy invariants 1 and 2 of DESIGN.md), decided in SQL so that a list
@@ -110,7 +110,7 @@ export async function parentAlbum(
   options: { before?: AlbumCursor; limit?: number; groupId?: number; groupIds?: number[] } = {},
 ): Promise<AlbumPhoto[]> {
   if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
-  const day = today();
+  const day = clockOf(em).today();
   const limit = pageLimit(options.limit, 30, 100);
   const params: unknown[] = [actor.parentId, actor.parentId, day, day];
   let extra = '';
@@ -147,7 +147,7 @@ export async function photoForActor(em: EntityManager, actor: Actor, photoId: st
   if (!/^[0-9a-f-]{36}$/i.test(photoId)) throw missing;
   if (actor.kind === 'parent') {
     if (!(await parentIsActive(em, actor.parentId))) throw missing;
-    const day = today();
+    const day = clockOf(em).today();
     const rows = (await em.getConnection().execute(
       `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, ${OWN_CHILD} as own_child
          from photo p
@@ -184,7 +184,7 @@ export async function imageKeyForActor(
   if (!/^[0-9a-f-]{36}$/i.test(photoId)) throw missing;
   const column = variant === 'thumb' ? 'thumb_key' : 'display_key';
   if (actor.kind === 'parent') {
-    const day = today();
+    const day = clockOf(em).today();
     // Prepared (planned once per connection): the consent rule makes a plan that takes longer
     // to build than to run, and this runs for every thumbnail of every album page.
     const rows = await queryPrepared<{ key: string | null }>(
@@ -273,7 +273,7 @@ export async function shareablePhotos(em: EntityManager, actor: Actor, ids: stri
   let rows: DiaryPhotoRow[];
   if (actor.kind === 'parent') {
     if (!(await parentIsActive(em, actor.parentId))) return new Map();
-    const day = today();
+    const day = clockOf(em).today();
     rows = (await em.getConnection().execute(
       `select p.id, p.taken_at, p.caption, p.width, p.height from photo p
         where p.id = any(?::uuid[]) and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}`,

@@ -22,6 +22,7 @@ import {
   registerAccountMail,
 } from '../mail/account-mail.ts';
 import { normalizeEmail } from '../validation.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Changing the e-mail address, which is the username. A logged-in parent asks for it with their
@@ -105,7 +106,7 @@ export async function requestEmailChange(
 }
 
 /** The open request behind a link, while it is unconfirmed, unexpired and the account active. */
-export async function findEmailChange(em: EntityManager, token: string, now = new Date()): Promise<IEmailChange | undefined> {
+export async function findEmailChange(em: EntityManager, token: string, now = clockOf(em).now()): Promise<IEmailChange | undefined> {
   if (!TOKEN_SHAPE.test(token)) return undefined;
   const row = await em.findOne(
     EmailChange,
@@ -126,7 +127,7 @@ export async function confirmEmailChange(
   input: { token: string; ip: string | null; now?: Date },
 ): Promise<EmailChangeConfirmResult> {
   const { em } = deps;
-  const now = input.now ?? new Date();
+  const now = input.now ?? clockOf(em).now();
   const found = await findEmailChange(em, input.token, now);
   if (!found) return { ok: false, reason: 'invalid' };
   const tokenHash = sha256Hex(input.token);
@@ -273,7 +274,7 @@ async function composeConfirm(input: ComposeInput): Promise<Composed> {
   const tokenHash = sha256Hex(token);
   const hours = ctx.config.auth.emailChangeLinkHours;
   await em.transactional(async (tx) => {
-    await tx.nativeUpdate(EmailChange, { id: row.id }, { tokenHash, expiresAt: new Date(Date.now() + hours * 3_600_000) });
+    await tx.nativeUpdate(EmailChange, { id: row.id }, { tokenHash, expiresAt: new Date(clockOf(tx).now().getTime() + hours * 3_600_000) });
   });
   const person = personOf(account);
   const lang = person?.language ?? organisation.defaultLanguage;

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, isAdmin } from '../actor.ts';
-import { today } from '../dates.ts';
 import { Placement } from '../entities/child.ts';
 import { type ILocation, Location } from '../entities/location.ts';
 import { Guardianship } from '../entities/parent.ts';
 import { StaffAssignment } from '../entities/staff-assignment.ts';
 import { fullName } from '../people.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Mijn vestiging: the locations that matter to the actor, with what a parent needs to reach
@@ -26,7 +26,7 @@ export interface MyLocation {
   children: string[];
 }
 
-export async function myLocations(em: EntityManager, actor: Actor, on: string = today()): Promise<MyLocation[]> {
+export async function myLocations(em: EntityManager, actor: Actor, on: string = clockOf(em).today()): Promise<MyLocation[]> {
   const children = new Map<number, string[]>();
   let ids: number[] | 'all';
   if (isAdmin(actor)) {

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../../config/schema.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
+import { clockOf } from '../clock.ts';
 import { getOrganisation } from '../directory/organisation.ts';
 import type { Language } from '../entities/organisation.ts';
 import { NOTIFICATION_MODES, type NotificationMode, Parent } from '../entities/parent.ts';
@@ -54,8 +55,8 @@ export async function setNotificationMode(
 export async function signingKey(em: EntityManager, name: string): Promise<Buffer> {
   const conn = em.getConnection();
   await conn.execute(
-    'insert into server_secret (name, value, created_at) values (?, ?, now()) on conflict (name) do nothing',
-    [name, randomBytes(32).toString('hex')],
+    'insert into server_secret (name, value, created_at) values (?, ?, ?) on conflict (name) do nothing',
+    [name, randomBytes(32).toString('hex'), clockOf(em).now()],
   );
   const rows = await conn.execute<{ value: string }[]>('select value from server_secret where name = ?', [name]);
   return Buffer.from(rows[0]!.value, 'hex');

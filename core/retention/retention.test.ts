@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays } from '../dates.ts';
 import { addChild } from '../directory/children.ts';
 import { setConsent } from '../directory/consent.ts';
 import { addGroup } from '../directory/groups.ts';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await addLocation(em, admin, { name: 'Centrum' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   for (const [n, name] of [['K1', 'Evi'], ['K2', 'Sam'], ['K3', 'Noor']] as const) {
-    await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -400) });
+    await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(portal.clock.today(), -400) });
     await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
     id[n] = (await em.findOneOrFail(Child, { childNumber: n })).id;
   }
@@ -45,32 +45,35 @@ beforeAll(async () => {
   await tagPhoto(portal.em(), mia, photoOfLeaver, { childNumbers: ['K2', 'K1'] });
 
   const db = em.getConnection();
+  // Every moment is the portal's (never the database's now()): retention compares with its clock.
+  const now = portal.clock.now();
   const entry = (child: number, day: string, text: string) =>
     db.execute(
       `insert into diary_entry (id, child_id, day, author_kind, author_label, text, lines, photo_ids, version, created_at, updated_at)
-       values (gen_random_uuid(), ?, ?, 'staff', 'Mia', ?, '[]', '[]', 1, now(), now())`,
-      [child, day, text],
+       values (gen_random_uuid(), ?, ?, 'staff', 'Mia', ?, '[]', '[]', 1, ?, ?)`,
+      [child, day, text, now, now],
     );
-  await entry(id.K1!, addDays(today(), -500), 'heel oud');
-  await entry(id.K1!, addDays(today(), -30), 'recent');
-  await entry(id.K2!, addDays(today(), -40), 'van een kind dat lang geleden vertrok');
-  await entry(id.K3!, addDays(today(), -5), 'van een kind dat net vertrok');
+  await entry(id.K1!, addDays(portal.clock.today(), -500), 'heel oud');
+  await entry(id.K1!, addDays(portal.clock.today(), -30), 'recent');
+  await entry(id.K2!, addDays(portal.clock.today(), -40), 'van een kind dat lang geleden vertrok');
+  await entry(id.K3!, addDays(portal.clock.today(), -5), 'van een kind dat net vertrok');
   const thread = (child: number, daysAgo: number) =>
     db.execute(
       `insert into message_thread (id, group_id, child_id, subject, created_at, last_message_at)
-       values (gen_random_uuid(), ?, ?, 'Vraag', now() - make_interval(days => ?), now() - make_interval(days => ?))`,
-      [group.id, child, daysAgo, daysAgo],
+       values (gen_random_uuid(), ?, ?, 'Vraag', ?::timestamptz - make_interval(days => ?), ?::timestamptz - make_interval(days => ?))`,
+      [group.id, child, now, daysAgo, now, daysAgo],
     );
   await thread(id.K1!, 300);
   await thread(id.K1!, 20);
-  await db.execute(`insert into audit_event (type, actor, at) values ('login.success', 'oud', now() - interval '200 days'), ('login.success', 'nieuw', now())`);
-  // Keys of deleted rows for `portal export --since`: one past DELETED_ROW_DAYS (90), one not.
+  await db.execute(`insert into audit_event (type, actor, at) values ('login.success', 'oud', ?::timestamptz - interval '200 days'), ('login.success', 'nieuw', ?)`, [now, now]);
+  // Keys of deleted rows for `portal export --since`: one past DELETED_ROW_DAYS (90), one not. The
+  // trigger stamps them with the database's time, and their age is measured on it.
   await db.execute(
     `insert into deleted_row (table_name, row_key, deleted_at) values ('location', '{"id": 998}', now() - interval '100 days'), ('location', '{"id": 999}', now() - interval '10 days')`,
   );
   // Sam left 45 days ago (past the 30-day grace), Noor 10 days ago (still within it).
-  await db.execute(`update child set left_on = ? where id = ?`, [addDays(today(), -45), id.K2!]);
-  await db.execute(`update child set left_on = ? where id = ?`, [addDays(today(), -10), id.K3!]);
+  await db.execute(`update child set left_on = ? where id = ?`, [addDays(portal.clock.today(), -45), id.K2!]);
+  await db.execute(`update child set left_on = ? where id = ?`, [addDays(portal.clock.today(), -10), id.K3!]);
 });
 afterAll(() => portal?.destroy());
 

@@ -2,11 +2,12 @@ import { DELETED_ROW_DAYS } from '../export/tables.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, addMonths, dayOf } from '../dates.ts';
 import { countRows, sql, sqlCount } from '../db/sql.ts';
 import { type ChildTracesRemoved, countChildTraces, removeChildTraces } from '../gdpr/child-traces.ts';
 import { prunePhotos } from '../photos/retention.ts';
 import type { PhotoContext } from '../photos/upload.ts';
+import { clockOf, startOfDay } from '../clock.ts';
 
 /**
  * The retention rules, per kind of data (config `retention.*` and `photos.retentionMonths`),
@@ -36,11 +37,11 @@ export interface RetentionReport {
   photoFiles: number;
 }
 
-const monthsBefore = (now: Date, months: number) => {
-  const d = new Date(now);
-  d.setMonth(d.getMonth() - months);
-  return d;
-};
+/**
+ * Where a period of whole months ends: the start of that calendar day in Amsterdam, so the cut
+ * is the same whatever time the job runs, and 31 March minus a month is 28 February, not 3 March.
+ */
+const monthsBefore = (now: Date, months: number) => startOfDay(addMonths(dayOf(now), -months));
 
 export async function applyRetention(
   em: EntityManager,
@@ -49,13 +50,13 @@ export async function applyRetention(
   options: { dryRun?: boolean; now?: Date } = {},
 ): Promise<RetentionReport> {
   requireAdmin(actor);
-  const now = options.now ?? new Date();
+  const now = options.now ?? clockOf(em).now();
   const dryRun = options.dryRun ?? false;
   const r = ctx.config.retention;
-  const diaryBefore = today(monthsBefore(now, r.diaryMonths));
+  const diaryBefore = dayOf(monthsBefore(now, r.diaryMonths));
   const messagesBefore = monthsBefore(now, r.messagesMonths);
   const auditBefore = monthsBefore(now, r.auditMonths);
-  const leftBefore = addDays(today(now), -r.leaverGraceDays);
+  const leftBefore = addDays(dayOf(now), -r.leaverGraceDays);
 
   // Each rule once: the dry run counts the rows the real run deletes.
   const rules = [
@@ -63,10 +64,17 @@ export async function applyRetention(
     ['threads', 'message_thread where last_message_at < ?', messagesBefore],
     ['announcements', 'announcement where created_at < ?', messagesBefore],
     ['auditEvents', 'audit_event where at < ?', auditBefore],
-    ['deletions', 'deleted_row where deleted_at < ?', new Date(now.getTime() - DELETED_ROW_DAYS * 86_400_000)],
   ] as const;
+  // The keys are stamped by the database's trigger (its now(), like the export's snapshot time
+  // that `--since` gives back), so their age is measured on the database's clock, not the portal's.
+  const oldKeys = `deleted_row where deleted_at < now() - make_interval(days => ?)`;
+  const keysBefore = DELETED_ROW_DAYS;
 
   const report = await em.transactional(async (tx) => {
+    // The keys of rows deleted long ago go first, before this run's own deletes record theirs:
+    // those must reach an export, whatever time they were stamped with.
+    const deletions = dryRun ? await countRows(tx, oldKeys, [keysBefore]) : await sqlCount(tx, `delete from ${oldKeys}`, [keysBefore]);
+    const removed = { diaryEntries: 0, threads: 0, announcements: 0, auditEvents: 0, deletions };
     const leavers = await sql<{ id: number; child_number: string }>(
       tx,
       `select c.id, c.child_number from child c
@@ -79,7 +87,6 @@ export async function applyRetention(
     );
     const leaverIds = leavers.map((l) => l.id);
     const traces = dryRun ? await countChildTraces(tx, leaverIds) : await removeChildTraces(tx, leaverIds);
-    const removed = { diaryEntries: 0, threads: 0, announcements: 0, auditEvents: 0, deletions: 0 };
     if (dryRun) {
       for (const [key, from, before] of rules) removed[key] = await countRows(tx, from, [before]);
     } else {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, dayOf } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { DayCancellation, type DayPart, SwapCredit } from '../entities/schedule.ts';
@@ -9,9 +9,10 @@ import { invalid, notFound } from '../errors.ts';
 import { sql } from '../db/sql.ts';
 import { assertGroupInReach, childToActFor } from './access.ts';
 import { closedFor, contractedDays, hasRoom, occupancy } from './attendance.ts';
-import { timeOfDay } from './clock.ts';
+import { timeOfDayOf } from '../clock.ts';
 import { refuse } from './refusal.ts';
 import { type Rules, rulesFor } from './rules.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Afmelden: a parent calls off a contracted day of their child. Allowed for a future day, or
@@ -38,13 +39,13 @@ export interface CancelOutcome {
 export function cancelRefusal(rules: Rules, date: string, now: Date): { code: 'holiday' | 'past' | 'after_deadline'; params: Record<string, string> } | undefined {
   const holiday = closedFor(rules, date);
   if (holiday) return { code: 'holiday', params: { name: holiday } };
-  const t = today(now);
+  const t = dayOf(now);
   if (date < t) return { code: 'past', params: {} };
-  if (date === t && timeOfDay(now) >= rules.cancelBefore) return { code: 'after_deadline', params: { time: rules.cancelBefore } };
+  if (date === t && timeOfDayOf(now) >= rules.cancelBefore) return { code: 'after_deadline', params: { time: rules.cancelBefore } };
   return undefined;
 }
 
-export async function cancelDay(em: EntityManager, actor: Actor, input: CancelInput, now: Date = new Date()): Promise<CancelOutcome> {
+export async function cancelDay(em: EntityManager, actor: Actor, input: CancelInput, now: Date = clockOf(em).now()): Promise<CancelOutcome> {
   const child = await childToActFor(em, actor, input.childId);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.date)) throw invalid('date', 'expected a date');
   const [day] = await contractedDays(em, { childIds: [child.id] }, input.date, input.date);
@@ -91,7 +92,7 @@ export async function cancelDay(em: EntityManager, actor: Actor, input: CancelIn
  * deadline as cancelling, while its credit has never been used for a request, and while the place is still free
  * (an approved swap day may have taken it meanwhile). The credit goes with it.
  */
-export async function undoCancel(em: EntityManager, actor: Actor, input: CancelInput, now: Date = new Date()): Promise<void> {
+export async function undoCancel(em: EntityManager, actor: Actor, input: CancelInput, now: Date = clockOf(em).now()): Promise<void> {
   const child = await childToActFor(em, actor, input.childId);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.date)) throw invalid('date', 'expected a date');
   const cancellation = await em.findOne(DayCancellation, { child: child.id, date: input.date }, { populate: ['group'] });
@@ -128,7 +129,7 @@ export async function undoCancel(em: EntityManager, actor: Actor, input: CancelI
  * The same undo, for a caller that names the afmelding by its id (the app API). Someone else's
  * afmelding is "not found" like one that does not exist, so an id reveals nothing.
  */
-export async function undoCancellation(em: EntityManager, actor: Actor, cancellationId: number, now: Date = new Date()): Promise<void> {
+export async function undoCancellation(em: EntityManager, actor: Actor, cancellationId: number, now: Date = clockOf(em).now()): Promise<void> {
   const cancellation = Number.isSafeInteger(cancellationId) ? await em.findOne(DayCancellation, { id: cancellationId }) : null;
   if (!cancellation) throw notFound('cancellation');
   await childToActFor(em, actor, cancellation.child.id).catch(() => {

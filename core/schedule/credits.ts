@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { today } from '../dates.ts';
+import { dayOf } from '../dates.ts';
 import type { DayPart } from '../entities/schedule.ts';
 import { sql } from '../db/sql.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Ruildagen tegoed: each cancelled day (that earns one) is a credit, usable for one request
@@ -21,7 +22,7 @@ export interface CreditView {
 }
 
 /** The credits of some children, soonest expiry first (the one to use first on top). */
-export async function creditsOf(em: EntityManager, childIds: number[], now: Date = new Date()): Promise<Map<number, CreditView[]>> {
+export async function creditsOf(em: EntityManager, childIds: number[], now: Date = clockOf(em).now()): Promise<Map<number, CreditView[]>> {
   const result = new Map<number, CreditView[]>(childIds.map((id) => [id, []]));
   if (childIds.length === 0) return result;
   const rows = await sql<{ id: number; child_id: number; group_id: number; source_date: string; part: DayPart; expires_on: string; open: string | null }>(
@@ -34,7 +35,7 @@ export async function creditsOf(em: EntityManager, childIds: number[], now: Date
       order by c.expires_on, c.source_date, c.id`,
     [JSON.stringify(childIds)],
   );
-  const t = today(now);
+  const t = dayOf(now);
   for (const r of rows) {
     const state: CreditState = r.open === 'approved' ? 'used' : r.open === 'pending' ? 'requested' : r.expires_on < t ? 'expired' : 'available';
     result.get(r.child_id)?.push({ id: r.id, groupId: r.group_id, sourceDate: r.source_date, part: r.part, expiresOn: r.expires_on, state });

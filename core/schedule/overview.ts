@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { currentPlacement } from '../authorization.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, dayOf } from '../dates.ts';
 import { Placement } from '../entities/child.ts';
 import { Guardianship } from '../entities/parent.ts';
 import type { DayPart } from '../entities/schedule.ts';
@@ -15,6 +15,7 @@ import { cancelRefusal } from './cancel.ts';
 import { balance, type CreditView, creditsOf } from './credits.ts';
 import { type Rules, rulesForLocations } from './rules.ts';
 import { requestsOfChild, type SwapRequestView } from './swaps.ts';
+import { clockOf } from '../clock.ts';
 
 /** How far ahead the parent's page lists contracted days. */
 export const UPCOMING_DAYS = 28;
@@ -54,7 +55,7 @@ export interface ParentChild {
 }
 
 /** The parent's children that are placed today (the child switcher), by name. */
-export async function parentChildren(em: EntityManager, actor: Actor, on: string = today()): Promise<ParentChild[]> {
+export async function parentChildren(em: EntityManager, actor: Actor, on: string = clockOf(em).today()): Promise<ParentChild[]> {
   if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
   const links = await em.find(Guardianship, { parent: actor.parentId }, { populate: ['child'] });
   const placements = await em.find(
@@ -69,9 +70,9 @@ export async function parentChildren(em: EntityManager, actor: Actor, on: string
 }
 
 /** Everything the parent's Afmelden en ruilen page shows for one child. */
-export async function childSchedule(em: EntityManager, actor: Actor, childId: number, now: Date = new Date()): Promise<ChildSchedule> {
+export async function childSchedule(em: EntityManager, actor: Actor, childId: number, now: Date = clockOf(em).now()): Promise<ChildSchedule> {
   const child = await childToActFor(em, actor, childId);
-  const t = today(now);
+  const t = dayOf(now);
   const placement = await em.findOne(Placement, { child: child.id, ...currentPlacement(t) }, { populate: ['group', 'group.location'] });
   if (!placement && actor.kind === 'parent') throw notFound('child');
   const location = placement?.group.location ?? null;
@@ -125,8 +126,8 @@ export interface LocationSwapSummary {
 }
 
 /** Mijn vestiging: per child of the parent at that location, the credit balance and open requests. */
-export async function swapSummaryAt(em: EntityManager, actor: Actor, locationId: number, now: Date = new Date()): Promise<LocationSwapSummary[]> {
-  const children = (await parentChildren(em, actor, today(now))).filter((c) => c.locationId === locationId);
+export async function swapSummaryAt(em: EntityManager, actor: Actor, locationId: number, now: Date = clockOf(em).now()): Promise<LocationSwapSummary[]> {
+  const children = (await parentChildren(em, actor, dayOf(now))).filter((c) => c.locationId === locationId);
   if (children.length === 0) return [];
   // An organisation that does not import contracted days has nothing to show here.
   const contracted = await sql(

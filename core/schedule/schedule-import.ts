@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
-import { parseDate, today } from '../dates.ts';
+import { parseDate } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import type { DayPart } from '../entities/schedule.ts';
 import { childNumberCell } from '../import/cells.ts';
@@ -12,6 +12,7 @@ import { parseMapOption, shapeProblem } from '../import/planning-import.ts';
 import { byLine, type RowProblem } from '../import/report.ts';
 import { sql } from '../db/sql.ts';
 import { json, lockImports } from '../import/sql.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * `portal schedule import FILE`: the contracted days of children from the planning system, one
@@ -110,7 +111,7 @@ export async function importSchedule(
     rowErrors: [],
     warnings: [],
   };
-  const t = today();
+  const t = clockOf(em).today();
   let header: string[] | undefined;
   let index: Partial<Record<Key, number>> = {};
   const rows: Row[] = [];

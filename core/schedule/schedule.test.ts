@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEOPLE } from '../../test/messages.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
-import { type ScheduleWorld, seedScheduleWorld } from '../../test/schedule.ts';
+import { openWeekday, type ScheduleWorld, seedScheduleWorld } from '../../test/schedule.ts';
 import { freePort, startSmtpSink, type SmtpSink } from '../../test/smtp.ts';
 import type { Actor } from '../actor.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, } from '../dates.ts';
 import { presentChildren } from '../diary/day-sheet.ts';
 import { addStaff, assignStaff } from '../directory/staff.ts';
 import { AuditEvent } from '../entities/audit.ts';
@@ -15,7 +15,7 @@ import { isoWeekday, occupancy } from './attendance.ts';
 import { cancelDay, undoCancel, undoCancellation } from './cancel.ts';
 import { creditsOf } from './credits.ts';
 import { composeDecisionMail, DECISION_MAIL_QUEUE, type DecisionMailJob, sendDecisionMail, startDecisionMailWorker } from './decision-mail.ts';
-import { publicHolidays } from './holidays.ts';
+import { publicHoliday, publicHolidays } from './holidays.ts';
 import { childSchedule } from './overview.ts';
 import { isRefusal } from './refusal.ts';
 import { setRules } from './rules.ts';
@@ -112,7 +112,7 @@ describe('afmelden', () => {
   });
 
   it('a closed public holiday is no contracted day: not cancellable, not requestable', async () => {
-    const t = today();
+    const t = portal.clock.today();
     const year = Number(t.slice(0, 4));
     const holiday = [...publicHolidays(year), ...publicHolidays(year + 1)].find((h) => h.date > addDays(t, 1) && isoWeekday(h.date) <= 5)!;
     const err = await cancelDay(portal.em(), w.actors.anna, { childId: w.children.evi, date: holiday.date }, dayBefore(holiday.date)).catch((e) => e);
@@ -156,7 +156,9 @@ describe('afmelden', () => {
   });
 
   it('an afmelding can be undone by its id (the app); the schedule names the id, another family is told not found', async () => {
-    const day = addDays(w.monday, 15);
+    // The last contracted day the schedule lists (four weeks), clear of the other tests' days.
+    const upcoming = (await childSchedule(portal.em(), w.actors.anna, w.children.evi)).days;
+    const day = upcoming.filter((d) => !d.cancelled && !d.refusal && d.date > addDays(w.monday, 8)).at(-1)!.date;
     const { cancellationId } = await cancelDay(portal.em(), w.actors.anna, { childId: w.children.evi, date: day });
     const listed = (await childSchedule(portal.em(), w.actors.anna, w.children.evi)).days.find((d) => d.date === day);
     expect(listed).toMatchObject({ cancelled: true, cancellationId, undoable: true });
@@ -196,8 +198,11 @@ describe('ruilen', () => {
     expect(await ask(w.actors.cor, w.children.sam, pimCredit, thursday())).toBe('not_found');
     expect(await ask(w.actors.cor, w.children.sam, samCredit, addDays(w.monday, 5))).toBe('weekend');
     expect(await ask(w.actors.cor, w.children.sam, samCredit, addDays(w.monday, 1))).toBe('already_there');
-    expect(await ask(w.actors.cor, w.children.sam, samCredit, today())).toBe('notice');
-    expect(await ask(w.actors.cor, w.children.sam, samCredit, addDays(w.monday, 60))).toBe('after_expiry');
+    // Today is inside the notice period; on a weekend or a closed holiday that is the reason given.
+    const today = portal.clock.today();
+    const todayRefusal = isoWeekday(today) > 5 ? 'weekend' : publicHoliday(today) ? 'holiday' : 'notice';
+    expect(await ask(w.actors.cor, w.children.sam, samCredit, today)).toBe(todayRefusal);
+    expect(await ask(w.actors.cor, w.children.sam, samCredit, openWeekday(addDays(w.monday, 57)))).toBe('after_expiry');
     // A credit expires: asked for after its expiry date, it is refused.
     const expiry = addDays(w.monday, 56);
     expect(await ask(w.actors.cor, w.children.sam, samCredit, addDays(expiry, 3), noonOn(addDays(expiry, 1)))).toBe('credit_expired');

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { visibleGroupIds } from '../authorization.ts';
-import { addDays, today } from '../dates.ts';
+import { addDays, dayOf } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { type DayPart, SwapCredit, SwapRequest, type SwapStatus } from '../entities/schedule.ts';
@@ -16,6 +16,7 @@ import { cancelRefusal } from './cancel.ts';
 import { type DecisionMailContext, enqueueDecisionMail } from './decision-mail.ts';
 import { refuse } from './refusal.ts';
 import { rulesFor } from './rules.ts';
+import { clockOf } from '../clock.ts';
 
 /**
  * Ruilen: a parent asks to use a credit on another day in the same group; the location manager
@@ -31,7 +32,7 @@ export interface SwapRequestInput {
 
 const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
 
-export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRequestInput, now: Date = new Date()): Promise<{ requestId: number }> {
+export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRequestInput, now: Date = clockOf(em).now()): Promise<{ requestId: number }> {
   const child = await childToActFor(em, actor, input.childId);
   const credit = Number.isSafeInteger(input.creditId) ? await em.findOne(SwapCredit, { id: input.creditId, child: child.id }) : null;
   if (!credit) throw notFound('credit');
@@ -40,7 +41,7 @@ export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRe
   if (!isDate(date)) throw invalid('date', 'expected a date (YYYY-MM-DD)');
   const group = await em.findOneOrFail(Group, { id: credit.group.id });
   const rules = await rulesFor(em, group.location.id);
-  const t = today(now);
+  const t = dayOf(now);
   const part: DayPart = credit.part;
   if (part !== 'day' && !rules.halfDaysSwappable) throw refuse('whole_days_only');
   if (credit.expiresOn < t) throw refuse('credit_expired', { date: credit.expiresOn });
@@ -107,7 +108,7 @@ export async function withdrawSwap(em: EntityManager, actor: Actor, requestId: n
  * is free again for another request until it expires (its expiry never moves, so a credit
  * cannot be carried forward by swapping and calling off). The manager sees it under recent decisions.
  */
-export async function cancelSwapDay(em: EntityManager, actor: Actor, requestId: number, now: Date = new Date()): Promise<void> {
+export async function cancelSwapDay(em: EntityManager, actor: Actor, requestId: number, now: Date = clockOf(em).now()): Promise<void> {
   const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }, { populate: ['child', 'group'] }) : null;
   if (!request) throw notFound('swap request');
   await childToActFor(em, actor, request.child.id).catch(() => {

@@ -124,7 +124,7 @@ beforeAll(async () => {
   attachmentId = (await portal.em().findOneOrFail(MessageAttachment, { announcement: announcementId })).id;
   // Evi's contract, and what the matrix acts on: an afmelding to undo, a free credit to ask with,
   // a pending request to withdraw and one nobody in the matrix may decide (no manager in it).
-  monday = nextMonday();
+  monday = nextMonday(portal.clock.today());
   const contracts = ['ma', 'di', 'wo'].map((d) => `K1;Centrum;Boomhut;${d};hele dag`);
   expect((await importSchedule(em, admin, { source: ['Kindnummer;Locatie;Groep;Dag;Dagdeel', ...contracts].join('\r\n') })).applied).toBe(true);
   const cancel = async (date: string) => await cancelDay(portal.em(), world.actors.anna, { childId: evi, date });
@@ -175,7 +175,7 @@ describe('token login', () => {
     const body = (await res.json()) as { token: string; tokenType: string; expiresAt: string };
     expect(body.tokenType).toBe('Bearer');
     expect(body.token).toMatch(/^opt_[A-Za-z0-9_-]{43}$/);
-    expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(89 * 24 * 3_600_000);
+    expect(Date.parse(body.expiresAt) - portal.clock.now().getTime()).toBeGreaterThan(89 * 24 * 3_600_000);
     const rows = (await portal.em().getConnection().execute('select row_to_json(t)::text as row from api_token t')) as { row: string }[];
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r.row).not.toContain(body.token.slice(4));

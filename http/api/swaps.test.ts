@@ -1,9 +1,9 @@
 import type { Hono } from 'hono';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../core/dates.ts';
 import { DayCancellation, SwapRequest } from '../../core/entities/schedule.ts';
 import { PASSWORD, PEOPLE } from '../../test/messages.ts';
-import { createTestPortal, type TestPortal } from '../../test/portal.ts';
+import { createTestPortal, TEST_NOW, type TestPortal } from '../../test/portal.ts';
 import { type ScheduleWorld, seedScheduleWorld } from '../../test/schedule.ts';
 import { type AppEnv, createApp } from '../app.ts';
 import { API_BASE } from './app.ts';
@@ -72,14 +72,13 @@ beforeAll(async () => {
 });
 afterAll(() => portal?.destroy());
 afterEach(() => {
-  vi.useRealTimers();
+  portal.clock.set(TEST_NOW);
 });
 
 describe('afmelden through the API', () => {
   it('refuses a day after the deadline with its own code and the deadline, and writes nothing', async () => {
-    // Noon in Amsterdam on a day Evi comes: past the 09:00 deadline. Only Date is faked.
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(new Date(`${w.monday}T10:30:00Z`));
+    // Half past noon in Amsterdam on a day Evi comes: past the 09:00 deadline.
+    portal.clock.set(`${w.monday}T10:30:00Z`);
     const body = await json<ErrorBody>(await call('POST', `/children/${w.children.evi}/cancellations`, 'anna', { date: w.monday }), 422);
     expect(body.error.code).toBe('after_deadline');
     expect(body.error.params).toEqual({ time: '09:00' });

@@ -21,6 +21,7 @@ import { setFlash } from '../flash.ts';
 import { isHtmx, seeOther } from '../forms.ts';
 import type { Pages } from '../render.ts';
 import { dayHeading } from './photos.ts';
+import { clockOf } from '../../core/clock.ts';
 
 /**
  * The schriftje. Parents: their child's entries by day (a switcher with more than one child),
@@ -297,7 +298,7 @@ export function diaryRoutes(
         setFlash(c, 'diary_saved', secure);
         return c.redirect(`${DIARY_PATH}?${GROUP}=${groupId}#kind-${childId}`, 303);
       }
-      state = { savedAt: timeFormat.format(new Date()) };
+      state = { savedAt: timeFormat.format(clockOf(c.var.em).now()) };
     } catch (err) {
       if (!inPlace(err)) throw err;
       // The row keeps what was typed; a conflict shows the colleague's version in the history.

@@ -5,6 +5,7 @@ import type { Portal } from '../../core/portal.ts';
 import type { AppEnv } from '../env.ts';
 import type { Pages } from '../render.ts';
 import { dayHeading, thumbSize } from './photos.ts';
+import { clockOf } from '../../core/clock.ts';
 
 /**
  * Sections that later issues build. Until then each path answers with a calm "coming soon"
@@ -36,7 +37,7 @@ export function homeRoutes(app: Hono<AppEnv>, _portal: Pick<Portal, 'config'>, p
   app.get('/', async (c) => {
     const session = c.var.session!;
     const staff = session.actor.kind !== 'parent';
-    const now = new Date();
+    const now = clockOf(c.var.em).now();
     return pages.render(c, 'pages/home', {
       firstName: session.firstName,
       staff,

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { Actor } from '../../core/actor.ts';
-import { today } from '../../core/dates.ts';
+import { dayOf } from '../../core/dates.ts';
 import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
 import { ByteCache } from '../../core/photos/byte-cache.ts';
 import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
@@ -9,6 +9,7 @@ import type { Portal } from '../../core/portal.ts';
 import type { AppEnv } from '../env.ts';
 import { isHtmx, readForm } from '../forms.ts';
 import type { Pages } from '../render.ts';
+import { clockOf } from '../../core/clock.ts';
 
 /**
  * The parent's side of photos: the album by day, the photo page, the image bytes and the
@@ -42,9 +43,9 @@ const timeFormat = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '
 export const clockTime = (at: Date) => timeFormat.format(at);
 
 /** "vandaag", "gisteren", "maandag 24 november" (with the year when it is not this year). */
-export function dayHeading(c: Context<AppEnv>, iso: string, now = new Date()): string {
-  const day = today(new Date(iso));
-  const thisDay = today(now);
+export function dayHeading(c: Context<AppEnv>, iso: string, now = clockOf(c.var.em).now()): string {
+  const day = dayOf(new Date(iso));
+  const thisDay = dayOf(now);
   if (day === thisDay) return c.var.t('photos.today');
   const yesterday = new Date(`${thisDay}T12:00:00Z`);
   yesterday.setUTCDate(yesterday.getUTCDate() - 1);
@@ -55,7 +56,7 @@ export function dayHeading(c: Context<AppEnv>, iso: string, now = new Date()): s
 }
 
 /** dayHeading for use inside a sentence: "vandaag", "gisteren" in lower case, names as they are. */
-export function dayInSentence(c: Context<AppEnv>, iso: string, now = new Date()): string {
+export function dayInSentence(c: Context<AppEnv>, iso: string, now = clockOf(c.var.em).now()): string {
   const day = dayHeading(c, iso, now);
   const relative = [c.var.t('photos.today'), c.var.t('photos.yesterday')];
   return relative.includes(day) ? day.charAt(0).toLowerCase() + day.slice(1) : day;
@@ -70,7 +71,7 @@ interface AlbumDay {
 function byDay(c: Context<AppEnv>, photos: AlbumPhoto[]): AlbumDay[] {
   const days: AlbumDay[] = [];
   for (const photo of photos) {
-    const day = today(new Date(photo.takenAt));
+    const day = dayOf(new Date(photo.takenAt));
     const last = days.at(-1);
     if (last?.day === day) last.photos.push(photo);
     else days.push({ day, heading: dayHeading(c, photo.takenAt), photos: [photo] });
@@ -160,7 +161,7 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
     const more = last && found.length > ALBUM_PAGE ? `${PHOTOS_PATH}?voor=${encodeURIComponent(albumCursor(last))}` : undefined;
     const days = byDay(c, photos);
     // On a following page, the day the previous page ended with needs no second heading.
-    const continuedDay = before ? today(new Date(before.takenAt)) : undefined;
+    const continuedDay = before ? dayOf(new Date(before.takenAt)) : undefined;
     const data = { days, more, continuedDay, thumbSize };
     c.header('Vary', 'HX-Request');
     if (isHtmx(c) && before) return pages.render(c, 'partials/photo-days', data);

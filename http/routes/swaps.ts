@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Actor } from '../../core/actor.ts';
-import { addDays, today } from '../../core/dates.ts';
+import { addDays, } from '../../core/dates.ts';
 import { isDomainError, notFound } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
 import { takenFor } from '../../core/schedule/attendance.ts';
@@ -17,6 +17,7 @@ import { type FlashKey, setFlash } from '../flash.ts';
 import { readForm, seeOther } from '../forms.ts';
 import type { LocationSection } from '../location-sections.ts';
 import type { Pages } from '../render.ts';
+import { clockOf } from '../../core/clock.ts';
 
 /**
  * Afmelden en ruilen: the parent's page (cancel a contracted day, the credits, request a swap
@@ -64,10 +65,10 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
     if (childId !== undefined && !chosen) throw notFound('child');
     const t = c.var.t;
     let page: Record<string, unknown> | undefined;
-    let earliest = today();
+    let earliest = clockOf(em).today();
     if (chosen) {
       const s = await childSchedule(em, actor, chosen.id);
-      earliest = addDays(today(), s.rules?.swapNoticeDays ?? 1);
+      earliest = addDays(clockOf(em).today(), s.rules?.swapNoticeDays ?? 1);
       const creditLabel = (cr: { part: 'day' | 'morning' | 'afternoon'; sourceDate: string; expiresOn: string }) =>
         t('swaps.credit', { part: t(`swaps.part.${cr.part}`), day: dayText(c, cr.sourceDate), expires: dayText(c, cr.expiresOn) });
       page = {

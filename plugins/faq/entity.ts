@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Location } from '../../core/entities/location.ts';
+import { stamp } from '../../core/clock.ts';
 
 export const FAQ_LANGUAGES = ['nl', 'en'] as const;
 export type FaqLanguage = (typeof FAQ_LANGUAGES)[number];
@@ -38,8 +39,8 @@ export const FaqEntry = defineEntity({
     position: p.integer(),
     updatedAt: p
       .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+      .onCreate(stamp)
+      .onUpdate(stamp),
   },
 });
 export type IFaqEntry = InferEntity<typeof FaqEntry>;

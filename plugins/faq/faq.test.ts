@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, today } from '../../core/dates.ts';
+import { addDays, } from '../../core/dates.ts';
 import { addChild } from '../../core/directory/children.ts';
 import { addGroup } from '../../core/directory/groups.ts';
 import { addLocation } from '../../core/directory/locations.ts';
@@ -70,7 +70,7 @@ beforeAll(async () => {
   await addLocation(em, admin, { name: 'Noord' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
   await addGroup(em, admin, { location: 'Noord', name: 'Egeltjes' });
-  const start = addDays(today(), -30);
+  const start = addDays(portal.clock.today(), -30);
   await addChild(em, admin, { childNumber: 'C1', firstName: 'Evi', lastName: 'B', birthDate: '2023-01-01', group: 'Boomhut', startDate: start });
   await addChild(em, admin, { childNumber: 'N1', firstName: 'Daan', lastName: 'C', birthDate: '2023-01-01', group: 'Egeltjes', startDate: start });
   await seedAccount(portal, { email: 'centrum@example.nl', password: PASSWORD });
@@ -368,7 +368,7 @@ describe('switched off', () => {
       await initOrganisation(em, admin, { name: 'Uit', publicUrl: 'https://ouders.example.nl', helpdeskEmail: 'helpdesk@example.nl' });
       await addLocation(em, admin, { name: 'Centrum' });
       await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-      await addChild(em, admin, { childNumber: 'C1', firstName: 'Evi', lastName: 'B', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(today(), -3) });
+      await addChild(em, admin, { childNumber: 'C1', firstName: 'Evi', lastName: 'B', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(portal.clock.today(), -3) });
       await seedAccount(off, { email: 'ouder@example.nl', password: PASSWORD });
       await linkParent(em, admin, 'ouder@example.nl', 'C1');
       const offApp = createApp(off);

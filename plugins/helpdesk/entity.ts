@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { stamp } from '../../core/clock.ts';
 
 export const HELPDESK_CATEGORIES = ['inloggen', 'fotos', 'schriftje', 'berichten', 'overig'] as const;
 export type HelpdeskCategory = (typeof HELPDESK_CATEGORIES)[number];
@@ -15,7 +16,7 @@ export const HelpdeskRequest = defineEntity({
   properties: {
     id: p.integer().primary(),
     reference: p.string().length(16).unique(),
-    createdAt: p.datetime().onCreate(() => new Date()),
+    createdAt: p.datetime().onCreate(stamp),
     status: p.string().length(10).default('open'),
     closedAt: p.datetime().nullable(),
     closedBy: p.string().length(200).nullable(),

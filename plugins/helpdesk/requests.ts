@@ -6,6 +6,7 @@ import { notFound } from '../../core/errors.ts';
 import { email, parseInput, text } from '../../core/validation.ts';
 import { HELPDESK_CATEGORIES, HelpdeskRequest, type IHelpdeskRequest } from './entity.ts';
 import { enqueueHelpdeskMails, type HelpdeskMailContext } from './mail.ts';
+import { clockOf } from '../../core/clock.ts';
 
 /**
  * The helpdesk's use cases. Anyone may ask (logged in or from the login page); only an
@@ -141,7 +142,7 @@ export async function closeHelpdeskRequest(em: EntityManager, actor: Actor, refe
   const row = await byReference(em, reference);
   if (row.status !== 'closed') {
     row.status = 'closed';
-    row.closedAt = new Date();
+    row.closedAt = clockOf(em).now();
     row.closedBy = actor.label;
     await em.flush();
   }
