@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,11 +36,45 @@ function serve(): Promise<{ child: ChildProcess; url: string; stderr: () => stri
   });
 }
 
+/**
+ * Living processes of this test's portal: a command line naming the data folder (postgres) or
+ * an environment with it (the portal's node). Zombies waiting for their parent do not count.
+ */
+function environOf(pid: string): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return []; // another user's process
+  }
+}
+
+function leftovers(): string[] {
+  const left: string[] = [];
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.includes(dataDir) || environOf(pid).includes(`PORTAL_DATA_DIR=${dataDir}`)) left.push(`${pid}: ${cmd}`);
+    } catch {} // gone meanwhile
+  }
+  return left;
+}
+
+/** What is left once the server exited; postgres's own processes take a moment to go. */
+async function leftoversAfterStop(): Promise<string[]> {
+  for (let i = 0; ; i++) {
+    const left = leftovers();
+    if (left.length === 0 || i >= 100) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const portal = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8' });
 const exitOf = (child: ChildProcess) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
 
 describe('portal serve on the embedded PostgreSQL', () => {
-  it('serves, shares its database with the CLI, survives kill -9 and stops cleanly on SIGTERM', async () => {
+  it('serves, shares its database with the CLI, survives kill -9, stops cleanly on SIGTERM and starts again clean', async () => {
     const first = await serve();
     expect(first.stderr()).toMatch(/database migrated/);
     const health = await fetch(`${first.url}/healthz`);
@@ -75,7 +109,21 @@ describe('portal serve on the embedded PostgreSQL', () => {
     // SIGTERM: requests finish, the database stops, exit 0, nothing left behind.
     second.child.kill('SIGTERM');
     expect(await exitOf(second.child)).toBe(0);
+    expect(second.stderr()).toMatch(/SIGTERM: finishing requests in flight/);
+    expect(await leftoversAfterStop()).toEqual([]);
     expect(new EmbeddedPostgres({ dataDir }).runningPort()).toBeUndefined();
     expect(existsSync(join(dataDir, 'pg.lock'))).toBe(false);
-  });
+    expect(existsSync(join(dataDir, 'pg.owner'))).toBe(false);
+
+    // After a clean stop the next start is an ordinary one (nothing to recover), and Ctrl-C
+    // (SIGINT) stops it the same way.
+    const third = await serve();
+    expect((await fetch(`${third.url}/readyz`)).status).toBe(200);
+    expect(third.stderr()).not.toMatch(/database migrated|creating the embedded PostgreSQL cluster/);
+    third.child.kill('SIGINT');
+    expect(await exitOf(third.child)).toBe(0);
+    expect(third.stderr()).toMatch(/SIGINT: finishing requests in flight/);
+    expect(await leftoversAfterStop()).toEqual([]);
+    expect(new EmbeddedPostgres({ dataDir }).runningPort()).toBeUndefined();
+  }, 120_000);
 });

@@ -104,13 +104,20 @@ export interface GracefulShutdownOptions {
   signals?: NodeJS.Signals[];
   /** Default process.exit; tests pass a spy. */
   exit?: (code: number) => void;
+  /**
+   * A signal this soon after the first is the same request delivered twice, not an
+   * impatient second one (default 1000 ms). Ctrl-C under `npm start` is one: the terminal
+   * sends SIGINT to the whole process group, and npm forwards its own copy to the portal.
+   */
+  repeatWithinMs?: number;
 }
 
 /**
  * On SIGTERM (systemd, docker stop) or SIGINT (Ctrl-C): stop taking requests, let those in
  * flight finish (server.shutdownTimeoutMs at most), close the portal (database pool, embedded
- * PostgreSQL), exit 0. A second signal while waiting exits at once with 1. Returns a function
- * that removes the handlers again.
+ * PostgreSQL), exit 0. A second signal while waiting exits at once with 1, unless it comes
+ * within repeatWithinMs of the first (a duplicate, see there). Returns a function that removes
+ * the handlers again.
  */
 export function installGracefulShutdown(
   server: RunningServer,
@@ -119,15 +126,20 @@ export function installGracefulShutdown(
 ): () => void {
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  let stopping = false;
+  const repeatWithinMs = options.repeatWithinMs ?? 1000;
+  let stoppingSince: number | undefined;
 
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      if (performance.now() - stoppingSince < repeatWithinMs) {
+        portal.log.debug(`${signal} again right after the first: the same request, still stopping`);
+        return;
+      }
       portal.log.warn(`${signal} again: stopping without waiting`);
       exit(1);
       return;
     }
-    stopping = true;
+    stoppingSince = performance.now();
     portal.log.info(
       `${signal}: finishing requests in flight (at most ${portal.config.server.shutdownTimeoutMs} ms), then stopping`,
     );

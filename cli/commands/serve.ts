@@ -17,9 +17,27 @@ export function registerServe(program: Command, io: CliIO): void {
         // A logo that is missing or no image stops the start here, before the database is opened.
         const { loadBranding } = await import('../../http/branding.ts');
         const branding = await loadBranding(config.branding, sources);
-        const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/host.ts')]);
+        // A stop asked for while the database starts or migrates is held until it is up, then
+        // done cleanly: killing the process mid-start would leave the embedded PostgreSQL
+        // running, or a half-made cluster behind.
         const clock = processClock(ctx.io);
-        const portal = await createPortal(config, { extensions: installedSchema(), clock });
+        let stopRequested: NodeJS.Signals | undefined;
+        const holdStop = (signal: NodeJS.Signals) => {
+          stopRequested ??= signal;
+        };
+        process.on('SIGTERM', holdStop).on('SIGINT', holdStop);
+        const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/host.ts')]);
+        let portal: Awaited<ReturnType<typeof createPortal>>;
+        try {
+          portal = await createPortal(config, { extensions: installedSchema(), clock });
+        } finally {
+          process.off('SIGTERM', holdStop).off('SIGINT', holdStop);
+        }
+        if (stopRequested) {
+          portal.log.info(`${stopRequested} during start: stopping`);
+          await portal.close();
+          return;
+        }
         if (clock !== systemClock) portal.log.warn(`PORTAL_CLOCK is set: the portal runs on a clock that started at ${clock.now().toISOString()}`);
         try {
           const { startBackgroundWork } = await import('../../core/jobs/background.ts');
