@@ -15,7 +15,35 @@ import { adminQuery, databaseUrl } from './db-admin.ts';
  * embedded one in a temporary folder. A template database is migrated once; every test file
  * then gets its own copy of it (CREATE DATABASE … TEMPLATE takes milliseconds).
  */
+interface TestDb {
+  baseUrl: string;
+  template: string;
+  prefix: string;
+}
+
+/**
+ * Vitest runs a global setup once per project, and the calendar matrix is eleven projects
+ * (vitest.config.ts): they share one database server and template, made by whichever comes
+ * first, and the last teardown removes it.
+ */
+const shared = globalThis as { __portalTestDb?: { db: Promise<{ db: TestDb; stop: () => Promise<void> }>; users: number } };
+
 export default async function setup(project: TestProject) {
+  if (!shared.__portalTestDb) shared.__portalTestDb = { db: prepare(), users: 0 };
+  const state = shared.__portalTestDb;
+  state.users += 1;
+  const { db, stop } = await state.db;
+  project.provide('testDb', db);
+  return async () => {
+    state.users -= 1;
+    if (state.users === 0) {
+      shared.__portalTestDb = undefined;
+      await stop();
+    }
+  };
+}
+
+async function prepare(): Promise<{ db: TestDb; stop: () => Promise<void> }> {
   const runId = `${process.pid}_${Date.now().toString(36)}`;
   let baseUrl = process.env['PORTAL_TEST_DATABASE_URL'];
   let embedded: { release(): Promise<void> } | undefined;
@@ -36,9 +64,8 @@ export default async function setup(project: TestProject) {
   const queue = await JobQueue.start(databaseUrl(baseUrl, template), silentLogger, { supervise: false });
   await queue.stop();
 
-  project.provide('testDb', { baseUrl, template, prefix: `portal_test_${runId}_` });
-
-  return async () => {
+  const db = { baseUrl, template, prefix: `portal_test_${runId}_` };
+  const stop = async () => {
     const { rows } = await adminQuery(baseUrl, 'select datname from pg_database where datname like $1', [
       `portal_test_${runId}_%`,
     ]);
@@ -46,10 +73,11 @@ export default async function setup(project: TestProject) {
     await embedded?.release();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
+  return { db, stop };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    testDb: { baseUrl: string; template: string; prefix: string };
+    testDb: TestDb;
   }
 }
