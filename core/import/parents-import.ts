@@ -252,8 +252,8 @@ async function addLinks(tx: EntityManager, pairs: Row[], st: ParentState): Promi
     await sql(
       tx,
       `insert into guardianship (parent_id, child_id, created_at)
-       select v.parent_id, v.child_id, now() from json_to_recordset(?::json) as v(parent_id int, child_id int)`,
-      [json(inserts)],
+       select v.parent_id, v.child_id, ?::timestamptz from json_to_recordset(?::json) as v(parent_id int, child_id int)`,
+      [clockOf(tx).now(), json(inserts)],
     );
   }
 }

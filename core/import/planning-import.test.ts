@@ -106,6 +106,18 @@ describe('importing the planning export', () => {
     // New parents get the organisation's default language.
     const linda = await showParent(portal.em(), admin, 'linda.visser@example.nl');
     expect(linda).toMatchObject({ name: 'Linda Visser', phone: '0678106871', language: 'en' });
+    // Stamped with the portal's clock, like every other write: a consent set by hand later must
+    // come after the imported one, whatever the database server's own clock says.
+    const now = portal.clock.now();
+    const [stamps] = await q(
+      `select (select count(*) from child where child_number <> 'K99999' and created_at <> ?)::int as children,
+              (select count(*) from parent where created_at <> ?)::int as parents,
+              (select count(*) from guardianship where created_at <> ?)::int as links,
+              (select count(*) from consent_record where recorded_at <> ?)::int as consents,
+              (select count(*) from consent_record where recorded_at = ?)::int as stamped`,
+      [now, now, now, now, now],
+    );
+    expect(stamps).toEqual({ children: 0, parents: 0, links: 0, consents: 0, stamped: 43 });
   });
 
   it('handles the traps of the sample: one e-mail for both parents, and parents copied with drifting details', async () => {

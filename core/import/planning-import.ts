@@ -792,10 +792,12 @@ async function applyChildren(
     const inserted = await sql<{ id: number; child_number: string }>(
       tx,
       `insert into child (child_number, first_name, infix, last_name, birth_date, left_on, created_at, updated_at)
-       select v.child_number, v.first_name, v.infix, v.last_name, v.birth_date, null, now(), now()
+       select v.child_number, v.first_name, v.infix, v.last_name, v.birth_date, null, ?::timestamptz, ?::timestamptz
        from json_to_recordset(?::json) as v(child_number text, first_name text, infix text, last_name text, birth_date date)
        returning id, child_number`,
       [
+        clockOf(tx).now(),
+        clockOf(tx).now(),
         json(
           creates.map((r) => ({
             child_number: r.childNumber,
@@ -813,10 +815,10 @@ async function applyChildren(
     await sql(
       tx,
       `update child as c set first_name = v.first_name, infix = v.infix, last_name = v.last_name,
-         birth_date = v.birth_date, left_on = v.left_on, updated_at = now()
+         birth_date = v.birth_date, left_on = v.left_on, updated_at = ?::timestamptz
        from json_to_recordset(?::json) as v(id int, first_name text, infix text, last_name text, birth_date date, left_on date)
        where c.id = v.id`,
-      [json(updates)],
+      [clockOf(tx).now(), json(updates)],
     );
   }
 
@@ -945,9 +947,9 @@ async function applyChildren(
     await sql(
       tx,
       `insert into placement (child_id, group_id, start_date, end_date, created_at)
-       select v.child_id, v.group_id, v.start_date, v.end_date, now()
+       select v.child_id, v.group_id, v.start_date, v.end_date, ?::timestamptz
        from json_to_recordset(?::json) as v(child_id int, group_id int, start_date date, end_date date)`,
-      [json(placementInserts)],
+      [clockOf(tx).now(), json(placementInserts)],
     );
   }
   if (linkDeletes.length) {
@@ -957,17 +959,17 @@ async function applyChildren(
     await sql(
       tx,
       `insert into guardianship (parent_id, child_id, created_at)
-       select v.parent_id, v.child_id, now() from json_to_recordset(?::json) as v(parent_id int, child_id int)`,
-      [json(linkInserts)],
+       select v.parent_id, v.child_id, ?::timestamptz from json_to_recordset(?::json) as v(parent_id int, child_id int)`,
+      [clockOf(tx).now(), json(linkInserts)],
     );
   }
   if (consentInserts.length) {
     await sql(
       tx,
       `insert into consent_record (child_id, internal, external, source, recorded_by, note, recorded_at)
-       select v.child_id, v.internal, v.external, 'import', ?, null, now()
+       select v.child_id, v.internal, v.external, 'import', ?, null, ?::timestamptz
        from json_to_recordset(?::json) as v(child_id int, internal boolean, external boolean)`,
-      [actor.label, json(consentInserts)],
+      [actor.label, clockOf(tx).now(), json(consentInserts)],
     );
   }
 }

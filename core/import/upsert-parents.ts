@@ -4,6 +4,7 @@ import type { MergedParent } from './parent-book.ts';
 import type { ImportChange, ImportReport } from './report.ts';
 import { sql } from '../db/sql.ts';
 import { json } from './sql.ts';
+import { clockOf } from '../clock.ts';
 
 interface ParentRow {
   id: number;
@@ -91,10 +92,12 @@ export async function upsertParents(tx: EntityManager, emails: Iterable<string>,
     const inserted = await sql<{ id: number; email: string }>(
       tx,
       `insert into parent (email, first_name, infix, last_name, phone, language, created_at, updated_at)
-       select v.email, v.first_name, v.infix, v.last_name, v.phone, v.language, now(), now()
+       select v.email, v.first_name, v.infix, v.last_name, v.phone, v.language, ?::timestamptz, ?::timestamptz
        from json_to_recordset(?::json) as v(email text, first_name text, infix text, last_name text, phone text, language text)
        returning id, email`,
       [
+        clockOf(tx).now(),
+        clockOf(tx).now(),
         json(
           creates.map((p) => ({
             email: p.email,
@@ -113,10 +116,10 @@ export async function upsertParents(tx: EntityManager, emails: Iterable<string>,
     await sql(
       tx,
       `update parent as p set first_name = v.first_name, infix = v.infix, last_name = v.last_name, phone = v.phone,
-         language = v.language, updated_at = now()
+         language = v.language, updated_at = ?::timestamptz
        from json_to_recordset(?::json) as v(id int, first_name text, infix text, last_name text, phone text, language text)
        where p.id = v.id`,
-      [json(updates)],
+      [clockOf(tx).now(), json(updates)],
     );
   }
 }

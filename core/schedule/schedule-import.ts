@@ -286,9 +286,9 @@ export async function importSchedule(
     await sql(
       tx,
       `insert into contract_day (child_id, group_id, weekday, part, valid_from, valid_until, created_at)
-       select v.child_id, v.group_id, v.weekday, v.part, v.valid_from, v.valid_until, now()
+       select v.child_id, v.group_id, v.weekday, v.part, v.valid_from, v.valid_until, ?::timestamptz
          from json_to_recordset(?::json) as v(child_id int, group_id int, weekday int, part text, valid_from date, valid_until date)`,
-      [json(inserts)],
+      [clockOf(tx).now(), json(inserts)],
     );
     audit(tx, { type: 'schedule.imported', actor, details: { rows: report.rows.read, children: report.children, days: report.days } });
     await tx.flush();

@@ -96,7 +96,7 @@ export async function withdrawSwap(em: EntityManager, actor: Actor, requestId: n
   await inTransaction(em, async (tx) => {
     const [row] = await sql<{ status: SwapStatus }>(tx, 'select status from swap_request where id = ? for update', [requestId]);
     if (row?.status !== 'pending') throw refuse('not_pending');
-    await sql(tx, `update swap_request set status = 'withdrawn', decided_by = ?, decided_at = now() where id = ?`, [actor.label, requestId]);
+    await sql(tx, `update swap_request set status = 'withdrawn', decided_by = ?, decided_at = ? where id = ?`, [actor.label, clockOf(tx).now(), requestId]);
     audit(tx, { type: 'swap.withdrawn', actor, subject: request.child.childNumber, details: { requestId } });
     await tx.flush();
   });
@@ -166,10 +166,11 @@ export async function decideSwap(
     );
     if (row?.status !== 'pending') throw refuse('not_pending');
     if (decision.approve && !hasRoom(await occupancy(tx, request.group.id, row.date), row.part)) throw refuse('full');
-    await sql(tx, 'update swap_request set status = ?, reason = ?, decided_by = ?, decided_at = now() where id = ?', [
+    await sql(tx, 'update swap_request set status = ?, reason = ?, decided_by = ?, decided_at = ? where id = ?', [
       status,
       decision.approve ? reason || null : reason,
       actor.label,
+      clockOf(tx).now(),
       requestId,
     ]);
     audit(tx, { type: decision.approve ? 'swap.approved' : 'swap.rejected', actor, subject: request.child.childNumber, details: { requestId, date: row.date, part: row.part, reason: reason || null } });
