@@ -188,7 +188,9 @@ describe('portal export', () => {
   });
 
   it('writes every listed table, with counts and SHA-256 in the manifest that match the files', async () => {
-    expect(dir).toMatch(/export-\d{8}T\d{6}Z(-\d+)?$/);
+    // Named by the portal's clock in UTC: unique and in order also across the night 02:30 comes twice.
+    const utc = portal.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    expect(dir).toMatch(new RegExp(`export-${utc}(-\\d+)?$`));
     const m = manifestOf(dir);
     expect(m.files.map((f) => f.table)).toEqual(EXPORTED.map((t) => t.name));
     expect(m.complete).toBe(true);
