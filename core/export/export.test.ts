@@ -11,7 +11,7 @@ import { neutraliseCell } from '../import/csv-safe.ts';
 import { neutraliseSql, readCsvRecords } from './csv.ts';
 import { writeExport } from './export.ts';
 import { type Manifest, parseManifest } from './manifest.ts';
-import { restoreExport } from './restore.ts';
+import { ndjsonLines, restoreExport } from './restore.ts';
 import { EXCLUDED, EXPORTED, SECRET_COLUMN } from './tables.ts';
 
 let portal: TestPortal;
@@ -380,6 +380,17 @@ describe('portal export', () => {
 });
 
 describe('portal restore', () => {
+  it('reads ndjson lines at LF only, whatever the JSON strings hold (Node 22+ readline also breaks at U+2028)', async () => {
+    async function* chunks() {
+      yield '{"a":"x\u2028y\u2029z"}\n{"b":';
+      yield '"p\u0085q"}\n';
+      yield '{"c":1}';
+    }
+    const lines: string[] = [];
+    for await (const line of ndjsonLines(chunks())) lines.push(line);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([{ a: 'x\u2028y\u2029z' }, { b: 'p\u0085q' }, { c: 1 }]);
+  });
+
   let target: TestPortal;
   beforeAll(async () => {
     target = await createTestPortal();

@@ -2,7 +2,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -153,6 +152,21 @@ function openText(path: string, gzip: boolean, hash: Hash): Readable {
   return text;
 }
 
+/**
+ * The lines of an ndjson file: split at LF only. Not node:readline: since Node.js 22 it also
+ * breaks lines at U+2028 and U+2029, which JSON strings may hold unescaped (a message pasted
+ * from a word processor), and a restore on Node 24 then read one row as two.
+ */
+export async function* ndjsonLines(text: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of text) {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+  if (rest !== '') yield rest;
+}
+
 async function loadFile(
   client: pg.Client,
   path: string,
@@ -176,7 +190,7 @@ async function loadFile(
       n += batch.length;
       batch = [];
     };
-    for await (const line of createInterface({ input: openText(path, manifest.gzip, hash), crlfDelay: Number.POSITIVE_INFINITY })) {
+    for await (const line of ndjsonLines(openText(path, manifest.gzip, hash))) {
       if (line === '') continue;
       batch.push(line);
       if (batch.length >= BATCH) await flush();
