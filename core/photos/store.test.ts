@@ -242,6 +242,10 @@ describe('sweepTemp', () => {
 
     expect(await store.sweepTemp()).toEqual({ removed: ['old.part'], restored: [] });
     expect(tempFiles()).toEqual(['fresh.part']);
+    // A second ago: a file's time comes from the kernel's coarse clock and can read a few
+    // milliseconds after Date.now(), so "just written" would otherwise count as the future.
+    const second = new Date(Date.now() - 1000);
+    utimesSync(join(dir, 'fresh.part'), second, second);
     expect(await store.sweepTemp({ olderThanMs: 0 })).toEqual({ removed: ['fresh.part'], restored: [] });
     expect(await createFileStore(join(root, 'nothing-here')).sweepTemp()).toEqual({ removed: [], restored: [] });
   });
