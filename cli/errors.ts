@@ -1,3 +1,4 @@
+import { badTextError, loggableMessage } from '../core/db/errors.ts';
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { DatabaseAheadError, MigrationsPendingError } from '../core/db/migrate.ts';
@@ -25,7 +26,9 @@ export class ExitStatus extends Error {
   }
 }
 
-export function describeError(err: unknown): { code: number; message: string } {
+export function describeError(caught: unknown): { code: number; message: string } {
+  // Text the database refused (a NUL byte a schema missed) is the input's fault, not ours.
+  const err = badTextError(caught) ?? caught;
   if (err instanceof DomainError) {
     const message =
       err.details.length > 1
@@ -39,7 +42,8 @@ export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof DatabaseAheadError || err instanceof MigrationsPendingError) {
     return { code: EXIT.database, message: err.message };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  // A database error as its code and table: its message holds the statement with its values.
+  const message = loggableMessage(err);
   if (/cannot connect to PostgreSQL|embedded PostgreSQL|initdb failed/.test(message)) {
     return { code: EXIT.database, message };
   }

@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { loggableError } from '../core/db/errors.ts';
 import { describeError, EXIT, ExitStatus } from './errors.ts';
 import { type CliIO, processIO } from './io.ts';
 import { createProgram } from './program.ts';
@@ -21,7 +22,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     const { code, message } = describeError(err);
     io.stderr(`portal: ${message}\n`);
     if (argv.includes('--verbose') && err instanceof Error && err.stack && !(err instanceof CommanderError)) {
-      io.stderr(`${err.stack}\n`);
+      // A database error without its statement and parameters (they hold personal data).
+      io.stderr(`${loggableError(err)}\n`);
     }
     return code;
   }

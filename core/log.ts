@@ -20,6 +20,14 @@ export interface Logger {
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
+/**
+ * Fields that could carry a database statement, its parameters or the driver's detail (which
+ * quotes values): masked in both formats, should a caller ever pass a driver error's fields
+ * along. Database errors themselves go into messages via core/db/errors.ts loggableError.
+ */
+export const REDACTED_FIELDS = ['sql', 'query', 'params', 'parameters', 'bindings', 'values', 'detail', 'where'] as const;
+const redacted = new Set<string>(REDACTED_FIELDS);
+
 const toStderr = (line: string) => {
   process.stderr.write(line);
 };
@@ -30,7 +38,7 @@ function textLogger(level: LogLevel, write: (line: string) => void): Logger {
     const extra = fields
       ? Object.entries(fields)
           .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => ` ${k}=${v}`)
+          .map(([k, v]) => ` ${k}=${redacted.has(k) ? '[redacted]' : v}`)
           .join('')
       : '';
     write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${message}${extra}\n`);
@@ -40,7 +48,10 @@ function textLogger(level: LogLevel, write: (line: string) => void): Logger {
 
 function jsonLogger(level: LogLevel, write: (line: string) => void): Logger {
   // No pid/hostname: the process manager adds them, and they are noise in every line.
-  const p = pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, { write });
+  const p = pino(
+    { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: [...REDACTED_FIELDS], censor: '[redacted]' } },
+    { write },
+  );
   return {
     debug: (m, f) => p.debug(f ?? {}, m),
     info: (m, f) => p.info(f ?? {}, m),

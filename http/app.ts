@@ -17,6 +17,7 @@ import { csrf } from './middleware/csrf.ts';
 import { language } from './middleware/language.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
+import { textGuard } from './middleware/text-guard.ts';
 import { navCounts } from './nav.ts';
 import { API_PREFIX, requireLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
@@ -97,6 +98,9 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
     const limit = path === UPLOAD_PATH ? uploadLimit : message ? messageLimit : formLimit;
     return limit(c, next);
   });
+  // After the limit (it reads the body): query strings and JSON/form bodies that are not valid
+  // UTF-8 or carry text PostgreSQL cannot store are a 422, never a 500 from the INSERT.
+  app.use(textGuard());
 
   // The app API, before the cookie machinery (CSRF, session loader, login gate) and so out of its
   // reach: it authenticates with `Authorization: Bearer`, which a browser never adds by itself to

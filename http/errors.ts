@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { badTextError, loggableError } from '../core/db/errors.ts';
 import { type ErrorCode, isDomainError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { DEFAULT_LANGUAGE, translate } from '../views/i18n/index.ts';
@@ -51,7 +52,9 @@ export function renderError(
 }
 
 export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
-  return (err, c) => {
+  return (caught, c) => {
+    // Text the database refused (a NUL byte a schema missed) is a 422, never a 500.
+    const err = badTextError(caught) ?? caught;
     // Under /api/ (e.g. the body limit, which runs before the API's own handler): the API's JSON.
     if (c.req.path.startsWith(API_PREFIX)) return apiErrorResponse(c, err, log);
     let status: ContentfulStatusCode = 500;
@@ -66,7 +69,8 @@ export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
       status = err.status as ContentfulStatusCode;
     } else {
       // Unexpected: the stack goes to the log (with the request id the visitor sees), never to the page.
-      log.error(`${c.req.method} ${loggablePath(c.req.path)} failed: ${err.stack ?? err.message}`, { reqId: c.get('requestId') });
+      // A database error without its statement and parameters (loggableError): they hold what was typed.
+      log.error(`${c.req.method} ${loggablePath(c.req.path)} failed: ${loggableError(err)}`, { reqId: c.get('requestId') });
     }
     try {
       return renderError(c, pages, status, kind);

@@ -5,6 +5,85 @@ import {
 } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../errors.ts';
+import { UNSTORABLE_TEXT } from '../validation.ts';
+
+/**
+ * A PostgreSQL error, as the driver throws it or MikroORM wraps it. Its message holds the whole
+ * statement with the values bound into it (`insert into … values ('what the visitor typed',
+ * 'their@address')`) and its `detail` may quote a value (`Key (email)=(…) already exists`):
+ * neither may reach a log. describeDbError says what failed from the code and names alone.
+ */
+interface PgError extends Error {
+  code: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+/** Table, column and constraint names are ours; anything else is not printed. */
+const SAFE_NAME = /^[\w.]{1,100}$/;
+
+function isPgError(err: unknown): err is PgError {
+  return err instanceof Error && typeof (err as PgError).code === 'string' && SQLSTATE.test((err as PgError).code);
+}
+
+/** The condition names of the SQLSTATEs we meet (PostgreSQL's errcodes appendix), for the log. */
+const CONDITIONS: Record<string, string> = {
+  '08P01': 'protocol_violation',
+  '22001': 'string_data_right_truncation',
+  '22003': 'numeric_value_out_of_range',
+  '22007': 'invalid_datetime_format',
+  '22008': 'datetime_field_overflow',
+  '22021': 'character_not_in_repertoire',
+  '22P02': 'invalid_text_representation',
+  '22P05': 'untranslatable_character',
+  '23502': 'not_null_violation',
+  '23503': 'foreign_key_violation',
+  '23505': 'unique_violation',
+  '23514': 'check_violation',
+  '40001': 'serialization_failure',
+  '40P01': 'deadlock_detected',
+  '42703': 'undefined_column',
+  '42P01': 'undefined_table',
+  '53300': 'too_many_connections',
+  '57014': 'query_canceled',
+};
+
+/**
+ * `database error 22021 (character_not_in_repertoire) in table helpdesk_request`, plus the
+ * stack's code locations: what an operator needs, without the statement, its parameters or the
+ * detail. Null for anything that is not a database error.
+ */
+export function describeDbError(err: unknown): string | null {
+  if (!isPgError(err)) return null;
+  const where = [
+    err.table && SAFE_NAME.test(err.table) ? ` in table ${err.table}` : '',
+    err.column && SAFE_NAME.test(err.column) ? ` column ${err.column}` : '',
+    err.constraint && SAFE_NAME.test(err.constraint) ? ` constraint ${err.constraint}` : '',
+  ].join('');
+  const frames = (err.stack ?? '').split('\n').filter((l) => l.trim().startsWith('at '));
+  return [`database error ${err.code} (${CONDITIONS[err.code] ?? 'see the PostgreSQL error codes'})${where}`, ...frames].join('\n');
+}
+
+/** How an error goes into a log line: a database error as describeDbError, anything else its stack. */
+export function loggableError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return describeDbError(err) ?? err.stack ?? err.message;
+}
+
+/** loggableError in one line, without the stack (job failures, warnings). */
+export function loggableMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return describeDbError(err)?.split('\n')[0] ?? err.message;
+}
+
+/**
+ * SQLSTATEs of text the database could not store: a NUL byte (22021, or 08P01 "invalid message
+ * format" when node-postgres sends it as a bound parameter), an untranslatable character, too
+ * long for the column.
+ */
+const BAD_TEXT = new Set(['22021', '08P01', '22P05', '22001']);
 
 /**
  * Turns a database error into a DomainError, so callers above core never see driver types.
@@ -21,7 +100,16 @@ export function translateDbError(err: unknown): unknown {
   if (err instanceof NotNullConstraintViolationException) {
     return new DomainError('validation', 'a required value is missing');
   }
-  return err;
+  return badTextError(err) ?? err;
+}
+
+/**
+ * The net under the text schemas (core/validation.ts): text the database refused that one of them
+ * missed is the sender's mistake (422 validation), not the server's (500). Null for other errors.
+ */
+export function badTextError(err: unknown): DomainError | null {
+  if (!isPgError(err) || !BAD_TEXT.has(err.code)) return null;
+  return new DomainError('validation', err.code === '22001' ? 'a value is too long' : UNSTORABLE_TEXT);
 }
 
 /** Runs fn in a transaction and translates database errors on the way out. */

@@ -12,6 +12,7 @@ import { type DiaryPhoto, shareablePhotos, taggedShareablePhotos } from '../phot
 import { authorName, childForActor, childGroupsForActor, entryForActor } from './access.ts';
 import { pageLimit } from '../paging.ts';
 import { clockOf } from '../clock.ts';
+import { isStorableText, UNSTORABLE_TEXT } from '../validation.ts';
 
 /**
  * The schriftje: staff write one entry per child per day (structured lines, free text, photos
@@ -75,6 +76,8 @@ function validationError(details: ErrorDetail[]): DomainError {
 function cleanText(raw: string | undefined, path: string, details: ErrorDetail[]): string {
   const text = (raw ?? '').replace(/\r\n?/g, '\n').trim();
   if (text.length > DIARY_LIMITS.text) details.push({ path, message: `at most ${DIARY_LIMITS.text} characters` });
+  // A NUL byte or a lone surrogate: the field's error, not a crash in the INSERT.
+  else if (!isStorableText(text)) details.push({ path, message: UNSTORABLE_TEXT });
   return text;
 }
 
@@ -354,6 +357,7 @@ export async function saveStaffEntry(
   for (const label of settings.lines) {
     const value = (input.lines?.[label] ?? '').replace(/\s+/g, ' ').trim();
     if (value.length > DIARY_LIMITS.line) details.push({ path: `lines.${label}`, message: `at most ${DIARY_LIMITS.line} characters` });
+    else if (!isStorableText(value)) details.push({ path: `lines.${label}`, message: UNSTORABLE_TEXT });
     if (value) lines.push({ label, text: value });
   }
   const photoIds = [...new Set(input.photoIds ?? [])];

@@ -5,6 +5,7 @@ import { addGroup } from '../directory/groups.ts';
 import { addLocation } from '../directory/locations.ts';
 import { initOrganisation } from '../directory/organisation.ts';
 import { addParent, linkParent, showParent } from '../directory/parents.ts';
+import { UNSTORABLE_TEXT } from '../validation.ts';
 import { importParents } from './parents-import.ts';
 
 let portal: TestPortal;
@@ -69,5 +70,24 @@ describe('portal parents import', () => {
     });
     expect(conflict.rowErrors.map((e) => e.line)).toEqual([2, 3]);
     expect(conflict.rowErrors[1]!.message).toMatch(/"Lindsey" here but "Linda" on line 2/);
+  });
+
+  it('reports a NUL byte, bytes that are not UTF-8 and an over-long cell by line and column, and writes nothing', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from(file(['nul@example.nl;Nina\u0000;;Nul;;;K1', 'utf@example.nl;Uta;;']).trimEnd()),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`;;;K1\r\nlang@example.nl;Lange;;${'x'.repeat(101)};;;K1\r\n`),
+    ]);
+    // Decoded as the CLI decodes a file: invalid bytes become U+FFFD.
+    const report = await importParents(portal.em(), admin, { source: new TextDecoder().decode(bytes) });
+    expect(report.applied).toBe(false);
+    expect(report.rowErrors.map((e) => `${e.line}|${e.column}|${e.message}`)).toEqual([
+      `2|Voornaam|${UNSTORABLE_TEXT}`,
+      '3|Achternaam|has characters that are not UTF-8: save the file as "CSV UTF-8"',
+      '4|Achternaam|is longer than 100 characters',
+    ]);
+    for (const email of ['nul@example.nl', 'utf@example.nl', 'lang@example.nl']) {
+      await expect(showParent(portal.em(), admin, email)).rejects.toMatchObject({ code: 'not_found' });
+    }
   });
 });

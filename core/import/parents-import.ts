@@ -1,3 +1,4 @@
+import { isStorableText, UNSTORABLE_TEXT } from '../validation.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { inTransaction } from '../db/errors.ts';
@@ -93,6 +94,8 @@ export async function importParents(
       if (i === undefined) return '';
       const value = unneutraliseCell((cells[i] ?? '').trim());
       if (value.includes('\uFFFD')) problems.push({ line, column: headerOf(key), message: 'has characters that are not UTF-8: save the file as "CSV UTF-8"' });
+      // A NUL byte (PostgreSQL refuses it in text): the row is refused here, not by the INSERT.
+      else if (!isStorableText(value)) problems.push({ line, column: headerOf(key), message: UNSTORABLE_TEXT });
       if (looksLikeFormula(value) && !(key === 'phone' && /^\+\d/.test(value))) {
         report.warnings.push({ line, column: headerOf(key), message: 'looks like a spreadsheet formula; it is stored as plain text' });
       }

@@ -10,6 +10,7 @@ import { scanNotifications, startNotificationWorker } from '../notifications/not
 import { applyRetention } from '../retention/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { systemActor } from '../actor.ts';
+import { loggableMessage } from '../db/errors.ts';
 import { clockOf } from '../clock.ts';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
@@ -37,7 +38,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
       const queued = await scanNotifications(ctx);
       if (queued) ctx.log.debug(`notifications: ${queued} parent(s) queued`);
     } catch (err) {
-      ctx.log.warn(`notification scan failed: ${(err as Error).message}`);
+      ctx.log.warn(`notification scan failed: ${loggableMessage(err)}`);
     }
   };
   const housekeeping = async () => {
@@ -55,7 +56,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
         );
       }
     } catch (err) {
-      ctx.log.warn(`housekeeping failed: ${(err as Error).message}`);
+      ctx.log.warn(`housekeeping failed: ${loggableMessage(err)}`);
     }
   };
   // Retention once a day (and at start): every kind of data past its period (retention.ts).
@@ -73,7 +74,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
         photoFiles: r.photoFiles,
       });
     } catch (err) {
-      ctx.log.warn(`retention failed: ${(err as Error).message}`);
+      ctx.log.warn(`retention failed: ${loggableMessage(err)}`);
     }
   };
   await housekeeping();

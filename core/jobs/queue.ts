@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import PgBoss from 'pg-boss';
+import { loggableMessage } from '../db/errors.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -129,8 +130,10 @@ export class JobQueue {
         try {
           await handler(job.data);
         } catch (err) {
-          warn(`${describe(job.data)} failed: ${(err as Error).message}`);
-          await this.boss.fail(name, job.id, { message: (err as Error).message });
+          // Not the raw message: a database error's holds the statement with its values.
+          const message = loggableMessage(err);
+          warn(`${describe(job.data)} failed: ${message}`);
+          await this.boss.fail(name, job.id, { message });
         }
       }
     });

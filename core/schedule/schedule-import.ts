@@ -1,3 +1,4 @@
+import { isStorableText, UNSTORABLE_TEXT } from '../validation.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
@@ -148,6 +149,8 @@ export async function importSchedule(
       if (i === undefined) return '';
       const value = unneutraliseCell((record.cells[i] ?? '').trim());
       if (value.includes('\uFFFD')) problem(key, 'has characters that are not UTF-8: save the file as "CSV UTF-8"');
+      // A NUL byte (PostgreSQL refuses it in text): the row is refused here, not by the INSERT.
+      else if (!isStorableText(value)) problem(key, UNSTORABLE_TEXT);
       if (looksLikeFormula(value)) report.warnings.push({ line, column: headerOf(key), message: 'looks like a spreadsheet formula; it is read as plain text' });
       return value;
     };

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { badTextError, loggableError } from '../../core/db/errors.ts';
 import { DomainError, type ErrorCode, type ErrorDetail, isDomainError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { isRefusal, type RefusalCode } from '../../core/schedule/refusal.ts';
@@ -51,7 +52,9 @@ export function apiError(
 /** A refused request with nothing more to say: no or a dead token. */
 export const unauthenticated = () => new DomainError('unauthenticated', 'a valid bearer token is required');
 
-export function apiErrorResponse(c: Context, err: Error, log: Logger): Response {
+export function apiErrorResponse(c: Context, caught: Error, log: Logger): Response {
+  // Text the database refused (a NUL byte a schema missed) is a 422, never a 500.
+  const err = badTextError(caught) ?? caught;
   if (isRefusal(err)) {
     // A rule said no: the status is core's class (422 the rules, 409 the state of the day or the
     // request), the code the refusal's own, so an app can tell "too late" from "full".
@@ -67,7 +70,8 @@ export function apiErrorResponse(c: Context, err: Error, log: Logger): Response 
     if (err.status === 413) return apiError(c, 413, 'payload_too_large', 'the request body is too large');
     return apiError(c, err.status as ContentfulStatusCode, err.status === 404 ? 'not_found' : 'validation', err.message || 'request refused');
   }
-  log.error(`${c.req.method} ${loggablePath(c.req.path)} failed: ${err.stack ?? err.message}`, { reqId: c.get('requestId') });
+  // A database error without its statement and parameters (loggableError): they hold what was sent.
+  log.error(`${c.req.method} ${loggablePath(c.req.path)} failed: ${loggableError(err)}`, { reqId: c.get('requestId') });
   return apiError(c, 500, 'internal', `something went wrong (reference ${c.get('requestId') ?? 'unknown'})`);
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../../core/diary/entries.ts';
 import { type DomainError, isDomainError } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
+import { isUnstorableText } from '../../core/validation.ts';
 import type { AppEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, seeOther } from '../forms.ts';
@@ -77,8 +78,9 @@ function problems(err: DomainError): Record<string, string> {
   if (err.code === 'conflict') out['form'] = 'diary.problem.conflict';
   else if (err.code === 'forbidden' && err.details.some((d) => d.path === 'day')) out['form'] = 'diary.problem.pastDay';
   for (const d of err.details) {
-    if (d.path === 'text') out['text'] = /required|something/.test(d.message) ? 'diary.problem.empty' : 'diary.problem.tooLong';
-    else if (d.path.startsWith('lines.')) out[d.path] = 'diary.problem.lineTooLong';
+    if (d.path === 'text' && isUnstorableText(d.message)) out['text'] = 'diary.problem.unstorable';
+    else if (d.path === 'text') out['text'] = /required|something/.test(d.message) ? 'diary.problem.empty' : 'diary.problem.tooLong';
+    else if (d.path.startsWith('lines.')) out[d.path] = isUnstorableText(d.message) ? 'diary.problem.unstorable' : 'diary.problem.lineTooLong';
     else if (d.path === 'photoIds') out['photos'] = 'diary.problem.photos';
   }
   return out;

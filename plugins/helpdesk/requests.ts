@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Actor, requireAdmin } from '../../core/actor.ts';
 import { notFound } from '../../core/errors.ts';
-import { email, parseInput, text } from '../../core/validation.ts';
+import { email, parseInput, storableString, text } from '../../core/validation.ts';
 import { HELPDESK_CATEGORIES, HelpdeskRequest, type IHelpdeskRequest } from './entity.ts';
 import { enqueueHelpdeskMails, type HelpdeskMailContext } from './mail.ts';
 import { clockOf } from '../../core/clock.ts';
@@ -41,8 +41,9 @@ export const submitSchema = z.object({
   category: z.enum(HELPDESK_CATEGORIES, { error: 'choose a category' }),
   message: text(5000, 'message'),
   email: email,
-  name: z.string().trim().max(200).nullable().optional(),
-  fromPath: z.string().nullable().optional(),
+  // storableString: a NUL byte in these is the form's field error too, not a crash in the INSERT.
+  name: storableString.trim().max(200).nullable().optional(),
+  fromPath: storableString.nullable().optional(),
   language: z.enum(['nl', 'en']).default('nl'),
 });
 export type SubmitInput = z.input<typeof submitSchema>;

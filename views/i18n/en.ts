@@ -399,6 +399,7 @@ export const en: Record<MessageKey, string> = {
   'diary.problem.photos': 'Choose only photos of today in which this child appears.',
   'diary.problem.conflict': 'Someone else changed this entry in the meantime. Below is what you typed; if you save it, it replaces the other version (which stays in the history).',
   'diary.problem.pastDay': 'An entry can only be changed on the day it was written.',
+  'diary.problem.unstorable': 'This text contains characters that cannot be saved. Type it again instead of pasting it.',
 
   'nav.unread': 'unread',
   'flash.message_sent': 'Message sent.',

@@ -406,6 +406,7 @@ export const nl = {
   'diary.problem.photos': "Kies alleen foto's van vandaag waarop dit kind staat.",
   'diary.problem.conflict': 'Iemand anders heeft dit stukje intussen gewijzigd. Hieronder staat wat u typte; slaat u het op, dan vervangt het de andere versie (die blijft in de geschiedenis bewaard).',
   'diary.problem.pastDay': 'Een stukje kan alleen worden gewijzigd op de dag dat het is geschreven.',
+  'diary.problem.unstorable': 'Deze tekst bevat tekens die niet kunnen worden opgeslagen. Typ de tekst opnieuw in plaats van hem te plakken.',
 
   'nav.unread': 'ongelezen',
   'flash.message_sent': 'Bericht verstuurd.',
