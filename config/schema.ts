@@ -77,6 +77,10 @@ export const configSchema = z
         resetLinkMinutes: z.coerce.number().int().min(10).max(24 * 60).default(60),
         /** Validity of the link that confirms a new e-mail address (sent to that address). */
         emailChangeLinkHours: z.coerce.number().int().min(1).max(24 * 7).default(24),
+        /** Failed logins per address per hour from all IPs together; then the address is locked for the rest of the hour. */
+        loginFailuresPerAccount: z.coerce.number().int().min(10).max(1000).default(20),
+        /** E-mail change requests per account per hour (each one sends a mail). */
+        emailChangesPerHour: z.coerce.number().int().min(1).max(100).default(5),
         /** Staff and admins must set up a second factor before they can work. */
         requireSecondFactorForStaff: bool.default(false),
       })
@@ -91,6 +95,8 @@ export const configSchema = z
         sessionAbsoluteHours: 12,
         resetLinkMinutes: 60,
         emailChangeLinkHours: 24,
+        loginFailuresPerAccount: 20,
+        emailChangesPerHour: 5,
         requireSecondFactorForStaff: false,
       }),
     mail: z
@@ -302,6 +308,18 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_EMAIL_CHANGE_LINK_HOURS',
     default: '24',
     description: 'validity of the link that confirms a new e-mail address',
+  },
+  {
+    key: 'auth.loginFailuresPerAccount',
+    env: 'PORTAL_LOGIN_FAILURES_PER_ACCOUNT',
+    default: '20',
+    description: 'failed logins per address per hour from all IPs together; then that address is locked for the rest of the hour and its owner gets a mail',
+  },
+  {
+    key: 'auth.emailChangesPerHour',
+    env: 'PORTAL_EMAIL_CHANGES_PER_HOUR',
+    default: '5',
+    description: 'e-mail change requests per account per hour',
   },
   {
     key: 'auth.requireSecondFactorForStaff',

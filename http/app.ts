@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import '../core/auth/password-reset.ts'; // registers the password_reset mail composer
 import '../core/profile/email-change.ts'; // registers the e-mail change mail composers
-import { createThrottle, type ThrottleLimits, type Window } from '../core/auth/throttle.ts';
+import { createThrottle, type ThrottleLimits, throttleLimitsOf, type Window } from '../core/auth/throttle.ts';
 import type { Portal } from '../core/portal.ts';
 import { UNSUBSCRIBE_PATH } from '../core/profile/notifications.ts';
 import { API_BASE, createApi } from './api/app.ts';
@@ -15,6 +15,7 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import type { LocationSection } from './location-sections.ts';
 import { csrf } from './middleware/csrf.ts';
 import { language } from './middleware/language.ts';
+import { languageRoutes } from './routes/language.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
 import { textGuard } from './middleware/text-guard.ts';
@@ -84,8 +85,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   app.use(requestContext(portal.log, portal.config.server.trustProxy));
   app.use(securityHeaders({ https }));
   app.use(noStoreHtml());
-  app.use(language({ secure: https }));
-  const throttle = createThrottle(portal.em(), options.throttle);
+  app.use(language());
+  const throttle = createThrottle(portal.em(), { ...throttleLimitsOf(portal.config), ...options.throttle });
   const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES });
   const uploadLimit = bodyLimit({ maxSize: uploadBodyLimit(portal) });
   const messageLimit = bodyLimit({ maxSize: Math.max(MAX_BODY_BYTES, messageBodyLimit(portal.config.messages.maxAttachmentBytes)) });
@@ -147,6 +148,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   passwordResetRoutes(app, deps);
   publicPageRoutes(app, pages, plugins.helpHref);
   publicProfileRoutes(app, deps);
+  languageRoutes(app, deps);
   plugins.mountPublic(app);
 
   // The gate: every route after it (plugins included) needs a session that owes no step.

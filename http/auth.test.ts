@@ -394,15 +394,48 @@ describe('sessions', () => {
     expect(res.headers.get('HX-Redirect')).toBe('/login');
   });
 
-  it('a logged-in person sees pages in their own language; the switch changes it', async () => {
+  it('a logged-in person sees pages in their own language; the switch (a POST) changes it', async () => {
     const account = await parent({ language: 'en', firstName: 'Sam' });
     const b = browser();
     await b.login(account.email, GOOD);
     expect(await (await b.get('/')).text()).toContain('Welcome, Sam');
-    expect(await (await b.get('/?lang=nl')).text()).toContain('Welkom, Sam');
+    const res = await b.post('/taal', { lang: 'nl', terug: '/' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('Location')).toBe('/');
     expect(await (await b.get('/')).text()).toContain('Welkom, Sam');
     const [row] = await sql<{ language: string }>('select language from parent where id = ?', [account.personId]);
     expect(row!.language).toBe('nl');
+  });
+
+  it('a GET with ?lang= changes only that response, never the saved language (no state change on GET)', async () => {
+    const account = await parent({ language: 'nl', firstName: 'Sam' });
+    const b = browser();
+    await b.login(account.email, GOOD);
+    // An attacker's link or <img src="/?lang=en"> rides on the victim's cookie: it must not save anything.
+    const res = await b.get('/?lang=en');
+    expect(await res.text()).toContain('Welcome, Sam');
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('lang='))).toBe(false);
+    const [row] = await sql<{ language: string }>('select language from parent where id = ?', [account.personId]);
+    expect(row!.language).toBe('nl');
+    expect(await (await b.get('/')).text()).toContain('Welkom, Sam');
+  });
+
+  it('saving the language needs the CSRF token: a forged token is 403 and saves nothing', async () => {
+    const account = await parent({ language: 'nl', firstName: 'Sam' });
+    const b = browser();
+    await b.login(account.email, GOOD);
+    const forged = await b.post('/taal', { lang: 'en', terug: '/' }, { csrf: 'A'.repeat(43) });
+    expect(forged.status).toBe(403);
+    const none = await b.post('/taal', { lang: 'en', terug: '/' }, { csrf: null });
+    expect(none.status).toBe(403);
+    const [row] = await sql<{ language: string }>('select language from parent where id = ?', [account.personId]);
+    expect(row!.language).toBe('nl');
+    // The genuine form saves it, and goes back only to a page on this site.
+    const ok = await b.post('/taal', { lang: 'en', terug: '//evil.example/x' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('Location')).toBe('/');
+    const [saved] = await sql<{ language: string }>('select language from parent where id = ?', [account.personId]);
+    expect(saved!.language).toBe('en');
   });
 });
 
@@ -546,7 +579,7 @@ describe('changing the password from the profile', () => {
 
 describe('logs', () => {
   it('never carry a reset link token', () => {
-    expect(loggablePath('/wachtwoord-herstellen/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ')).toBe('/wachtwoord-herstellen/***');
+    expect(loggablePath('/wachtwoord-herstellen/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ')).toBe('/wachtwoord-herstellen/[token]');
     expect(loggablePath('/login')).toBe('/login');
   });
 });
@@ -764,5 +797,100 @@ describe('second factor for staff', () => {
     expect((await b.post('/tweestapsverificatie/uitschakelen', { currentPassword: 'fout fout fout' })).status).toBe(422);
     expect((await b.post('/tweestapsverificatie/uitschakelen', { currentPassword: GOOD })).status).toBe(303);
     expect((await browser().login(staff.email, GOOD)).headers.get('Location')).toBe('/');
+  });
+});
+
+describe('sensitive changes need the password or an app code from the last five minutes', () => {
+  const secretOn = (html: string) => /<code id="secret">([A-Z2-7 ]+)<\/code>/.exec(html)![1]!.replace(/ /g, '');
+  const later = (minutes: number) => portal.clock.set(new Date(portal.clock.now().getTime() + minutes * 60_000));
+  const REAUTH = 'Vul voor de zekerheid uw wachtwoord of de code uit de app in';
+
+  /** Someone who has only the session cookie (found on a shared computer, copied from a log). */
+  async function thiefWith(owner: TestBrowser): Promise<TestBrowser> {
+    const thief = browser();
+    thief.cookies.set('portal-session', owner.cookie('portal-session')!);
+    await thief.get('/'); // a CSRF token of its own, as any page gives one
+    return thief;
+  }
+
+  it('recovery codes and switching 2FA off: refused with the cookie alone, allowed after the password, refused again 6 minutes later', async () => {
+    const staff = await seedAccount(portal, { email: 'reauth.beheer@example.nl', password: GOOD, kind: 'admin' });
+    const b = browser();
+    await b.login(staff.email, GOOD);
+    const secret = secretOn(await (await b.get('/tweestapsverificatie')).text());
+    expect((await b.post('/tweestapsverificatie', { code: await generate({ secret, epoch: epochOf(portal.clock.now()) }) })).status).toBe(200);
+    const codesBefore = await sql<{ code_hash: string }>('select code_hash from recovery_code where account_id = ? order by code_hash', [staff.accountId]);
+
+    later(6);
+    const thief = await thiefWith(b);
+    const codes = await thief.post('/tweestapsverificatie/herstelcodes', {});
+    expect(codes.status).toBe(422);
+    expect(await codes.text()).toContain(REAUTH);
+    expect((await thief.post('/tweestapsverificatie/herstelcodes', { codesProof: 'een gok van de dief' })).status).toBe(422);
+    const off = await thief.post('/tweestapsverificatie/uitschakelen', { currentPassword: '' });
+    expect(off.status).toBe(422);
+    expect(await off.text()).toContain(REAUTH);
+    expect(await sql('select code_hash from recovery_code where account_id = ? order by code_hash', [staff.accountId])).toEqual(codesBefore);
+    const [still] = await sql<{ totp_enabled_at: Date | null }>('select totp_enabled_at from account where id = ?', [staff.accountId]);
+    expect(still!.totp_enabled_at).not.toBeNull();
+
+    // The owner enters the password: new codes, and for five minutes no need to type it again.
+    const fresh = await b.post('/tweestapsverificatie/herstelcodes', { codesProof: GOOD });
+    expect(fresh.status).toBe(200);
+    expect([...(await fresh.text()).matchAll(/<code>([a-z2-9-]{19})<\/code>/g)]).toHaveLength(10);
+    later(4);
+    expect((await b.post('/tweestapsverificatie/herstelcodes', {})).status).toBe(200);
+
+    // Six minutes after the password: asked again.
+    later(2);
+    expect((await b.post('/tweestapsverificatie/herstelcodes', {})).status).toBe(422);
+    expect((await b.post('/tweestapsverificatie/uitschakelen', { currentPassword: '' })).status).toBe(422);
+    // A code from the app is proof too.
+    const code = await generate({ secret, epoch: epochOf(portal.clock.now()) });
+    expect((await b.post('/tweestapsverificatie/uitschakelen', { currentPassword: code })).status).toBe(303);
+    const [gone] = await sql<{ totp_enabled_at: Date | null }>('select totp_enabled_at from account where id = ?', [staff.accountId]);
+    expect(gone!.totp_enabled_at).toBeNull();
+  });
+
+  it('e-mail address and password: refused with the cookie alone, allowed with the password, refused again 6 minutes later', async () => {
+    const account = await parent();
+    const b = browser();
+    await b.login(account.email, GOOD);
+    later(6);
+    const thief = await thiefWith(b);
+    expect((await thief.post('/mijn-gegevens/e-mailadres', { newEmail: 'dief@example.org', currentPassword: '' })).status).toBe(422);
+    const stolen = { newPassword: 'de dief kiest een zin', confirmPassword: 'de dief kiest een zin' };
+    expect((await thief.post('/wachtwoord-wijzigen', stolen)).status).toBe(422);
+    const [row] = await sql<{ email: string; password_hash: string }>('select email, password_hash from account where id = ?', [account.accountId]);
+    expect(row!.email).toBe(account.email);
+    expect(await argon2.verify(row!.password_hash, GOOD)).toBe(true);
+    expect(await sql("select 1 from pgboss.job where name = 'account-mail' and data::text like '%dief@example.org%'")).toEqual([]);
+
+    // With the current password it works; six minutes later the cookie alone is refused again.
+    const next = 'lange wandeling door het bos';
+    expect((await b.post('/wachtwoord-wijzigen', { currentPassword: GOOD, newPassword: next, confirmPassword: next })).status).toBe(303);
+    later(6);
+    const again = { newPassword: 'nog een andere zin hier', confirmPassword: 'nog een andere zin hier' };
+    expect((await b.post('/wachtwoord-wijzigen', again)).status).toBe(422);
+    expect((await b.post('/mijn-gegevens/e-mailadres', { newEmail: 'ander@example.org', currentPassword: '' })).status).toBe(422);
+  });
+
+  it('the forced change of a generated password: without it only in the first five minutes after the login', async () => {
+    const expires = new Date(portal.clock.now().getTime() + 86_400_000);
+    const account = await parent({ mustChange: true, passwordExpiresAt: expires });
+    const b = browser();
+    await b.login(account.email, GOOD);
+    expect(await (await b.get('/wachtwoord-wijzigen')).text()).not.toContain('id="currentPassword"');
+    later(6);
+    const thief = await thiefWith(b);
+    const page = await (await thief.get('/wachtwoord-wijzigen')).text();
+    expect(page).toContain('id="currentPassword"');
+    const mine = { newPassword: 'de dief kiest een zin', confirmPassword: 'de dief kiest een zin' };
+    const refused = await thief.post('/wachtwoord-wijzigen', mine);
+    expect(refused.status).toBe(422);
+    const [row] = await sql<{ password_must_change: boolean }>('select password_must_change from account where id = ?', [account.accountId]);
+    expect(row!.password_must_change).toBe(true);
+    const next = 'lange wandeling door het bos';
+    expect((await b.post('/wachtwoord-wijzigen', { currentPassword: GOOD, newPassword: next, confirmPassword: next })).status).toBe(303);
   });
 });

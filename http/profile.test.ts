@@ -236,13 +236,9 @@ describe('changing the e-mail address, through the SMTP server', () => {
     expect(events.map((e) => e.type)).toEqual(['email.change_requested', 'email.changed']);
   });
 
-  it('refuses a taken address at the request, and a forged or expired link', async () => {
+  it('refuses a forged or expired link', async () => {
     const a = await parent();
-    const taken = await parent();
     const b = await loggedIn(a);
-    const res = await b.post('/mijn-gegevens/e-mailadres', { newEmail: taken.email, currentPassword: GOOD });
-    expect(res.status).toBe(422);
-    expect(errorOf(await res.text(), 'newEmail')).toContain('al in gebruik');
 
     const forged = browser();
     expect((await forged.get(`/e-mailadres-bevestigen/${'A'.repeat(43)}`)).status).toBe(410);
@@ -258,6 +254,63 @@ describe('changing the e-mail address, through the SMTP server', () => {
     expect((await forged.get(link)).status).toBe(410);
     expect((await forged.post(link, {}, { visit: '/login' })).status).toBe(410);
     expect((await portal.em().findOneOrFail(Account, { id: a.accountId })).email).toBe(a.email);
+  });
+});
+
+describe('changing the e-mail address, from the attacker\'s side', () => {
+  /** What the requester sees: the answer, and the profile page it leads to (CSRF tokens and the address itself left out). */
+  async function answerFor(newEmail: string): Promise<{ status: number; location: string | null; body: string; page: string }> {
+    const a = await parent();
+    const b = await loggedIn(a);
+    const res = await b.post('/mijn-gegevens/e-mailadres', { newEmail, currentPassword: GOOD });
+    const location = res.headers.get('Location');
+    const page = await (await b.get(location ?? '/mijn-gegevens')).text();
+    const neutral = (html: string) =>
+      html.replace(/"X-CSRF-Token":"[^"]*"|name="_csrf" value="[^"]*"|[\w.+-]+@[\w.-]+\.(nl|example)/g, '').replace(/Ouder \d+/g, '');
+    return { status: res.status, location, body: neutral(await res.text()), page: neutral(page) };
+  }
+
+  it('a taken address gets exactly the answer a free one gets; its owner is told, the requester gets nothing about it', async () => {
+    const owner = await parent({ firstName: 'Olga' });
+    const free = await answerFor(`vrij${seq}@nieuw.example`);
+    const taken = await answerFor(owner.email.toUpperCase());
+    expect(taken).toEqual(free);
+    expect(taken.status).toBe(303);
+    expect(taken.page).toContain('Wij hebben een e-mail gestuurd naar uw nieuwe adres.');
+
+    const notice = await waitForMail(owner.email);
+    expect(notice.subject).toContain('Iemand probeerde uw e-mailadres te gebruiken');
+    expect(notice.text).toContain('Beste Olga,');
+    expect(notice.text).toContain('Er is niets veranderd.');
+    // No link that could change anything, and only the one mail to the owner.
+    expect(notice.text).not.toMatch(/e-mailadres-bevestigen|wachtwoord-herstellen/);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(smtp.to(owner.email)).toHaveLength(1);
+    // The requester's own address got nothing (the free request's confirmation went to the new address).
+    expect(smtp.to(`ouder${seq}@example.nl`)).toHaveLength(0);
+    // The owner's account is untouched and still logs in.
+    expect((await browser().login(owner.email, GOOD)).status).toBe(303);
+  });
+
+  it('repeated requests are throttled after 5 an hour, free or taken alike; nothing more is mailed', async () => {
+    const owner = await parent();
+    const a = await parent();
+    const b = await loggedIn(a);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const newEmail = i % 2 ? owner.email : `bom${i}.${seq}@nieuw.example`;
+      statuses.push((await b.post('/mijn-gegevens/e-mailadres', { newEmail, currentPassword: GOOD })).status);
+    }
+    expect(statuses).toEqual([303, 303, 303, 303, 303, 429, 429, 429]);
+    const refused = await b.post('/mijn-gegevens/e-mailadres', { newEmail: `laatste.${seq}@nieuw.example`, currentPassword: GOOD });
+    expect(refused.status).toBe(429);
+    expect(errorOf(await refused.text(), 'newEmail')).toContain('over een uur opnieuw');
+    await waitForMail(`bom4.${seq}@nieuw.example`);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(smtp.to(`bom6.${seq}@nieuw.example`)).toHaveLength(0);
+    expect(smtp.to(`laatste.${seq}@nieuw.example`)).toHaveLength(0);
+    // The owner of the taken address was told about the two attempts within the limit, not more.
+    expect(smtp.to(owner.email)).toHaveLength(2);
   });
 });
 

@@ -7,7 +7,7 @@ import type { Assets } from './assets.ts';
 import type { Branding } from './branding.ts';
 import type { AppEnv } from './env.ts';
 import { takeFlash } from './flash.ts';
-import { LANGUAGE_QUERY, otherLanguage } from './middleware/language.ts';
+import { LANGUAGE_PATH, otherLanguage } from './middleware/language.ts';
 import { landingPath } from './middleware/session.ts';
 import { currentHref, type NavItem, navFor } from './nav.ts';
 import type { Actor } from '../core/actor.ts';
@@ -36,9 +36,9 @@ const eta = new Eta({
   cache: true,
 });
 
-/** The current path without its query, made safe to use as a link ("//evil.example" → "/evil.example"). */
-function samePageHref(path: string, query: string): string {
-  return `/${path.replace(/^[/\\]+/, '')}?${query}`;
+/** This page's path, never one that leaves the site (`//evil.example`). */
+function samePagePath(path: string): string {
+  return `/${path.replace(/^[/\\]+/, '')}`;
 }
 
 /** A plugin's template, rendered as `@<id>/<name>` (plugins/mount.ts loads them). */
@@ -79,7 +79,8 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         requestId: c.get('requestId') ?? '',
         assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url },
         langSwitch: {
-          href: samePageHref(c.req.path, `${LANGUAGE_QUERY}=${other}`),
+          action: LANGUAGE_PATH,
+          back: samePagePath(c.req.path),
           lang: other,
           label: translate(other, 'lang.self'),
         },

@@ -60,7 +60,7 @@ function deviceLabel(raw: string): string {
   return clean || 'App';
 }
 
-export async function issueApiToken(deps: Pick<LoginDeps, 'em' | 'hasher' | 'throttle' | 'settings'>, input: ApiLoginInput): Promise<ApiLoginResult> {
+export async function issueApiToken(deps: Pick<LoginDeps, 'em' | 'hasher' | 'throttle' | 'settings' | 'mail'>, input: ApiLoginInput): Promise<ApiLoginResult> {
   const { em } = deps;
   const now = input.now ?? clockOf(em).now();
   const checked = await checkCredentials(deps, input, 'app');

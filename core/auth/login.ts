@@ -6,6 +6,9 @@ import type { PasswordHasher } from './passwords.ts';
 import { accountBlocked, createSession, endSession, isStaffAccount, type SessionSettings } from './sessions.ts';
 import type { Throttle } from './throttle.ts';
 import { clockOf } from '../clock.ts';
+import { enqueueAccountMail, type MailContext } from '../mail/account-mail.ts';
+// Registers the composer of the 'login_locked' mail queued below.
+import './lock-notice.ts';
 
 /**
  * Logging in with e-mail and password. Whatever goes wrong before the password is known to be
@@ -22,6 +25,8 @@ export interface LoginDeps {
   settings: SessionSettings;
   hasher: PasswordHasher;
   throttle: Throttle;
+  /** For the mail to the owner when an address gets locked (see Throttle.accountLocked); none without. */
+  mail?: Pick<MailContext, 'config' | 'jobs'>;
 }
 
 export interface LoginInput {
@@ -68,7 +73,7 @@ export type CredentialResult =
  * password opens (a session, an app token).
  */
 export async function checkCredentials(
-  deps: Pick<LoginDeps, 'em' | 'hasher' | 'throttle'>,
+  deps: Pick<LoginDeps, 'em' | 'hasher' | 'throttle' | 'mail'>,
   input: Pick<LoginInput, 'email' | 'password' | 'ip' | 'now'>,
   channel: LoginChannel = 'web',
 ): Promise<CredentialResult> {
@@ -87,6 +92,9 @@ export async function checkCredentials(
     return { outcome: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
   }
 
+  // Too many failures for this address from all IPs together: every password counts as wrong,
+  // the right one too, with the same answer and the same work (no 429 to tell it apart).
+  const locked = await throttle.accountLocked(email);
   const account = email ? await em.findOne(Account, { email }, { populate: ['parent', 'staff'] }) : null;
   const password = input.password.length > MAX_PASSWORD_INPUT ? undefined : input.password;
   let ok = false;
@@ -97,17 +105,28 @@ export async function checkCredentials(
   }
 
   const expired = Boolean(ok && account?.passwordExpiresAt && account.passwordExpiresAt.getTime() <= now.getTime());
-  if (!ok || !account || expired) {
-    await throttle.failedLogin(email, input.ip);
+  if (!ok || !account || expired || locked) {
+    const { lockedNow } = await throttle.failedLogin(email, input.ip);
     audit(em, {
       type: 'login.failure',
       actor: anonymous,
       accountId: account?.id ?? null,
       subject,
       ip: input.ip,
-      details: { reason: !account ? 'unknown_address' : expired ? 'password_expired' : 'wrong_password', ...via },
+      details: {
+        reason: !account ? 'unknown_address' : locked ? 'address_locked' : expired ? 'password_expired' : 'wrong_password',
+        ...(lockedNow ? { lockedNow } : {}),
+        ...via,
+      },
     });
     await em.flush();
+    if (lockedNow && account && deps.mail) {
+      // Once per lock (only the failure that filled the counter sees lockedNow), to the owner.
+      const mail = deps.mail;
+      await em.transactional(async (tx) => {
+        await enqueueAccountMail(mail, tx, { kind: 'login_locked', accountId: account.id, requestedBy: anonymous, ip: input.ip });
+      });
+    }
     return { outcome: 'invalid' };
   }
 

@@ -4,7 +4,7 @@ import { getOrganisation } from '../directory/organisation.ts';
 import type { IAccount } from '../entities/account.ts';
 import { MAX_PASSWORD_INPUT } from './login.ts';
 import { checkPassword, type PasswordHasher, type PasswordProblem } from './passwords.ts';
-import { endAllSessions, inOneTransaction, rotateSession, type SessionInfo } from './sessions.ts';
+import { endAllSessions, inOneTransaction, markReauthenticated, recentlyReauthenticated, rotateSession, type SessionInfo } from './sessions.ts';
 import type { Throttle } from './throttle.ts';
 import { clockOf } from '../clock.ts';
 
@@ -71,13 +71,15 @@ export async function checkCurrentPassword(
   session: SessionInfo,
   current: string,
   ip: string | null,
-  during: 'password_change' | 'email_change',
+  during: 'password_change' | 'email_change' | 'reauthentication',
 ): Promise<'required' | 'throttled' | 'wrong_password' | undefined> {
   const { em, hasher, throttle } = deps;
   const account = session.account;
   if (current === '') return 'required';
   if (!(await throttle.checkLogin(account.email, ip)).allowed) return 'throttled';
   if (current.length <= MAX_PASSWORD_INPUT && account.passwordHash && (await hasher.verify(account.passwordHash, current))) {
+    // Entered just now: proof enough for the sensitive changes of the next five minutes.
+    await markReauthenticated(em, session);
     return undefined;
   }
   await throttle.failedLogin(account.email, ip);
@@ -110,7 +112,9 @@ export async function changePassword(
   const forced = account.passwordMustChange;
   const problems: FieldProblem<'currentPassword' | 'newPassword'>[] = [];
 
-  if (!forced) {
+  // The forced change asks no current password while the login is fresh (under five minutes);
+  // a session older than that (a cookie found later) has to enter the generated password again.
+  if (!forced || !recentlyReauthenticated(session, now) || input.currentPassword) {
     const problem = await checkCurrentPassword(deps, session, input.currentPassword ?? '', input.ip, 'password_change');
     if (problem) problems.push({ field: 'currentPassword', problem });
   }

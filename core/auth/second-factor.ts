@@ -4,9 +4,16 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import { audit } from '../audit.ts';
 import { RecoveryCode } from '../entities/account.ts';
 import { conflict, forbidden } from '../errors.ts';
-import { MAX_PASSWORD_INPUT } from './login.ts';
 import type { PasswordHasher } from './passwords.ts';
-import { isStaffAccount, rotateSession, type SessionInfo, type SessionSettings } from './sessions.ts';
+import { checkCurrentPassword } from './password-change.ts';
+import {
+  isStaffAccount,
+  markReauthenticated,
+  recentlyReauthenticated,
+  rotateSession,
+  type SessionInfo,
+  type SessionSettings,
+} from './sessions.ts';
 import type { Throttle } from './throttle.ts';
 import { sha256Hex } from './tokens.ts';
 import { clockOf } from '../clock.ts';
@@ -25,7 +32,13 @@ const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 /** Codes from the previous and the next 30-second step are accepted too (clock drift). */
 const EPOCH_TOLERANCE_S = 30;
 
-export type SecondFactorProblem = 'required' | 'wrong_code' | 'throttled' | 'wrong_password';
+export type SecondFactorProblem =
+  | 'required'
+  | 'wrong_code'
+  | 'throttled'
+  | 'wrong_password'
+  /** The last proof (password, app code) in this session is more than five minutes old: ask again. */
+  | 'reauthenticate';
 
 export interface SecondFactorDeps {
   em: EntityManager;
@@ -72,7 +85,7 @@ export async function beginEnrolment(em: EntityManager, session: SessionInfo, is
   };
 }
 
-async function checkTotp(deps: SecondFactorDeps, accountId: number, secret: string, code: string, now: Date) {
+export async function checkTotp(deps: Pick<SecondFactorDeps, 'throttle'>, accountId: number, secret: string, code: string, now: Date) {
   if (!/^\d{6}$/.test(code)) return false;
   const result = await verify({
     secret,
@@ -174,6 +187,7 @@ export async function verifySecondFactor(
     userAgent: input.userAgent ?? null,
     now,
     secondFactorPending: false,
+    reauthenticated: true,
   });
   const recoveryCodesLeft = await em.count(RecoveryCode, { account: account.id, usedAt: null });
   return { ok: true, ...rotated, usedRecoveryCode, recoveryCodesLeft };
@@ -184,26 +198,52 @@ export function mayDisableSecondFactor(settings: SessionSettings, session: Sessi
   return !(settings.requireSecondFactorForStaff && isStaffAccount(session.account));
 }
 
-/** Switches the second factor off after the password is confirmed; recovery codes go too. */
+/**
+ * Proof that the person at the keyboard is the account's owner, not just someone with its
+ * cookie: the current password or a code from the app, entered now or (in this session) within
+ * the last five minutes. A proof entered here is recorded for the next five minutes.
+ */
+export async function confirmRecentProof(
+  deps: { em: EntityManager; hasher: PasswordHasher; throttle: Throttle },
+  session: SessionInfo,
+  input: { proof: string; ip: string | null; now?: Date },
+): Promise<SecondFactorProblem | undefined> {
+  const { em, throttle } = deps;
+  const now = input.now ?? clockOf(em).now();
+  const proof = input.proof;
+  if (proof === '') return recentlyReauthenticated(session, now) ? undefined : 'reauthenticate';
+  const account = session.account;
+  const code = proof.replace(/\s/g, '');
+  if (account.totpEnabledAt && account.totpSecret && /^\d{6}$/.test(code)) {
+    if (!(await throttle.checkSecondFactor(account.id)).allowed) return 'throttled';
+    if (await checkTotp(deps, account.id, account.totpSecret, code, now)) {
+      await throttle.succeededSecondFactor(account.id);
+      await markReauthenticated(em, session, now);
+      return undefined;
+    }
+    await throttle.failedSecondFactor(account.id);
+    audit(em, { type: 'second_factor.failure', actor: session.actor, accountId: account.id, subject: account.email, ip: input.ip });
+    await em.flush();
+    return 'wrong_code';
+  }
+  return await checkCurrentPassword(deps, session, proof, input.ip, 'reauthentication');
+}
+
+/**
+ * Switches the second factor off: only with the password or an app code entered now or in the
+ * last five minutes (confirmRecentProof). The recovery codes go too.
+ */
 export async function disableSecondFactor(
   deps: SecondFactorDeps & { hasher: PasswordHasher; settings: SessionSettings },
   session: SessionInfo,
   input: { currentPassword: string; ip: string | null },
 ): Promise<{ ok: true } | { ok: false; problem: SecondFactorProblem }> {
-  const { em, hasher, throttle } = deps;
+  const { em } = deps;
   const account = session.account;
   if (!mayDisableSecondFactor(deps.settings, session)) throw forbidden('a second factor is required for staff');
   if (!account.totpEnabledAt) throw conflict('no second factor is set up');
-  if (input.currentPassword === '') return { ok: false, problem: 'required' };
-  if (!(await throttle.checkLogin(account.email, input.ip)).allowed) return { ok: false, problem: 'throttled' };
-  if (
-    input.currentPassword.length > MAX_PASSWORD_INPUT ||
-    !account.passwordHash ||
-    !(await hasher.verify(account.passwordHash, input.currentPassword))
-  ) {
-    await throttle.failedLogin(account.email, input.ip);
-    return { ok: false, problem: 'wrong_password' };
-  }
+  const problem = await confirmRecentProof(deps, session, { proof: input.currentPassword, ip: input.ip });
+  if (problem) return { ok: false, problem };
   account.totpSecret = null;
   account.totpEnabledAt = null;
   await em.nativeDelete(RecoveryCode, { account: account.id });
@@ -212,8 +252,17 @@ export async function disableSecondFactor(
   return { ok: true };
 }
 
-/** New recovery codes (the old ones stop working); for a staff member who used some up. */
-export async function regenerateRecoveryCodes(em: EntityManager, session: SessionInfo): Promise<string[]> {
+/**
+ * New recovery codes (the old ones stop working); for a staff member who used some up. Only with
+ * a recent proof (confirmRecentProof): a stolen cookie must not mint codes that bypass the app.
+ */
+export async function regenerateRecoveryCodes(
+  deps: { em: EntityManager; hasher: PasswordHasher; throttle: Throttle },
+  session: SessionInfo,
+  input: { proof: string; ip: string | null },
+): Promise<{ ok: true; codes: string[] } | { ok: false; problem: SecondFactorProblem }> {
   if (!session.account.totpEnabledAt) throw conflict('no second factor is set up');
-  return await replaceRecoveryCodes(em, session.account.id);
+  const problem = await confirmRecentProof(deps, session, input);
+  if (problem) return { ok: false, problem };
+  return { ok: true, codes: await replaceRecoveryCodes(deps.em, session.account.id) };
 }

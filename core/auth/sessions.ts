@@ -45,6 +45,25 @@ export interface SessionInfo {
   mustEnrolSecondFactor: boolean;
   createdAt: Date;
   expiresAt: Date;
+  /** When the password or a code from the app was last entered in this session (login included). */
+  reauthenticatedAt: Date | null;
+}
+
+/** Sensitive changes (second factor, recovery codes, e-mail, password) need a proof this recent. */
+export const REAUTHENTICATION_MINUTES = 5;
+
+/** Whether the password or an app code was entered in this session in the last five minutes (portal clock). */
+export function recentlyReauthenticated(session: SessionInfo, now: Date): boolean {
+  const at = session.reauthenticatedAt?.getTime();
+  if (at === undefined) return false;
+  const age = now.getTime() - at;
+  return age >= 0 && age <= REAUTHENTICATION_MINUTES * 60_000;
+}
+
+/** Records that the person just entered their password or an app code in this session. */
+export async function markReauthenticated(em: EntityManager, session: SessionInfo, now = clockOf(em).now()): Promise<void> {
+  await em.nativeUpdate(Session, { idHash: session.idHash }, { reauthenticatedAt: now });
+  session.reauthenticatedAt = now;
 }
 
 export interface ClientInfo {
@@ -89,7 +108,9 @@ function person(account: IAccount) {
   return p;
 }
 
-function infoOf(row: { idHash: string; secondFactorPending: boolean; createdAt: Date; expiresAt: Date }, account: IAccount, settings: SessionSettings): SessionInfo {
+function infoOf(
+  row: { idHash: string; secondFactorPending: boolean; createdAt: Date; expiresAt: Date; reauthenticatedAt?: Date | null },
+  account: IAccount, settings: SessionSettings): SessionInfo {
   const p = person(account);
   return {
     idHash: row.idHash,
@@ -104,6 +125,7 @@ function infoOf(row: { idHash: string; secondFactorPending: boolean; createdAt: 
       settings.requireSecondFactorForStaff && isStaffAccount(account) && !account.totpEnabledAt,
     createdAt: row.createdAt,
     expiresAt: row.expiresAt,
+    reauthenticatedAt: row.reauthenticatedAt ?? null,
   };
 }
 
@@ -127,6 +149,8 @@ export async function createSession(
     lastSeenAt: now,
     expiresAt,
     secondFactorPending: options.secondFactorPending ?? false,
+    // The password was just entered: that counts as proof for the next five minutes.
+    reauthenticatedAt: now,
     ip: options.ip?.slice(0, 64) ?? null,
     userAgent: options.userAgent?.slice(0, 300) ?? null,
   });
@@ -205,7 +229,7 @@ export async function lookupSession(
 export async function rotateSession(
   em: EntityManager,
   idHash: string,
-  options: ClientInfo & { secondFactorPending?: boolean } = {},
+  options: ClientInfo & { secondFactorPending?: boolean; reauthenticated?: boolean } = {},
 ): Promise<{ token: string; expiresAt: Date }> {
   const now = options.now ?? clockOf(em).now();
   const old = await em.findOneOrFail(Session, { idHash });
@@ -217,6 +241,7 @@ export async function rotateSession(
     lastSeenAt: now,
     expiresAt: old.expiresAt,
     secondFactorPending: options.secondFactorPending ?? old.secondFactorPending,
+    reauthenticatedAt: options.reauthenticated ? now : (old.reauthenticatedAt ?? null),
     ip: options.ip?.slice(0, 64) ?? old.ip ?? null,
     userAgent: options.userAgent?.slice(0, 300) ?? old.userAgent ?? null,
   });

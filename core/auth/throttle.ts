@@ -11,6 +11,14 @@ import { sha256Hex } from './tokens.ts';
  * Counters are per e-mail address + IP (a known and an unknown address behave the same, so the
  * brake tells nobody which addresses have an account) and per IP (one machine trying many
  * addresses). A successful login clears its own address+IP counter, never the IP's.
+ *
+ * Against credential stuffing (one address tried from many IPs) there is a third counter per
+ * address over all IPs. When it fills, the address is locked until its window ends: every
+ * password, the right one too, gets the same generic "invalid" answer (core/auth/login.ts), and
+ * the owner gets one mail. A password reset by e-mail lifts the lock (clearAddress).
+ *
+ * Besides logins: e-mail change requests per account, and the notices to the owner of an
+ * address someone else tried to take (core/profile/email-change.ts).
  */
 
 export interface Window {
@@ -29,6 +37,12 @@ export interface ThrottleLimits {
   resetAddress: Window;
   /** Wrong second-factor codes per account. */
   secondFactor: Window;
+  /** Failed passwords per e-mail address from all IPs together (credential stuffing). */
+  account: Window;
+  /** E-mail change requests per account (each sends a mail). */
+  emailChange: Window;
+  /** Notices to the owner of an address that someone else tried to change to. */
+  emailTakenNotice: Window;
 }
 
 export const DEFAULT_LIMITS: ThrottleLimits = {
@@ -37,7 +51,20 @@ export const DEFAULT_LIMITS: ThrottleLimits = {
   resetIp: { points: 10, seconds: 60 * 60 },
   resetAddress: { points: 3, seconds: 60 * 60 },
   secondFactor: { points: 5, seconds: 15 * 60 },
+  account: { points: 20, seconds: 60 * 60 },
+  emailChange: { points: 5, seconds: 60 * 60 },
+  emailTakenNotice: { points: 3, seconds: 24 * 60 * 60 },
 };
+
+/** The limits the configuration sets (config/schema.ts, auth.*); the rest keep their defaults. */
+export function throttleLimitsOf(config: {
+  auth: { loginFailuresPerAccount: number; emailChangesPerHour: number };
+}): Partial<ThrottleLimits> {
+  return {
+    account: { points: config.auth.loginFailuresPerAccount, seconds: 60 * 60 },
+    emailChange: { points: config.auth.emailChangesPerHour, seconds: 60 * 60 },
+  };
+}
 
 export interface Verdict {
   allowed: boolean;
@@ -49,14 +76,23 @@ export interface Throttle {
   readonly limits: ThrottleLimits;
   /** May this address+IP try a password now? Looks only; counts nothing. */
   checkLogin(email: string, ip: string | null): Promise<Verdict>;
-  /** Counts a wrong password (or unknown address, or expired generated password). */
-  failedLogin(email: string, ip: string | null): Promise<void>;
+  /** Is this address locked (too many failures from all IPs together)? Looks only. */
+  accountLocked(email: string): Promise<boolean>;
+  /**
+   * Counts a wrong password (or unknown address, or expired generated password). `lockedNow`
+   * is true for exactly one failure per window: the one that filled the address's counter.
+   */
+  failedLogin(email: string, ip: string | null): Promise<{ lockedNow: boolean }>;
   /** Clears the address+IP counter after a correct password. */
   succeededLogin(email: string, ip: string | null): Promise<void>;
-  /** Clears every address+IP counter of this address (after a password reset by e-mail). */
+  /** Clears every address+IP counter and the lock of this address (after a password reset by e-mail). */
   clearAddress(email: string): Promise<void>;
   /** Counts a "forgot password" request; false when this IP or this address asked too often. */
   allowResetRequest(email: string, ip: string | null): Promise<boolean>;
+  /** Counts an e-mail change request; false when this account asked too often. */
+  allowEmailChange(accountId: number): Promise<boolean>;
+  /** Counts a notice to the owner of a taken address; false when that address had enough. */
+  allowEmailTakenNotice(email: string): Promise<boolean>;
   checkSecondFactor(accountId: number): Promise<Verdict>;
   failedSecondFactor(accountId: number): Promise<void>;
   succeededSecondFactor(accountId: number): Promise<void>;
@@ -110,6 +146,9 @@ export function createThrottle(em: EntityManager, overrides: Partial<ThrottleLim
   const resetIp = limiter('reset-ip', limits.resetIp);
   const resetAddress = limiter('reset-address', limits.resetAddress);
   const secondFactor = limiter('second-factor', limits.secondFactor);
+  const account = limiter('login-address', limits.account);
+  const emailChange = limiter('email-change', limits.emailChange);
+  const emailTakenNotice = limiter('email-taken-notice', limits.emailTakenNotice);
   // Two periods back and one ahead are accepted by verify(); four periods cover them all.
   const totpSteps = limiter('totp-step', { points: 1, seconds: 4 * 30 });
 
@@ -138,11 +177,20 @@ export function createThrottle(em: EntityManager, overrides: Partial<ThrottleLim
       if (a.allowed && b.allowed) return a;
       return { allowed: false, retryAfterSeconds: Math.max(a.retryAfterSeconds, b.retryAfterSeconds) };
     },
+    async accountLocked(email) {
+      return !verdict(await account.get(addressKey(email)), limits.account).allowed;
+    },
     async failedLogin(email, address) {
-      await Promise.all([
+      const [, , forAddress] = await Promise.all([
         consume(accountIp, `${addressKey(email)}:${ipKey(address)}`),
         consume(ip, ipKey(address)),
+        // The counter is incremented atomically in PostgreSQL: only one failure sees it reach the limit.
+        account.consume(addressKey(email)).catch((err: unknown) => {
+          if (err instanceof Error) throw err;
+          return null;
+        }),
       ]);
+      return { lockedNow: forAddress?.consumedPoints === limits.account.points };
     },
     async succeededLogin(email, address) {
       await accountIp.delete(`${addressKey(email)}:${ipKey(address)}`);
@@ -151,6 +199,13 @@ export function createThrottle(em: EntityManager, overrides: Partial<ThrottleLim
       await knex(RATE_LIMIT_TABLE)
         .where('key', 'like', `${accountIp.getKey(addressKey(email))}:%`)
         .delete();
+      await account.delete(addressKey(email));
+    },
+    async allowEmailChange(accountId) {
+      return await consume(emailChange, String(accountId));
+    },
+    async allowEmailTakenNotice(email) {
+      return await consume(emailTakenNotice, addressKey(email));
     },
     async allowResetRequest(email, address) {
       const [byIp, byAddress] = await Promise.all([

@@ -57,6 +57,8 @@ export const Session = defineEntity({
     expiresAt: p.datetime(),
     /** Password accepted, second factor still to come: the session may only finish logging in. */
     secondFactorPending: p.boolean().default(false),
+    /** When the person last proved who they are here (password, app code); see reauthentication.ts. */
+    reauthenticatedAt: p.datetime().nullable(),
     ip: p.string().length(64).nullable(),
     userAgent: p.string().length(300).nullable(),
   },

@@ -26,6 +26,8 @@ export type AccountMailKind =
   | 'password_reset'
   | 'email_change_confirm'
   | 'email_change_notice'
+  | 'email_change_taken'
+  | 'login_locked'
   | 'data_export_ready';
 
 export interface AccountMailJob {

@@ -5,5 +5,6 @@
  */
 import '../accounts/invitations.ts';
 import '../auth/password-reset.ts';
+import '../auth/lock-notice.ts';
 import '../profile/email-change.ts';
 import '../gdpr/self-service.ts';

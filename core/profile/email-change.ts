@@ -32,6 +32,12 @@ import { clockOf } from '../clock.ts';
  * changes the username, ends every session of the account (each device logs in again with the
  * new address), voids open password-reset links (they went to the old address) and sends a
  * notice to the OLD address. Staff addresses belong to the directory and are not changed here.
+ *
+ * An address that is already someone else's gets the same answer as a free one (the form must
+ * not tell a logged-in parent which addresses have an account): the request is recorded the same
+ * way, but no link is made; the owner of that address gets a notice instead (at most
+ * emailTakenNotice per address), and nothing goes to the requester about it. Requests are
+ * limited per account (auth.emailChangesPerHour), since each one sends a mail.
  */
 
 export const EMAIL_CHANGE_PATH = '/e-mailadres-bevestigen/';
@@ -49,6 +55,28 @@ export interface EmailChangeDeps {
   mail: Pick<MailContext, 'config' | 'jobs'>;
   hasher: PasswordHasher;
   throttle: Throttle;
+}
+
+/**
+ * Who has an address besides `except`: taken when it is a login, a parent or a staff member of
+ * someone else; `accountId` is the login to notify (the account itself, or the parent's or the
+ * staff member's), null when that person has no login.
+ */
+async function ownerOf(em: EntityManager, email: string, except: IAccount): Promise<{ taken: boolean; accountId: number | null }> {
+  const [account, parent, staff] = await Promise.all([
+    em.findOne(Account, { email }),
+    em.findOne(Parent, { email }),
+    em.findOne(Staff, { email }),
+  ]);
+  const otherParent = parent && parent.id !== except.parent?.id ? parent : null;
+  const otherStaff = staff && staff.id !== except.staff?.id ? staff : null;
+  const otherAccount = account && account.id !== except.id ? account : null;
+  if (!otherAccount && !otherParent && !otherStaff) return { taken: false, accountId: null };
+  const login =
+    otherAccount ??
+    (otherParent ? await em.findOne(Account, { parent: otherParent.id }) : null) ??
+    (otherStaff ? await em.findOne(Account, { staff: otherStaff.id }) : null);
+  return { taken: true, accountId: login?.id ?? null };
 }
 
 /** Whether an address is already someone's: a login, a parent or a staff member other than `except`. */
@@ -77,29 +105,43 @@ export async function requestEmailChange(
   if (newEmail === '') problems.newEmail = 'required';
   else if (newEmail.length > 320 || !EMAIL_SHAPE.test(newEmail)) problems.newEmail = 'invalid';
   else if (newEmail === account.email) problems.newEmail = 'same';
-  else if (await addressTaken(em, newEmail, account)) problems.newEmail = 'taken';
 
   const passwordProblem = await checkCurrentPassword(deps, session, input.currentPassword, input.ip, 'email_change');
   if (passwordProblem) problems.currentPassword = passwordProblem;
   if (Object.keys(problems).length) return { ok: false, problems };
+  // Counted whether the address is free or taken, so the brake tells nothing either.
+  if (!(await deps.throttle.allowEmailChange(account.id))) return { ok: false, problems: { newEmail: 'throttled' } };
 
+  const owner = await ownerOf(em, newEmail, account);
+  const notifyOwner = owner.accountId !== null && (await deps.throttle.allowEmailTakenNotice(newEmail));
   await em.transactional(async (tx) => {
     // One open request per account: a new one replaces the last (its link stops working).
     await tx.nativeDelete(EmailChange, { account: account.id, confirmedAt: null });
+    // For a taken address the row is kept too (the profile shows it as pending either way), but
+    // no link is ever made for it, so it can never be confirmed.
     tx.create(EmailChange, { account: account.id, oldEmail: account.email, newEmail, tokenHash: null, expiresAt: null });
-    await enqueueAccountMail(deps.mail, tx, {
-      kind: 'email_change_confirm',
-      accountId: account.id,
-      requestedBy: session.actor.label,
-      ip: input.ip,
-    });
+    if (!owner.taken) {
+      await enqueueAccountMail(deps.mail, tx, {
+        kind: 'email_change_confirm',
+        accountId: account.id,
+        requestedBy: session.actor.label,
+        ip: input.ip,
+      });
+    } else if (notifyOwner) {
+      await enqueueAccountMail(deps.mail, tx, {
+        kind: 'email_change_taken',
+        accountId: owner.accountId!,
+        requestedBy: session.actor.label,
+        ip: input.ip,
+      });
+    }
     audit(tx, {
       type: 'email.change_requested',
       actor: session.actor,
       accountId: account.id,
       subject: account.email,
       ip: input.ip,
-      details: { newEmail },
+      details: owner.taken ? { newEmail, taken: true } : { newEmail },
     });
   });
   return { ok: true, newEmail };
@@ -230,6 +272,27 @@ const noticeTexts: Record<Language, MailTexts> = {
   },
 };
 
+const takenTexts: Record<Language, MailTexts> = {
+  nl: {
+    subject: 'Iemand probeerde uw e-mailadres te gebruiken bij het ouderportaal van {organisation}',
+    greeting: 'Beste {firstName},',
+    lines: [
+      'Iemand die is ingelogd op het ouderportaal van {organisation} probeerde zojuist uw e-mailadres ({email}) in te stellen als e-mailadres van een ander account. Dat kan niet: dit adres hoort bij uw account. Er is niets veranderd.',
+      'U hoeft niets te doen. Vertrouwt u het niet? Neem dan contact op met {contact}.',
+    ],
+    closing: 'Met vriendelijke groet,\n{organisation}',
+  },
+  en: {
+    subject: 'Someone tried to use your e-mail address at the parent portal of {organisation}',
+    greeting: 'Dear {firstName},',
+    lines: [
+      'Someone logged in to the parent portal of {organisation} just tried to make your e-mail address ({email}) the address of another account. That is not possible: this address belongs to your account. Nothing has changed.',
+      'There is nothing you need to do. If this seems wrong to you, please contact {contact}.',
+    ],
+    closing: 'Kind regards,\n{organisation}',
+  },
+};
+
 const fill = (text: string, params: Record<string, string>) => text.replace(/\{(\w+)\}/g, (m, name: string) => params[name] ?? m);
 
 const escapeHtml = (s: string) =>
@@ -270,6 +333,8 @@ async function composeConfirm(input: ComposeInput): Promise<Composed> {
   const row = await em.findOne(EmailChange, { account: account.id, confirmedAt: null }, { orderBy: { id: 'desc' } });
   // Replaced or withdrawn before the worker came to it: the job for the newer request sends.
   if (!row) throw new Error(`no open e-mail change for account ${account.id}`);
+  // Replaced by a request for a taken address: that one makes no link, so this job sends none.
+  if (await addressTaken(em, row.newEmail, account)) throw new Error(`the open e-mail change of account ${account.id} is for a taken address`);
   const token = randomToken();
   const tokenHash = sha256Hex(token);
   const hours = ctx.config.auth.emailChangeLinkHours;
@@ -318,5 +383,25 @@ async function composeNotice(input: ComposeInput): Promise<Composed> {
   return { mail, revoke: async () => {} };
 }
 
+/** To the owner of an address someone else tried to change to; who that was is not said. */
+async function composeTaken(input: ComposeInput): Promise<Composed> {
+  const { account, organisation } = input;
+  const person = personOf(account);
+  const lang = person?.language ?? organisation.defaultLanguage;
+  const mail = composeProfileMail(takenTexts[lang], {
+    lang,
+    to: account.email,
+    from: input.from,
+    params: {
+      firstName: person?.firstName ?? '',
+      organisation: organisation.name,
+      email: account.email,
+      contact: organisation.helpdeskEmail ?? organisation.name,
+    },
+  });
+  return { mail, revoke: async () => {} };
+}
+
 registerAccountMail('email_change_confirm', composeConfirm);
+registerAccountMail('email_change_taken', composeTaken);
 registerAccountMail('email_change_notice', composeNotice);

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { DEFAULT_LANGUAGE, isLanguage, type Language, LANGUAGES, translator } from '../../views/i18n/index.ts';
 import type { AppEnv } from '../env.ts';
@@ -26,27 +26,27 @@ export function fromAcceptLanguage(header: string | undefined): Language | undef
   return ranked.find((r) => isLanguage(r.base))?.base as Language | undefined;
 }
 
+/** Where the language switch posts its choice (http/routes/language.ts). */
+export const LANGUAGE_PATH = '/taal';
+
+/** The `lang` cookie that remembers a visitor's choice (set only by POST /taal). */
+export function rememberLanguage(c: Context<AppEnv>, lang: Language, secure: boolean): void {
+  setCookie(c, LANGUAGE_COOKIE, lang, { path: '/', maxAge: ONE_YEAR_S, httpOnly: true, sameSite: 'Lax', secure });
+}
+
 /**
- * Dutch unless the visitor asked otherwise: `?lang=en` (the switch link in the footer, which
- * also remembers the choice in a cookie), then that cookie, then the browser's Accept-Language.
- * Once people log in, their profile language will come before all of these.
+ * Dutch unless the visitor asked otherwise: `?lang=en` (this response only: a GET never writes,
+ * not even a cookie), then the cookie that the language switch (a POST to /taal) set, then the
+ * browser's Accept-Language. For a logged-in person the profile language comes before the cookie
+ * and the browser (http/middleware/session.ts).
  */
-export function language(options: { secure: boolean }): MiddlewareHandler<AppEnv> {
+export function language(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const asked = c.req.query(LANGUAGE_QUERY);
     const remembered = getCookie(c, LANGUAGE_COOKIE);
     let lang: Language;
     if (isLanguage(asked)) {
       lang = asked;
-      if (asked !== remembered) {
-        setCookie(c, LANGUAGE_COOKIE, asked, {
-          path: '/',
-          maxAge: ONE_YEAR_S,
-          httpOnly: true,
-          sameSite: 'Lax',
-          secure: options.secure,
-        });
-      }
     } else if (isLanguage(remembered)) {
       lang = remembered;
     } else {

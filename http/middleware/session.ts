@@ -1,6 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { setOwnLanguage } from '../../core/auth/profile.ts';
 import { lookupSession, type SessionInfo, type SessionSettings } from '../../core/auth/sessions.ts';
 import type { Portal } from '../../core/portal.ts';
 import { isLanguage, translator } from '../../views/i18n/index.ts';
@@ -70,7 +69,7 @@ export interface SessionOptions {
  * On every request: a fresh unit of work, the client's IP, and the session behind the cookie
  * (timeouts, suspension and all are decided in core/auth/sessions.ts). A cookie that no longer
  * opens a session is removed. For a logged-in person the profile language wins over cookie and
- * browser; the language switch changes the profile.
+ * browser; the language switch (a POST) changes the profile.
  */
 export function sessionLoader(
   portal: Pick<Portal, 'em'> & { config: { auth: SessionSettings } },
@@ -86,10 +85,11 @@ export function sessionLoader(
     c.set('session', session);
     if (token && !session) clearSessionCookie(c, options.secure);
     if (session) {
+      // `?lang=` changes this response only; saving it takes a POST (http/routes/language.ts).
       const asked = c.req.query(LANGUAGE_QUERY);
-      if (isLanguage(asked) && asked !== session.language) await setOwnLanguage(em, session, asked);
-      c.set('lang', session.language);
-      c.set('t', translator(session.language));
+      const lang = isLanguage(asked) ? asked : session.language;
+      c.set('lang', lang);
+      c.set('t', translator(lang));
     }
     await next();
   };

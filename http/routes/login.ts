@@ -45,7 +45,7 @@ export function loginRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
     const form = await readForm(c);
     const email = (form['email'] ?? '').trim().slice(0, MAX_EMAIL);
     const result = await login(
-      { em: c.var.em, settings: portal.config.auth, hasher: portal.hasher, throttle },
+      { em: c.var.em, settings: portal.config.auth, hasher: portal.hasher, throttle, mail: portal },
       {
         email,
         password: form['password'] ?? '',

@@ -1,7 +1,8 @@
 import type { Context, Hono } from 'hono';
 import { changePassword, checkNewPassword } from '../../core/auth/password-change.ts';
 import { findResetToken, RESET_PATH, requestPasswordReset, resetPassword, validityText } from '../../core/auth/password-reset.ts';
-import type { SessionInfo } from '../../core/auth/sessions.ts';
+import { recentlyReauthenticated, type SessionInfo } from '../../core/auth/sessions.ts';
+import { clockOf } from '../../core/clock.ts';
 import type { AppEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, readForm, seeOther } from '../forms.ts';
@@ -99,6 +100,7 @@ export function passwordChangeRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): vo
   const render = async (c: Context<AppEnv>, session: SessionInfo, errors: Errors, status: 200 | 422 = 200) => {
     const data = {
       forced: session.mustChangePassword,
+      askCurrent: !recentlyReauthenticated(session, clockOf(c.var.em).now()),
       email: session.account.email,
       errors,
     };

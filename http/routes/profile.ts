@@ -171,7 +171,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
     return c.redirect(PROFILE_PATH, 303);
   });
 
-  const emailPage = async (c: Context<AppEnv>, newEmail: string, errors: Errors, status: 200 | 422 = 200) => {
+  const emailPage = async (c: Context<AppEnv>, newEmail: string, errors: Errors, status: 200 | 422 | 429 = 200) => {
     const session = c.var.session!;
     return pages.render(
       c,
@@ -205,7 +205,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
       const errors: Errors = {};
       if (result.problems.newEmail) errors['newEmail'] = `emailChange.problem.${result.problems.newEmail}`;
       if (result.problems.currentPassword) errors['currentPassword'] = `password.problem.${result.problems.currentPassword}`;
-      return emailPage(c, newEmail, errors, 422);
+      return emailPage(c, newEmail, errors, result.problems.newEmail === 'throttled' ? 429 : 422);
     }
     setFlash(c, 'email_change_sent', secure);
     return c.redirect(PROFILE_PATH, 303);

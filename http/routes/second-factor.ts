@@ -56,7 +56,13 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
     return c.redirect(next, 303);
   });
 
-  const settingsPage = async (c: Context<AppEnv>, session: SessionInfo, error?: string, status: 200 | 422 | 429 = 200) => {
+  const settingsPage = async (
+    c: Context<AppEnv>,
+    session: SessionInfo,
+    error?: string,
+    status: 200 | 422 | 429 = 200,
+    codesError?: string,
+  ) => {
     const account = session.account;
     if (!account.totpEnabledAt) {
       // The authenticator app shows this name beside the code.
@@ -77,6 +83,7 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
         codesLeft,
         mayDisable: mayDisableSecondFactor(portal.config.auth, session),
         error,
+        codesError,
       },
       status,
     );
@@ -108,8 +115,17 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
   app.post(CODES_PATH, async (c) => {
     const session = c.var.session!;
     if (!staffOnly(c) || !session.account.totpEnabledAt) return c.notFound();
-    const codes = await regenerateRecoveryCodes(c.var.em, session);
-    return pages.render(c, 'pages/second-factor-codes', { codes, enabled: false });
+    // Only with the password or an app code, now or in the last five minutes: not with the cookie alone.
+    const form = await readForm(c);
+    const result = await regenerateRecoveryCodes({ em: c.var.em, throttle, hasher: portal.hasher }, session, {
+      proof: form['codesProof'] ?? '',
+      ip: c.var.clientIp,
+    });
+    if (!result.ok) {
+      const status = result.problem === 'throttled' ? 429 : 422;
+      return settingsPage(c, session, undefined, status, `secondFactor.problem.${result.problem}`);
+    }
+    return pages.render(c, 'pages/second-factor-codes', { codes: result.codes, enabled: false });
   });
 
   app.post(DISABLE_PATH, async (c) => {

@@ -1,15 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { fullName } from '../../core/people.ts';
 import { BEARER, type ApiModule } from '../../http/api/deps.ts';
+import { apiError } from '../../http/api/errors.ts';
 import { errors, json } from '../../http/api/schemas.ts';
 import type { PluginContext } from '../types.ts';
 import { HELPDESK_CATEGORIES } from './entity.ts';
+import { helpdeskLimits } from './limits.ts';
 import { submitHelpdeskRequest } from './requests.ts';
+import type { HelpdeskConfig } from './settings.ts';
 
 /**
  * POST /api/v1/helpdesk: the help button of the app. The same use case as the form, for the
  * logged-in account: the answer goes to the account's own address, never to a typed one, so the
- * API cannot be used to send mail to anyone else. The per-token rate limit applies.
+ * API cannot be used to send mail to anyone else. The per-token rate limit applies, and the
+ * helpdesk's own limits (./limits.ts), shared with the form: 429 with Retry-After.
  */
 
 const HelpdeskQuestion = z
@@ -36,11 +40,18 @@ const postQuestion = createRoute({
 });
 
 export const helpdeskApi =
-  (ctx: Pick<PluginContext, 'portal'>): ApiModule =>
+  (ctx: Pick<PluginContext<HelpdeskConfig>, 'portal' | 'config' | 'log'>): ApiModule =>
   (api, { auth }) => {
+    const limits = helpdeskLimits(ctx.portal.em().getConnection().getKnex(), ctx.config);
     api.openapi({ ...postQuestion, middleware: [auth] }, async (c) => {
       const body = c.req.valid('json');
       const account = c.var.api.account;
+      const verdict = await limits.take({ accountId: account.id, ip: c.var.clientIp });
+      if (!verdict.allowed) {
+        ctx.log.warn(`helpdesk: questions from account ${account.id} at ${c.var.clientIp ?? 'unknown'} over the ${verdict.limit} limit`);
+        c.header('Retry-After', String(verdict.retryAfterSeconds));
+        return apiError(c, 429, 'rate_limited', `too many questions; try again in ${verdict.retryAfterSeconds} seconds`) as never;
+      }
       const person = account.parent ?? account.staff;
       const { reference } = await submitHelpdeskRequest(
         c.var.em,

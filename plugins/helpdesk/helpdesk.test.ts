@@ -173,6 +173,91 @@ describe('the limit for visitors', () => {
   });
 });
 
+describe('limits for logged-in accounts, per IP and for the portal (from the attacker\'s side)', () => {
+  const question = { subject: 'Spam', category: 'overig', message: 'Nog een vraag' };
+  const sent = async (address: string, count: number) => {
+    await until(() => (smtp.to(address).length >= count ? true : undefined));
+    // Give stray jobs time to be sent too: the count must stay put.
+    await new Promise((r) => setTimeout(r, 700));
+    return smtp.to(address).length;
+  };
+
+  it('a logged-in parent bursting questions is stopped after 10 an hour; nothing more is stored or mailed', async () => {
+    const a = await seedAccount(portal, { email: 'burst@example.nl', password: 'een lang wachtwoord 1' });
+    const b = new TestBrowser(app, { 'X-Forwarded-For': '192.0.2.10' });
+    expect((await b.login(a.email, 'een lang wachtwoord 1')).status).toBe(303);
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) statuses.push((await ask(b, question)).status);
+    expect(statuses).toEqual([...Array(10).fill(303), ...Array(5).fill(429)]);
+    const refused = await ask(b, question);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThan(3000);
+    expect(await refused.text()).toContain('Probeert u het over een uur opnieuw.');
+    expect(await portal.em().count(HelpdeskRequest, { accountId: a.accountId })).toBe(10);
+    expect(await sent(a.email, 10)).toBe(10);
+  });
+
+  it('one account from many IP addresses, through the form and the app, shares one limit', async () => {
+    const a = await seedAccount(portal, { email: 'rotate@example.nl', password: 'een lang wachtwoord 1' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const b = new TestBrowser(app, { 'X-Forwarded-For': `192.0.2.${100 + i}` });
+      expect((await b.login(a.email, 'een lang wachtwoord 1')).status).toBe(303);
+      statuses.push((await ask(b, question)).status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(303), 429, 429]);
+    // The app's token, from yet another address, is held to the same count.
+    const headers = { 'Content-Type': 'application/json', 'X-Forwarded-For': '192.0.2.200' };
+    const login = await app.request('/api/v1/session', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ username: a.email, password: 'een lang wachtwoord 1', deviceName: 'Telefoon' }),
+    });
+    expect(login.status).toBe(201);
+    const { token } = (await login.json()) as { token: string };
+    const viaApp = await app.request('/api/v1/helpdesk', {
+      method: 'POST',
+      headers: { ...headers, Authorization: `Bearer ${token}` },
+      body: JSON.stringify(question),
+    });
+    expect(viaApp.status).toBe(429);
+    expect(viaApp.headers.get('Retry-After')).toMatch(/^\d+$/);
+    expect(await portal.em().count(HelpdeskRequest, { accountId: a.accountId })).toBe(10);
+    expect(await sent(a.email, 10)).toBe(10);
+  });
+
+  it('many accounts behind one IP address are held to 30 an hour together', async () => {
+    const addr = '192.0.2.50';
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const a = await seedAccount(portal, { email: `nat${i}@example.nl`, password: 'een lang wachtwoord 1' });
+      const b = new TestBrowser(app, { 'X-Forwarded-For': addr });
+      expect((await b.login(a.email, 'een lang wachtwoord 1')).status).toBe(303);
+      for (let j = 0; j < 8; j++) statuses.push((await ask(b, question)).status);
+    }
+    expect(statuses).toEqual([...Array(30).fill(303), 429, 429]);
+    expect(await portal.em().count(HelpdeskRequest, { ip: addr })).toBe(30);
+  });
+
+  it('the portal-wide budget stops visitors and logged-in accounts alike once spent', async () => {
+    const small = await createTestPortal({ 'mail.smtpUrl': smtp.url, 'server.trustProxy': true, 'plugins.helpdesk.perHour': 3 });
+    try {
+      await initOrganisation(small.em(), admin, { name: 'Klein', publicUrl: 'https://klein.example.nl', helpdeskEmail: HELPDESK });
+      const smallApp = createApp(small);
+      const a = await seedAccount(small, { email: 'budget@example.nl', password: 'een lang wachtwoord 1' });
+      const from = (n: number) => new TestBrowser(smallApp, { 'X-Forwarded-For': `192.0.2.${150 + n}` });
+      for (let i = 0; i < 3; i++) expect((await ask(from(i), { ...question, email: `v${i}@example.nl` })).status).toBe(303);
+      expect((await ask(from(10), { ...question, email: 'v9@example.nl' })).status).toBe(429);
+      const b = from(11);
+      expect((await b.login(a.email, 'een lang wachtwoord 1')).status).toBe(303);
+      expect((await ask(b, question)).status).toBe(429);
+      expect(await small.em().count(HelpdeskRequest, {})).toBe(3);
+    } finally {
+      await small.destroy();
+    }
+  });
+});
+
 describe('portal helpdesk', () => {
   const env = () => ({ PORTAL_DATABASE_URL: portal.dbUrl, PORTAL_DATA_DIR: portal.dataDir, PORTAL_LOG_LEVEL: 'silent' });
 

@@ -1,54 +1,18 @@
-import type { Knex } from '@mikro-orm/postgresql';
 import type { Context, Hono } from 'hono';
-import { RateLimiterPostgres } from 'rate-limiter-flexible';
-import { RATE_LIMIT_TABLE } from '../../core/auth/throttle.ts';
 import type { AppEnv } from '../../http/env.ts';
 import { readForm } from '../../http/forms.ts';
 import type { PluginContext } from '../types.ts';
 import { HELPDESK_CATEGORIES } from './entity.ts';
+import { helpdeskLimits } from './limits.ts';
 import { REFERENCE, safeFromPath, submitHelpdeskRequest, submitSchema } from './requests.ts';
 import type { HelpdeskConfig } from './settings.ts';
 
 /**
  * The form at /p/helpdesk (public: most questions are about logging in) and the confirmation
  * at /p/helpdesk/verstuurd. Logged in, the answer goes to the account's address; logged out,
- * the form asks for one, and questions are limited per IP address (no captcha).
+ * the form asks for one. Questions are limited per account, per IP address (stricter for
+ * visitors) and for the whole portal (./limits.ts; no captcha).
  */
-
-const limiters = new WeakMap<object, Map<number, RateLimiterPostgres>>();
-
-function ipLimiter(knex: Knex, perHour: number): RateLimiterPostgres {
-  let byPoints = limiters.get(knex);
-  if (!byPoints) {
-    byPoints = new Map();
-    limiters.set(knex, byPoints);
-  }
-  let limiter = byPoints.get(perHour);
-  if (!limiter) {
-    limiter = new RateLimiterPostgres({
-      storeClient: knex,
-      storeType: 'knex',
-      tableName: RATE_LIMIT_TABLE,
-      tableCreated: true,
-      keyPrefix: 'helpdesk-ip',
-      points: perHour,
-      duration: 3600,
-    });
-    byPoints.set(perHour, limiter);
-  }
-  return limiter;
-}
-
-/** consume() rejects with a RateLimiterRes when over the limit; other errors are real. */
-async function allowed(limiter: RateLimiterPostgres, key: string): Promise<boolean> {
-  try {
-    await limiter.consume(key);
-    return true;
-  } catch (err) {
-    if (err instanceof Error) throw err;
-    return false;
-  }
-}
 
 /** The page the user came from: ?from=, else a same-origin Referer's path. */
 function cameFrom(c: Context<AppEnv>): string | null {
@@ -68,7 +32,7 @@ function cameFrom(c: Context<AppEnv>): string | null {
 type Values = Record<'subject' | 'category' | 'message' | 'email' | 'name' | 'from', string>;
 
 export function routesOf(app: Hono<AppEnv>, ctx: PluginContext<HelpdeskConfig>): void {
-  const limiter = ipLimiter(ctx.portal.em().getConnection().getKnex(), ctx.config.anonymousPerHour);
+  const limits = helpdeskLimits(ctx.portal.em().getConnection().getKnex(), ctx.config);
   const form = (c: Context<AppEnv>, values: Values, errors: Record<string, string>, status: 200 | 422 | 429 = 200) => {
     const session = c.var.session;
     return ctx.pages.render(
@@ -111,8 +75,11 @@ export function routesOf(app: Hono<AppEnv>, ctx: PluginContext<HelpdeskConfig>):
       }
       return form(c, values, errors, 422);
     }
-    if (!session && !(await allowed(limiter, c.var.clientIp ?? 'unknown'))) {
-      ctx.log.warn(`helpdesk: questions from ${c.var.clientIp ?? 'unknown'} over the limit`);
+    const verdict = await limits.take({ accountId: session?.account.id, ip: c.var.clientIp });
+    if (!verdict.allowed) {
+      const who = session ? `account ${session.account.id} at ${c.var.clientIp ?? 'unknown'}` : (c.var.clientIp ?? 'unknown');
+      ctx.log.warn(`helpdesk: questions from ${who} over the ${verdict.limit} limit`);
+      c.header('Retry-After', String(verdict.retryAfterSeconds));
       return form(c, values, { form: 'helpdesk.error.rateLimited' }, 429);
     }
     const { reference } = await submitHelpdeskRequest(

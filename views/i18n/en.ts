@@ -66,9 +66,14 @@ export const en: Record<MessageKey, string> = {
   'password.problem.required': 'Please fill in this field.',
   'password.problem.too_short': 'Please choose a password of at least 12 characters.',
   'password.problem.too_long': 'Please choose a password of at most 128 characters.',
-  'password.problem.too_common': 'This password is used a lot and easy to guess. Please choose something else.',
+  'password.problem.too_common':
+    'This password is on the lists of most used passwords and is tried first. Please choose four or more ordinary words that do not belong together, with spaces between them.',
+  'password.problem.common_words':
+    'A well-known word or name with a few digits, a year or punctuation added is guessed quickly. Please choose four or more ordinary words that do not belong together, with spaces between them.',
+  'password.problem.predictable':
+    'Repeats, sequences (1234, abcd), keyboard patterns (qwerty), years and dates are guessed quickly. Please choose four or more ordinary words that do not belong together, with spaces between them.',
   'password.problem.contains_context':
-    "Please do not build your password from the organisation's name, your name or your e-mail address.",
+    "Please do not build your password from the organisation's name, your name or your e-mail address: they are known. Choose words that have nothing to do with you or the childcare.",
   'password.problem.wrong_password': 'This is not your current password.',
   'password.problem.same_as_old': 'Please choose a password other than your current one.',
   'password.problem.throttled': 'You have tried too many times. Please wait fifteen minutes and try again.',
@@ -187,6 +192,7 @@ export const en: Record<MessageKey, string> = {
   'emailChange.problem.invalid': 'This is not a valid e-mail address. Please check it and try again.',
   'emailChange.problem.same': 'This already is your e-mail address.',
   'emailChange.problem.taken': 'This e-mail address is already in use at the parent portal. Please choose another address or contact the helpdesk.',
+  'emailChange.problem.throttled': 'You have asked for a new e-mail address many times recently. Please try again in an hour.',
   'emailChange.confirmTitle': 'Confirm new e-mail address',
   'emailChange.confirmText': 'Would you like to log in with {email} from now on?',
   'emailChange.confirmNote': 'Afterwards you log in again on all your devices, with the new address.',
@@ -249,7 +255,7 @@ export const en: Record<MessageKey, string> = {
   'secondFactor.codesLeft': 'Unused recovery codes: {count}.',
   'secondFactor.newCodes': 'Make new recovery codes',
   'secondFactor.disableTitle': 'Switch off',
-  'secondFactor.disableIntro': 'Enter your password to switch two-step verification off.',
+  'secondFactor.disableIntro': 'Enter your password or the code from the app to switch two-step verification off.',
   'secondFactor.password': 'Password',
   'secondFactor.disable': 'Switch off',
   'secondFactor.requiredNote': 'Two-step verification is required for staff; you cannot switch it off.',
@@ -257,6 +263,10 @@ export const en: Record<MessageKey, string> = {
   'secondFactor.problem.wrong_code': 'This code is not right. Please enter the code the app shows now.',
   'secondFactor.problem.throttled': 'You have tried too many times. Please wait fifteen minutes and try again.',
   'secondFactor.problem.wrong_password': 'This is not your password.',
+  'secondFactor.problem.reauthenticate':
+    'To be safe, please enter your password or the code from the app: we ask again when it is more than five minutes ago.',
+  'secondFactor.proof': 'Password or code from the app',
+  'secondFactor.proofHint': 'So we know it is really you.',
 
   'error.backHome': 'Go to the start page',
   'error.reference': 'Error code: {requestId}',
@@ -395,11 +405,11 @@ export const en: Record<MessageKey, string> = {
   'diary.history': "{name}'s earlier days",
   'diary.problem.empty': 'Nothing has been filled in yet.',
   'diary.problem.tooLong': 'This text is too long: 4000 characters at most.',
+  'diary.problem.unstorable': 'This text contains characters that cannot be saved. Type it again instead of pasting it.',
   'diary.problem.lineTooLong': 'At most 300 characters per line.',
   'diary.problem.photos': 'Choose only photos of today in which this child appears.',
   'diary.problem.conflict': 'Someone else changed this entry in the meantime. Below is what you typed; if you save it, it replaces the other version (which stays in the history).',
   'diary.problem.pastDay': 'An entry can only be changed on the day it was written.',
-  'diary.problem.unstorable': 'This text contains characters that cannot be saved. Type it again instead of pasting it.',
 
   'nav.unread': 'unread',
   'flash.message_sent': 'Message sent.',

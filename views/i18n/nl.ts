@@ -67,9 +67,14 @@ export const nl = {
   'password.problem.required': 'Vul dit veld in.',
   'password.problem.too_short': 'Kies een wachtwoord van minstens 12 tekens.',
   'password.problem.too_long': 'Kies een wachtwoord van hoogstens 128 tekens.',
-  'password.problem.too_common': 'Dit wachtwoord wordt veel gebruikt en is makkelijk te raden. Kies iets anders.',
+  'password.problem.too_common':
+    'Dit wachtwoord staat op de lijsten van veelgebruikte wachtwoorden en wordt als eerste geprobeerd. Kies liever vier of meer gewone woorden die niet bij elkaar horen, met spaties ertussen.',
+  'password.problem.common_words':
+    'Een bekend woord of een naam met een paar cijfers, een jaartal of leestekens erbij is snel geraden. Kies liever vier of meer gewone woorden die niet bij elkaar horen, met spaties ertussen.',
+  'password.problem.predictable':
+    'Herhalingen, reeksen (1234, abcd), toetsenbordpatronen (qwerty), jaartallen en datums zijn snel geraden. Kies liever vier of meer gewone woorden die niet bij elkaar horen, met spaties ertussen.',
   'password.problem.contains_context':
-    'Bouw uw wachtwoord niet op uit de naam van de organisatie, uw naam of uw e-mailadres.',
+    'Bouw uw wachtwoord niet op uit de naam van de organisatie, uw naam of uw e-mailadres: die zijn bekend. Kies woorden die niets met u of de opvang te maken hebben.',
   'password.problem.wrong_password': 'Dit is niet uw huidige wachtwoord.',
   'password.problem.same_as_old': 'Kies een ander wachtwoord dan het huidige.',
   'password.problem.throttled': 'U heeft het te vaak geprobeerd. Wacht een kwartier en probeer het dan opnieuw.',
@@ -191,6 +196,7 @@ export const nl = {
   'emailChange.problem.invalid': 'Dit is geen geldig e-mailadres. Controleer het en probeer het opnieuw.',
   'emailChange.problem.same': 'Dit is al uw e-mailadres.',
   'emailChange.problem.taken': 'Dit e-mailadres is al in gebruik bij het ouderportaal. Kies een ander adres of neem contact op met de helpdesk.',
+  'emailChange.problem.throttled': 'U heeft de afgelopen tijd al vaak een nieuw e-mailadres opgegeven. Probeert u het over een uur opnieuw.',
   'emailChange.confirmTitle': 'Nieuw e-mailadres bevestigen',
   'emailChange.confirmText': 'Wilt u voortaan inloggen met {email}?',
   'emailChange.confirmNote': 'Daarna logt u op al uw apparaten opnieuw in, met het nieuwe adres.',
@@ -254,7 +260,7 @@ export const nl = {
   'secondFactor.codesLeft': 'Ongebruikte herstelcodes: {count}.',
   'secondFactor.newCodes': 'Nieuwe herstelcodes maken',
   'secondFactor.disableTitle': 'Uitschakelen',
-  'secondFactor.disableIntro': 'Vul uw wachtwoord in om tweestapsverificatie uit te schakelen.',
+  'secondFactor.disableIntro': 'Vul uw wachtwoord of de code uit de app in om tweestapsverificatie uit te schakelen.',
   'secondFactor.password': 'Wachtwoord',
   'secondFactor.disable': 'Uitschakelen',
   'secondFactor.requiredNote': 'Voor medewerkers is tweestapsverificatie verplicht; u kunt het niet uitschakelen.',
@@ -262,6 +268,10 @@ export const nl = {
   'secondFactor.problem.wrong_code': 'Deze code klopt niet. Vul de code in die de app nu toont.',
   'secondFactor.problem.throttled': 'U heeft het te vaak geprobeerd. Wacht een kwartier en probeer het dan opnieuw.',
   'secondFactor.problem.wrong_password': 'Dit is niet uw wachtwoord.',
+  'secondFactor.problem.reauthenticate':
+    'Vul voor de zekerheid uw wachtwoord of de code uit de app in: dit vragen we opnieuw als het langer dan vijf minuten geleden is.',
+  'secondFactor.proof': 'Wachtwoord of code uit de app',
+  'secondFactor.proofHint': 'Zo weten we dat u het zelf bent.',
 
   'error.backHome': 'Naar de startpagina',
   'error.reference': 'Foutcode: {requestId}',
@@ -402,11 +412,11 @@ export const nl = {
   'diary.history': 'Eerdere dagen van {name}',
   'diary.problem.empty': 'Er is nog niets ingevuld.',
   'diary.problem.tooLong': 'Deze tekst is te lang: hoogstens 4000 tekens.',
+  'diary.problem.unstorable': 'Deze tekst bevat tekens die niet kunnen worden opgeslagen. Typ de tekst opnieuw in plaats van hem te plakken.',
   'diary.problem.lineTooLong': 'Hoogstens 300 tekens per regel.',
   'diary.problem.photos': "Kies alleen foto's van vandaag waarop dit kind staat.",
   'diary.problem.conflict': 'Iemand anders heeft dit stukje intussen gewijzigd. Hieronder staat wat u typte; slaat u het op, dan vervangt het de andere versie (die blijft in de geschiedenis bewaard).',
   'diary.problem.pastDay': 'Een stukje kan alleen worden gewijzigd op de dag dat het is geschreven.',
-  'diary.problem.unstorable': 'Deze tekst bevat tekens die niet kunnen worden opgeslagen. Typ de tekst opnieuw in plaats van hem te plakken.',
 
   'nav.unread': 'ongelezen',
   'flash.message_sent': 'Bericht verstuurd.',

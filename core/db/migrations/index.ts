@@ -13,6 +13,7 @@ import { Migration20261125100000ApiTokens } from './Migration20261125100000ApiTo
 import { Migration20261125120000DataExports } from './Migration20261125120000DataExports.ts';
 import { Migration20261125130000SwapDayCancelled } from './Migration20261125130000SwapDayCancelled.ts';
 import { Migration20261125140000DeletedRows } from './Migration20261125140000DeletedRows.ts';
+import { Migration20261206000000SessionReauthenticated } from './Migration20261206000000SessionReauthenticated.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -34,4 +35,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125120000DataExports', class: Migration20261125120000DataExports },
   { name: 'Migration20261125130000SwapDayCancelled', class: Migration20261125130000SwapDayCancelled },
   { name: 'Migration20261125140000DeletedRows', class: Migration20261125140000DeletedRows },
+  { name: 'Migration20261206000000SessionReauthenticated', class: Migration20261206000000SessionReauthenticated },
 ];

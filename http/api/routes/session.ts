@@ -51,7 +51,7 @@ export const sessionRoutes: ApiModule = (api, { portal, throttle, auth }) => {
     const body = c.req.valid('json');
     const em = c.var.em;
     const result = await issueApiToken(
-      { em, hasher: portal.hasher, throttle, settings: portal.config.auth },
+      { em, hasher: portal.hasher, throttle, settings: portal.config.auth, mail: portal },
       { email: body.username, password: body.password, deviceName: body.deviceName ?? '', ip: c.var.clientIp },
     );
     switch (result.outcome) {
