@@ -7,16 +7,14 @@ import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
-import { initOrganisation } from '../core/directory/organisation.ts';
 import { linkParent } from '../core/directory/parents.ts';
 import { DataExport } from '../core/entities/data-export.ts';
 import { pruneDataExports, startDataExportWorker } from '../core/gdpr/self-service.ts';
-import { startAccountMailWorker } from '../core/mail/account-mail.ts';
-import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
-import { type SmtpSink, startSmtpSink } from '../test/smtp.ts';
+import { admin, type TestPortal } from '../test/portal.ts';
+import type { SmtpSink, } from '../test/smtp.ts';
 import { readZip } from '../test/zip.ts';
 import { type AppEnv, createApp } from './app.ts';
-import { type SeededAccount, seedAccount, TestBrowser } from './testing.ts';
+import { type SeededAccount, seedAccount, TestBrowser, startMailingPortal } from './testing.ts';
 
 /**
  * "Download mijn gegevens" end to end: the request in Mijn gegevens, the job that builds the ZIP,
@@ -47,10 +45,7 @@ async function waitForMail(to: string): Promise<ParsedMail> {
 }
 
 beforeAll(async () => {
-  smtp = await startSmtpSink();
-  portal = await createTestPortal({ 'server.trustProxy': true, 'mail.smtpUrl': smtp.url });
-  await initOrganisation(portal.em(), admin, { name: 'Kinderopvang De Zonnebloem', publicUrl: 'https://ouders.example.nl', helpdeskEmail: 'helpdesk@example.nl' });
-  await startAccountMailWorker(portal);
+  ({ portal, smtp } = await startMailingPortal());
   await startDataExportWorker(portal);
   app = createApp(portal);
 }, 60_000);

@@ -1,12 +1,10 @@
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initOrganisation } from '../core/directory/organisation.ts';
 import { AuditEvent } from '../core/entities/audit.ts';
-import { startAccountMailWorker } from '../core/mail/account-mail.ts';
-import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
-import { type SmtpSink, startSmtpSink } from '../test/smtp.ts';
+import type { TestPortal } from '../test/portal.ts';
+import type { SmtpSink, } from '../test/smtp.ts';
 import { type AppEnv, createApp } from './app.ts';
-import { seedAccount, TestBrowser } from './testing.ts';
+import { seedAccount, TestBrowser, startMailingPortal } from './testing.ts';
 
 /**
  * Credential stuffing from the attacker's side: one address tried from many IP addresses, each
@@ -40,14 +38,7 @@ async function stuff(email: string): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  smtp = await startSmtpSink();
-  portal = await createTestPortal({ 'server.trustProxy': true, 'mail.smtpUrl': smtp.url });
-  await initOrganisation(portal.em(), admin, {
-    name: 'Kinderopvang De Zonnebloem',
-    publicUrl: 'https://ouders.example.nl',
-    helpdeskEmail: 'helpdesk@example.nl',
-  });
-  await startAccountMailWorker(portal);
+  ({ portal, smtp } = await startMailingPortal());
   app = createApp(portal);
 });
 afterAll(async () => {

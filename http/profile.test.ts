@@ -6,18 +6,16 @@ import { addDays } from '../core/dates.ts';
 import { addChild } from '../core/directory/children.ts';
 import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
-import { initOrganisation } from '../core/directory/organisation.ts';
 import { linkParent } from '../core/directory/parents.ts';
 import { addStaff } from '../core/directory/staff.ts';
 import { Account } from '../core/entities/account.ts';
 import { AuditEvent } from '../core/entities/audit.ts';
 import { Parent } from '../core/entities/parent.ts';
-import { startAccountMailWorker } from '../core/mail/account-mail.ts';
 import { unsubscribeToken } from '../core/profile/notifications.ts';
-import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
-import { type SmtpSink, startSmtpSink } from '../test/smtp.ts';
+import { admin, type TestPortal } from '../test/portal.ts';
+import type { SmtpSink, } from '../test/smtp.ts';
 import { type AppEnv, createApp } from './app.ts';
-import { type SeededAccount, seedAccount, TestBrowser } from './testing.ts';
+import { type SeededAccount, seedAccount, TestBrowser, startMailingPortal } from './testing.ts';
 
 /**
  * Mijn gegevens, the e-mail change through a real SMTP server and the mail worker, the one-click
@@ -57,14 +55,7 @@ async function waitForMail(to: string, count = 1): Promise<ParsedMail> {
 const errorOf = (page: string, id: string) => new RegExp(`id="${id}-error">([^<]*)<`).exec(page)?.[1];
 
 beforeAll(async () => {
-  smtp = await startSmtpSink();
-  portal = await createTestPortal({ 'server.trustProxy': true, 'mail.smtpUrl': smtp.url });
-  await initOrganisation(portal.em(), admin, {
-    name: 'Kinderopvang De Zonnebloem',
-    publicUrl: 'https://ouders.example.nl',
-    helpdeskEmail: 'helpdesk@example.nl',
-  });
-  await startAccountMailWorker(portal);
+  ({ portal, smtp } = await startMailingPortal());
   app = createApp(portal, {
     locationSections: [
       {

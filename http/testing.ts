@@ -5,6 +5,10 @@ import { Parent } from '../core/entities/parent.ts';
 import { Staff, type StaffRole } from '../core/entities/staff.ts';
 import type { Portal } from '../core/portal.ts';
 import type { AppEnv } from './env.ts';
+import { initOrganisation } from '../core/directory/organisation.ts';
+import { startAccountMailWorker } from '../core/mail/account-mail.ts';
+import { admin as testAdmin, createTestPortal, type TestPortal } from '../test/portal.ts';
+import { type SmtpSink, startSmtpSink } from '../test/smtp.ts';
 
 /**
  * Test helpers for the web side (HTTP tests and e2e): accounts made directly with the entities,
@@ -155,4 +159,21 @@ export async function loggedInBrowser(app: Hono<AppEnv>, email: string, password
   const res = await b.login(email, password);
   if (res.status !== 303) throw new Error(`logging in as ${email} answered ${res.status}, not 303`);
   return b;
+}
+
+/**
+ * A portal that really mails: an in-process SMTP server, the organisation set up (links in the
+ * mails point at https://ouders.example.nl) and the account-mail worker running. Behind a proxy,
+ * so tests can set the client's IP with X-Forwarded-For.
+ */
+export async function startMailingPortal(flags: Record<string, unknown> = {}): Promise<{ portal: TestPortal; smtp: SmtpSink }> {
+  const smtp = await startSmtpSink();
+  const portal = await createTestPortal({ 'server.trustProxy': true, 'mail.smtpUrl': smtp.url, ...flags });
+  await initOrganisation(portal.em(), testAdmin, {
+    name: 'Kinderopvang De Zonnebloem',
+    publicUrl: 'https://ouders.example.nl',
+    helpdeskEmail: 'helpdesk@example.nl',
+  });
+  await startAccountMailWorker(portal);
+  return { portal, smtp };
 }

@@ -1,6 +1,6 @@
 import type { Language } from '../entities/organisation.ts';
 import { type ComposeInput, type Composed, publicBaseUrl, registerAccountMail } from '../mail/account-mail.ts';
-import { composeProfileMail } from '../profile/email-change.ts';
+import { composeNoticeMail } from '../profile/email-change.ts';
 
 /**
  * The mail to the owner of an address that was locked after too many failed logins from
@@ -12,7 +12,7 @@ import { composeProfileMail } from '../profile/email-change.ts';
 /** The forgot-password page (http/routes/password.ts FORGOT_PATH; core does not import http). */
 const FORGOT_PATH = '/wachtwoord-vergeten';
 
-type Texts = Parameters<typeof composeProfileMail>[0];
+type Texts = Parameters<typeof composeNoticeMail>[1][Language];
 
 const lockedTexts: Record<Language, Texts> = {
   nl: {
@@ -40,21 +40,7 @@ const lockedTexts: Record<Language, Texts> = {
 };
 
 async function composeLoginLocked(input: ComposeInput): Promise<Composed> {
-  const { ctx, account, organisation } = input;
-  const person = account.parent ?? account.staff;
-  const lang = person?.language ?? organisation.defaultLanguage;
-  const mail = composeProfileMail(lockedTexts[lang], {
-    lang,
-    to: account.email,
-    from: input.from,
-    params: {
-      firstName: person?.firstName ?? '',
-      organisation: organisation.name,
-      contact: organisation.helpdeskEmail ?? organisation.name,
-    },
-    link: `${publicBaseUrl(ctx, organisation.publicUrl)}${FORGOT_PATH}`,
-  });
-  return { mail, revoke: async () => {} };
+  return composeNoticeMail(input, lockedTexts, { link: `${publicBaseUrl(input.ctx, input.organisation.publicUrl)}${FORGOT_PATH}` });
 }
 
 registerAccountMail('login_locked', composeLoginLocked);

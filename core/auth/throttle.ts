@@ -112,6 +112,38 @@ export function addressKey(email: string): string {
 
 const ipKey = (ip: string | null) => (ip ?? 'unknown').slice(0, 64);
 
+/** A counter in the rate_limit table: `points` per `seconds` for each key, shared by every process. */
+export function postgresLimiter(knex: Knex, keyPrefix: string, points: number, seconds: number): RateLimiterPostgres {
+  return new RateLimiterPostgres({
+    storeClient: knex,
+    storeType: 'knex',
+    tableName: RATE_LIMIT_TABLE,
+    tableCreated: true,
+    keyPrefix,
+    points,
+    duration: seconds,
+  });
+}
+
+/**
+ * One set of limiters per connection pool and settings: each limiter runs a sweeper for old
+ * rows, so they are made once, not per request.
+ */
+export function onePerPool<T>(cache: WeakMap<Knex, Map<string, T>>, knex: Knex, settings: unknown, make: () => T): T {
+  const key = JSON.stringify(settings);
+  let perKnex = cache.get(knex);
+  if (!perKnex) {
+    perKnex = new Map();
+    cache.set(knex, perKnex);
+  }
+  let made = perKnex.get(key);
+  if (made === undefined) {
+    made = make();
+    perKnex.set(key, made);
+  }
+  return made;
+}
+
 const instances = new WeakMap<Knex, Map<string, Throttle>>();
 
 /**
@@ -122,25 +154,11 @@ const instances = new WeakMap<Knex, Map<string, Throttle>>();
 export function createThrottle(em: EntityManager, overrides: Partial<ThrottleLimits> = {}): Throttle {
   const knex = em.getConnection().getKnex();
   const limits: ThrottleLimits = { ...DEFAULT_LIMITS, ...overrides };
-  const cacheKey = JSON.stringify(limits);
-  let perKnex = instances.get(knex);
-  if (!perKnex) {
-    perKnex = new Map();
-    instances.set(knex, perKnex);
-  }
-  const cached = perKnex.get(cacheKey);
-  if (cached) return cached;
+  return onePerPool(instances, knex, limits, () => makeThrottle(knex, limits));
+}
 
-  const limiter = (keyPrefix: string, window: Window) =>
-    new RateLimiterPostgres({
-      storeClient: knex,
-      storeType: 'knex',
-      tableName: RATE_LIMIT_TABLE,
-      tableCreated: true,
-      keyPrefix,
-      points: window.points,
-      duration: window.seconds,
-    });
+function makeThrottle(knex: Knex, limits: ThrottleLimits): Throttle {
+  const limiter = (keyPrefix: string, window: Window) => postgresLimiter(knex, keyPrefix, window.points, window.seconds);
   const accountIp = limiter('login-address-ip', limits.accountIp);
   const ip = limiter('login-ip', limits.ip);
   const resetIp = limiter('reset-ip', limits.resetIp);
@@ -227,6 +245,5 @@ export function createThrottle(em: EntityManager, overrides: Partial<ThrottleLim
       return await consume(totpSteps, `${accountId}:${timeStep}`);
     },
   };
-  perKnex.set(cacheKey, throttle);
   return throttle;
 }

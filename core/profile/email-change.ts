@@ -327,6 +327,33 @@ function personOf(account: IAccount) {
   return account.parent ?? account.staff;
 }
 
+/**
+ * A mail that only tells (no secret, nothing to revoke), in the account holder's language, with
+ * the greeting's first name, the organisation and whom to contact filled in.
+ */
+export function composeNoticeMail(
+  input: Pick<ComposeInput, 'account' | 'organisation' | 'from'>,
+  texts: Record<Language, MailTexts>,
+  options: { to?: string; params?: Record<string, string>; link?: string } = {},
+): Composed {
+  const { account, organisation } = input;
+  const person = personOf(account);
+  const lang = person?.language ?? organisation.defaultLanguage;
+  const mail = composeProfileMail(texts[lang], {
+    lang,
+    to: options.to ?? account.email,
+    from: input.from,
+    params: {
+      firstName: person?.firstName ?? '',
+      organisation: organisation.name,
+      contact: organisation.helpdeskEmail ?? organisation.name,
+      ...options.params,
+    },
+    link: options.link,
+  });
+  return { mail, revoke: async () => {} };
+}
+
 /** The link to the new address: made now, stored as a hash on the open request. */
 async function composeConfirm(input: ComposeInput): Promise<Composed> {
   const { em, ctx, account, organisation } = input;
@@ -364,42 +391,15 @@ async function composeConfirm(input: ComposeInput): Promise<Composed> {
 
 /** The notice to the old address; no secret in it. */
 async function composeNotice(input: ComposeInput): Promise<Composed> {
-  const { em, account, organisation, job } = input;
+  const { em, account, job } = input;
   const row = job.ref === undefined ? null : await em.findOne(EmailChange, { id: job.ref, account: account.id });
   if (!row?.confirmedAt) throw new Error(`no confirmed e-mail change ${job.ref} for account ${account.id}`);
-  const person = personOf(account);
-  const lang = person?.language ?? organisation.defaultLanguage;
-  const mail = composeProfileMail(noticeTexts[lang], {
-    lang,
-    to: row.oldEmail,
-    from: input.from,
-    params: {
-      firstName: person?.firstName ?? '',
-      organisation: organisation.name,
-      newEmail: row.newEmail,
-      contact: organisation.helpdeskEmail ?? organisation.name,
-    },
-  });
-  return { mail, revoke: async () => {} };
+  return composeNoticeMail(input, noticeTexts, { to: row.oldEmail, params: { newEmail: row.newEmail } });
 }
 
 /** To the owner of an address someone else tried to change to; who that was is not said. */
 async function composeTaken(input: ComposeInput): Promise<Composed> {
-  const { account, organisation } = input;
-  const person = personOf(account);
-  const lang = person?.language ?? organisation.defaultLanguage;
-  const mail = composeProfileMail(takenTexts[lang], {
-    lang,
-    to: account.email,
-    from: input.from,
-    params: {
-      firstName: person?.firstName ?? '',
-      organisation: organisation.name,
-      email: account.email,
-      contact: organisation.helpdeskEmail ?? organisation.name,
-    },
-  });
-  return { mail, revoke: async () => {} };
+  return composeNoticeMail(input, takenTexts, { params: { email: input.account.email } });
 }
 
 registerAccountMail('email_change_confirm', composeConfirm);

@@ -1,6 +1,6 @@
 import type { Knex } from '@mikro-orm/postgresql';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { RATE_LIMIT_TABLE } from '../../core/auth/throttle.ts';
+import { type RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { onePerPool, postgresLimiter } from '../../core/auth/throttle.ts';
 import type { HelpdeskConfig } from './settings.ts';
 
 /**
@@ -27,25 +27,12 @@ const HOUR = 3600;
 const cache = new WeakMap<object, Map<string, HelpdeskLimits>>();
 
 export function helpdeskLimits(knex: Knex, config: Pick<HelpdeskConfig, 'anonymousPerHour' | 'perAccountPerHour' | 'perIpPerHour' | 'perHour'>): HelpdeskLimits {
-  const cacheKey = JSON.stringify([config.anonymousPerHour, config.perAccountPerHour, config.perIpPerHour, config.perHour]);
-  let perKnex = cache.get(knex);
-  if (!perKnex) {
-    perKnex = new Map();
-    cache.set(knex, perKnex);
-  }
-  const cached = perKnex.get(cacheKey);
-  if (cached) return cached;
+  const settings = [config.anonymousPerHour, config.perAccountPerHour, config.perIpPerHour, config.perHour];
+  return onePerPool(cache, knex, settings, () => makeLimits(knex, config));
+}
 
-  const limiter = (keyPrefix: string, points: number) =>
-    new RateLimiterPostgres({
-      storeClient: knex,
-      storeType: 'knex',
-      tableName: RATE_LIMIT_TABLE,
-      tableCreated: true,
-      keyPrefix,
-      points,
-      duration: HOUR,
-    });
+function makeLimits(knex: Knex, config: Pick<HelpdeskConfig, 'anonymousPerHour' | 'perAccountPerHour' | 'perIpPerHour' | 'perHour'>): HelpdeskLimits {
+  const limiter = (keyPrefix: string, points: number) => postgresLimiter(knex, keyPrefix, points, HOUR);
   const account = limiter('helpdesk-account', config.perAccountPerHour);
   // The prefix the visitors' limit always had: its counters carry over.
   const anonymousIp = limiter('helpdesk-ip', config.anonymousPerHour);
@@ -80,6 +67,5 @@ export function helpdeskLimits(knex: Knex, config: Pick<HelpdeskConfig, 'anonymo
       return { allowed: true };
     },
   };
-  perKnex.set(cacheKey, limits);
   return limits;
 }
