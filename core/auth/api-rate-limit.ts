@@ -1,6 +1,5 @@
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
-import { RateLimiterPostgres } from 'rate-limiter-flexible';
-import { RATE_LIMIT_TABLE, type Verdict, type Window } from './throttle.ts';
+import { onePerPool, postgresLimiter, type Verdict, type Window } from './throttle.ts';
 
 /**
  * Requests per app token, in the login brake's table (throttle.ts): every web process counts
@@ -21,37 +20,21 @@ const instances = new WeakMap<Knex, Map<string, ApiRateLimit>>();
 
 export function createApiRateLimit(em: EntityManager, window: Window = DEFAULT_API_WINDOW): ApiRateLimit {
   const knex = em.getConnection().getKnex();
-  const key = JSON.stringify(window);
-  let perKnex = instances.get(knex);
-  if (!perKnex) {
-    perKnex = new Map();
-    instances.set(knex, perKnex);
-  }
-  const cached = perKnex.get(key);
-  if (cached) return cached;
-  const limiter = new RateLimiterPostgres({
-    storeClient: knex,
-    storeType: 'knex',
-    tableName: RATE_LIMIT_TABLE,
-    tableCreated: true,
-    keyPrefix: `api-token-${window.points}-${window.seconds}`,
-    points: window.points,
-    duration: window.seconds,
+  return onePerPool(instances, knex, window, () => {
+    const limiter = postgresLimiter(knex, `api-token-${window.points}-${window.seconds}`, window.points, window.seconds);
+    return {
+      window,
+      async take(tokenId) {
+        try {
+          const res = await limiter.consume(String(tokenId));
+          return { allowed: true, retryAfterSeconds: 0, remaining: res.remainingPoints };
+        } catch (err) {
+          // consume() rejects with a RateLimiterRes when over the limit; only other errors are real.
+          if (err instanceof Error) throw err;
+          const res = err as { msBeforeNext: number };
+          return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)), remaining: 0 };
+        }
+      },
+    };
   });
-  const limit: ApiRateLimit = {
-    window,
-    async take(tokenId) {
-      try {
-        const res = await limiter.consume(String(tokenId));
-        return { allowed: true, retryAfterSeconds: 0, remaining: res.remainingPoints };
-      } catch (err) {
-        // consume() rejects with a RateLimiterRes when over the limit; only other errors are real.
-        if (err instanceof Error) throw err;
-        const res = err as { msBeforeNext: number };
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)), remaining: 0 };
-      }
-    },
-  };
-  perKnex.set(key, limit);
-  return limit;
 }
