@@ -45,15 +45,20 @@ export interface Clock {
   timeOfDay(): string;
 }
 
-class SystemClock implements Clock {
-  now(): Date {
-    return new Date();
-  }
+/** today() and timeOfDay() once, from now(). */
+abstract class ClockBase implements Clock {
+  abstract now(): Date;
   today(): string {
     return dayOf(this.now());
   }
   timeOfDay(): string {
     return timeOfDayOf(this.now());
+  }
+}
+
+class SystemClock extends ClockBase {
+  now(): Date {
+    return new Date();
   }
 }
 
@@ -66,23 +71,18 @@ export const systemClock: Clock = new SystemClock();
  * reply must come after the message it answers). Accepts an ISO instant with an offset or `Z`, or
  * a Date.
  */
-export class FixedClock implements Clock {
+export class FixedClock extends ClockBase {
   #at: number;
   #since: number;
   readonly #running: boolean;
   constructor(at: Date | string, options: { running?: boolean } = {}) {
+    super();
     this.#at = toMs(at);
     this.#since = performance.now();
     this.#running = options.running ?? false;
   }
   now(): Date {
     return new Date(this.#at + (this.#running ? performance.now() - this.#since : 0));
-  }
-  today(): string {
-    return dayOf(this.now());
-  }
-  timeOfDay(): string {
-    return timeOfDayOf(this.now());
   }
   set(at: Date | string): this {
     this.#at = toMs(at);
@@ -103,20 +103,10 @@ function toMs(at: Date | string): number {
   return ms;
 }
 
-/** A clock that starts at a given instant and runs on at the real pace from there. */
-export class ShiftedClock implements Clock {
-  readonly #offset: number;
+/** A clock that starts at a given instant and runs on at the real pace from there (PORTAL_CLOCK). */
+export class ShiftedClock extends FixedClock {
   constructor(start: Date | string) {
-    this.#offset = toMs(start) - performance.now();
-  }
-  now(): Date {
-    return new Date(this.#offset + performance.now());
-  }
-  today(): string {
-    return dayOf(this.now());
-  }
-  timeOfDay(): string {
-    return timeOfDayOf(this.now());
+    super(start, { running: true });
   }
 }
 

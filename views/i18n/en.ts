@@ -191,7 +191,6 @@ export const en: Record<MessageKey, string> = {
   'emailChange.problem.required': 'Please enter the new e-mail address.',
   'emailChange.problem.invalid': 'This is not a valid e-mail address. Please check it and try again.',
   'emailChange.problem.same': 'This already is your e-mail address.',
-  'emailChange.problem.taken': 'This e-mail address is already in use at the parent portal. Please choose another address or contact the helpdesk.',
   'emailChange.problem.throttled': 'You have asked for a new e-mail address many times recently. Please try again in an hour.',
   'emailChange.confirmTitle': 'Confirm new e-mail address',
   'emailChange.confirmText': 'Would you like to log in with {email} from now on?',

@@ -195,7 +195,6 @@ export const nl = {
   'emailChange.problem.required': 'Vul het nieuwe e-mailadres in.',
   'emailChange.problem.invalid': 'Dit is geen geldig e-mailadres. Controleer het en probeer het opnieuw.',
   'emailChange.problem.same': 'Dit is al uw e-mailadres.',
-  'emailChange.problem.taken': 'Dit e-mailadres is al in gebruik bij het ouderportaal. Kies een ander adres of neem contact op met de helpdesk.',
   'emailChange.problem.throttled': 'U heeft de afgelopen tijd al vaak een nieuw e-mailadres opgegeven. Probeert u het over een uur opnieuw.',
   'emailChange.confirmTitle': 'Nieuw e-mailadres bevestigen',
   'emailChange.confirmText': 'Wilt u voortaan inloggen met {email}?',
