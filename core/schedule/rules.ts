@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Actor, requireAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
+import { addDays } from '../dates.ts';
 import { findLocation } from '../directory/refs.ts';
 import { type IScheduleRules, ScheduleRules } from '../entities/schedule-rules.ts';
 import { parseInput, yesNo } from '../validation.ts';
@@ -23,6 +24,11 @@ export interface Rules {
   halfDaysSwappable: boolean;
   /** Closed on Dutch public holidays: such a day is not cancelled, gives no credit and cannot be asked for. */
   closedOnPublicHolidays: boolean;
+}
+
+/** The first day a swap day can be asked for: swapNoticeDays after today (requestSwap and the page's date field). */
+export function earliestSwapDate(rules: Pick<Rules, 'swapNoticeDays'>, today: string): string {
+  return addDays(today, rules.swapNoticeDays);
 }
 
 export type RuleKey = keyof Rules;

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { visibleGroupIds } from '../authorization.ts';
-import { addDays, dayOf } from '../dates.ts';
+import { dayOf } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { type DayPart, SwapCredit, SwapRequest, type SwapStatus } from '../entities/schedule.ts';
@@ -15,7 +15,7 @@ import { alreadyThere, closedFor, hasRoom, isoWeekday, type Occupancy, occupancy
 import { cancelRefusal } from './cancel.ts';
 import { type DecisionMailContext, enqueueDecisionMail } from './decision-mail.ts';
 import { refuse } from './refusal.ts';
-import { rulesFor } from './rules.ts';
+import { earliestSwapDate, rulesFor } from './rules.ts';
 import { clockOf } from '../clock.ts';
 
 /**
@@ -48,7 +48,7 @@ export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRe
   if (isoWeekday(date) > 5) throw refuse('weekend');
   const holiday = closedFor(rules, date);
   if (holiday) throw refuse('holiday', { name: holiday });
-  const earliest = addDays(t, rules.swapNoticeDays);
+  const earliest = earliestSwapDate(rules, t);
   if (date < earliest) throw refuse('notice', { days: String(rules.swapNoticeDays), date: earliest });
   if (date > credit.expiresOn) throw refuse('after_expiry', { date: credit.expiresOn });
   const placed = await sql(

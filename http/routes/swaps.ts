@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Actor } from '../../core/actor.ts';
-import { addDays, } from '../../core/dates.ts';
+import { DEFAULT_RULES, earliestSwapDate } from '../../core/schedule/rules.ts';
 import { isDomainError, notFound } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
 import { takenFor } from '../../core/schedule/attendance.ts';
@@ -68,7 +68,7 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
     let earliest = clockOf(em).today();
     if (chosen) {
       const s = await childSchedule(em, actor, chosen.id);
-      earliest = addDays(clockOf(em).today(), s.rules?.swapNoticeDays ?? 1);
+      earliest = earliestSwapDate(s.rules ?? DEFAULT_RULES, clockOf(em).today());
       const creditLabel = (cr: { part: 'day' | 'morning' | 'afternoon'; sourceDate: string; expiresOn: string }) =>
         t('swaps.credit', { part: t(`swaps.part.${cr.part}`), day: dayText(c, cr.sourceDate), expires: dayText(c, cr.expiresOn) });
       page = {
