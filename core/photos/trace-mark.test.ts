@@ -83,6 +83,45 @@ async function halve(image: Buffer, quality = 75): Promise<Buffer> {
     .toBuffer();
 }
 
+/** Cuts the given fractions off the left, right, top and bottom and re-encodes at `quality`. */
+async function crop(image: Buffer, [left, right, top, bottom]: number[], quality = 90): Promise<Buffer> {
+  const { width, height } = await sharp(image).metadata();
+  const x = Math.round(width! * left!);
+  const y = Math.round(height! * top!);
+  return sharp(image)
+    .extract({ left: x, top: y, width: Math.round(width! * (1 - right!)) - x, height: Math.round(height! * (1 - bottom!)) - y })
+    .jpeg({ quality })
+    .toBuffer();
+}
+
+async function resize(image: Buffer, factor: number, quality = 75): Promise<Buffer> {
+  const { width } = await sharp(image).metadata();
+  return sharp(image)
+    .resize({ width: Math.round(width! * factor) })
+    .jpeg({ quality })
+    .toBuffer();
+}
+
+const screenshot = (image: Buffer) => sharp(image).resize({ width: 1080 }).png().toBuffer();
+
+/** What leaked copies go through: re-encoding, rescaling, cropping, screenshots, combined. */
+const TRANSFORMS: [string, (image: Buffer) => Promise<Buffer>][] = [
+  ['JPEG q90', (image) => reencode(image, 90)],
+  ['JPEG q75', (image) => reencode(image, 75)],
+  ['JPEG q50', (image) => reencode(image, 50)],
+  ['resize to 75%', (image) => resize(image, 0.75)],
+  ['resize to 50%', (image) => resize(image, 0.5)],
+  ['crop 10% from each side', (image) => crop(image, [0.1, 0.1, 0.1, 0.1])],
+  ['crop 10% from the left only', (image) => crop(image, [0.1, 0, 0, 0])],
+  ['crop 10% from the bottom only', (image) => crop(image, [0, 0, 0, 0.1])],
+  ['asymmetric crop 3/9/10/2%', (image) => crop(image, [0.03, 0.09, 0.1, 0.02])],
+  ['asymmetric crop 10/0/4/8%', (image) => crop(image, [0.1, 0, 0.04, 0.08])],
+  ['crop 10% from each side + JPEG q75', (image) => crop(image, [0.1, 0.1, 0.1, 0.1], 75)],
+  ['crop 10% from each side + resize to 50%', async (image) => resize(await crop(image, [0.1, 0.1, 0.1, 0.1]), 0.5)],
+  ['PNG screenshot 1080 px wide', screenshot],
+  ['crop 10% from each side + screenshot', async (image) => screenshot(await crop(image, [0.1, 0.1, 0.1, 0.1]))],
+];
+
 const CODE_A = 0x8f3a_1c07;
 const CODE_B = 0x0000_2b5e;
 
@@ -113,6 +152,12 @@ describe('trace mark', () => {
     expect((await extractTraceCode(await halve(markedB)))?.code).toBe(CODE_B);
   });
 
+  it.each(TRANSFORMS)('survives %s', async (_, transform) => {
+    const found = await extractTraceCode(await transform(markedA));
+    expect(found?.code).toBe(CODE_A);
+    expect(found!.confidence).toBeGreaterThan(0.9);
+  });
+
   it('finds no code in unmarked pictures', async () => {
     expect(await extractTraceCode(photo)).toBeNull();
     expect(await extractTraceCode(await syntheticPhoto(800, 600, 7))).toBeNull();
@@ -122,8 +167,30 @@ describe('trace mark', () => {
     expect(await extractTraceCode(flat)).toBeNull();
   });
 
-  it('keeps the visible quality impact small (PSNR above 38 dB)', async () => {
-    expect(await psnr(photo, markedA)).toBeGreaterThan(38);
+  it('finds no code in unrelated or unmarked pictures, also when they look cropped or rescaled', async () => {
+    const noise = await sharp({
+      create: { width: 1200, height: 900, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 30 } },
+    })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    const pictures = [
+      await syntheticPhoto(1600, 1200, 2),
+      await syntheticPhoto(1200, 1600, 5),
+      await crop(photo, [0.1, 0.1, 0.1, 0.1]),
+      await crop(await syntheticPhoto(1600, 900, 4), [0.05, 0, 0.08, 0.02], 75),
+      await screenshot(photo),
+      noise,
+    ];
+    for (const picture of pictures) expect(await extractTraceCode(picture)).toBeNull();
+  });
+
+  it('does not confuse two codes in cropped copies of the same photo', async () => {
+    expect((await extractTraceCode(await crop(markedB, [0.1, 0.1, 0.1, 0.1], 75)))?.code).toBe(CODE_B);
+    expect((await extractTraceCode(await crop(markedA, [0.06, 0.02, 0, 0.1], 75)))?.code).toBe(CODE_A);
+  });
+
+  it('keeps the visible quality impact small (PSNR above 40 dB)', async () => {
+    expect(await psnr(photo, markedA)).toBeGreaterThan(40);
   });
 
   it('draws the visible label only in the bottom-right corner', async () => {
@@ -155,6 +222,7 @@ describe('trace mark', () => {
     const busy = await sharp(blobs).resize(1600, 1200, { kernel: 'cubic' }).jpeg({ quality: 92 }).toBuffer();
     const marked = await embedTraceCode(busy, CODE_B);
     expect((await extractTraceCode(await halve(marked)))?.code).toBe(CODE_B);
+    expect((await extractTraceCode(await crop(marked, [0.1, 0.1, 0.1, 0.1], 75)))?.code).toBe(CODE_B);
     expect(await extractTraceCode(busy)).toBeNull();
   });
 
@@ -169,6 +237,8 @@ describe('trace mark', () => {
     const marked = await embedTraceCode(big, 0xffff_ffff, { visibleLabel: 'download 1' });
     expect((await extractTraceCode(marked))?.code).toBe(0xffff_ffff);
     expect((await extractTraceCode(await halve(marked)))?.code).toBe(0xffff_ffff);
-    expect(await psnr(big, marked)).toBeGreaterThan(38);
+    expect((await extractTraceCode(await crop(marked, [0.1, 0.1, 0.1, 0.1], 75)))?.code).toBe(0xffff_ffff);
+    // Without the visible label, which is meant to be seen.
+    expect(await psnr(big, await embedTraceCode(big, 0xffff_ffff))).toBeGreaterThan(40);
   });
 });

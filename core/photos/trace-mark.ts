@@ -1,4 +1,5 @@
-import sharp, { type OverlayOptions, type Sharp } from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
+import { cropCandidates, FULL_WINDOW, GRID, type Luma, MAX_CROP, mulberry32, syncSequences, WORK, type Window, windowCellMeans, workingLuma } from './trace-sync.ts';
 
 /**
  * Per-download trace code for photos.
@@ -7,48 +8,56 @@ import sharp, { type OverlayOptions, type Sharp } from 'sharp';
  *  - invisibly, as a low-amplitude spread-spectrum pattern in the luma of the pixels, and
  *  - optionally visibly, as a small semi-transparent text label in the bottom-right corner.
  *
- * Invisible scheme (keyed spread spectrum on a normalised grid):
+ * Invisible scheme (keyed spread spectrum on a normalised grid, with synchronisation):
  *  - The picture is divided into a fixed GRID x GRID grid of cells in *normalised* coordinates
- *    (the grid always spans the whole picture, whatever its size), so downscaling a copy does not
+ *    (the grid always spans the whole picture, whatever its size), so rescaling a copy does not
  *    move the cells relative to the content.
  *  - The payload is the 32-bit code plus a CRC-16 (48 bits). A permutation derived from a constant
  *    key spreads every payload bit over GRID*GRID/48 (≈340) cells scattered across the picture,
- *    and gives each cell a ±1 chip (balanced per bit).
- *  - Embedding adds `amplitude[bit] * chip` grey levels to every cell, bilinearly interpolated
- *    between cell centres (no hard block edges), equally to R, G and B (so it lives in the luma
- *    only). The per-bit amplitudes are fitted so that the picture's own correlation with each
- *    bit's chips is cancelled ("improved spread spectrum"): each bit then correlates as strongly
- *    as `strength` would on a flat picture, and busy photos no longer drown the mark.
- *  - Extraction resamples a copy to a fixed working resolution, averages the luma per cell,
- *    removes the picture content with a local high-pass (cell minus the mean of its 8 neighbours),
+ *    and gives each cell a ±1 chip (balanced per bit). The payload pattern has its row and column
+ *    means removed.
+ *  - Two known pseudo-random sequences are added for synchronisation: one along x (constant down
+ *    each column) and one along y (constant along each row); see trace-sync.ts.
+ *  - Embedding adds the payload and sync patterns to every cell, bilinearly interpolated between
+ *    cell centres (no hard block edges), equally to R, G and B (so they live in the luma only).
+ *    The payload amplitudes are fitted so that the picture's own correlation with each bit's
+ *    chips is cancelled ("improved spread spectrum"), separately for the core of the picture that
+ *    every tolerated crop keeps and for the ring around it, so busy photos do not drown the mark
+ *    in a cropped copy either.
+ *  - Extraction resamples a copy to a fixed working resolution and first assumes it shows the
+ *    whole original. If no code is found there, the sync profiles give the few most likely crops
+ *    (fractions cut off each side, up to MAX_CROP), and each is tried: the copy is mapped back
+ *    onto the original's grid (cells it does not show are left out), and decoded the same way.
+ *  - Decoding averages the luma per cell, removes the picture content with a local high-pass
+ *    (cell minus the mean of its known neighbours) and removes row and column means (the sync),
  *    clips outliers, and correlates with each bit's chips. The sign gives the bit. The CRC must
  *    match and the per-bit correlations must be uniformly strong, so unmarked or unrelated
  *    pictures yield null rather than a wrong code.
  *
- * The pattern survives JPEG re-encoding and rescaling (it is coarse and low-amplitude), but not
- * cropping, rotation or strong geometric edits, which shift the grid.
+ * The pattern survives JPEG re-encoding (down to q50), rescaling (down to 50%), screenshots
+ * (PNG, rescaled), and crops of up to ~10% from any side (symmetric or not), also combined with
+ * re-encoding or rescaling (`npx tsx bench/trace-survival.ts` prints the matrix). It does not
+ * survive rotation, flips, perspective changes, crops well beyond 10% per side, or a crop of
+ * busy, coarse content that is also rescaled hard (the payload then gets too weak).
  *
  * Pure functions over Buffers; no I/O apart from sharp.
  */
 
-/** Cells per axis of the normalised embedding grid. */
-const GRID = 128;
-/** Working pixels per cell (per axis) when extracting. */
-const SUPERSAMPLE = 4;
-const WORK = GRID * SUPERSAMPLE;
 /** Residuals beyond this many (robust) standard deviations are clipped when correlating. */
 const CLIP_SIGMAS = 3;
 /** Refinement passes when fitting the per-bit amplitudes. */
 const EMBED_ITERATIONS = 4;
 /** Cap on a bit's amplitude relative to `strength`, for pictures that fight the pattern hard. */
 const MAX_AMPLITUDE_FACTOR = 3;
+/** Amplitude of each sync sequence relative to `strength`. */
+const SYNC_FACTOR = 0.35;
 const CODE_BITS = 32;
 const CRC_BITS = 16;
 const PAYLOAD_BITS = CODE_BITS + CRC_BITS;
 /** Fixed key for the pseudo-random layout. Changing it invalidates all existing marks. */
-const LAYOUT_KEY = 0x0d5a_7c31;
+const LAYOUT_KEY = 0x0d5a_7c32;
 /** Default amplitude of the pattern, in 8-bit grey levels. */
-export const DEFAULT_TRACE_STRENGTH = 3;
+export const DEFAULT_TRACE_STRENGTH = 2.5;
 const MAX_STRENGTH = 24;
 const OUTPUT_JPEG_QUALITY = 90;
 /**
@@ -61,7 +70,7 @@ const MAX_LABEL_LENGTH = 80;
 export interface EmbedTraceOptions {
   /** When given, also rendered as a small semi-transparent text mark in the bottom-right corner. */
   visibleLabel?: string;
-  /** Amplitude of the invisible pattern in grey levels (default 3). Higher is more robust and more visible. */
+  /** Amplitude of the invisible pattern in grey levels (default 2.5). Higher is more robust and more visible. */
   strength?: number;
 }
 
@@ -94,8 +103,14 @@ export async function embedTraceCode(image: Buffer, code: number, options: Embed
   const { width, height, channels } = info;
 
   // What the extractor would see of the unmarked picture, to cancel its interference.
-  const host = await workingResidual(sharp(data, { raw: { width, height, channels } }));
-  const field = cellField(bitAmplitudes(host, payloadBits(code), strength));
+  const hostLuma = await workingLuma(sharp(data, { raw: { width, height, channels } }));
+  const host = windowResidual(hostLuma, FULL_WINDOW);
+  const field = payloadField(bitAmplitudes(host.residual, payloadBits(code), strength));
+  const sync = syncSequences();
+  const syncAmplitude = SYNC_FACTOR * strength;
+  for (let j = 0; j < GRID; j++) {
+    for (let i = 0; i < GRID; i++) field[j * GRID + i]! += syncAmplitude * (sync.x[i]! + sync.y[j]!);
+  }
   addField(data, width, height, channels, field);
 
   let pipeline = sharp(data, { raw: { width, height, channels } });
@@ -107,10 +122,25 @@ export async function embedTraceCode(image: Buffer, code: number, options: Embed
   return pipeline.jpeg({ quality: OUTPUT_JPEG_QUALITY }).toBuffer();
 }
 
-/** Reads the trace code from a (possibly re-encoded or rescaled) copy; null if none is found. */
+/**
+ * Reads the trace code from a (possibly re-encoded, rescaled or cropped) copy; null if none is
+ * found. Tries the uncropped geometry first, then the crops that the sync patterns point at.
+ */
 export async function extractTraceCode(image: Buffer): Promise<TraceResult | null> {
-  const residual = await workingResidual(sharp(image).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb'));
-  const dots = correlate(residual);
+  const luma = await workingLuma(sharp(image).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb'));
+  const direct = decodeWindow(luma, FULL_WINDOW);
+  if (direct) return direct;
+  let best: TraceResult | null = null;
+  for (const window of cropCandidates(luma)) {
+    const found = decodeWindow(luma, window);
+    if (found && (!best || found.confidence > best.confidence)) best = found;
+  }
+  return best;
+}
+
+function decodeWindow(luma: Luma, window: Window): TraceResult | null {
+  const { residual, known } = windowResidual(luma, window);
+  const dots = correlate(residual, known);
   if (!dots) return null;
 
   let code = 0;
@@ -131,13 +161,23 @@ export async function extractTraceCode(image: Buffer): Promise<TraceResult | nul
 
 // --- layout -------------------------------------------------------------------------------------
 
+/**
+ * The cells of each bit fall in two groups: the core that every crop the extractor looks for
+ * keeps, and the ring around it. The embedder cancels the picture's interference per group, so a
+ * cropped copy, which loses part of the ring, still has the core's interference cancelled.
+ */
+const GROUPS = 2 * PAYLOAD_BITS;
+
 interface Layout {
   /** Payload bit carried by each cell. */
   bitOf: Uint8Array;
+  /** Group of each cell: its bit, plus PAYLOAD_BITS when it lies in the ring. */
+  groupOf: Uint8Array;
   /** ±1 chip of each cell. */
   chip: Int8Array;
   /** Number of cells per payload bit. */
   count: Uint32Array;
+  groupCount: Uint32Array;
 }
 
 let cachedLayout: Layout | undefined;
@@ -164,7 +204,15 @@ function layout(): Layout {
   }
   const count = new Uint32Array(PAYLOAD_BITS);
   for (let c = 0; c < cells; c++) count[bitOf[c]!]! += 1;
-  cachedLayout = { bitOf, chip, count };
+  const groupOf = new Uint8Array(cells);
+  const groupCount = new Uint32Array(GROUPS);
+  const inCore = (i: number) => (i + 0.5) / GRID > MAX_CROP && (i + 0.5) / GRID < 1 - MAX_CROP;
+  for (let c = 0; c < cells; c++) {
+    const core = inCore(c % GRID) && inCore(Math.floor(c / GRID));
+    groupOf[c] = bitOf[c]! + (core ? 0 : PAYLOAD_BITS);
+    groupCount[groupOf[c]!]! += 1;
+  }
+  cachedLayout = { bitOf, groupOf, chip, count, groupCount };
   return cachedLayout;
 }
 
@@ -176,11 +224,16 @@ function payloadBits(code: number): boolean[] {
   return bits;
 }
 
-/** Per-cell pattern (grey levels) for the given per-bit amplitudes. */
-function cellField(amplitudes: Float64Array): Float32Array {
-  const { bitOf, chip } = layout();
-  const field = new Float32Array(GRID * GRID);
-  for (let c = 0; c < field.length; c++) field[c] = chip[c]! * amplitudes[bitOf[c]!]!;
+/**
+ * Per-cell payload pattern (grey levels) for the given per-bit amplitudes, with its row and column
+ * means removed: the extractor discards those anyway, and without them the payload does not
+ * disturb the sync profiles, which are exactly such means.
+ */
+function payloadField(amplitudes: Float64Array): Float64Array {
+  const { groupOf, chip } = layout();
+  const field = new Float64Array(GRID * GRID);
+  for (let c = 0; c < field.length; c++) field[c] = chip[c]! * amplitudes[groupOf[c]!]!;
+  removeLineMeans(field, ALL_KNOWN);
   return field;
 }
 
@@ -207,21 +260,26 @@ function taps(length: number): Taps {
   return { lo, hi, frac };
 }
 
-function addField(data: Buffer, width: number, height: number, channels: number, field: Float32Array): void {
+function addField(data: Buffer, width: number, height: number, channels: number, field: Float64Array): void {
   const pixels = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
   const xs = taps(width);
   const ys = taps(height);
-  const row = new Float32Array(GRID);
+  // Each grid row interpolated across the picture's width once; per pixel only the blend down.
+  const across = new Float32Array(GRID * width);
+  for (let j = 0; j < GRID; j++) {
+    for (let x = 0; x < width; x++) {
+      const fx = xs.frac[x]!;
+      across[j * width + x] = field[j * GRID + xs.lo[x]!]! * (1 - fx) + field[j * GRID + xs.hi[x]!]! * fx;
+    }
+  }
   const colour = Math.min(channels, 3);
   for (let y = 0; y < height; y++) {
-    const a = ys.lo[y]! * GRID;
-    const b = ys.hi[y]! * GRID;
+    const a = ys.lo[y]! * width;
+    const b = ys.hi[y]! * width;
     const fy = ys.frac[y]!;
-    for (let i = 0; i < GRID; i++) row[i] = field[a + i]! * (1 - fy) + field[b + i]! * fy;
     let p = y * width * channels;
     for (let x = 0; x < width; x++, p += channels) {
-      const fx = xs.frac[x]!;
-      const delta = row[xs.lo[x]!]! * (1 - fx) + row[xs.hi[x]!]! * fx;
+      const delta = across[a + x]! * (1 - fy) + across[b + x]! * fy;
       for (let ch = 0; ch < colour; ch++) pixels[p + ch] = pixels[p + ch]! + delta;
     }
   }
@@ -234,46 +292,71 @@ function addField(data: Buffer, width: number, height: number, channels: number,
  * content then no longer acts as noise, only later processing (re-encoding, resizing) does.
  */
 function bitAmplitudes(host: Float64Array, bits: boolean[], strength: number): Float64Array {
-  const { count } = layout();
+  const { groupCount } = layout();
   const g = patternGain();
-  const amplitudes = new Float64Array(PAYLOAD_BITS);
-  const target = new Float64Array(PAYLOAD_BITS);
-  for (let b = 0; b < PAYLOAD_BITS; b++) {
-    const sign = bits[b] ? 1 : -1;
-    amplitudes[b] = sign * strength;
-    target[b] = sign * strength * g * count[b]!;
+  const amplitudes = new Float64Array(GROUPS);
+  const target = new Float64Array(GROUPS);
+  for (let k = 0; k < GROUPS; k++) {
+    const sign = bits[k % PAYLOAD_BITS] ? 1 : -1;
+    amplitudes[k] = sign * strength;
+    target[k] = sign * strength * g * groupCount[k]!;
   }
   const limit = MAX_AMPLITUDE_FACTOR * strength;
   const combined = new Float64Array(host.length);
   for (let iteration = 0; iteration < EMBED_ITERATIONS; iteration++) {
-    const response = patternResponse(cellField(amplitudes));
+    const response = patternResponse(payloadField(amplitudes));
     for (let c = 0; c < combined.length; c++) combined[c] = host[c]! + response[c]!;
-    const dots = correlate(combined);
+    const dots = correlateGroups(combined, ALL_KNOWN);
     if (!dots) break;
-    for (let b = 0; b < PAYLOAD_BITS; b++) {
-      const next = amplitudes[b]! + (target[b]! - dots[b]!) / (g * count[b]!);
-      amplitudes[b] = Math.max(-limit, Math.min(limit, next));
+    for (let k = 0; k < GROUPS; k++) {
+      const next = amplitudes[k]! + (target[k]! - dots[k]!) / (g * groupCount[k]!);
+      amplitudes[k] = Math.max(-limit, Math.min(limit, next));
     }
   }
   return amplitudes;
 }
 
-/** The residual the extractor sees of a pattern alone (rendered at working resolution). */
-function patternResponse(field: Float32Array): Float64Array {
-  const luma = new Float64Array(WORK * WORK);
+/** Per cell, the working pixels' weights on each cell centre: [cell, weight] pairs. */
+let cachedCellWeights: [number, number][][] | undefined;
+
+function cellWeights(): [number, number][][] {
+  if (cachedCellWeights) return cachedCellWeights;
   const t = taps(WORK);
-  const row = new Float32Array(GRID);
-  for (let y = 0; y < WORK; y++) {
-    const a = t.lo[y]! * GRID;
-    const b = t.hi[y]! * GRID;
-    const fy = t.frac[y]!;
-    for (let i = 0; i < GRID; i++) row[i] = field[a + i]! * (1 - fy) + field[b + i]! * fy;
-    for (let x = 0; x < WORK; x++) {
-      const fx = t.frac[x]!;
-      luma[y * WORK + x] = row[t.lo[x]!]! * (1 - fx) + row[t.hi[x]!]! * fx;
+  const per = WORK / GRID;
+  const weights: [number, number][][] = [];
+  for (let i = 0; i < GRID; i++) {
+    const w = new Map<number, number>();
+    for (let p = i * per; p < (i + 1) * per; p++) {
+      w.set(t.lo[p]!, (w.get(t.lo[p]!) ?? 0) + (1 - t.frac[p]!) / per);
+      w.set(t.hi[p]!, (w.get(t.hi[p]!) ?? 0) + t.frac[p]! / per);
+    }
+    weights.push([...w]);
+  }
+  cachedCellWeights = weights;
+  return weights;
+}
+
+/**
+ * The residual the extractor sees of a pattern alone. Rendering bilinearly at working resolution
+ * and averaging per cell is separable and local, so it is applied per axis on the grid itself.
+ */
+function patternResponse(field: Float64Array): Float64Array {
+  const weights = cellWeights();
+  const across = new Float64Array(GRID * GRID);
+  for (let j = 0; j < GRID; j++) {
+    for (let i = 0; i < GRID; i++) {
+      let sum = 0;
+      for (const [k, w] of weights[i]!) sum += w * field[j * GRID + k]!;
+      across[j * GRID + i] = sum;
     }
   }
-  return highPass(cellMeans(luma, WORK, WORK));
+  const means = new Float64Array(GRID * GRID);
+  for (let j = 0; j < GRID; j++) {
+    for (const [k, w] of weights[j]!) {
+      for (let i = 0; i < GRID; i++) means[j * GRID + i]! += w * across[k * GRID + i]!;
+    }
+  }
+  return residualOfMeans(means, ALL_KNOWN);
 }
 
 let cachedGain: number | undefined;
@@ -282,7 +365,7 @@ let cachedGain: number | undefined;
 function patternGain(): number {
   if (cachedGain !== undefined) return cachedGain;
   const { chip, bitOf, count } = layout();
-  const response = patternResponse(Float32Array.from(chip));
+  const response = patternResponse(Float64Array.from(chip));
   const dot = new Float64Array(PAYLOAD_BITS);
   for (let c = 0; c < response.length; c++) dot[bitOf[c]!]! += response[c]! * chip[c]!;
   let sum = 0;
@@ -293,41 +376,23 @@ function patternGain(): number {
 
 // --- extraction ---------------------------------------------------------------------------------
 
-/** Luma residual per cell of a picture resampled to the working resolution. */
-async function workingResidual(pipeline: Sharp): Promise<Float64Array> {
-  const { data, info } = await pipeline
-    .resize(WORK, WORK, { fit: 'fill' })
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  const pixels = info.width * info.height;
-  const luma = new Float64Array(pixels);
-  const n = info.channels;
-  for (let i = 0, p = 0; i < pixels; i++, p += n) {
-    luma[i] = n >= 3 ? 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]! : data[p]!;
-  }
-  return highPass(cellMeans(luma, info.width, info.height));
+const ALL_KNOWN = new Uint8Array(GRID * GRID).fill(1);
+
+/** Residual per cell of the original's grid as a copy showing `window` of it shows it. */
+function windowResidual(luma: Luma, window: Window): { residual: Float64Array; known: Uint8Array } {
+  const { means, known } = windowCellMeans(luma, window);
+  return { residual: residualOfMeans(means, known), known };
 }
 
-function cellMeans(luma: Float64Array, width: number, height: number): Float64Array {
-  const sums = new Float64Array(GRID * GRID);
-  const counts = new Uint32Array(GRID * GRID);
-  for (let y = 0; y < height; y++) {
-    const rowBase = Math.min(GRID - 1, Math.floor((y * GRID) / height)) * GRID;
-    for (let x = 0; x < width; x++) {
-      const c = rowBase + Math.min(GRID - 1, Math.floor((x * GRID) / width));
-      sums[c]! += luma[y * width + x]!;
-      counts[c]! += 1;
-    }
-  }
-  for (let c = 0; c < sums.length; c++) sums[c] = sums[c]! / Math.max(1, counts[c]!);
-  return sums;
-}
-
-/** Cell mean minus the mean of its (up to 8) neighbours: removes the smooth picture content. */
-function highPass(means: Float64Array): Float64Array {
+/**
+ * Removes the picture content from cell means: each cell minus the mean of its known neighbours
+ * (a local high-pass), then every row's and column's mean, which also holds the sync patterns.
+ */
+function residualOfMeans(means: Float64Array, known: Uint8Array): Float64Array {
   const out = new Float64Array(means.length);
   for (let y = 0; y < GRID; y++) {
     for (let x = 0; x < GRID; x++) {
+      if (!known[y * GRID + x]) continue;
       let sum = 0;
       let n = 0;
       for (let dy = -1; dy <= 1; dy++) {
@@ -335,28 +400,64 @@ function highPass(means: Float64Array): Float64Array {
         if (yy < 0 || yy >= GRID) continue;
         for (let dx = -1; dx <= 1; dx++) {
           const xx = x + dx;
-          if ((dx === 0 && dy === 0) || xx < 0 || xx >= GRID) continue;
+          if ((dx === 0 && dy === 0) || xx < 0 || xx >= GRID || !known[yy * GRID + xx]) continue;
           sum += means[yy * GRID + xx]!;
           n++;
         }
       }
-      out[y * GRID + x] = means[y * GRID + x]! - sum / n;
+      out[y * GRID + x] = n > 0 ? means[y * GRID + x]! - sum / n : 0;
     }
   }
+  removeLineMeans(out, known);
   return out;
 }
 
-/** Correlation of the (outlier-clipped) residual with each payload bit's chips, or null if flat. */
-function correlate(residual: Float64Array): number[] | null {
-  const magnitudes = Float64Array.from(residual, Math.abs).sort();
-  const sigma = 1.4826 * magnitudes[magnitudes.length >> 1]!;
+/** Subtracts row then column means over the known cells (exact double centring when all are known). */
+function removeLineMeans(grid: Float64Array, known: Uint8Array): void {
+  for (const [outer, inner] of [
+    [GRID, 1],
+    [1, GRID],
+  ] as const) {
+    for (let a = 0; a < GRID; a++) {
+      let sum = 0;
+      let n = 0;
+      for (let b = 0; b < GRID; b++) {
+        const c = a * inner + b * outer;
+        if (known[c]) {
+          sum += grid[c]!;
+          n++;
+        }
+      }
+      if (n === 0) continue;
+      const mean = sum / n;
+      for (let b = 0; b < GRID; b++) {
+        const c = a * inner + b * outer;
+        if (known[c]) grid[c] = grid[c]! - mean;
+      }
+    }
+  }
+}
+
+/** Correlation of the (outlier-clipped) known residual with each payload bit's chips, or null if flat. */
+function correlate(residual: Float64Array, known: Uint8Array): number[] | null {
+  const groups = correlateGroups(residual, known);
+  return groups && Array.from({ length: PAYLOAD_BITS }, (_, b) => groups[b]! + groups[b + PAYLOAD_BITS]!);
+}
+
+function correlateGroups(residual: Float64Array, known: Uint8Array): number[] | null {
+  const magnitudes = new Float64Array(residual.length);
+  let n = 0;
+  for (let c = 0; c < residual.length; c++) if (known[c]) magnitudes[n++] = Math.abs(residual[c]!);
+  if (n === 0) return null;
+  const sigma = 1.4826 * median(magnitudes.subarray(0, n));
   if (!(sigma > 1e-3)) return null;
   const limit = CLIP_SIGMAS * sigma;
-  const { bitOf, chip } = layout();
-  const dot = new Array<number>(PAYLOAD_BITS).fill(0);
+  const { groupOf, chip } = layout();
+  const dot = new Array<number>(GROUPS).fill(0);
   for (let c = 0; c < residual.length; c++) {
+    if (!known[c]) continue;
     const r = Math.max(-limit, Math.min(limit, residual[c]!));
-    dot[bitOf[c]!]! += r * chip[c]!;
+    dot[groupOf[c]!]! += r * chip[c]!;
   }
   return dot;
 }
@@ -391,15 +492,31 @@ function labelOverlay(label: string, width: number, height: number): OverlayOpti
 
 // --- helpers ------------------------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b_79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** Median by quickselect (reorders `values`): sorting every call made embedding noticeably slower. */
+function median(values: Float64Array): number {
+  const k = values.length >> 1;
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return values[k]!;
 }
 
 /** CRC-16/CCITT-FALSE over the code's four bytes, big-endian. */
