@@ -1,33 +1,15 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { type LoadedConfig, loadConfig } from '../config/load.ts';
-import { type Actor, cliAdmin } from '../core/actor.ts';
-import type { EntityManager } from '../core/db/orm.ts';
+import { loadConfig } from '../config/load.ts';
+import { cliAdmin } from '../core/actor.ts';
 import { createLogger } from '../core/log.ts';
-import type { CreatePortalOptions, Portal } from '../core/portal.ts';
+import type { CommandAction, CommandContext, GlobalOptions } from './command-context.ts';
 import { UsageError } from './errors.ts';
 import type { CliIO } from './io.ts';
-import { createOutput, type Output } from './output.ts';
+import { createOutput } from './output.ts';
 import { type Clock, clockFromEnv } from '../core/clock.ts';
 
-export interface GlobalOptions {
-  json?: boolean;
-  verbose?: boolean;
-  config?: string;
-  dataDir?: string;
-}
-
-export interface CommandContext {
-  io: CliIO;
-  out: Output;
-  /** The IT admin at the terminal, named by their login for history columns. */
-  actor: Actor;
-  loadConfig(flags?: Record<string, unknown>): LoadedConfig;
-  /** Opens the portal for one command: a fresh unit of work, always closed afterwards. */
-  withPortal<T>(fn: (em: EntityManager, portal: Portal) => Promise<T>, options?: CreatePortalOptions): Promise<T>;
-  /** Asks on a terminal; in scripts the command needs --yes instead of an answer. */
-  confirm(question: string, yes: boolean | undefined): Promise<void>;
-}
+export type { CommandContext, GlobalOptions } from './command-context.ts';
 
 function operator(): string {
   try {
@@ -92,3 +74,5 @@ export function action<A extends unknown[]>(
     await fn(ctx, ...(args.slice(0, -1) as A));
   };
 }
+// The contract the plugins are handed (plugins/types.ts PluginCommandContext).
+action satisfies CommandAction;

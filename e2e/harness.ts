@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { initOrganisation } from '../core/directory/organisation.ts';
-import { startAccountMailWorker } from '../core/mail/account-mail.ts';
+import { startAccountMailWorker } from '../core/mail/account-mail-worker.ts';
 import { type RunningServer, startServer } from '../http/server.ts';
 import { admin, createTestPortal, TEST_NOW, type TestPortal } from '../test/portal.ts';
 import { FixedClock } from '../core/clock.ts';

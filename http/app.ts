@@ -1,7 +1,5 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import '../core/auth/password-reset.ts'; // registers the password_reset mail composer
-import '../core/profile/email-change.ts'; // registers the e-mail change mail composers
 import { createThrottle, type ThrottleLimits, throttleLimitsOf, type Window } from '../core/auth/throttle.ts';
 import type { Portal } from '../core/portal.ts';
 import { UNSUBSCRIBE_PATH } from '../core/profile/notifications.ts';
@@ -20,7 +18,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
 import { textGuard } from './middleware/text-guard.ts';
 import { navCounts } from './nav.ts';
-import { API_PREFIX, requireLogin, sessionLoader } from './middleware/session.ts';
+import { API_PREFIX, behindLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
 import { installedPlugins } from '../plugins/index.ts';
 import { preparePlugins } from '../plugins/mount.ts';
@@ -151,19 +149,20 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   languageRoutes(app, deps);
   plugins.mountPublic(app);
 
-  // The gate: every route after it (plugins included) needs a session that owes no step.
-  app.use(requireLogin({ secure: https }));
-  app.use(navCounts());
-  passwordChangeRoutes(app, deps);
-  secondFactorRoutes(app, deps);
-  homeRoutes(app, portal, pages);
-  staffPhotoRoutes(app, portal, pages, https);
-  profileRoutes(app, { ...deps, log: portal.log, locationSections: [swapSection, ...plugins.locationSections, ...(options.locationSections ?? [])] });
-  photoRoutes(app, portal, pages);
-  diaryRoutes(app, deps);
-  messageRoutes(app, deps);
-  swapRoutes(app, deps);
-  plugins.mountPrivate(app);
+  // The gate: every route after it (plugins included) needs a session that owes no step. What
+  // it returns is the same app, typed for them: session and actor present (http/env.ts AuthedEnv).
+  const authed = behindLogin(app, { secure: https });
+  authed.use(navCounts());
+  passwordChangeRoutes(authed, deps);
+  secondFactorRoutes(authed, deps);
+  homeRoutes(authed, portal, pages);
+  staffPhotoRoutes(authed, portal, pages, https);
+  profileRoutes(authed, { ...deps, log: portal.log, locationSections: [swapSection, ...plugins.locationSections, ...(options.locationSections ?? [])] });
+  photoRoutes(authed, portal, pages);
+  diaryRoutes(authed, deps);
+  messageRoutes(authed, deps);
+  swapRoutes(authed, deps);
+  plugins.mountPrivate(authed);
 
   app.notFound(notFoundHandler(pages));
   // (Errors under /api/ are answered as JSON by errorHandler, e.g. a body over the limit.)

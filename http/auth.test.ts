@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { hashSessionId } from '../core/auth/sessions.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { AuditEvent } from '../core/entities/audit.ts';
-import { type AccountMailJob, sendAccountMail } from '../core/mail/account-mail.ts';
+import type { AccountMailJob } from '../core/mail/account-mail.ts';
+import { sendAccountMail } from '../core/mail/account-mail-worker.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type AppEnv, createApp } from './app.ts';
 import { loggablePath } from './middleware/request-context.ts';

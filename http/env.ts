@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from 'hono';
+import type { Actor } from '../core/actor.ts';
 import type { SessionInfo } from '../core/auth/sessions.ts';
 import type { Language, Translate } from '../views/i18n/index.ts';
 
@@ -39,3 +41,25 @@ export interface AppVariables {
 }
 
 export type AppEnv = { Variables: AppVariables };
+
+/** What the login gate (requireLogin in http/middleware/session.ts) guarantees to every route after it. */
+export interface AuthedVariables {
+  /** The logged-in session (it may still owe a step: the gate lets such a session reach only that step's page). */
+  session: SessionInfo;
+  /** The session's actor, the first argument of every use case. */
+  actor: Actor;
+}
+
+/**
+ * The context of the routes behind the login gate: session and actor are there by type, so no
+ * route asserts that a session is there. Only the gate produces a `Hono<AuthedEnv>` (behindLogin), and
+ * the route modules of logged-in pages and the plugins' `routes` take one.
+ */
+export type AuthedEnv = { Variables: AppVariables & AuthedVariables };
+
+/**
+ * A request of either kind, for the helpers that public and logged-in routes share (rendering a
+ * page, reading a form). Hono's Context is invariant in its env, so a `Context<AuthedEnv>` is not
+ * a `Context<AppEnv>`; such a helper takes this union and reads `c.var` (both carry AppVariables).
+ */
+export type WebContext = Context<AppEnv> | Context<AuthedEnv>;

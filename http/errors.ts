@@ -2,25 +2,16 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { badTextError, loggableError } from '../core/db/errors.ts';
-import { type ErrorCode, isDomainError } from '../core/errors.ts';
+import { isDomainError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { DEFAULT_LANGUAGE, translate } from '../views/i18n/index.ts';
 import type { AppEnv } from './env.ts';
 import { apiErrorResponse } from './api/errors.ts';
+import { statusForCode } from './error-status.ts';
 import { CsrfError } from './middleware/csrf.ts';
 import { API_PREFIX } from './middleware/session.ts';
 import { loggablePath } from './middleware/request-context.ts';
 import type { Pages } from './render.ts';
-
-/** How each domain error reaches the browser. One table, so pages, htmx and the API agree. */
-export const statusForCode: Record<ErrorCode, ContentfulStatusCode> = {
-  not_found: 404,
-  validation: 422,
-  conflict: 409,
-  forbidden: 403,
-  unauthenticated: 401,
-  rate_limited: 429,
-};
 
 /** Statuses with their own text in the catalogues (`error.<kind>.title/.text`); others fall back to 400 or 500. */
 export const ERROR_KINDS = ['400', '401', '403', 'csrf', '404', '409', '413', '422', '429', '500'] as const;

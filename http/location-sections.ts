@@ -1,7 +1,7 @@
-import type { Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { MyLocation } from '../core/profile/my-locations.ts';
-import type { AppEnv } from './env.ts';
+import type { AuthedEnv } from './env.ts';
+import type { Context } from 'hono';
 
 /**
  * The seam where plugins add to Mijn vestiging (the FAQ about afmelden and ruilen, a swap-day
@@ -15,7 +15,7 @@ export interface LocationSection {
   /** Unique, e.g. the plugin's id: "faq". */
   id: string;
   render(
-    c: Context<AppEnv>,
+    c: Context<AuthedEnv>,
     location: MyLocation,
   ): Promise<LocationSectionContent | undefined> | LocationSectionContent | undefined;
 }

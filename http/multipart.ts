@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
-import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from './env.ts';
+import type { WebContext } from './env.ts';
 import { CSRF_FIELD, CsrfError } from './middleware/csrf.ts';
 
 /**
@@ -41,7 +40,7 @@ export class MultipartError extends HTTPException {
  * parsed (busboy pauses the socket meanwhile), with the text fields seen so far.
  */
 export async function readMultipart(
-  c: Context<AppEnv>,
+  c: WebContext,
   limits: MultipartLimits,
   onFile: (fields: Readonly<Record<string, string>>, file: FilePart) => Promise<void>,
 ): Promise<Record<string, string>> {

@@ -1,3 +1,4 @@
+import { isAdmin, isManager, sideOf } from '../core/access/index.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { Actor } from '../core/actor.ts';
 import { unreadCount } from '../core/messages/unread.ts';
@@ -30,8 +31,8 @@ const staffNav: NavItem[] = [
 ];
 
 export function navFor(actor: Actor): NavItem[] {
-  if (actor.kind === 'parent') return parentNav;
-  if (actor.kind === 'manager' || actor.kind === 'admin') return [...staffNav, { href: '/locatie', label: 'nav.location' }];
+  if (sideOf(actor) === 'parent') return parentNav;
+  if (isManager(actor) || isAdmin(actor)) return [...staffNav, { href: '/locatie', label: 'nav.location' }];
   return staffNav;
 }
 

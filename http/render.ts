@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
-import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DEFAULT_LANGUAGE, translate, translator } from '../views/i18n/index.ts';
 import type { Assets } from './assets.ts';
 import type { Branding } from './branding.ts';
-import type { AppEnv } from './env.ts';
+import type { WebContext } from './env.ts';
 import { takeFlash } from './flash.ts';
 import { LANGUAGE_PATH, otherLanguage } from './middleware/language.ts';
 import { landingPath } from './middleware/session.ts';
@@ -19,7 +18,7 @@ export interface Pages {
    * plus `data`, and returns it as an HTML response. `data.flashParams` fills in the flash text.
    */
   render(
-    c: Context<AppEnv>,
+    c: WebContext,
     template: string,
     data?: Record<string, unknown>,
     status?: ContentfulStatusCode,
@@ -62,10 +61,10 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
   return {
     render(c, template, data = {}, status = 200) {
       // The error handler may render before every middleware ran; fall back rather than fail.
-      const lang = c.get('lang') ?? DEFAULT_LANGUAGE;
-      const t = c.get('t') ?? translator(lang);
+      const lang = c.var.lang ?? DEFAULT_LANGUAGE;
+      const t = c.var.t ?? translator(lang);
       const other = otherLanguage(lang);
-      const session = c.get('session');
+      const session = c.var.session;
       // The navigation only for a session that owes no step (second factor, forced change).
       const nav =
         session && landingPath(session) === '/' ? [...navFor(session.actor), ...(extras.nav?.(session.actor) ?? [])] : undefined;
@@ -75,8 +74,8 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         lang,
         t,
         logo: extras.branding?.logo && { url: extras.branding.logo.url, width: extras.branding.logo.width, height: extras.branding.logo.height },
-        csrfToken: c.get('csrfToken')?.() ?? '',
-        requestId: c.get('requestId') ?? '',
+        csrfToken: c.var.csrfToken?.() ?? '',
+        requestId: c.var.requestId ?? '',
         assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url },
         langSwitch: {
           action: LANGUAGE_PATH,
@@ -89,12 +88,12 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         nav: nav?.map((item) => ({
           ...item,
           current: item.href === currentHref(nav, c.req.path),
-          count: c.get('navCounts')?.[item.href] ?? 0,
+          count: c.var.navCounts?.[item.href] ?? 0,
         })),
         flash: flash ? t(`flash.${flash}`, data['flashParams'] as Record<string, string> | undefined) : undefined,
         ...data,
         // The header's name (siteNameMiddleware); an error page rendered before it ran still gets one.
-        siteName: c.get('siteName') ?? extras.branding?.name ?? t('app.name'),
+        siteName: c.var.siteName ?? extras.branding?.name ?? t('app.name'),
       });
       return c.html(html, status);
     },

@@ -6,7 +6,7 @@ import { Staff, type StaffRole } from '../core/entities/staff.ts';
 import type { Portal } from '../core/portal.ts';
 import type { AppEnv } from './env.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
-import { startAccountMailWorker } from '../core/mail/account-mail.ts';
+import { startAccountMailWorker } from '../core/mail/account-mail-worker.ts';
 import { admin as testAdmin, createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type SmtpSink, startSmtpSink } from '../test/smtp.ts';
 

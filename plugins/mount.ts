@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { Actor } from '../core/actor.ts';
 import type { Portal } from '../core/portal.ts';
 import type { ApiModule } from '../http/api/deps.ts';
-import type { AppEnv } from '../http/env.ts';
+import type { AppEnv, AuthedEnv } from '../http/env.ts';
 import type { LocationSection } from '../http/location-sections.ts';
 import type { NavItem } from '../http/nav.ts';
 import { type Pages, registerTemplate } from '../http/render.ts';
@@ -38,8 +38,8 @@ export interface MountedPlugins {
   locationSections: LocationSection[];
   /** Mounts the public routes; call before the login gate. */
   mountPublic(app: Hono<AppEnv>): void;
-  /** Mounts the routes behind the gate; call after it. */
-  mountPrivate(app: Hono<AppEnv>): void;
+  /** Mounts the routes behind the gate on what the gate returned (http/middleware/session.ts behindLogin). */
+  mountPrivate(app: Hono<AuthedEnv>): void;
 }
 
 /**
@@ -51,7 +51,7 @@ export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[
     active: ActivePlugin;
     ctx: PluginContext;
     publicApp?: Hono<AppEnv>;
-    privateApp?: Hono<AppEnv>;
+    privateApp?: Hono<AuthedEnv>;
     sections: LocationSection[];
     api?: ApiModule;
   }[] = [];
@@ -72,13 +72,13 @@ export function preparePlugins(portal: Portal, installed: readonly PortalPlugin[
         base: pluginBase(plugin.id),
       };
       let publicApp: Hono<AppEnv> | undefined;
-      let privateApp: Hono<AppEnv> | undefined;
+      let privateApp: Hono<AuthedEnv> | undefined;
       if (plugin.publicRoutes) {
         publicApp = new Hono<AppEnv>();
         plugin.publicRoutes(publicApp, ctx);
       }
       if (plugin.routes) {
-        privateApp = new Hono<AppEnv>();
+        privateApp = new Hono<AuthedEnv>();
         plugin.routes(privateApp, ctx);
       }
       const sections = plugin.locationSections?.(ctx) ?? [];

@@ -1,14 +1,14 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import type { Command } from 'commander';
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import type { z } from 'zod';
-import type { action } from '../cli/context.ts';
+import type { CommandAction } from '../cli/command-context.ts';
 import type { CliIO } from '../cli/io.ts';
 import type { Actor } from '../core/actor.ts';
 import type { Logger } from '../core/log.ts';
 import type { Portal } from '../core/portal.ts';
 import type { ApiModule } from '../http/api/deps.ts';
-import type { AppEnv } from '../http/env.ts';
+import type { AppEnv, AuthedEnv, WebContext } from '../http/env.ts';
 import type { LocationSection } from '../http/location-sections.ts';
 import type { Pages } from '../http/render.ts';
 
@@ -35,8 +35,11 @@ export interface PortalPlugin<Config extends object = Record<string, unknown>> {
   migrations?: MigrationObject[];
   /** Navigation entries for this actor (labels are the plugin's own text keys). */
   nav?(actor: Actor): PluginNavItem[];
-  /** Routes behind the login gate, mounted at /p/<id> (so `app.get('/')` is /p/<id>). */
-  routes?(app: Hono<AppEnv>, ctx: PluginContext<Config>): void;
+  /**
+   * Routes behind the login gate, mounted at /p/<id> (so `app.get('/')` is /p/<id>). The logged-in
+   * session and its actor are there by type: `c.var.session`, `c.var.actor`.
+   */
+  routes?(app: Hono<AuthedEnv>, ctx: PluginContext<Config>): void;
   /** Routes anyone may reach (before the login gate), also mounted at /p/<id>. Keep them few. */
   publicRoutes?(app: Hono<AppEnv>, ctx: PluginContext<Config>): void;
   /**
@@ -47,7 +50,8 @@ export interface PortalPlugin<Config extends object = Record<string, unknown>> {
   /**
    * Operations of the app API (/api/v1), registered like core's areas (createRoute with zod
    * schemas, so they appear in the OpenAPI document and reference). Paths start with `/<id>`.
-   * Put `deps.auth` in each route's middleware unless it is meant to be public.
+   * They are registered behind the API's token gate (`c.var.api` is always there); a plugin has
+   * no public operations. Give each a unique camelCase `operationId`.
    */
   api?(ctx: PluginContext<Config>): ApiModule;
   /** The page the Help link leads to, relative to /p/<id> (e.g. "/"); at most one plugin. */
@@ -75,8 +79,11 @@ export interface PluginContext<Config extends object = Record<string, unknown>> 
   config: Readonly<Config & { enabled: boolean }>;
   log: Logger;
   pages: Pages;
-  /** The acting Actor of a request: the logged-in session's, or undefined on a public route. */
-  actor(c: Context<AppEnv>): Actor | undefined;
+  /**
+   * The acting Actor of a request on a public route: the logged-in session's, or undefined.
+   * (Behind the gate, in `routes`, read `c.var.actor`: it is always there.)
+   */
+  actor(c: WebContext): Actor | undefined;
   /** Where the plugin's routes are mounted: /p/<id>. */
   base: string;
 }
@@ -90,7 +97,7 @@ export type PluginWorkerContext<Config extends object = Record<string, unknown>>
 export interface PluginCommandContext {
   io: CliIO;
   /** cli/context.ts's action(): hands the command a context with withPortal, out and the admin Actor. */
-  action: typeof action;
+  action: CommandAction;
   /** Throws a usage error when the plugin is switched off in this configuration. */
   ensureEnabled(config: { plugins: Record<string, Record<string, unknown>> }): void;
 }

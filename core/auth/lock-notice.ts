@@ -1,5 +1,5 @@
 import type { Language } from '../entities/organisation.ts';
-import { type ComposeInput, type Composed, publicBaseUrl, registerAccountMail } from '../mail/account-mail.ts';
+import { type ComposeInput, type Composed, publicBaseUrl } from '../mail/account-mail.ts';
 import { composeNoticeMail } from '../profile/email-change.ts';
 
 /**
@@ -39,8 +39,6 @@ const lockedTexts: Record<Language, Texts> = {
   },
 };
 
-async function composeLoginLocked(input: ComposeInput): Promise<Composed> {
+export async function composeLoginLocked(input: ComposeInput): Promise<Composed> {
   return composeNoticeMail(input, lockedTexts, { link: `${publicBaseUrl(input.ctx, input.organisation.publicUrl)}${FORGOT_PATH}` });
 }
-
-registerAccountMail('login_locked', composeLoginLocked);

@@ -7,8 +7,6 @@ import { accountBlocked, createSession, endSession, isStaffAccount, type Session
 import type { Throttle } from './throttle.ts';
 import { clockOf } from '../clock.ts';
 import { enqueueAccountMail, type MailContext } from '../mail/account-mail.ts';
-// Registers the composer of the 'login_locked' mail queued below.
-import './lock-notice.ts';
 
 /**
  * Logging in with e-mail and password. Whatever goes wrong before the password is known to be

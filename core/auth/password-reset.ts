@@ -10,7 +10,6 @@ import {
   ensureAccountMailQueue,
   type MailContext,
   publicBaseUrl,
-  registerAccountMail,
 } from '../mail/account-mail.ts';
 import { normalizeEmail } from '../validation.ts';
 import { checkNewPassword, type FieldProblem } from './password-change.ts';
@@ -247,5 +246,3 @@ export async function composePasswordReset(input: ComposeInput): Promise<Compose
     },
   };
 }
-
-registerAccountMail('password_reset', composePasswordReset);

@@ -1,8 +1,8 @@
-import '../mail/composers.ts';
 import { pruneApiTokens } from '../auth/api-tokens.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
-import { type MailContext, startAccountMailWorker } from '../mail/account-mail.ts';
+import type { MailContext } from '../mail/account-mail.ts';
+import { startAccountMailWorker } from '../mail/account-mail-worker.ts';
 import { pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts';
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
 import { startDecisionMailWorker } from '../schedule/decision-mail.ts';
@@ -19,7 +19,7 @@ const NOTIFY_SCAN_MS = 5 * 60_000;
 /**
  * The background work of a running server: the mail queues (accounts, announcement copies,
  * notifications, swap decisions, with a scan every five minutes for who is due) and photo processing (with pg-boss maintenance:
- * expiring stuck jobs, archiving finished ones; composers.ts registers every kind of account
+ * expiring stuck jobs, archiving finished ones; composers.ts lists every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
  * Data past its retention period (every kind, retention.ts) goes once a day. Returns a function that stops the timers.

@@ -1,9 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type PgBoss from 'pg-boss';
 import type { PortalConfig } from '../../config/schema.ts';
-import { audit } from '../audit.ts';
-import { Account, type IAccount } from '../entities/account.ts';
-import { getOrganisation, type OrganisationView } from '../directory/organisation.ts';
+import type { IAccount } from '../entities/account.ts';
+import type { OrganisationView } from '../directory/organisation.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
@@ -73,14 +71,11 @@ export interface Composed {
   sent?(em: EntityManager): Promise<void>;
 }
 
+/**
+ * How one kind makes its secret and its mail (invitations.ts, password-reset.ts, …). Every kind's
+ * is listed in ACCOUNT_MAIL_COMPOSERS (composers.ts); the worker is account-mail-worker.ts.
+ */
 export type Composer = (input: ComposeInput) => Promise<Composed>;
-
-const composers = new Map<AccountMailKind, Composer>();
-
-/** Each kind registers how it makes its secret and its mail (invitations.ts, password-reset.ts). */
-export function registerAccountMail(kind: AccountMailKind, composer: Composer): void {
-  composers.set(kind, composer);
-}
 
 /** A queue of outgoing mail, with the mail retry settings and its dead-letter queue. */
 export async function ensureMailQueue(ctx: Pick<MailContext, 'config' | 'jobs'>, name: string, dead: string): Promise<JobQueue> {
@@ -130,107 +125,4 @@ export function senderOf(ctx: Pick<MailContext, 'config'>, org: OrganisationView
   if (org.helpdeskEmail) return `${name} <${org.helpdeskEmail}>`;
   const host = org.publicUrl ? new URL(org.publicUrl).hostname : 'localhost';
   return `${name} <no-reply@${host}>`;
-}
-
-export type SendOutcome = { status: 'sent' } | { status: 'skipped' } | { status: 'failed'; error: Error };
-
-/**
- * Sends queued mails: per mail the composer makes the secret and stores its hash (before the
- * send, so a mail never carries a secret the database does not know), then we send; a send that
- * fails revokes that secret, so the queue retries with a fresh one. The organisation and the
- * accounts are read once per batch and the deliveries recorded in one transaction: the hashing
- * should be the only thing that costs.
- */
-export async function sendAccountMails(ctx: MailContext, jobs: AccountMailJob[]): Promise<SendOutcome[]> {
-  const em = ctx.em();
-  const organisation = await getOrganisation(em);
-  const from = senderOf(ctx, organisation);
-  const accounts = await em.find(
-    Account,
-    { id: { $in: [...new Set(jobs.map((j) => j.accountId))] } },
-    { populate: ['parent', 'staff'] },
-  );
-  const byId = new Map(accounts.map((a) => [a.id, a]));
-  const delivered: Composed[] = [];
-  const outcomes = await Promise.all(
-    jobs.map(async (job): Promise<SendOutcome> => {
-      const composer = composers.get(job.kind);
-      if (!composer) return { status: 'failed', error: new Error(`no composer registered for account mail "${job.kind}"`) };
-      const account = byId.get(job.accountId);
-      // Gone, or suspended since the request: nothing to send, and nothing to retry.
-      if (!account || account.suspendedAt) return { status: 'skipped' };
-      let composed: Composed;
-      try {
-        composed = await composer({ em: ctx.em(), ctx, account, organisation, from, job });
-      } catch (err) {
-        return { status: 'failed', error: err as Error };
-      }
-      try {
-        await ctx.mail.send(composed.mail);
-      } catch (err) {
-        await ctx
-          .em()
-          .transactional(async (tx) => {
-            await composed.revoke(tx);
-            audit(tx, {
-              type: 'mail.failed',
-              actor: 'system:mail',
-              accountId: job.accountId,
-              subject: composed.mail.to,
-              details: { error: (err as Error).message, kind: job.kind },
-            });
-          })
-          .catch((e: Error) => ctx.log.error(`could not revoke the secret of account ${job.accountId}: ${e.message}`));
-        return { status: 'failed', error: err as Error };
-      }
-      delivered.push(composed);
-      return { status: 'sent' };
-    }),
-  );
-  const hooks = delivered.flatMap((c) => (c.sent ? [c.sent] : []));
-  if (hooks.length) {
-    await ctx.em().transactional(async (tx) => {
-      for (const sent of hooks) await sent(tx);
-    });
-  }
-  return outcomes;
-}
-
-/** One mail; throws when it could not be sent. */
-export async function sendAccountMail(ctx: MailContext, job: AccountMailJob): Promise<'sent' | 'skipped'> {
-  const [outcome] = await sendAccountMails(ctx, [job]);
-  if (outcome!.status === 'failed') throw outcome!.error;
-  return outcome!.status;
-}
-
-/**
- * Works the account-mail queue: argon2 hashing is the expensive part, so a batch is processed
- * concurrently (the hasher caps how many hashes run at once). Each job succeeds or fails on
- * its own; a failure goes back to the queue for a retry with backoff.
- */
-export async function startAccountMailWorker(ctx: MailContext, options: { batchSize?: number } = {}): Promise<string[]> {
-  const jobs = await ensureAccountMailQueue(ctx);
-  // Batches several times the hashing concurrency keep every core busy; two fetch loops let one
-  // batch's last hashes overlap the next batch's first, instead of idling at each batch's tail.
-  const batchSize = options.batchSize ?? ctx.config.auth.maxConcurrentHashes * 8;
-  const loop = () =>
-    jobs.work<AccountMailJob>(
-    ACCOUNT_MAIL_QUEUE,
-    { batchSize, pollingIntervalSeconds: 0.5 },
-    async (batch: PgBoss.Job<AccountMailJob>[]) => {
-      const outcomes = await sendAccountMails(
-        ctx,
-        batch.map((job) => job.data),
-      );
-      // pg-boss completes the batch when this returns; the failed ones are marked first (their
-      // state then is no longer active, so the completion passes them by) and retried later.
-      for (const [i, outcome] of outcomes.entries()) {
-        if (outcome.status !== 'failed') continue;
-        const job = batch[i]!;
-        ctx.log.warn(`mail ${job.data.kind} to account ${job.data.accountId} failed: ${outcome.error.message}`);
-        await jobs.boss.fail(ACCOUNT_MAIL_QUEUE, job.id, { message: outcome.error.message });
-      }
-    },
-  );
-  return [await loop(), await loop()];
 }

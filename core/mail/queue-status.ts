@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import './composers.ts';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { QUEUE_SCHEMA } from '../jobs/queue.ts';
 import {
   ACCOUNT_MAIL_DEAD,
@@ -8,8 +8,8 @@ import {
   type AccountMailJob,
   ensureAccountMailQueue,
   type MailContext,
-  startAccountMailWorker,
 } from './account-mail.ts';
+import { startAccountMailWorker } from './account-mail-worker.ts';
 import { deadlineAfter } from '../clock.ts';
 
 /**
@@ -76,7 +76,7 @@ const failure = (r: JobRow): MailFailure => ({
 });
 
 export async function mailStatus(em: EntityManager, ctx: Pick<MailContext, 'config' | 'jobs'>, actor: Actor): Promise<MailStatus> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'mail.status');
   await ensureAccountMailQueue(ctx); // creates pg-boss's tables on a database that never sent mail
   const rows = await jobRows(em);
   const main = rows.filter((r) => r.name === ACCOUNT_MAIL_QUEUE);
@@ -102,7 +102,7 @@ export async function retryFailedMail(
   ctx: Pick<MailContext, 'config' | 'jobs'>,
   actor: Actor,
 ): Promise<{ requeued: number }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'mail.status');
   const jobs = await ensureAccountMailQueue(ctx);
   const dead = (await jobRows(em)).filter((r) => r.name === ACCOUNT_MAIL_DEAD && r.state === 'created');
   await em.transactional(async (tx) => {

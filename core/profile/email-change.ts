@@ -19,7 +19,6 @@ import {
   enqueueAccountMail,
   type MailContext,
   publicBaseUrl,
-  registerAccountMail,
 } from '../mail/account-mail.ts';
 import { normalizeEmail } from '../validation.ts';
 import { clockOf } from '../clock.ts';
@@ -355,7 +354,7 @@ export function composeNoticeMail(
 }
 
 /** The link to the new address: made now, stored as a hash on the open request. */
-async function composeConfirm(input: ComposeInput): Promise<Composed> {
+export async function composeConfirm(input: ComposeInput): Promise<Composed> {
   const { em, ctx, account, organisation } = input;
   const row = await em.findOne(EmailChange, { account: account.id, confirmedAt: null }, { orderBy: { id: 'desc' } });
   // Replaced or withdrawn before the worker came to it: the job for the newer request sends.
@@ -390,7 +389,7 @@ async function composeConfirm(input: ComposeInput): Promise<Composed> {
 }
 
 /** The notice to the old address; no secret in it. */
-async function composeNotice(input: ComposeInput): Promise<Composed> {
+export async function composeNotice(input: ComposeInput): Promise<Composed> {
   const { em, account, job } = input;
   const row = job.ref === undefined ? null : await em.findOne(EmailChange, { id: job.ref, account: account.id });
   if (!row?.confirmedAt) throw new Error(`no confirmed e-mail change ${job.ref} for account ${account.id}`);
@@ -398,10 +397,6 @@ async function composeNotice(input: ComposeInput): Promise<Composed> {
 }
 
 /** To the owner of an address someone else tried to change to; who that was is not said. */
-async function composeTaken(input: ComposeInput): Promise<Composed> {
+export async function composeTaken(input: ComposeInput): Promise<Composed> {
   return composeNoticeMail(input, takenTexts, { params: { email: input.account.email } });
 }
-
-registerAccountMail('email_change_confirm', composeConfirm);
-registerAccountMail('email_change_taken', composeTaken);
-registerAccountMail('email_change_notice', composeNotice);

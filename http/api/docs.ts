@@ -7,6 +7,7 @@ import { escapeHtml } from '../../core/messages/format.ts';
  */
 
 interface Operation {
+  operationId?: string;
   summary?: string;
   tags?: string[];
   security?: unknown[];
@@ -21,6 +22,8 @@ export interface DocsInput {
   base: string;
   cssHref?: string;
   paths: Record<string, Record<string, Operation>>;
+  /** The document's top-level requirement, which an operation without its own `security` inherits. */
+  security?: unknown[];
   /** Areas that exist on the website but not yet in the API. */
   notYet: readonly string[];
 }
@@ -52,7 +55,7 @@ export function renderDocs(input: DocsInput): string {
           .join('');
         return `<article class="api-op" id="${e(`${method}-${path}`)}">
   <h3><code>${e(method.toUpperCase())} ${e(input.base)}${e(path)}</code></h3>
-  <p>${e(op.summary ?? '')}${op.security?.length ? '' : ' <strong>(no token needed)</strong>'}</p>
+  <p>${e(op.summary ?? '')}${(op.security ?? input.security)?.length ? '' : ' <strong>(no token needed)</strong>'}${op.operationId ? ` <small>(<code>${e(op.operationId)}</code>)</small>` : ''}</p>
   ${params || body ? `<ul>${params}${body}</ul>` : ''}
   <details><summary>Responses</summary><ul>${responses}</ul></details>
 </article>`;

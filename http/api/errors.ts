@@ -6,7 +6,7 @@ import { badTextError, loggableError } from '../../core/db/errors.ts';
 import { DomainError, type ErrorCode, type ErrorDetail, isDomainError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { isRefusal, type RefusalCode } from '../../core/schedule/refusal.ts';
-import { statusForCode } from '../errors.ts';
+import { statusForCode } from '../error-status.ts';
 import { loggablePath } from '../middleware/request-context.ts';
 
 /**

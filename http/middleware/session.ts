@@ -1,10 +1,10 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { lookupSession, type SessionInfo, type SessionSettings } from '../../core/auth/sessions.ts';
 import type { Portal } from '../../core/portal.ts';
 import { isLanguage, translator } from '../../views/i18n/index.ts';
 import { clientIp } from '../client-ip.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv, AuthedEnv, WebContext } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { LANGUAGE_QUERY } from './language.ts';
 
@@ -28,7 +28,7 @@ export const PATHS = {
   secondFactorCheck: '/tweestapsverificatie/controle',
 } as const;
 
-export function setSessionCookie(c: Context<AppEnv>, token: string, secure: boolean): void {
+export function setSessionCookie(c: WebContext, token: string, secure: boolean): void {
   setCookie(c, SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,
@@ -36,10 +36,11 @@ export function setSessionCookie(c: Context<AppEnv>, token: string, secure: bool
     secure,
     prefix: secure ? 'host' : undefined,
   });
-  c.set('sessionToken', token);
+  // `sessionToken` is the same variable, of the same type, before and behind the gate.
+  (c as Context<AppEnv>).set('sessionToken', token);
 }
 
-export function clearSessionCookie(c: Context<AppEnv>, secure: boolean): void {
+export function clearSessionCookie(c: WebContext, secure: boolean): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure, prefix: secure ? 'host' : undefined });
 }
 
@@ -101,9 +102,11 @@ export function sessionLoader(
  * that owes a step (second factor, forced password change, second-factor set-up) reaches only
  * that step's page.
  */
-export function requireLogin(options: { secure: boolean }): MiddlewareHandler<AppEnv> {
+export function requireLogin(options: { secure: boolean }): MiddlewareHandler<AuthedEnv> {
+  // Typed for what it hands on (session and actor present); what it reads is what the session
+  // loader left, which may be no session at all: that is what it checks.
   return async (c, next) => {
-    const session = c.var.session;
+    const session = (c.var as AppEnv['Variables']).session;
     const htmx = c.req.header('HX-Request') === 'true';
     if (c.req.path.startsWith(API_PREFIX)) {
       // The API answers before this gate (http/app.ts); should a path slip through, an app gets
@@ -127,6 +130,16 @@ export function requireLogin(options: { secure: boolean }): MiddlewareHandler<Ap
       }
       return c.redirect(only, 303);
     }
+    c.set('actor', session.actor);
     await next();
   };
+}
+
+/**
+ * Puts the login gate in front of every route registered on `app` after this call, and returns
+ * the same app typed for those routes: session and actor present (AuthedEnv). Register the
+ * logged-in routes on what it returns, never on `app` itself.
+ */
+export function behindLogin(app: Hono<AppEnv>, options: { secure: boolean }): Hono<AuthedEnv> {
+  return app.use(requireLogin(options));
 }

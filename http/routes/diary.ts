@@ -1,3 +1,4 @@
+import { sideOf } from '../../core/access/index.ts';
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Actor } from '../../core/actor.ts';
@@ -17,7 +18,7 @@ import {
 import { type DomainError, isDomainError } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
 import { isUnstorableText } from '../../core/validation.ts';
-import type { AppEnv } from '../env.ts';
+import type { AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, seeOther } from '../forms.ts';
 import type { Pages } from '../render.ts';
@@ -48,7 +49,7 @@ const GROUP = 'groep';
 
 type Form = Record<string, string | string[]>;
 
-async function readAll(c: Context<AppEnv>): Promise<Form> {
+async function readAll(c: Context<AuthedEnv>): Promise<Form> {
   const body = await c.req.parseBody({ all: true });
   const out: Form = {};
   for (const [key, value] of Object.entries(body)) {
@@ -92,14 +93,14 @@ const inPlace = (err: unknown): err is DomainError =>
   (err.code === 'validation' || err.code === 'conflict' || (err.code === 'forbidden' && err.details.some((d) => d.path === 'day')));
 
 export function diaryRoutes(
-  app: Hono<AppEnv>,
+  app: Hono<AuthedEnv>,
   { portal, pages, secure }: { portal: Pick<Portal, 'config'>; pages: Pages; secure: boolean },
 ): void {
   const settings = portal.config.diary;
-  const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
+  const actorOf = (c: Context<AuthedEnv>): Actor => c.var.actor;
 
   /** Helpers every diary template gets. */
-  const helpers = (c: Context<AppEnv>) => ({
+  const helpers = (c: Context<AuthedEnv>) => ({
     heading: (day: string) => dayHeading(c, `${day}T12:00:00Z`),
     time: (iso: string) => timeFormat.format(new Date(iso)),
     childPath,
@@ -108,7 +109,7 @@ export function diaryRoutes(
   });
 
   /** Staff have now seen the parent entries on the page they get. */
-  const markSeen = async (c: Context<AppEnv>, entries: DiaryEntryView[]) => {
+  const markSeen = async (c: Context<AuthedEnv>, entries: DiaryEntryView[]) => {
     const ids = entries.filter((e) => e.authorKind === 'parent' && e.isNew).map((e) => e.id);
     if (ids.length) await markParentEntriesSeen(c.var.em, actorOf(c), ids);
   };
@@ -117,7 +118,7 @@ export function diaryRoutes(
   // Reading (parents and staff)
 
   const diaryPage = async (
-    c: Context<AppEnv>,
+    c: Context<AuthedEnv>,
     page: DiaryPage,
     extra: { typed?: string; errors?: Record<string, string> } = {},
     status: ContentfulStatusCode = 200,
@@ -129,7 +130,7 @@ export function diaryRoutes(
       'pages/diary',
       {
         ...helpers(c),
-        parent: actor.kind === 'parent',
+        parent: sideOf(actor) === 'parent',
         children,
         page,
         more: page.nextBefore ? `${childPath(page.child.id)}?voor=${page.nextBefore}` : undefined,
@@ -145,7 +146,7 @@ export function diaryRoutes(
     return response;
   };
 
-  const showChild = async (c: Context<AppEnv>, childId: number) => {
+  const showChild = async (c: Context<AuthedEnv>, childId: number) => {
     const raw = c.req.query('voor');
     const before = raw && parseDate(raw) === raw ? raw : undefined;
     const page = await childDiary(c.var.em, actorOf(c), childId, { before });
@@ -154,7 +155,7 @@ export function diaryRoutes(
       const response = pages.render(c, 'partials/diary-days', {
         ...helpers(c),
         page,
-        parent: actorOf(c).kind === 'parent',
+        parent: sideOf(actorOf(c)) === 'parent',
         more: page.nextBefore ? `${childPath(page.child.id)}?voor=${page.nextBefore}` : undefined,
       });
       await markSeen(
@@ -168,7 +169,7 @@ export function diaryRoutes(
 
   app.get(DIARY_PATH, async (c) => {
     const actor = actorOf(c);
-    if (actor.kind === 'parent') {
+    if (sideOf(actor) === 'parent') {
       const [first] = await parentChildren(c.var.em, actor);
       if (!first) {
         return pages.render(c, 'pages/diary', { ...helpers(c), parent: true, children: [], page: undefined });
@@ -203,7 +204,7 @@ export function diaryRoutes(
   });
 
   const entryPage = async (
-    c: Context<AppEnv>,
+    c: Context<AuthedEnv>,
     entry: DiaryEntryView,
     extra: { typed?: string; errors?: Record<string, string> } = {},
     status: ContentfulStatusCode = 200,
@@ -245,7 +246,7 @@ export function diaryRoutes(
     savedAt?: string;
   }
 
-  const rowData = (c: Context<AppEnv>, row: DaySheetRow, groupId: number, state: RowState = {}) => {
+  const rowData = (c: Context<AuthedEnv>, row: DaySheetRow, groupId: number, state: RowState = {}) => {
     const entry = row.entry;
     const values = state.values ?? {
       text: entry?.text ?? '',
@@ -255,7 +256,7 @@ export function diaryRoutes(
     return { ...helpers(c), row, groupId, lines: settings.lines, values, errors: state.errors ?? {}, savedAt: state.savedAt };
   };
 
-  const daySheetPage = async (c: Context<AppEnv>, groupId: number, override?: { childId: number } & RowState, status: ContentfulStatusCode = 200) => {
+  const daySheetPage = async (c: Context<AuthedEnv>, groupId: number, override?: { childId: number } & RowState, status: ContentfulStatusCode = 200) => {
     const actor = actorOf(c);
     const sheet = await staffDaySheet(c.var.em, actor, settings, groupId);
     const groups = await diaryGroups(c.var.em, actor);

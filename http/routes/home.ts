@@ -1,8 +1,9 @@
+import { sideOf } from '../../core/access/index.ts';
 import type { Hono } from 'hono';
 import { getOrganisation } from '../../core/directory/organisation.ts';
 import { parentHome } from '../../core/home/home.ts';
 import type { Portal } from '../../core/portal.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv, AuthedEnv } from '../env.ts';
 import type { Pages } from '../render.ts';
 import { dayHeading, thumbSize } from './photos.ts';
 import { clockOf } from '../../core/clock.ts';
@@ -33,10 +34,10 @@ export function publicPageRoutes(app: Hono<AppEnv>, pages: Pages, helpHref?: str
 }
 
 /** Home and the pages around it (behind the login gate). */
-export function homeRoutes(app: Hono<AppEnv>, _portal: Pick<Portal, 'config'>, pages: Pages): void {
+export function homeRoutes(app: Hono<AuthedEnv>, _portal: Pick<Portal, 'config'>, pages: Pages): void {
   app.get('/', async (c) => {
-    const session = c.var.session!;
-    const staff = session.actor.kind !== 'parent';
+    const session = c.var.session;
+    const staff = sideOf(session.actor) !== 'parent';
     const now = clockOf(c.var.em).now();
     return pages.render(c, 'pages/home', {
       firstName: session.firstName,

@@ -3,7 +3,7 @@ import { changePassword, checkNewPassword } from '../../core/auth/password-chang
 import { findResetToken, RESET_PATH, requestPasswordReset, resetPassword, validityText } from '../../core/auth/password-reset.ts';
 import { recentlyReauthenticated, type SessionInfo } from '../../core/auth/sessions.ts';
 import { clockOf } from '../../core/clock.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv, AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, readForm, seeOther } from '../forms.ts';
 import { PATHS, setSessionCookie } from '../middleware/session.ts';
@@ -94,10 +94,10 @@ export function passwordResetRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): voi
  * after a generated password (no current password asked) and the change from "Mijn gegevens".
  * With htmx the form is swapped in place, errors included (htmx 4 swaps 422 responses).
  */
-export function passwordChangeRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
+export function passwordChangeRoutes(app: Hono<AuthedEnv>, deps: AuthRouteDeps): void {
   const { portal, pages, throttle, secure } = deps;
 
-  const render = async (c: Context<AppEnv>, session: SessionInfo, errors: Errors, status: 200 | 422 = 200) => {
+  const render = async (c: Context<AuthedEnv>, session: SessionInfo, errors: Errors, status: 200 | 422 = 200) => {
     const data = {
       forced: session.mustChangePassword,
       askCurrent: !recentlyReauthenticated(session, clockOf(c.var.em).now()),
@@ -108,10 +108,10 @@ export function passwordChangeRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): vo
     return pages.render(c, 'pages/password-change', data, status);
   };
 
-  app.get(PATHS.changePassword, (c) => render(c, c.var.session!, {}));
+  app.get(PATHS.changePassword, (c) => render(c, c.var.session, {}));
 
   app.post(PATHS.changePassword, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     const form = await readForm(c);
     const newPassword = form['newPassword'] ?? '';
     const confirm = form['confirmPassword'] ?? '';

@@ -1,3 +1,4 @@
+import { sideOf } from '../../core/access/index.ts';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context, Hono } from 'hono';
@@ -13,7 +14,7 @@ import { myLocations } from '../../core/profile/my-locations.ts';
 import { findUnsubscribe, isNotificationMode, setNotificationMode, UNSUBSCRIBE_PATH, unsubscribe } from '../../core/profile/notifications.ts';
 import { validityText } from '../../core/auth/password-reset.ts';
 import { isLanguage, translator } from '../../views/i18n/index.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv, AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { readForm } from '../forms.ts';
 import type { LocationSection } from '../location-sections.ts';
@@ -46,14 +47,14 @@ const hourText = (hour: number) => `${String(hour).padStart(2, '0')}:00`;
  * Mijn gegevens and mijn vestiging (behind the login gate). Every form acts on the logged-in
  * person only: no form carries an id, so there is nothing to change into someone else's.
  */
-export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
+export function profileRoutes(app: Hono<AuthedEnv>, deps: ProfileRouteDeps): void {
   const { portal, pages, throttle, secure } = deps;
 
-  const profilePage = async (c: Context<AppEnv>, values?: DetailsInput, errors: Errors = {}, status: 200 | 422 = 200) => {
-    const session = c.var.session!;
+  const profilePage = async (c: Context<AuthedEnv>, values?: DetailsInput, errors: Errors = {}, status: 200 | 422 = 200) => {
+    const session = c.var.session;
     const profile = await getOwnProfile(c.var.em, session.actor);
     const staff = isStaffAccount(session.account);
-    const isParent = session.actor.kind === 'parent';
+    const isParent = sideOf(session.actor) === 'parent';
     const exportStatus = isParent ? await ownDataExportStatus(c.var.em, session.actor) : null;
     const leaving = isParent ? await leavingChildren(c.var.em, session.actor, portal.config.retention.leaverGraceDays) : [];
     const date = (iso: string) => dayInSentence(c, `${iso}T12:00:00Z`);
@@ -91,14 +92,14 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   app.get(PROFILE_PATH, (c) => profilePage(c));
 
   app.post(DATA_EXPORT_REQUEST_PATH, async (c) => {
-    await requestOwnDataExport(c.var.em, portal, c.var.session!.actor);
+    await requestOwnDataExport(c.var.em, portal, c.var.actor);
     setFlash(c, 'data_export_requested', secure);
     return c.redirect(PROFILE_PATH, 303);
   });
 
   // The mailed link: only for the logged-in parent it was made for (core says 404 otherwise).
   app.get(`${DATA_EXPORT_PATH}:token`, async (c) => {
-    const file = await openOwnDataExport(c.var.em, portal, c.var.session!.actor, c.req.param('token'));
+    const file = await openOwnDataExport(c.var.em, portal, c.var.actor, c.req.param('token'));
     return c.body(Readable.toWeb(createReadStream(file.path)) as ReadableStream, 200, {
       'Content-Type': 'application/zip',
       'Content-Length': String(file.size),
@@ -110,7 +111,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   // "Afmelden op dit apparaat": core revokes only the person's own token; any other id is a no-op.
   app.post(`${APPS_PATH}/:id/afmelden`, async (c) => {
     const id = c.req.param('id');
-    if (/^\d{1,9}$/.test(id) && (await revokeOwnApiToken(c.var.em, c.var.session!.actor, Number(id), c.var.clientIp))) {
+    if (/^\d{1,9}$/.test(id) && (await revokeOwnApiToken(c.var.em, c.var.actor, Number(id), c.var.clientIp))) {
       setFlash(c, 'app_signed_out', secure);
     }
     return c.redirect(PROFILE_PATH, 303);
@@ -118,7 +119,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
 
   // Who downloaded photos of my child: parents only (core refuses anyone else).
   app.get(DOWNLOADS_PATH, async (c) => {
-    const downloads = await downloadsOfMyChildren(c.var.em, c.var.session!.actor);
+    const downloads = await downloadsOfMyChildren(c.var.em, c.var.actor);
     return pages.render(c, 'pages/my-downloads', {
       days: DOWNLOAD_HISTORY_DAYS,
       downloads: downloads.map((d) => ({
@@ -133,8 +134,8 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   });
 
   app.post(PROFILE_PATH, async (c) => {
-    const session = c.var.session!;
-    if (session.actor.kind !== 'parent') return c.redirect(PROFILE_PATH, 303);
+    const session = c.var.session;
+    if (sideOf(session.actor) !== 'parent') return c.redirect(PROFILE_PATH, 303);
     const form = await readForm(c, 300);
     const input: DetailsInput = {};
     for (const f of DETAIL_FIELDS) input[f] = form[f] ?? '';
@@ -152,7 +153,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   });
 
   app.post(LANGUAGE_PATH, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     const language = (await readForm(c))['language'];
     if (isLanguage(language)) {
       await updateOwnLanguage(c.var.em, session.actor, language);
@@ -162,17 +163,17 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   });
 
   app.post(NOTIFICATIONS_PATH, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     const mode = (await readForm(c))['notificationMode'];
-    if (session.actor.kind === 'parent' && isNotificationMode(mode)) {
+    if (sideOf(session.actor) === 'parent' && isNotificationMode(mode)) {
       await setNotificationMode(c.var.em, session.actor, mode, { ip: c.var.clientIp });
       setFlash(c, 'notifications_saved', secure);
     }
     return c.redirect(PROFILE_PATH, 303);
   });
 
-  const emailPage = async (c: Context<AppEnv>, newEmail: string, errors: Errors, status: 200 | 422 | 429 = 200) => {
-    const session = c.var.session!;
+  const emailPage = async (c: Context<AuthedEnv>, newEmail: string, errors: Errors, status: 200 | 422 | 429 = 200) => {
+    const session = c.var.session;
     return pages.render(
       c,
       'pages/email-change',
@@ -187,12 +188,12 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   };
 
   app.get(EMAIL_PATH, async (c) => {
-    if (!c.var.session!.account.parent) return c.redirect(PROFILE_PATH, 303);
+    if (!c.var.session.account.parent) return c.redirect(PROFILE_PATH, 303);
     return emailPage(c, '', {});
   });
 
   app.post(EMAIL_PATH, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     if (!session.account.parent) return c.redirect(PROFILE_PATH, 303);
     const form = await readForm(c);
     const newEmail = (form['newEmail'] ?? '').trim().slice(0, 320);
@@ -212,7 +213,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
   });
 
   app.get(LOCATION_PATH, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     const locations = await myLocations(c.var.em, session.actor);
     const sections = await Promise.all(
       locations.map(async (location) => {
@@ -230,7 +231,7 @@ export function profileRoutes(app: Hono<AppEnv>, deps: ProfileRouteDeps): void {
     );
     return pages.render(c, 'pages/my-locations', {
       locations: locations.map((l, i) => ({ ...l, sections: sections[i] })),
-      parent: session.actor.kind === 'parent',
+      parent: sideOf(session.actor) === 'parent',
     });
   });
 }

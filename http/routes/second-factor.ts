@@ -10,7 +10,7 @@ import {
 import { isStaffAccount, type SessionInfo } from '../../core/auth/sessions.ts';
 import { RecoveryCode } from '../../core/entities/account.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
-import type { AppEnv } from '../env.ts';
+import type { AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { readForm } from '../forms.ts';
 import { landingPath, PATHS, setSessionCookie } from '../middleware/session.ts';
@@ -25,21 +25,21 @@ const CODES_PATH = `${PATHS.secondFactor}/herstelcodes`;
  * switching off. Behind the login gate; a session whose login waits for its code reaches only
  * the check page.
  */
-export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
+export function secondFactorRoutes(app: Hono<AuthedEnv>, deps: AuthRouteDeps): void {
   const { portal, pages, throttle, secure } = deps;
-  const sfDeps = (c: Context<AppEnv>) => ({ em: c.var.em, throttle });
+  const sfDeps = (c: Context<AuthedEnv>) => ({ em: c.var.em, throttle });
 
-  const checkPage = async (c: Context<AppEnv>, error?: string, status: 200 | 422 | 429 = 200) => {
+  const checkPage = async (c: Context<AuthedEnv>, error?: string, status: 200 | 422 | 429 = 200) => {
     return pages.render(c, 'pages/second-factor-check', { error }, status);
   };
 
   app.get(PATHS.secondFactorCheck, (c) => {
-    if (!c.var.session!.secondFactorPending) return c.redirect(landingPath(c.var.session!), 303);
+    if (!c.var.session.secondFactorPending) return c.redirect(landingPath(c.var.session), 303);
     return checkPage(c);
   });
 
   app.post(PATHS.secondFactorCheck, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     if (!session.secondFactorPending) return c.redirect(landingPath(session), 303);
     const form = await readForm(c, 100);
     const result = await verifySecondFactor(sfDeps(c), session, {
@@ -57,7 +57,7 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
   });
 
   const settingsPage = async (
-    c: Context<AppEnv>,
+    c: Context<AuthedEnv>,
     session: SessionInfo,
     error?: string,
     status: 200 | 422 | 429 = 200,
@@ -89,15 +89,15 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
     );
   };
 
-  const staffOnly = (c: Context<AppEnv>) => isStaffAccount(c.var.session!.account);
+  const staffOnly = (c: Context<AuthedEnv>) => isStaffAccount(c.var.session.account);
 
   app.get(PATHS.secondFactor, (c) => {
     if (!staffOnly(c)) return c.notFound();
-    return settingsPage(c, c.var.session!);
+    return settingsPage(c, c.var.session);
   });
 
   app.post(PATHS.secondFactor, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     if (!staffOnly(c)) return c.notFound();
     if (session.account.totpEnabledAt) return c.redirect(PATHS.secondFactor, 303);
     const form = await readForm(c, 100);
@@ -113,7 +113,7 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
   });
 
   app.post(CODES_PATH, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     if (!staffOnly(c) || !session.account.totpEnabledAt) return c.notFound();
     // Only with the password or an app code, now or in the last five minutes: not with the cookie alone.
     const form = await readForm(c);
@@ -129,7 +129,7 @@ export function secondFactorRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
   });
 
   app.post(DISABLE_PATH, async (c) => {
-    const session = c.var.session!;
+    const session = c.var.session;
     if (!staffOnly(c) || !session.account.totpEnabledAt || !mayDisableSecondFactor(portal.config.auth, session)) {
       return c.notFound();
     }

@@ -1,3 +1,4 @@
+import { sideOf } from '../../core/access/index.ts';
 import type { Context, Hono } from 'hono';
 import { workGroups } from '../../core/authorization.ts';
 import { type DomainError, isDomainError } from '../../core/errors.ts';
@@ -13,7 +14,7 @@ import { PhotoTooLargeError } from '../../core/photos/store.ts';
 import { setPhotoHidden, tagPhoto } from '../../core/photos/tagging.ts';
 import { uploadPhoto } from '../../core/photos/upload.ts';
 import type { Portal } from '../../core/portal.ts';
-import type { AppEnv } from '../env.ts';
+import type { AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, readForm, seeOther } from '../forms.ts';
 import { readMultipart } from '../multipart.ts';
@@ -44,7 +45,7 @@ const megabytes = (bytes: number) => {
 };
 
 /** Why a file was refused, in the reader's language (core's messages are for the CLI and logs). */
-function refusal(c: Context<AppEnv>, err: DomainError): string {
+function refusal(c: Context<AuthedEnv>, err: DomainError): string {
   if (err instanceof PhotoRejectedError) return c.var.t(`staffPhotos.refused.${err.reason}`);
   if (err instanceof PhotoTooLargeError) {
     return c.var.t('staffPhotos.refused.too_large', { mb: megabytes(err.maxBytes) });
@@ -60,10 +61,10 @@ function parseCursor(raw: string | undefined): { uploadedAt: string; id: string 
   return m && !Number.isNaN(Date.parse(m[1]!)) ? { uploadedAt: m[1]!, id: m[2]! } : undefined;
 }
 
-export function staffPhotoRoutes(app: Hono<AppEnv>, portal: Portal, pages: Pages, secure: boolean): void {
+export function staffPhotoRoutes(app: Hono<AuthedEnv>, portal: Portal, pages: Pages, secure: boolean): void {
   /** GET /fotos for staff: group picker, upload form, the group's photos. */
-  const groupPage = async (c: Context<AppEnv>, outcomes: UploadOutcome[] = [], status: 200 | 422 = 200) => {
-    const actor = c.var.session!.actor;
+  const groupPage = async (c: Context<AuthedEnv>, outcomes: UploadOutcome[] = [], status: 200 | 422 = 200) => {
+    const actor = c.var.actor;
     const groups = await workGroups(c.var.em, actor);
     const wanted = Number(c.req.query('groep'));
     const group = groups.find((g) => g.id === wanted) ?? groups[0];
@@ -96,12 +97,12 @@ export function staffPhotoRoutes(app: Hono<AppEnv>, portal: Portal, pages: Pages
 
   // Registered before the parents' album (routes/photos.ts), which gets the parents.
   app.get(PHOTOS_PATH, async (c, next) => {
-    if (c.var.session!.actor.kind === 'parent') return await next();
+    if (sideOf(c.var.actor) === 'parent') return await next();
     return await groupPage(c);
   });
 
   app.post(UPLOAD_PATH, async (c) => {
-    const actor = c.var.session!.actor;
+    const actor = c.var.actor;
     const outcomes: UploadOutcome[] = [];
     let groupId = 0;
     await readMultipart(
@@ -140,12 +141,12 @@ export function staffPhotoRoutes(app: Hono<AppEnv>, portal: Portal, pages: Pages
 
   /** One photo's row, polled by htmx while it is being processed. */
   app.get('/fotos/:id/status', async (c) => {
-    const photo = await staffPhoto(c.var.em, c.var.session!.actor, c.req.param('id'));
+    const photo = await staffPhoto(c.var.em, c.var.actor, c.req.param('id'));
     return pages.render(c, 'partials/staff-photo-row', { photo });
   });
 
-  const tagPage = async (c: Context<AppEnv>, status: 200 | 422 = 200, error?: string) => {
-    const sheet = await tagSheet(c.var.em, c.var.session!.actor, c.req.param('id') ?? '');
+  const tagPage = async (c: Context<AuthedEnv>, status: 200 | 422 = 200, error?: string) => {
+    const sheet = await tagSheet(c.var.em, c.var.actor, c.req.param('id') ?? '');
     return pages.render(c, isHtmx(c) ? 'partials/tag-form' : 'pages/photo-tags', { sheet, error }, status);
   };
 
@@ -158,7 +159,7 @@ export function staffPhotoRoutes(app: Hono<AppEnv>, portal: Portal, pages: Pages
       (v): v is string => typeof v === 'string',
     );
     try {
-      await tagPhoto(c.var.em, c.var.session!.actor, c.req.param('id'), {
+      await tagPhoto(c.var.em, c.var.actor, c.req.param('id'), {
         childNumbers,
         noChildConfirmed: body['geenKind'] === 'ja',
       });
@@ -174,13 +175,13 @@ export function staffPhotoRoutes(app: Hono<AppEnv>, portal: Portal, pages: Pages
   app.post('/fotos/:id/verbergen', async (c) => {
     const form = await readForm(c);
     const hidden = form['verbergen'] === 'ja';
-    await setPhotoHidden(c.var.em, c.var.session!.actor, c.req.param('id'), hidden);
+    await setPhotoHidden(c.var.em, c.var.actor, c.req.param('id'), hidden);
     setFlash(c, hidden ? 'photo_hidden' : 'photo_shown', secure);
     return seeOther(c, `/fotos/${c.req.param('id')}/taggen`);
   });
 
   app.post('/fotos/:id/verwijderen', async (c) => {
-    const { groupId } = await deletePhoto(c.var.em, portal, c.var.session!.actor, c.req.param('id'));
+    const { groupId } = await deletePhoto(c.var.em, portal, c.var.actor, c.req.param('id'));
     setFlash(c, 'photo_deleted', secure);
     return seeOther(c, photosHref(groupId));
   });

@@ -1,3 +1,4 @@
+import { sideOf } from '../../core/access/index.ts';
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -12,7 +13,7 @@ import { childSchedule, parentChildren, swapSummaryAt } from '../../core/schedul
 import { decidesSwaps } from '../../core/schedule/access.ts';
 import { isRefusal } from '../../core/schedule/refusal.ts';
 import { cancelSwapDay, decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from '../../core/schedule/swaps.ts';
-import type { AppEnv } from '../env.ts';
+import type { AuthedEnv } from '../env.ts';
 import { type FlashKey, setFlash } from '../flash.ts';
 import { readForm, seeOther } from '../forms.ts';
 import type { LocationSection } from '../location-sections.ts';
@@ -32,10 +33,10 @@ export const SWAP_REQUESTS_PATH = '/locatie/ruilverzoeken';
 type Errors = { cancel?: string; request?: string; date?: string; requests?: string };
 
 /** The parent's date in words: "maandag 24 november". */
-const dayText = (c: Context<AppEnv>, date: string) => spokenDate(date, c.var.lang);
+const dayText = (c: Context<AuthedEnv>, date: string) => spokenDate(date, c.var.lang);
 
 /** A refusal from core in the reader's language, dates spoken; other domain errors are rethrown. */
-function refusalText(c: Context<AppEnv>, err: unknown): string {
+function refusalText(c: Context<AuthedEnv>, err: unknown): string {
   if (isRefusal(err)) {
     const params: Record<string, string> = { ...err.params };
     if (params.date) params.date = dayText(c, params.date);
@@ -47,12 +48,12 @@ function refusalText(c: Context<AppEnv>, err: unknown): string {
 
 const id = (value: string | undefined) => (value && /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN);
 
-export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
+export function swapRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
   const { portal, pages, secure } = deps;
-  const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
+  const actorOf = (c: Context<AuthedEnv>): Actor => c.var.actor;
 
   const parentPage = async (
-    c: Context<AppEnv>,
+    c: Context<AuthedEnv>,
     childId: number | undefined,
     errors: Errors = {},
     values: Record<string, string> = {},
@@ -99,8 +100,8 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
 
   app.get(SWAPS_PATH, async (c) => {
     const actor = actorOf(c);
-    if (decidesSwaps(actor)) return c.redirect(SWAP_REQUESTS_PATH, 303);
-    if (actor.kind !== 'parent') throw notFound('page');
+    if (decidesSwaps(c.var.em, actor)) return c.redirect(SWAP_REQUESTS_PATH, 303);
+    if (sideOf(actor) !== 'parent') throw notFound('page');
     const child = c.req.query('kind');
     return await parentPage(c, child === undefined ? undefined : id(child));
   });
@@ -114,10 +115,10 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
     path: string,
     section: keyof Errors,
     flash: FlashKey,
-    act: (c: Context<AppEnv>, form: Record<string, string | undefined>, childId: number) => Promise<unknown>,
+    act: (c: Context<AuthedEnv>, form: Record<string, string | undefined>, childId: number) => Promise<unknown>,
     keep: (form: Record<string, string | undefined>) => Record<string, string> = () => ({}),
     /** A field the page itself must see filled before core is asked (the date of a request). */
-    missing?: (c: Context<AppEnv>, form: Record<string, string | undefined>) => Errors | undefined,
+    missing?: (c: Context<AuthedEnv>, form: Record<string, string | undefined>) => Errors | undefined,
   ) =>
     app.post(path, async (c) => {
       const form = await readForm(c);
@@ -158,11 +159,11 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
   // --- The location manager ---------------------------------------------------------------------
 
   /** Only those who decide (core's rule) see that the page exists. */
-  const requireDecider = (c: Context<AppEnv>) => {
-    if (!decidesSwaps(actorOf(c))) throw notFound('page');
+  const requireDecider = (c: Context<AuthedEnv>) => {
+    if (!decidesSwaps(c.var.em, actorOf(c))) throw notFound('page');
   };
 
-  const managerPage = async (c: Context<AppEnv>, errors: { id?: number; text?: string } = {}, values: Record<string, string> = {}, status: ContentfulStatusCode = 200) => {
+  const managerPage = async (c: Context<AuthedEnv>, errors: { id?: number; text?: string } = {}, values: Record<string, string> = {}, status: ContentfulStatusCode = 200) => {
     const t = c.var.t;
     const all = await swapRequestsInScope(c.var.em, actorOf(c));
     const groups = new Map<string, { heading: string; items: unknown[] }>();
@@ -195,7 +196,7 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
     return await managerPage(c);
   });
 
-  const decide = (approve: boolean) => async (c: Context<AppEnv>) => {
+  const decide = (approve: boolean) => async (c: Context<AuthedEnv>) => {
     requireDecider(c);
     const form = await readForm(c);
     const requestId = id(c.req.param('id'));
@@ -216,8 +217,8 @@ export function swapRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pag
 export const swapSection: LocationSection = {
   id: 'swaps',
   async render(c, location) {
-    const actor = c.var.session?.actor;
-    if (actor?.kind !== 'parent') return undefined;
+    const actor = c.var.actor;
+    if (sideOf(actor) !== 'parent') return undefined;
     const summaries = await swapSummaryAt(c.var.em, actor, location.id);
     if (summaries.length === 0) return undefined;
     const t = c.var.t;

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { AppEnv } from '../../http/env.ts';
+import type { AuthedEnv } from '../../http/env.ts';
 import type { PluginContext } from '../types.ts';
 import { faqForActor } from './entries.ts';
 
@@ -7,9 +7,9 @@ import { faqForActor } from './entries.ts';
  * /p/faq (behind the login gate): the FAQ of the actor's own locations, searched on the server
  * (`?q=`), so the search box works without JavaScript. Found entries are shown open.
  */
-export function faqRoutes(app: Hono<AppEnv>, ctx: PluginContext): void {
+export function faqRoutes(app: Hono<AuthedEnv>, ctx: PluginContext): void {
   app.get('/', async (c) => {
-    const actor = ctx.actor(c)!;
+    const actor = c.var.actor;
     const q = (c.req.query('q') ?? '').trim().slice(0, 100);
     const sections = await faqForActor(c.var.em, actor, c.var.lang, q);
     const count = sections.reduce((n, s) => n + s.items.length, 0);

@@ -4,7 +4,7 @@ import { childDiary, DIARY_LIMITS, editParentEntry, parentChildren, writeParentE
 import { parentHome } from '../../../core/home/home.ts';
 import { childAlbum } from '../../../core/photos/child-album.ts';
 import { albumCursor, parseAlbumCursor } from '../../../core/photos/visibility.ts';
-import { BEARER, type ApiModule } from '../deps.ts';
+import type { ApiModule } from '../deps.ts';
 import { ChildParam, CursorQuery, decodeCursor, encodeCursor, errors, IdParam, json, page } from '../schemas.ts';
 import { AlbumPhotoSchema } from './photos.ts';
 
@@ -68,27 +68,27 @@ const WriteEntry = z.object({ text: z.string().min(1).max(DIARY_LIMITS.text) }).
 const listChildren = createRoute({
   method: 'get',
   path: '/children',
+  operationId: 'listChildren',
   tags: ['Children'],
   summary: 'My children (parents; empty for staff)',
-  security: BEARER,
   responses: { 200: json(z.object({ items: z.array(Child) }).openapi('Children'), 'My children'), ...errors() },
 });
 
 const home = createRoute({
   method: 'get',
   path: '/home',
+  operationId: 'getHome',
   tags: ['Children'],
   summary: "Home feed: per child today's schriftje, newest photos, unread threads; newest announcements",
-  security: BEARER,
   responses: { 200: json(Home, 'The home feed (empty for staff)'), ...errors() },
 });
 
 const album = createRoute({
   method: 'get',
   path: '/children/{child}/photos',
+  operationId: 'listChildPhotos',
   tags: ['Photos'],
   summary: "A child's album: photos of the child's group, newest first, by cursor",
-  security: BEARER,
   request: { params: ChildParam, query: CursorQuery },
   responses: { 200: json(page(AlbumPhotoSchema, 'AlbumPage'), 'One page of the album'), ...errors(404, 422) },
 });
@@ -96,9 +96,9 @@ const album = createRoute({
 const readDiary = createRoute({
   method: 'get',
   path: '/children/{child}/diary',
+  operationId: 'listDiaryEntries',
   tags: ['Schriftje'],
   summary: `A child's schriftje by day, newest first, ${DIARY_LIMITS.daysPerPage} days per page`,
-  security: BEARER,
   request: { params: ChildParam, query: CursorQuery },
   responses: { 200: json(page(DiaryDay, 'DiaryPage'), 'One page of days'), ...errors(404, 422) },
 });
@@ -106,9 +106,9 @@ const readDiary = createRoute({
 const writeDiary = createRoute({
   method: 'post',
   path: '/children/{child}/diary',
+  operationId: 'writeDiaryEntry',
   tags: ['Schriftje'],
   summary: "Write in my child's schriftje for today (parents)",
-  security: BEARER,
   request: { params: ChildParam, body: { content: { 'application/json': { schema: WriteEntry } }, required: true } },
   responses: { 201: json(DiaryEntry, 'The new entry'), ...errors(403, 404, 422) },
 });
@@ -123,39 +123,39 @@ const EditEntry = z
 const editDiary = createRoute({
   method: 'patch',
   path: '/diary-entries/{id}',
+  operationId: 'editDiaryEntry',
   tags: ['Schriftje'],
   summary: 'Change my own entry, on the day it was written (parents)',
-  security: BEARER,
   request: { params: IdParam, body: { content: { 'application/json': { schema: EditEntry } }, required: true } },
   responses: { 200: json(DiaryEntry, 'The entry after the change'), ...errors(403, 404, 409, 422) },
 });
 
-export const childrenRoutes: ApiModule = (api, { auth }) => {
-  api.openapi({ ...listChildren, middleware: [auth] }, async (c) => c.json({ items: await parentChildren(c.var.em, c.var.api.actor) }, 200));
+export const childrenRoutes: ApiModule = (api) => {
+  api.openapi(listChildren, async (c) => c.json({ items: await parentChildren(c.var.em, c.var.api.actor) }, 200));
 
-  api.openapi({ ...home, middleware: [auth] }, async (c) => c.json(await parentHome(c.var.em, c.var.api.actor), 200));
+  api.openapi(home, async (c) => c.json(await parentHome(c.var.em, c.var.api.actor), 200));
 
-  api.openapi({ ...album, middleware: [auth] }, async (c) => {
+  api.openapi(album, async (c) => {
     const { child } = c.req.valid('param');
     const before = decodeCursor(c.req.valid('query').cursor, parseAlbumCursor);
     const found = await childAlbum(c.var.em, c.var.api.actor, child, { before });
     return c.json({ items: found.photos, nextCursor: found.next ? encodeCursor(albumCursor(found.next)) : null }, 200);
   });
 
-  api.openapi({ ...readDiary, middleware: [auth] }, async (c) => {
+  api.openapi(readDiary, async (c) => {
     const { child } = c.req.valid('param');
     const before = decodeCursor(c.req.valid('query').cursor, (raw) => (parseDate(raw) === raw ? raw : undefined));
     const diary = await childDiary(c.var.em, c.var.api.actor, child, { before });
     return c.json({ items: diary.days, nextCursor: diary.nextBefore ? encodeCursor(diary.nextBefore) : null }, 200);
   });
 
-  api.openapi({ ...writeDiary, middleware: [auth] }, async (c) => {
+  api.openapi(writeDiary, async (c) => {
     const { child } = c.req.valid('param');
     const entry = await writeParentEntry(c.var.em, c.var.api.actor, child, { text: c.req.valid('json').text });
     return c.json(entry, 201);
   });
 
-  api.openapi({ ...editDiary, middleware: [auth] }, async (c) => {
+  api.openapi(editDiary, async (c) => {
     const { text, version } = c.req.valid('json');
     const entry = await editParentEntry(c.var.em, c.var.api.actor, c.req.valid('param').id, { text, version });
     return c.json(entry, 200);

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DETAIL_FIELDS, type DetailsInput, getOwnProfile, updateOwnDetails } from '../../../core/profile/details.ts';
 import { DomainError } from '../../../core/errors.ts';
-import { BEARER, type ApiModule } from '../deps.ts';
+import type { ApiModule } from '../deps.ts';
 import { errors, json } from '../schemas.ts';
 
 const nullableText = z.string().nullable();
@@ -37,26 +37,26 @@ const DetailsPatch = z
 const getMe = createRoute({
   method: 'get',
   path: '/me',
+  operationId: 'getMe',
   tags: ['Profile'],
   summary: 'My details (mijn gegevens)',
-  security: BEARER,
   responses: { 200: json(Profile, 'The logged-in person'), ...errors() },
 });
 
 const patchMe = createRoute({
   method: 'patch',
   path: '/me',
+  operationId: 'updateMe',
   tags: ['Profile'],
   summary: 'Change my name, phone or address (parents; the same rules as mijn gegevens)',
-  security: BEARER,
   request: { body: { content: { 'application/json': { schema: DetailsPatch } }, required: true } },
   responses: { 200: json(Profile, 'The details after the change'), ...errors(403, 422) },
 });
 
-export const meRoutes: ApiModule = (api, { auth }) => {
-  api.openapi({ ...getMe, middleware: [auth] }, async (c) => c.json(await getOwnProfile(c.var.em, c.var.api.actor), 200));
+export const meRoutes: ApiModule = (api) => {
+  api.openapi(getMe, async (c) => c.json(await getOwnProfile(c.var.em, c.var.api.actor), 200));
 
-  api.openapi({ ...patchMe, middleware: [auth] }, async (c) => {
+  api.openapi(patchMe, async (c) => {
     const actor = c.var.api.actor;
     const patch = c.req.valid('json');
     // The page posts every field; PATCH sends only what changes, so the rest comes from now.

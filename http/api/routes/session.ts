@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { issueApiToken, MAX_DEVICE_NAME, revokeOwnApiToken } from '../../../core/auth/api-tokens.ts';
-import { BEARER, type ApiModule } from '../deps.ts';
+import { type ApiModule, PUBLIC, type PublicApiModule } from '../deps.ts';
 import { apiError, ErrorSchema } from '../errors.ts';
 import { errors, json } from '../schemas.ts';
 
@@ -25,8 +25,11 @@ const refused = (description: string) => ({ description, content: { 'application
 const login = createRoute({
   method: 'post',
   path: '/session',
+  operationId: 'login',
   tags: ['Session'],
   summary: 'Log in: exchange username and password for a bearer token',
+  description: 'The one operation without a token. Accounts that must change a generated password or use two-step verification log in on the website.',
+  security: PUBLIC,
   request: { body: { content: { 'application/json': { schema: LoginBody } }, required: true } },
   responses: {
     201: json(TokenSchema, 'Logged in'),
@@ -40,13 +43,14 @@ const login = createRoute({
 const logout = createRoute({
   method: 'delete',
   path: '/session',
+  operationId: 'logout',
   tags: ['Session'],
   summary: 'Log out: revoke the token of this request',
-  security: BEARER,
   responses: { 204: { description: 'Revoked' }, ...errors() },
 });
 
-export const sessionRoutes: ApiModule = (api, { portal, throttle, auth }) => {
+/** POST /session: public (PUBLIC_API_MODULES in http/api/app.ts). */
+export const loginRoutes: PublicApiModule = (api, { portal, throttle }) => {
   api.openapi(login, async (c) => {
     const body = c.req.valid('json');
     const em = c.var.em;
@@ -71,8 +75,11 @@ export const sessionRoutes: ApiModule = (api, { portal, throttle, auth }) => {
         return apiError(c, 401, 'unauthenticated', 'wrong username or password') as never;
     }
   });
+};
 
-  api.openapi({ ...logout, middleware: [auth] }, async (c) => {
+/** DELETE /session: behind the token gate like every other operation. */
+export const sessionRoutes: ApiModule = (api) => {
+  api.openapi(logout, async (c) => {
     await revokeOwnApiToken(c.var.em, c.var.api.actor, c.var.api.tokenId, c.var.clientIp);
     return c.body(null, 204);
   });

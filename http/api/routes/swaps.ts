@@ -5,7 +5,7 @@ import { takenFor } from '../../../core/schedule/attendance.ts';
 import { cancelDay, undoCancellation } from '../../../core/schedule/cancel.ts';
 import { childSchedule } from '../../../core/schedule/overview.ts';
 import { cancelSwapDay, decideSwap, requestSwap, requestsOfChild, type SwapRequestView, swapRequestsInScope, withdrawSwap } from '../../../core/schedule/swaps.ts';
-import { BEARER, type ApiModule } from '../deps.ts';
+import type { ApiModule } from '../deps.ts';
 import { ChildParam, errors, json, page } from '../schemas.ts';
 
 /**
@@ -157,9 +157,9 @@ function requestView(r: SwapRequestView): z.infer<typeof SwapRequest> {
 const schedule = createRoute({
   method: 'get',
   path: '/children/{child}/schedule',
+  operationId: 'getChildSchedule',
   tags: ['Afmelden en ruilen'],
   summary: "My child's next 4 weeks: contracted days (and whether they can be cancelled), credits, swap requests (parents)",
-  security: BEARER,
   request: { params: ChildParam },
   responses: { 200: json(Schedule, 'What the Afmelden en ruilen page shows'), ...errors(404, 422) },
 });
@@ -167,9 +167,9 @@ const schedule = createRoute({
 const cancel = createRoute({
   method: 'post',
   path: '/children/{child}/cancellations',
+  operationId: 'cancelDay',
   tags: ['Afmelden en ruilen'],
   summary: 'Cancel a contracted day (afmelden): a future day, or today before the deadline; it earns a credit',
-  security: BEARER,
   request: { params: ChildParam, body: { content: { 'application/json': { schema: CancelInput } }, required: true } },
   responses: { 201: json(Cancellation, 'The afmelding and the credit it earned'), ...refusals(404) },
 });
@@ -177,9 +177,9 @@ const cancel = createRoute({
 const undo = createRoute({
   method: 'delete',
   path: '/cancellations/{id}',
+  operationId: 'undoCancellation',
   tags: ['Afmelden en ruilen'],
   summary: 'Undo an afmelding: under the same deadline, while its credit was never asked for',
-  security: BEARER,
   request: { params: NumericId },
   responses: { 204: { description: 'The day is contracted again; its credit is gone' }, ...refusals(404) },
 });
@@ -187,9 +187,9 @@ const undo = createRoute({
 const ask = createRoute({
   method: 'post',
   path: '/children/{child}/swap-requests',
+  operationId: 'requestSwap',
   tags: ['Afmelden en ruilen'],
   summary: 'Ask for a swap day with a credit; the location manager decides',
-  security: BEARER,
   request: { params: ChildParam, body: { content: { 'application/json': { schema: SwapInput } }, required: true } },
   responses: { 201: json(SwapRequest, 'The pending request'), ...refusals(404) },
 });
@@ -197,9 +197,9 @@ const ask = createRoute({
 const withdraw = createRoute({
   method: 'delete',
   path: '/swap-requests/{id}',
+  operationId: 'withdrawSwap',
   tags: ['Afmelden en ruilen'],
   summary: 'Withdraw a pending request; its credit is free again',
-  security: BEARER,
   request: { params: NumericId },
   responses: { 204: { description: 'Withdrawn' }, ...refusals(404) },
 });
@@ -207,9 +207,9 @@ const withdraw = createRoute({
 const cancelDayOfSwap = createRoute({
   method: 'post',
   path: '/swap-requests/{id}/cancel-day',
+  operationId: 'cancelSwapDay',
   tags: ['Afmelden en ruilen'],
   summary: 'Call off an approved swap day (same deadline as cancelling a day); its place and its credit are free again',
-  security: BEARER,
   request: { params: NumericId },
   responses: { 204: { description: 'Called off; the request is now cancelled' }, ...refusals(404) },
 });
@@ -217,10 +217,10 @@ const cancelDayOfSwap = createRoute({
 const list = createRoute({
   method: 'get',
   path: '/swap-requests',
+  operationId: 'listSwapRequests',
   tags: ['Ruilverzoeken'],
   summary:
     'Swap requests of the groups I see (managers: their location; admins: all; staff: their groups, to plan; parents: none, see the schedule): pending first with the day’s occupancy, at most 200, one page',
-  security: BEARER,
   request: { query: StatusQuery },
   responses: { 200: json(page(SwapRequest, 'SwapRequestPage'), 'The requests; nextCursor is always null'), ...errors(422) },
 });
@@ -228,9 +228,9 @@ const list = createRoute({
 const approve = createRoute({
   method: 'post',
   path: '/swap-requests/{id}/approve',
+  operationId: 'approveSwap',
   tags: ['Ruilverzoeken'],
   summary: 'Approve a pending request (the location manager, an admin); the parent is mailed',
-  security: BEARER,
   request: { params: NumericId },
   responses: { 200: json(Decided, 'Approved'), ...refusals(403, 404) },
 });
@@ -238,15 +238,15 @@ const approve = createRoute({
 const reject = createRoute({
   method: 'post',
   path: '/swap-requests/{id}/reject',
+  operationId: 'rejectSwap',
   tags: ['Ruilverzoeken'],
   summary: 'Reject a pending request with a reason (the location manager, an admin); the parent is mailed',
-  security: BEARER,
   request: { params: NumericId, body: { content: { 'application/json': { schema: RejectInput } }, required: true } },
   responses: { 200: json(Decided, 'Rejected'), ...refusals(403, 404) },
 });
 
-export const swapRoutes: ApiModule = (api, { portal, auth }) => {
-  api.openapi({ ...schedule, middleware: [auth] }, async (c) => {
+export const swapRoutes: ApiModule = (api, { portal }) => {
+  api.openapi(schedule, async (c) => {
     const s = await childSchedule(c.var.em, c.var.api.actor, c.req.valid('param').child);
     const rules = s.rules && {
       cancelBefore: s.rules.cancelBefore,
@@ -279,18 +279,18 @@ export const swapRoutes: ApiModule = (api, { portal, auth }) => {
     );
   });
 
-  api.openapi({ ...cancel, middleware: [auth] }, async (c) => {
+  api.openapi(cancel, async (c) => {
     const childId = c.req.valid('param').child;
     const done = await cancelDay(c.var.em, c.var.api.actor, { childId, date: c.req.valid('json').date });
     return c.json({ id: done.cancellationId, childId, date: done.date, part: done.part, credit: done.credit }, 201);
   });
 
-  api.openapi({ ...undo, middleware: [auth] }, async (c) => {
+  api.openapi(undo, async (c) => {
     await undoCancellation(c.var.em, c.var.api.actor, c.req.valid('param').id);
     return c.body(null, 204);
   });
 
-  api.openapi({ ...ask, middleware: [auth] }, async (c) => {
+  api.openapi(ask, async (c) => {
     const childId = c.req.valid('param').child;
     const { requestId } = await requestSwap(c.var.em, c.var.api.actor, { childId, ...c.req.valid('json') });
     // The same view the schedule lists, so the app can put it in place without a reload.
@@ -298,28 +298,28 @@ export const swapRoutes: ApiModule = (api, { portal, auth }) => {
     return c.json(requestView(created), 201);
   });
 
-  api.openapi({ ...withdraw, middleware: [auth] }, async (c) => {
+  api.openapi(withdraw, async (c) => {
     await withdrawSwap(c.var.em, c.var.api.actor, c.req.valid('param').id);
     return c.body(null, 204);
   });
 
-  api.openapi({ ...cancelDayOfSwap, middleware: [auth] }, async (c) => {
+  api.openapi(cancelDayOfSwap, async (c) => {
     await cancelSwapDay(c.var.em, c.var.api.actor, c.req.valid('param').id);
     return c.body(null, 204);
   });
 
-  api.openapi({ ...list, middleware: [auth] }, async (c) => {
+  api.openapi(list, async (c) => {
     const found = await swapRequestsInScope(c.var.em, c.var.api.actor, { status: c.req.valid('query').status });
     return c.json({ items: found.map(requestView), nextCursor: null }, 200);
   });
 
-  api.openapi({ ...approve, middleware: [auth] }, async (c) => {
+  api.openapi(approve, async (c) => {
     const id = c.req.valid('param').id;
     const { status } = await decideSwap(c.var.em, portal, c.var.api.actor, id, { approve: true });
     return c.json({ id, status }, 200);
   });
 
-  api.openapi({ ...reject, middleware: [auth] }, async (c) => {
+  api.openapi(reject, async (c) => {
     const id = c.req.valid('param').id;
     const { status } = await decideSwap(c.var.em, portal, c.var.api.actor, id, { approve: false, reason: c.req.valid('json').reason });
     return c.json({ id, status }, 200);
