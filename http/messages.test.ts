@@ -5,6 +5,8 @@ import { sendAnnouncement } from '../core/messages/announcements.ts';
 import { startThread } from '../core/messages/threads.ts';
 import { type MessageWorld, PASSWORD, PEOPLE, type Person, seedMessageWorld } from '../test/messages.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
+import { FAMILY, seedTwinFamily, storeAmbiguousThread, type TwinFamily } from '../test/thread-child.ts';
+import { AuditEvent } from '../core/entities/audit.ts';
 import { type AppEnv, createApp } from './app.ts';
 import { TestBrowser, loggedInBrowser } from './testing.ts';
 
@@ -83,6 +85,7 @@ describe('access to every message route', () => {
     thread: 'GET /berichten/gesprek/:id',
     reply: 'POST /berichten/gesprek/:id',
     markRead: 'POST /berichten/gesprek/:id/gelezen',
+    assignChild: 'POST /berichten/gesprek/:id/kind',
     announceForm: 'GET /berichten/mededeling/nieuw',
     announce: 'POST /berichten/mededeling/nieuw',
     announcement: 'GET /berichten/mededeling/:id',
@@ -94,16 +97,17 @@ describe('access to every message route', () => {
    * Anna: mother of Evi (Boomhut), wrote the thread. Cor: Sam in Boomhut, not Evi's parent.
    * Eva: Noor in Vlinder (Noord). Mia: staff of Boomhut. Otto: staff of Vlinder (Noord).
    * Hanna: manager of Centrum. Ada: admin. 303 = login page for anonymous, else PRG.
+   * assignChild: the thread is settled (it names its child), so whoever may assign gets 409.
    */
   const MATRIX: Record<Who, Record<Route, number>> = {
-    anonymous: { inbox: 303, compose: 303, start: 303, groupInbox: 303, thread: 303, reply: 303, markRead: 303, announceForm: 303, announce: 303, announcement: 303, attachment: 303 },
-    anna: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 200, reply: 303, markRead: 303, announceForm: 303, announce: 404, announcement: 200, attachment: 200 },
-    cor: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 404, reply: 404, markRead: 404, announceForm: 303, announce: 404, announcement: 200, attachment: 404 },
-    eva: { inbox: 200, compose: 200, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, announceForm: 303, announce: 404, announcement: 404, attachment: 404 },
-    mia: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
-    otto: { inbox: 200, compose: 303, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, announceForm: 200, announce: 404, announcement: 404, attachment: 404 },
-    hanna: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
-    ada: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
+    anonymous: { inbox: 303, compose: 303, start: 303, groupInbox: 303, thread: 303, reply: 303, markRead: 303, assignChild: 303, announceForm: 303, announce: 303, announcement: 303, attachment: 303 },
+    anna: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 200, reply: 303, markRead: 303, assignChild: 404, announceForm: 303, announce: 404, announcement: 200, attachment: 200 },
+    cor: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 303, announce: 404, announcement: 200, attachment: 404 },
+    eva: { inbox: 200, compose: 200, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 303, announce: 404, announcement: 404, attachment: 404 },
+    mia: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
+    otto: { inbox: 200, compose: 303, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 200, announce: 404, announcement: 404, attachment: 404 },
+    hanna: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
+    ada: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
   };
 
   /** The rows a successful write adds. */
@@ -130,6 +134,8 @@ describe('access to every message route', () => {
         return await b.post(`/berichten/gesprek/${threadId}`, { bericht: 'Een antwoord' });
       case 'markRead':
         return await b.post(`/berichten/gesprek/${threadId}/gelezen`, {});
+      case 'assignChild':
+        return await b.post(`/berichten/gesprek/${threadId}/kind`, { kind: 'K1' });
       case 'announceForm':
         return await b.get('/berichten/mededeling/nieuw');
       case 'announce':
@@ -352,5 +358,94 @@ describe('announcements over HTTP', () => {
     expect(await (await browsers.cor.get('/berichten')).text()).toContain('Sluiting vrijdag');
     expect(await (await browsers.eva.get('/berichten')).text()).not.toContain('Sluiting vrijdag');
     expect(await (await browsers.otto.get('/berichten')).text()).not.toContain('Sluiting vrijdag');
+  });
+});
+
+describe('a message is about one child', () => {
+  /** Cor has Sam and Ties in Boomhut; Dirk is Sam's other parent only, Femke Ties's (test/thread-child.ts). */
+  let f: TwinFamily;
+  let cor: TestBrowser;
+  let dirk: TestBrowser;
+  let femke: TestBrowser;
+
+  beforeAll(async () => {
+    f = await seedTwinFamily(portal);
+    cor = await loggedIn(PEOPLE.cor);
+    dirk = await loggedIn(FAMILY.dirk);
+    femke = await loggedIn(FAMILY.femke);
+  });
+
+  it('two children in the group: the form asks which one, as radio buttons in a fieldset with a legend', async () => {
+    const html = await (await cor.get(`/berichten/nieuw?groep=${w.groups.boomhut}`)).text();
+    expect(html).toMatch(/<fieldset class="field">\s*<legend>Over welk kind in Boomhut gaat dit bericht\?<\/legend>/);
+    expect(html).toContain(`<input type="radio" name="kind" value="${f.children.sam}" required> Sam Jansen</label>`);
+    expect(html).toContain(`<input type="radio" name="kind" value="${f.children.ties}" required> Ties Jansen</label>`);
+    // One child in the group: who it is about, as text.
+    const eva = await (await browsers.eva.get('/berichten/nieuw')).text();
+    expect(eva).toContain('<strong>Over:</strong> Noor Jansen');
+    expect(eva).not.toContain('type="radio"');
+  });
+
+  it('without a choice: 422 with the error in the fieldset and what was typed kept; nothing written', async () => {
+    const before = await counts();
+    const res = await cor.post('/berichten/nieuw', { groep: String(w.groups.boomhut), onderwerp: 'Ties: medicijnen', bericht: 'Ties krijgt <antibiotica>.' });
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    expect(html).toContain('aria-describedby="kind-error"');
+    expect(html).toContain('<p class="field-error" id="kind-error">Kies over welk kind dit bericht gaat.');
+    expect(html).toContain('value="Ties: medicijnen"');
+    expect(html).toContain('Ties krijgt &lt;antibiotica&gt;.</textarea>');
+    expect(html).toContain(`value="${f.children.ties}" required>`);
+    // A child of someone else is no choice either.
+    const foreign = await cor.post('/berichten/nieuw', { groep: String(w.groups.boomhut), kind: String(f.children.evi), onderwerp: 'x', bericht: 'y' });
+    expect(foreign.status).toBe(422);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('about Ties: Femke reads it, Dirk sees it nowhere and gets 404 for its address', async () => {
+    const res = await cor.post('/berichten/nieuw', {
+      groep: String(w.groups.boomhut),
+      kind: String(f.children.ties),
+      onderwerp: 'Ties: medicijnen',
+      bericht: 'Ties krijgt antibiotica.',
+    });
+    expect(res.status).toBe(303);
+    const location = res.headers.get('Location')!;
+    await browsers.mia.post(location, { bericht: 'Genoteerd.' });
+    expect(await (await femke.get(location)).text()).toContain('Ties Jansen · Boomhut');
+    expect((await dirk.get(location)).status).toBe(404);
+    expect((await dirk.post(location, { bericht: 'En Sam?' })).status).toBe(404);
+    const inbox = await (await dirk.get('/berichten')).text();
+    expect(inbox).not.toContain('Ties: medicijnen');
+  });
+
+  it('a stored thread that may be about either child: only Cor sees it until staff assign the child on its page', async () => {
+    const id = await storeAmbiguousThread(portal, w, f);
+    const path = `/berichten/gesprek/${id}`;
+    expect((await dirk.get(path)).status).toBe(404);
+    expect((await femke.get(path)).status).toBe(404);
+    expect(await (await dirk.get('/berichten')).text()).not.toContain('Medicijnen');
+    const own = await (await cor.get(path)).text();
+    expect(own).toContain('Tot dan ziet alleen u het.');
+    expect(own).not.toContain(`${path}/kind`);
+
+    const staff = await (await browsers.mia.get(path)).text();
+    expect(staff).toContain(`<form method="post" action="${path}/kind">`);
+    expect(staff).toContain('<legend>Het gesprek gaat over</legend>');
+    expect(staff).toContain('value="K5" required> Ties Jansen');
+    // Without the CSRF token it is refused; a parent or staff of another group is not found.
+    expect((await browsers.mia.post(`${path}/kind`, { kind: 'K5' }, { csrf: null })).status).toBe(403);
+    expect((await cor.post(`${path}/kind`, { kind: 'K5' })).status).toBe(404);
+    expect((await browsers.otto.post(`${path}/kind`, { kind: 'K5' })).status).toBe(404);
+    expect((await browsers.mia.post(`${path}/kind`, { kind: 'K3' })).status).toBe(422);
+
+    const assigned = await browsers.mia.post(`${path}/kind`, { kind: 'K5' });
+    expect(assigned.status).toBe(303);
+    expect(assigned.headers.get('Location')).toBe(path);
+    expect(await (await femke.get(path)).text()).toContain('Ties Jansen · Boomhut');
+    expect((await dirk.get(path)).status).toBe(404);
+    expect(await (await browsers.mia.get(path)).text()).not.toContain(`${path}/kind`);
+    const event = await portal.em().fork().findOneOrFail(AuditEvent, { type: 'message.child_assigned' });
+    expect(event).toMatchObject({ actor: `web:${PEOPLE.mia}`, subject: 'K5', details: { threadId: id, from: 'K2', to: 'K5' } });
   });
 });

@@ -25,7 +25,15 @@ export type AuthorSide = (typeof AUTHOR_SIDES)[number];
 export const MessageThread = defineEntity({
   name: 'MessageThread',
   tableName: 'message_thread',
-  indexes: [{ properties: ['group', 'lastMessageAt'] }, { properties: ['child'] }],
+  indexes: [
+    { properties: ['group', 'lastMessageAt'] },
+    { properties: ['child'] },
+    // Staff's list of threads waiting for their child (core/messages/thread-child.ts).
+    {
+      name: 'message_thread_child_review_index',
+      expression: 'create index "message_thread_child_review_index" on "message_thread" ("group_id") where "child_review"',
+    },
+  ],
   properties: {
     id: p
       .uuid()
@@ -39,6 +47,12 @@ export const MessageThread = defineEntity({
     lastMessageAt: p.datetime(),
     lastParentMessageAt: p.datetime().nullable(),
     lastStaffMessageAt: p.datetime().nullable(),
+    /**
+     * Ambiguous: started before a parent had to say which child a thread is about, by a parent
+     * with two or more children in the group. Only that parent sees it until staff of the group
+     * or an admin assigns the child (core/messages/thread-child.ts). New threads: always false.
+     */
+    childReview: p.boolean().default(false),
   },
 });
 export type IMessageThread = InferEntity<typeof MessageThread>;

@@ -1,17 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, isAdmin } from '../actor.ts';
+import { filterOf, parentIdOf } from '../access/index.ts';
+import type { Actor } from '../actor.ts';
+import { idFilter, idsInScope } from '../authorization.ts';
 import { Group } from '../entities/group.ts';
 import { Location } from '../entities/location.ts';
 import { Announcement, MessageAttachment } from '../entities/message.ts';
 
 import { Staff } from '../entities/staff.ts';
-import { StaffAssignment } from '../entities/staff-assignment.ts';
 import { notFound } from '../errors.ts';
 import { afterCursor, type Page, type PageCursor, pageLimit, pageTimeSql, toPage } from '../paging.ts';
 import { fullName } from '../people.ts';
 import { parseInput, text, yesNo } from '../validation.ts';
-import { parentAnnouncementFilter, parentIsActive, staffGroupScope, staffIdOf, UUID } from './access.ts';
+import { staffIdOf, UUID } from './access.ts';
 import { enqueueAnnouncementMails } from './announcement-mail.ts';
 import { type AttachmentUpload, prepareAttachment, storeAttachment } from './attachments.ts';
 import { type AttachmentView, MAX_BODY, MAX_SUBJECT, type MessageContext } from './threads.ts';
@@ -28,25 +29,12 @@ export interface AnnouncementTargets {
   locations: { id: number; name: string }[];
 }
 
-/** The locations a manager runs (location assignments); all for an admin; none for staff. */
-async function managedLocationIds(em: EntityManager, actor: Actor): Promise<number[] | 'all'> {
-  if (isAdmin(actor) && actor.kind !== 'system') return 'all';
-  if (actor.kind !== 'manager') return [];
-  const assignments = await em.find(StaffAssignment, { staff: actor.staffId, location: { $ne: null } });
-  return assignments.map((a) => a.location!.id);
-}
-
-/** Where the actor may send an announcement: their groups, and for a manager their locations. */
+/** Where the actor may send an announcement (`group.announce`, `location.announce`): their groups, and for a manager their locations. */
 export async function announcementTargets(em: EntityManager, actor: Actor): Promise<AnnouncementTargets> {
-  const scope = await staffGroupScope(em, actor);
-  if (staffIdOf(actor) === null || (scope !== 'all' && scope.length === 0)) return { groups: [], locations: [] };
-  const groups = await em.find(
-    Group,
-    { archivedAt: null, ...(scope === 'all' ? {} : { id: { $in: scope } }) },
-    { populate: ['location'], orderBy: { location: { name: 'asc' }, name: 'asc' } },
-  );
-  const managed = await managedLocationIds(em, actor);
-  const locations = await em.find(Location, managed === 'all' ? {} : { id: { $in: managed } }, { orderBy: { name: 'asc' } });
+  const scope = await idsInScope(em, actor, 'group.announce');
+  const managed = await idsInScope(em, actor, 'location.announce');
+  const groups = await em.find(Group, idFilter(scope), { populate: ['location'], orderBy: { location: { name: 'asc' }, name: 'asc' } });
+  const locations = await em.find(Location, idFilter(managed), { orderBy: { name: 'asc' } });
   return {
     groups: groups.map((g) => ({ id: g.id, name: g.name, locationName: g.location.name })),
     locations: locations.map((l) => ({ id: l.id, name: l.name })),
@@ -192,23 +180,15 @@ const FROM = `from announcement a join location l on l.id = a.location_id left j
 
 /** SQL filter and bindings for the announcements an actor may read; null when none. */
 async function readable(em: EntityManager, actor: Actor): Promise<{ sql: string; params: unknown[]; unread: string; unreadParams: unknown[] } | null> {
-  if (actor.kind === 'parent') {
-    if (!(await parentIsActive(em, actor.parentId))) return null;
-    const f = parentAnnouncementFilter(actor.parentId, clockOf(em).today());
-    return {
-      ...f,
-      unread: 'not exists (select 1 from announcement_read ar where ar.announcement_id = a.id and ar.parent_id = ?)',
-      unreadParams: [actor.parentId],
-    };
-  }
-  const scope = await staffGroupScope(em, actor);
-  if (scope === 'all') return { sql: 'true', params: [], unread: 'false', unreadParams: [] };
-  if (scope.length === 0) return null;
+  const filter = filterOf(em, actor, 'announcement.read');
+  if (filter.sql === 'false') return null;
+  // Unread marks are the parents' (staff send announcements, they do not collect them).
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) return { ...filter, unread: 'false', unreadParams: [] };
   return {
-    sql: '(a.group_id in (?) or (a.group_id is null and a.location_id in (select location_id from care_group where id in (?))))',
-    params: [scope, scope],
-    unread: 'false',
-    unreadParams: [],
+    ...filter,
+    unread: 'not exists (select 1 from announcement_read ar where ar.announcement_id = a.id and ar.parent_id = ?)',
+    unreadParams: [parentId],
   };
 }
 
@@ -261,11 +241,12 @@ export async function announcementView(em: EntityManager, actor: Actor, id: stri
 /** A parent has read an announcement (idempotent); nothing for staff. */
 export async function markAnnouncementRead(em: EntityManager, actor: Actor, id: string): Promise<void> {
   await announcementView(em, actor, id);
-  if (actor.kind !== 'parent') return;
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) return;
   await em.getConnection().execute(
     `insert into announcement_read (announcement_id, parent_id, read_at) values (?, ?, ?)
      on conflict (announcement_id, parent_id) do nothing`,
-    [id, actor.parentId, clockOf(em).now()],
+    [id, parentId, clockOf(em).now()],
   );
 }
 

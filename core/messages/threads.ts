@@ -1,9 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { PortalConfig } from '../../config/schema.ts';
+import { authorize, can, parentIdOf, scopeFilter, scopeOf, sideOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
-import { currentPlacement } from '../authorization.ts';
-import { Placement } from '../entities/child.ts';
+import { currentPlacement, idsInScope } from '../authorization.ts';
+import { Child, Placement } from '../entities/child.ts';
+import { Group } from '../entities/group.ts';
 import {
   type AuthorSide,
   type IMessageThread,
@@ -14,13 +16,18 @@ import {
 } from '../entities/message.ts';
 import { Guardianship, Parent } from '../entities/parent.ts';
 import { Staff } from '../entities/staff.ts';
-import { notFound } from '../errors.ts';
+import { DomainError, type ErrorDetail, isDomainError, notFound } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { afterCursor, type Page, type PageCursor, pageLimit, pageTimeSql, toPage } from '../paging.ts';
 import { fullName } from '../people.ts';
 import type { PhotoStore } from '../photos/store.ts';
 import { parseInput, text } from '../validation.ts';
-import { inScope, markRead, parentIsActive, staffGroupScope, staffIdOf, UUID } from './access.ts';
+import {
+  inScope,
+  markRead,
+  staffGroupScope,
+  staffIdOf,
+} from './access.ts';
 import { type AttachmentUpload, type PreparedAttachment, prepareAttachment, storeAttachment } from './attachments.ts';
 import { clockOf } from '../clock.ts';
 
@@ -60,17 +67,51 @@ export interface WritableGroup {
   messagesReadAt: string;
   /** The parent's children in this group, by first name. */
   children: string[];
+  /** The same children to choose from (`childId` of a new thread): needed when there are two or more. */
+  childOptions: ThreadChildChoice[];
+}
+
+/** A child a parent may start a thread about. */
+export interface ThreadChildChoice {
+  id: number;
+  firstName: string;
+  /** Full name ("Sam de Vries"). */
+  name: string;
+}
+
+/**
+ * The parent's own children placed today in a (not removed) group: the children a new thread
+ * there can be about, by first name. Empty for anyone else, a suspended parent, or a group
+ * without a child of theirs.
+ */
+export async function threadChildChoices(em: EntityManager, actor: Actor, groupId: number): Promise<ThreadChildChoice[]> {
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined || !(await can(em, actor, 'thread.start', groupId))) return [];
+  const links = await em.find(Guardianship, { parent: parentId });
+  if (links.length === 0) return [];
+  const placements = await em.find(
+    Placement,
+    { child: { $in: links.map((l) => l.child.id) }, group: { id: groupId, archivedAt: null }, ...currentPlacement(clockOf(em).today()) },
+    { populate: ['child'], orderBy: { child: { firstName: 'asc', id: 'asc' } } },
+  );
+  const choices: ThreadChildChoice[] = [];
+  for (const p of placements) {
+    if (!choices.some((c) => c.id === p.child.id)) choices.push({ id: p.child.id, firstName: p.child.firstName, name: fullName(p.child) });
+  }
+  return choices;
 }
 
 /** The groups a parent may write to: those where one of their children is placed today. */
 export async function writableGroups(em: EntityManager, actor: Actor): Promise<WritableGroup[]> {
-  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
-  const links = await em.find(Guardianship, { parent: actor.parentId });
+  const parentId = parentIdOf(actor);
+  const groups = await idsInScope(em, actor, 'thread.start');
+  if (parentId === undefined || groups === 'all' || groups.length === 0) return [];
+  const links = await em.find(Guardianship, { parent: parentId });
   if (links.length === 0) return [];
   const placements = await em.find(
     Placement,
-    { child: { $in: links.map((l) => l.child.id) }, group: { archivedAt: null }, ...currentPlacement(clockOf(em).today()) },
-    { populate: ['child', 'group', 'group.location'], orderBy: { child: { firstName: 'asc' } } },
+    { child: { $in: links.map((l) => l.child.id) }, group: { id: { $in: groups } }, ...currentPlacement(clockOf(em).today()) },
+    { populate: ['child', 'group', 'group.location'], orderBy: { child: { firstName: 'asc', id: 'asc' } } },
   );
   const byGroup = new Map<number, WritableGroup>();
   for (const p of placements) {
@@ -82,8 +123,12 @@ export async function writableGroups(em: EntityManager, actor: Actor): Promise<W
       phone: g.location.phone ?? null,
       messagesReadAt: g.location.messagesReadAt,
       children: [],
+      childOptions: [],
     };
-    if (!entry.children.includes(p.child.firstName)) entry.children.push(p.child.firstName);
+    if (!entry.childOptions.some((c) => c.id === p.child.id)) {
+      entry.childOptions.push({ id: p.child.id, firstName: p.child.firstName, name: fullName(p.child) });
+      entry.children.push(p.child.firstName);
+    }
     byGroup.set(g.id, entry);
   }
   return [...byGroup.values()].sort((a, b) => a.groupName.localeCompare(b.groupName, 'nl'));
@@ -103,23 +148,9 @@ async function prepared(ctx: MessageContext, upload: AttachmentUpload | undefine
  * managers and admins need the thread's group in their scope.
  */
 export async function threadForActor(em: EntityManager, actor: Actor, threadId: string, mode: 'read' | 'write'): Promise<IMessageThread> {
-  const missing = notFound('thread');
-  if (!UUID.test(threadId)) throw missing;
+  await authorize(em, actor, mode === 'read' ? 'thread.read' : 'thread.reply', threadId, 'thread');
   const thread = await em.findOne(MessageThread, { id: threadId }, { populate: ['group', 'group.location', 'child'] });
-  if (!thread) throw missing;
-  if (actor.kind === 'parent') {
-    if (!(await parentIsActive(em, actor.parentId))) throw missing;
-    const guardian = await em.count(Guardianship, { parent: actor.parentId, child: thread.child.id });
-    if (!guardian) throw missing;
-    if (mode === 'write') {
-      if (thread.group.archivedAt) throw missing;
-      const placed = await em.count(Placement, { child: thread.child.id, group: thread.group.id, ...currentPlacement(clockOf(em).today()) });
-      if (!placed) throw missing;
-    }
-    return thread;
-  }
-  if (!inScope(await staffGroupScope(em, actor), thread.group.id)) throw missing;
-  if (mode === 'write' && (staffIdOf(actor) === null || thread.group.archivedAt)) throw missing;
+  if (!thread) throw notFound('thread');
   return thread;
 }
 
@@ -131,8 +162,9 @@ interface Author {
 }
 
 async function authorOf(em: EntityManager, actor: Actor): Promise<Author> {
-  if (actor.kind === 'parent') {
-    const parent = await em.findOneOrFail(Parent, { id: actor.parentId });
+  const parentId = parentIdOf(actor);
+  if (parentId !== undefined) {
+    const parent = await em.findOneOrFail(Parent, { id: parentId });
     return { side: 'parent', parent: parent.id, staff: null, label: fullName(parent) };
   }
   const staffId = staffIdOf(actor);
@@ -178,16 +210,26 @@ async function addMessage(
 
 export interface StartThreadInput {
   groupId: number;
+  /**
+   * The child the thread is about: one of the parent's children placed in the group today. May
+   * be left out when the parent has one child there; with two or more it is required.
+   */
+  childId?: number;
   subject: string;
   body: string;
   attachment?: AttachmentUpload;
 }
 
+/** The problem when a parent with two or more children in the group does not say which one. */
+export const CHOOSE_CHILD = 'choose the child this message is about: you have more than one child in this group';
+
 /**
  * A parent starts a conversation with the group of one of their children. The thread is about
- * the parent's child in that group (the first by name when there are more), so every guardian
- * of that child reads it. A group without a child of this parent today is "not found", and
- * nothing is written or stored.
+ * one child (privacy invariant 3), so every guardian of that child reads it: `childId` when
+ * given, which must be one of the parent's children placed in the group today, else the only
+ * one there. With two or more and no `childId` it is a validation error on `childId`; the portal
+ * never guesses. A group or child outside the parent's is "not found", and nothing is written
+ * or stored.
  */
 export async function startThread(
   em: EntityManager,
@@ -196,25 +238,38 @@ export async function startThread(
   input: StartThreadInput,
 ): Promise<{ threadId: string }> {
   const missing = notFound('group');
-  if (actor.kind !== 'parent' || !Number.isSafeInteger(input.groupId)) throw missing;
-  if (!(await parentIsActive(em, actor.parentId))) throw missing;
-  const links = await em.find(Guardianship, { parent: actor.parentId });
-  const placement = await em.findOne(
-    Placement,
-    { child: { $in: links.map((l) => l.child.id) }, group: { id: input.groupId, archivedAt: null }, ...currentPlacement(clockOf(em).today()) },
-    { populate: ['child', 'group'], orderBy: { child: { firstName: 'asc', id: 'asc' } } },
-  );
-  if (!placement) throw missing;
-  const data = parseInput(startSchema, { subject: input.subject, body: input.body });
+  await authorize(em, actor, 'thread.start', input.groupId, 'group');
+  const choices = await threadChildChoices(em, actor, input.groupId);
+  if (choices.length === 0) throw missing;
+  const problems: ErrorDetail[] = [];
+  let childId: number | undefined;
+  if (input.childId !== undefined && input.childId !== null) {
+    childId = choices.find((c) => c.id === input.childId)?.id;
+    if (childId === undefined) throw notFound('child');
+  } else if (choices.length === 1) {
+    childId = choices[0]!.id;
+  } else {
+    problems.push({ path: 'childId', message: CHOOSE_CHILD });
+  }
+  let data: z.output<typeof startSchema> | undefined;
+  try {
+    data = parseInput(startSchema, { subject: input.subject, body: input.body });
+  } catch (err) {
+    if (!isDomainError(err) || err.code !== 'validation') throw err;
+    problems.push(...err.details);
+  }
+  if (problems.length > 0 || childId === undefined || !data) {
+    throw new DomainError('validation', problems.map((d) => `${d.path}: ${d.message}`).join('; '), problems);
+  }
   const file = await prepared(ctx, input.attachment);
   const key = file ? await storeAttachment(ctx.attachments, file) : undefined;
   const author = await authorOf(em, actor);
   return await em.transactional(async (tx) => {
     const thread = tx.create(MessageThread, {
-      group: placement.group,
-      child: placement.child,
+      group: tx.getReference(Group, input.groupId),
+      child: tx.getReference(Child, childId),
       subject: data.subject,
-      startedBy: tx.getReference(Parent, actor.parentId),
+      startedBy: tx.getReference(Parent, parentIdOf(actor)!),
       lastMessageAt: clockOf(tx).now(),
       lastParentMessageAt: null,
       lastStaffMessageAt: null,
@@ -246,9 +301,10 @@ export async function replyToThread(
 /** Marks a thread as read by this actor (as far as now). */
 export async function markThreadRead(em: EntityManager, actor: Actor, threadId: string): Promise<void> {
   const thread = await threadForActor(em, actor, threadId, 'read');
-  const reader = actor.kind === 'parent' ? { parentId: actor.parentId } : staffIdOf(actor);
-  if (reader === null) return;
-  await markRead(em, thread.id, typeof reader === 'number' ? { staffId: reader } : reader, clockOf(em).now());
+  const parentId = parentIdOf(actor);
+  const staffId = staffIdOf(actor);
+  const reader = parentId !== undefined ? { parentId } : staffId !== null ? { staffId } : undefined;
+  if (reader) await markRead(em, thread.id, reader, clockOf(em).now());
 }
 
 export interface MessageView {
@@ -270,6 +326,11 @@ export interface ThreadView {
   group: { id: number; name: string };
   location: { name: string; phone: string | null; messagesReadAt: string };
   childName: string;
+  /**
+   * The thread awaits its child (see ./thread-child.ts): only the parent who started it, the
+   * group's staff and admins see it until one of them assigns the child.
+   */
+  childReview: boolean;
   messages: MessageView[];
   /** The actor may add a message now. */
   canReply: boolean;
@@ -290,7 +351,7 @@ export async function threadView(em: EntityManager, actor: Actor, threadId: stri
   const lastRead = (side: AuthorSide) =>
     Math.max(-Infinity, ...marks.filter((m) => (side === 'parent' ? m.parent : m.staff)).map((m) => m.readAt.getTime()));
   const read = { parent: lastRead('parent'), staff: lastRead('staff') };
-  const viewerSide: AuthorSide = actor.kind === 'parent' ? 'parent' : 'staff';
+  const viewerSide: AuthorSide = sideOf(actor);
   return {
     id: thread.id,
     subject: thread.subject,
@@ -301,6 +362,7 @@ export async function threadView(em: EntityManager, actor: Actor, threadId: stri
       messagesReadAt: thread.group.location.messagesReadAt,
     },
     childName: fullName(thread.child),
+    childReview: thread.childReview,
     canReply,
     messages: messages.map((m) => ({
       id: m.id,
@@ -417,9 +479,11 @@ export async function parentThreadPage(
   actor: Actor,
   options: { before?: PageCursor; limit?: number } = {},
 ): Promise<Page<ThreadSummary>> {
-  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return { items: [] };
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) return { items: [] };
   const limit = pageLimit(options.limit, 30, INBOX_LIMIT);
   const after = afterCursor('t.last_message_at', 't.id', options.before);
+  const readable = scopeFilter(scopeOf(em, actor, 'thread.read'), 't.id');
   const rows = (await em.getConnection().execute(
     `select ${SUMMARY_COLUMNS}, ${pageTimeSql('t.last_message_at')} as cursor_at,
        coalesce(t.last_staff_message_at > coalesce(r.read_at, '-infinity'), false) as unread
@@ -427,10 +491,10 @@ export async function parentThreadPage(
        join care_group g on g.id = t.group_id
        join child c on c.id = t.child_id
        left join message_read r on r.thread_id = t.id and r.parent_id = ?
-      where t.child_id in (select child_id from guardianship where parent_id = ?)${after.sql}
+      where ${readable.sql}${after.sql}
       order by t.last_message_at desc, t.id desc
       limit ?`,
-    [actor.parentId, actor.parentId, ...after.params, limit + 1],
+    [parentId, ...readable.params, ...after.params, limit + 1],
   )) as (SummaryRow & { cursor_at: string })[];
   return toPage(rows, limit, toSummary);
 }

@@ -10,7 +10,7 @@ import { publicBaseUrl, senderOf, ensureMailQueue } from '../mail/account-mail.t
 import type { MailTransport } from '../mail/transport.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { notificationHeaders, unsubscribeToken, unsubscribeUrl } from '../profile/notifications.ts';
-import { parentAnnouncementFilter } from '../messages/access.ts';
+import { ambiguousThreadFilter, parentAnnouncementFilter } from '../messages/access.ts';
 import { escapeHtml } from '../messages/format.ts';
 import { clockOf } from '../clock.ts';
 
@@ -120,6 +120,7 @@ export interface News {
 /** What is new for a parent in the window (since, until], per child; counts only. */
 export async function newsFor(em: EntityManager, parentId: number, since: Date, until: Date): Promise<News> {
   const day = dayOf(until);
+  const hidden = ambiguousThreadFilter(parentId);
   const rows = (await em.getConnection().execute(
     `select c.first_name,
        (select count(*) from photo p
@@ -129,11 +130,11 @@ export async function newsFor(em: EntityManager, parentId: number, since: Date, 
        (select count(*) from diary_entry d where d.child_id = c.id and d.author_kind = 'staff'
            and d.updated_at > ? and d.updated_at <= ?)::int as diary,
        (select count(*) from message m join message_thread t on t.id = m.thread_id
-         where t.child_id = c.id and m.author_side = 'staff' and m.created_at > ? and m.created_at <= ?)::int as messages
+         where t.child_id = c.id and ${hidden.sql} and m.author_side = 'staff' and m.created_at > ? and m.created_at <= ?)::int as messages
        from child c join guardianship g on g.child_id = c.id
       where g.parent_id = ?
       order by c.birth_date, c.first_name`,
-    [day, day, since, until, since, until, since, until, parentId],
+    [day, day, since, until, since, until, ...hidden.params, since, until, parentId],
   )) as { first_name: string; photos: number; diary: number; messages: number }[];
   const reaches = parentAnnouncementFilter(parentId, day);
   const announcements = (await em.getConnection().execute(

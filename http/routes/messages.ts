@@ -1,3 +1,4 @@
+import { sideOf } from '../../core/access/index.ts';
 import type { Context, Hono } from 'hono';
 import type { PhotoStore } from '../../core/photos/store.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -23,12 +24,14 @@ import {
   startThread,
   type ThreadSummary,
   type ThreadView,
+  threadChildChoices,
   threadView,
   writableGroups,
 } from '../../core/messages/threads.ts';
+import { assignThreadChild, threadChildCandidates } from '../../core/messages/thread-child.ts';
 import { unreadCount } from '../../core/messages/unread.ts';
 import type { Portal } from '../../core/portal.ts';
-import type { AppEnv } from '../env.ts';
+import type { AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, seeOther } from '../forms.ts';
 import type { Pages } from '../render.ts';
@@ -61,7 +64,7 @@ interface Posted {
 }
 
 /** The text fields and the one optional file of a (multipart) form. */
-async function readPosted(c: Context<AppEnv>): Promise<Posted> {
+async function readPosted(c: Context<AuthedEnv>): Promise<Posted> {
   const body = await c.req.parseBody();
   const fields: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) {
@@ -75,14 +78,14 @@ async function readPosted(c: Context<AppEnv>): Promise<Posted> {
 }
 
 /** Validation problems of a form, as text keyed by field, for the template; rethrows anything else. */
-function formErrors(c: Context<AppEnv>, err: unknown, maxBytes: number): Record<string, string> {
+function formErrors(c: Context<AuthedEnv>, err: unknown, maxBytes: number): Record<string, string> {
   if (err instanceof AttachmentRejectedError) {
     return { attachment: c.var.t(`messages.error.attachment.${err.reason}`, { size: formatSize(maxBytes, c.var.lang) }) };
   }
   if (!isDomainError(err) || err.code !== 'validation') throw err;
   const errors: Record<string, string> = {};
   for (const d of err.details) {
-    const field = d.path === 'subject' || d.path === 'body' ? d.path : 'body';
+    const field = d.path === 'childId' ? 'child' : d.path === 'subject' || d.path === 'body' ? d.path : 'body';
     errors[field] = c.var.t(`messages.error.${field}`);
   }
   return errors;
@@ -102,28 +105,28 @@ export async function attachmentResponse(c: Context, store: Pick<PhotoStore, 'ge
   });
 }
 
-export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
+export function messageRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; pages: Pages; secure: boolean }): void {
   const { portal, pages, secure } = deps;
-  const actorOf = (c: Context<AppEnv>): Actor => c.var.session!.actor;
+  const actorOf = (c: Context<AuthedEnv>): Actor => c.var.actor;
   const maxBytes = portal.config.messages.maxAttachmentBytes;
   /** "vandaag 12:03", "maandag 24 november 09:15" (the day in lower case inside a line, as Dutch writes it). */
-  const when = (c: Context<AppEnv>, iso: string) => {
+  const when = (c: Context<AuthedEnv>, iso: string) => {
     const day = dayHeading(c, iso);
     return `${c.var.lang === 'nl' ? day.charAt(0).toLowerCase() + day.slice(1) : day} ${timeFormat.format(new Date(iso))}`;
   };
-  const sizeOf = (c: Context<AppEnv>, bytes: number) => formatSize(bytes, c.var.lang);
-  const threadItems = (c: Context<AppEnv>, threads: ThreadSummary[]) => threads.map((t) => ({ ...t, when: when(c, t.lastMessageAt) }));
-  const announcementItems = (c: Context<AppEnv>, list: AnnouncementSummary[]) => list.map((a) => ({ ...a, when: when(c, a.createdAt) }));
+  const sizeOf = (c: Context<AuthedEnv>, bytes: number) => formatSize(bytes, c.var.lang);
+  const threadItems = (c: Context<AuthedEnv>, threads: ThreadSummary[]) => threads.map((t) => ({ ...t, when: when(c, t.lastMessageAt) }));
+  const announcementItems = (c: Context<AuthedEnv>, list: AnnouncementSummary[]) => list.map((a) => ({ ...a, when: when(c, a.createdAt) }));
 
   /** After marking something read, the number in the navigation of this very page must follow. */
-  const refreshCount = async (c: Context<AppEnv>) => {
+  const refreshCount = async (c: Context<AuthedEnv>) => {
     if (c.var.navCounts) c.set('navCounts', { ...c.var.navCounts, [MESSAGES_PATH]: await unreadCount(c.var.em, actorOf(c)) });
   };
 
   app.get(MESSAGES_PATH, async (c) => {
     const actor = actorOf(c);
     const em = c.var.em;
-    if (actor.kind === 'parent') {
+    if (sideOf(actor) === 'parent') {
       return pages.render(c, 'pages/messages', {
         threads: threadItems(c, await parentThreads(em, actor)),
         announcements: announcementItems(c, await listAnnouncements(em, actor)),
@@ -141,7 +144,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
   // --- A parent writes to a group --------------------------------------------------------------
 
   const composePage = async (
-    c: Context<AppEnv>,
+    c: Context<AuthedEnv>,
     values: Record<string, string> = {},
     errors: Record<string, string> = {},
     status: ContentfulStatusCode = 200,
@@ -157,16 +160,23 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
   };
 
   app.get(`${MESSAGES_PATH}/nieuw`, async (c) => {
-    if (actorOf(c).kind !== 'parent') return c.redirect(MESSAGES_PATH, 303);
+    if (sideOf(actorOf(c)) !== 'parent') return c.redirect(MESSAGES_PATH, 303);
     return await composePage(c, { groep: c.req.query('groep') ?? '' });
   });
 
   app.post(`${MESSAGES_PATH}/nieuw`, async (c) => {
     const { fields, attachment } = await readPosted(c);
+    const groupId = Number(fields['groep']);
+    // The child the message is about (radio `kind`). A choice that is not one of the parent's
+    // children in the posted group (left from another group, changed without JavaScript) counts
+    // as no choice: core then takes the only child there, or asks again.
+    const posted = Number(fields['kind']);
+    const childId = (await threadChildChoices(c.var.em, actorOf(c), groupId)).some((k) => k.id === posted) ? posted : undefined;
     let threadId: string;
     try {
       ({ threadId } = await startThread(c.var.em, portal, actorOf(c), {
-        groupId: Number(fields['groep']),
+        groupId,
+        childId,
         subject: fields['onderwerp'] ?? '',
         body: fields['bericht'] ?? '',
         attachment,
@@ -193,7 +203,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
 
   // --- A thread --------------------------------------------------------------------------------
 
-  const threadData = (c: Context<AppEnv>, thread: ThreadView) => ({
+  const threadData = (c: Context<AuthedEnv>, thread: ThreadView) => ({
     thread: {
       ...thread,
       messages: thread.messages.map((m) => ({
@@ -203,7 +213,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
         attachments: m.attachments.map((a) => ({ ...a, sizeText: sizeOf(c, a.size) })),
       })),
     },
-    parent: actorOf(c).kind === 'parent',
+    parent: sideOf(actorOf(c)) === 'parent',
     maxSize: sizeOf(c, maxBytes),
   });
 
@@ -213,7 +223,16 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     const thread = await threadView(c.var.em, actor, id);
     await markThreadRead(c.var.em, actor, id);
     await refreshCount(c);
-    return pages.render(c, 'pages/message-thread', { ...threadData(c, thread), values: {}, errors: {} });
+    // Staff of the group (or an admin) assign the child of a thread that awaits it.
+    const candidates = await threadChildCandidates(c.var.em, actor, id);
+    return pages.render(c, 'pages/message-thread', { ...threadData(c, thread), candidates, values: {}, errors: {} });
+  });
+
+  app.post(`${MESSAGES_PATH}/gesprek/:id/kind`, async (c) => {
+    const id = c.req.param('id');
+    const { fields } = await readPosted(c);
+    await assignThreadChild(c.var.em, actorOf(c), id, fields['kind'] ?? '');
+    return seeOther(c, `${MESSAGES_PATH}/gesprek/${id}`);
   });
 
   app.post(`${MESSAGES_PATH}/gesprek/:id`, async (c) => {
@@ -245,13 +264,13 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
     const thread = await threadView(c.var.em, actor, id);
     await markThreadRead(c.var.em, actor, id);
     setFlash(c, 'marked_read', secure);
-    return seeOther(c, actor.kind === 'parent' ? MESSAGES_PATH : `${MESSAGES_PATH}/groep/${thread.group.id}`);
+    return seeOther(c, sideOf(actor) === 'parent' ? MESSAGES_PATH : `${MESSAGES_PATH}/groep/${thread.group.id}`);
   });
 
   // --- Announcements ---------------------------------------------------------------------------
 
   const announcementForm = async (
-    c: Context<AppEnv>,
+    c: Context<AuthedEnv>,
     values: Record<string, string> = {},
     errors: Record<string, string> = {},
     status: ContentfulStatusCode = 200,
@@ -266,7 +285,7 @@ export function messageRoutes(app: Hono<AppEnv>, deps: { portal: Portal; pages: 
   };
 
   app.get(`${MESSAGES_PATH}/mededeling/nieuw`, async (c) => {
-    if (actorOf(c).kind === 'parent') return c.redirect(MESSAGES_PATH, 303);
+    if (sideOf(actorOf(c)) === 'parent') return c.redirect(MESSAGES_PATH, 303);
     return await announcementForm(c, { aan: c.req.query('aan') ?? '' });
   });
 

@@ -14,7 +14,7 @@ import {
   writableGroups,
 } from '../../../core/messages/threads.ts';
 import { attachmentResponse } from '../../routes/messages.ts';
-import { BEARER, type ApiModule } from '../deps.ts';
+import type { ApiModule } from '../deps.ts';
 import { errors, IdParam, json, PageQuery, page, pageBody, pageQuery } from '../schemas.ts';
 
 /**
@@ -44,6 +44,7 @@ const Thread = z
     group: z.object({ id: z.number().int(), name: z.string() }),
     location: z.object({ name: z.string(), phone: z.string().nullable(), messagesReadAt: z.string() }),
     childName: z.string(),
+    childReview: z.boolean().openapi({ description: 'Awaiting its child: only the parent who started it sees it until staff assign the child' }),
     canReply: z.boolean(),
     messages: z.array(
       z.object({
@@ -68,6 +69,9 @@ const WritableGroup = z
     phone: z.string().nullable(),
     messagesReadAt: z.string(),
     children: z.array(z.string()),
+    childOptions: z
+      .array(z.object({ id: z.number().int(), firstName: z.string(), name: z.string() }))
+      .openapi({ description: 'My children in this group: the `childId` of a new thread (required when there are two or more)' }),
   })
   .openapi('WritableGroup');
 
@@ -88,9 +92,9 @@ const AnnouncementDetail = Announcement.extend({ body: z.string(), emailCopy: z.
 const threads = createRoute({
   method: 'get',
   path: '/threads',
+  operationId: 'listThreads',
   tags: ['Messages'],
   summary: 'My message threads, newest first (a thread with a new message moves to the top), by cursor',
-  security: BEARER,
   request: { query: PageQuery },
   responses: { 200: json(page(ThreadSummary, 'ThreadList'), 'My threads'), ...errors(422) },
 });
@@ -98,18 +102,18 @@ const threads = createRoute({
 const groups = createRoute({
   method: 'get',
   path: '/message-groups',
+  operationId: 'listMessageGroups',
   tags: ['Messages'],
   summary: 'The groups I may start a thread with (where one of my children is today)',
-  security: BEARER,
   responses: { 200: json(z.object({ items: z.array(WritableGroup) }).openapi('WritableGroups'), 'Groups'), ...errors() },
 });
 
 const thread = createRoute({
   method: 'get',
   path: '/threads/{id}',
+  operationId: 'getThread',
   tags: ['Messages'],
   summary: 'One thread with its messages, oldest first (marks it read)',
-  security: BEARER,
   request: { params: IdParam },
   responses: { 200: json(Thread, 'The thread'), ...errors(404) },
 });
@@ -119,23 +123,33 @@ const FilePart = z.custom<File>((v) => v instanceof File, 'expected a file').ope
 const ATTACHMENT_NOTE =
   'Send JSON, or multipart/form-data with the same fields plus an optional `attachment` (one PDF, JPEG, PNG or WebP up to messages.maxAttachmentBytes; refused as 422 with details[0].path "attachment").';
 
-const NewThreadFields = { groupId: z.number().int().positive(), subject: z.string().min(1).max(MAX_SUBJECT), body: z.string().min(1).max(MAX_BODY) };
+const NewThreadFields = {
+  groupId: z.number().int().positive(),
+  childId: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .openapi({ description: 'The child the thread is about (`childOptions[].id` of GET /message-groups); required with two or more of my children in the group' }),
+  subject: z.string().min(1).max(MAX_SUBJECT),
+  body: z.string().min(1).max(MAX_BODY),
+};
 const NewMessageFields = { body: z.string().min(1).max(MAX_BODY) };
 
 const start = createRoute({
   method: 'post',
   path: '/threads',
+  operationId: 'startThread',
   tags: ['Messages'],
   summary: 'Start a thread with the group of one of my children',
-  description: ATTACHMENT_NOTE,
-  security: BEARER,
+  description: `A thread is about exactly one child: every parent of that child reads it. \`childId\` names the child, one of my children placed in the group today (\`childOptions\` of GET /message-groups; another child is 404). It may be left out when I have one child in the group; with two or more and no \`childId\` the answer is 422 with details[0].path "childId" (the portal never guesses). ${ATTACHMENT_NOTE}`,
   request: {
     body: {
       content: {
         'application/json': { schema: z.object(NewThreadFields).openapi('NewThread') },
         'multipart/form-data': {
           schema: z
-            .object({ ...NewThreadFields, groupId: z.coerce.number().int().positive(), attachment: FilePart.optional() })
+            .object({ ...NewThreadFields, groupId: z.coerce.number().int().positive(), childId: z.coerce.number().int().positive().optional(), attachment: FilePart.optional() })
             .openapi('NewThreadWithAttachment'),
         },
       },
@@ -149,10 +163,10 @@ const start = createRoute({
 const reply = createRoute({
   method: 'post',
   path: '/threads/{id}/messages',
+  operationId: 'replyToThread',
   tags: ['Messages'],
   summary: 'Add a message to a thread',
   description: ATTACHMENT_NOTE,
-  security: BEARER,
   request: {
     params: IdParam,
     body: {
@@ -169,9 +183,9 @@ const reply = createRoute({
 const announcements = createRoute({
   method: 'get',
   path: '/announcements',
+  operationId: 'listAnnouncements',
   tags: ['Messages'],
   summary: 'Announcements for my groups and locations, newest first, by cursor',
-  security: BEARER,
   request: { query: PageQuery },
   responses: { 200: json(page(Announcement, 'AnnouncementList'), 'Announcements'), ...errors(422) },
 });
@@ -179,9 +193,9 @@ const announcements = createRoute({
 const announcement = createRoute({
   method: 'get',
   path: '/announcements/{id}',
+  operationId: 'getAnnouncement',
   tags: ['Messages'],
   summary: 'One announcement with its text (marks it read)',
-  security: BEARER,
   request: { params: IdParam },
   responses: { 200: json(AnnouncementDetail, 'The announcement'), ...errors(404) },
 });
@@ -189,9 +203,9 @@ const announcement = createRoute({
 const attachment = createRoute({
   method: 'get',
   path: '/attachments/{id}',
+  operationId: 'getAttachment',
   tags: ['Messages'],
   summary: 'An attachment of a message or announcement I may read (PDF or image)',
-  security: BEARER,
   request: { params: IdParam },
   responses: {
     200: { description: 'The file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
@@ -216,14 +230,14 @@ async function postedFields<T extends object>(
   throw invalid('body', 'send the message as application/json or multipart/form-data');
 }
 
-export const messageRoutes: ApiModule = (api, { portal, auth }) => {
-  api.openapi({ ...threads, middleware: [auth] }, async (c) =>
+export const messageRoutes: ApiModule = (api, { portal }) => {
+  api.openapi(threads, async (c) =>
     c.json(pageBody(await parentThreadPage(c.var.em, c.var.api.actor, pageQuery(c.req.valid('query')))), 200),
   );
 
-  api.openapi({ ...groups, middleware: [auth] }, async (c) => c.json({ items: await writableGroups(c.var.em, c.var.api.actor) }, 200));
+  api.openapi(groups, async (c) => c.json({ items: await writableGroups(c.var.em, c.var.api.actor) }, 200));
 
-  api.openapi({ ...thread, middleware: [auth] }, async (c) => {
+  api.openapi(thread, async (c) => {
     const actor = c.var.api.actor;
     const { id } = c.req.valid('param');
     const view = await threadView(c.var.em, actor, id);
@@ -231,24 +245,24 @@ export const messageRoutes: ApiModule = (api, { portal, auth }) => {
     return c.json(view, 200);
   });
 
-  api.openapi({ ...start, middleware: [auth] }, async (c) => {
+  api.openapi(start, async (c) => {
     const actor = c.var.api.actor;
-    const { threadId } = await startThread(c.var.em, portal, actor, await postedFields<{ groupId: number; subject: string; body: string }>(c));
+    const { threadId } = await startThread(c.var.em, portal, actor, await postedFields<{ groupId: number; childId?: number; subject: string; body: string }>(c));
     return c.json(await threadView(c.var.em, actor, threadId), 201);
   });
 
-  api.openapi({ ...reply, middleware: [auth] }, async (c) => {
+  api.openapi(reply, async (c) => {
     const actor = c.var.api.actor;
     const { id } = c.req.valid('param');
     await replyToThread(c.var.em, portal, actor, id, await postedFields<{ body: string }>(c));
     return c.json(await threadView(c.var.em, actor, id), 201);
   });
 
-  api.openapi({ ...announcements, middleware: [auth] }, async (c) =>
+  api.openapi(announcements, async (c) =>
     c.json(pageBody(await announcementPage(c.var.em, c.var.api.actor, pageQuery(c.req.valid('query')))), 200),
   );
 
-  api.openapi({ ...announcement, middleware: [auth] }, async (c) => {
+  api.openapi(announcement, async (c) => {
     const actor = c.var.api.actor;
     const { id } = c.req.valid('param');
     const view = await announcementView(c.var.em, actor, id);
@@ -257,7 +271,7 @@ export const messageRoutes: ApiModule = (api, { portal, auth }) => {
   });
 
   // The same core check and headers as the page's /berichten/bijlage/:id.
-  api.openapi({ ...attachment, middleware: [auth] }, async (c) => {
+  api.openapi(attachment, async (c) => {
     const file = await attachmentForActor(c.var.em, c.var.api.actor, c.req.valid('param').id);
     return (await attachmentResponse(c, portal.attachments, file)) as never;
   });
