@@ -12,9 +12,10 @@ import { initOrganisation } from '../core/directory/organisation.ts';
 import { addParent } from '../core/directory/parents.ts';
 import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { Group } from '../core/entities/group.ts';
-import { Photo, PhotoDownload } from '../core/entities/photo.ts';
+import { Photo, PhotoDownload, PhotoView } from '../core/entities/photo.ts';
 import { Staff } from '../core/entities/staff.ts';
 import { traceDownload } from '../core/photos/downloads.ts';
+import { tracedViewEmbeds } from '../core/photos/traced-views.ts';
 import { tagPhoto } from '../core/photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
@@ -257,7 +258,10 @@ describe('image bytes', () => {
     expect((await again.arrayBuffer()).byteLength).toBe(0);
     const display = await b.get(`/fotos/${photoId}/groot`, { 'If-None-Match': `"${photo.thumbKey}"` });
     expect(display.status).toBe(200);
-    expect(display.headers.get('ETag')).toBe(`"${photo.displayKey}"`);
+    // A parent's display image is their own traced copy: its own key, not the shared display key.
+    const view = await portal.em().findOneOrFail(PhotoView, { photoRef: photoId, email: 'anna@example.nl' });
+    expect(display.headers.get('ETag')).toBe(`"${view.tracedKey}"`);
+    expect(display.headers.get('ETag')).not.toBe(`"${photo.displayKey}"`);
     // A refused actor gets no 304 either: the check comes before the cache.
     const other = await browsers.otherGroup.get(`/fotos/${photoId}/klein`, { 'If-None-Match': `"${photo.thumbKey}"` });
     expect(other.status).toBe(404);
@@ -278,6 +282,66 @@ describe('image bytes', () => {
     expect(await (await b.get('/fotos')).text()).not.toContain(samPhotoId);
     await setConsent(portal.em(), admin, 'K2', { internal: 'ja', external: 'nee' });
     expect((await b.get(`/fotos/${samPhotoId}/klein`)).status).toBe(200);
+  });
+});
+
+describe('the display image is traced per parent', () => {
+  it('two parents of the group get different bytes from /groot, each naming its parent; the second view is the kept copy', async () => {
+    const url = `/fotos/${photoId}/groot`;
+    const anna = await browsers.ownChild.get(url);
+    const bram = await browsers.sameGroup.get(url);
+    expect([anna.status, bram.status]).toEqual([200, 200]);
+    const annaBytes = Buffer.from(await anna.arrayBuffer());
+    const bramBytes = Buffer.from(await bram.arrayBuffer());
+    expect(isJpeg(annaBytes) && isJpeg(bramBytes)).toBe(true);
+    expect(annaBytes.equals(bramBytes)).toBe(false);
+    expect(anna.headers.get('ETag')).not.toBe(bram.headers.get('ETag'));
+    expect(anna.headers.get('Cache-Control')).toBe('private, no-cache');
+    // What a leaked copy says (the hidden mark, read back as `portal photos trace FILE` does).
+    expect(await traceDownload(portal.em(), admin, { file: annaBytes })).toMatchObject({ kind: 'view', email: 'anna@example.nl', photoId });
+    const reposted = await sharp(bramBytes).resize({ width: 500 }).jpeg({ quality: 70 }).toBuffer();
+    expect(await traceDownload(portal.em(), admin, { file: reposted })).toMatchObject({ kind: 'view', email: 'bram@example.nl', photoId });
+
+    // Again: the same bytes, no new encoding, still one row for Bram.
+    const rowsBefore = await portal.em().count(PhotoView, {});
+    const embeds = tracedViewEmbeds();
+    const again = await browsers.sameGroup.get(url);
+    expect(Buffer.from(await again.arrayBuffer()).equals(bramBytes)).toBe(true);
+    expect(tracedViewEmbeds()).toBe(embeds);
+    expect(await portal.em().count(PhotoView, {})).toBe(rowsBefore);
+    const row = await portal.em().findOneOrFail(PhotoView, { photoRef: photoId, email: 'bram@example.nl' });
+    expect(await portal.photos.stat(row.tracedKey!)).not.toBeNull();
+    // A revalidation with the parent's own ETag costs a 304 and sends nothing; another parent's ETag does not match.
+    const revalidated = await browsers.sameGroup.get(url, { 'If-None-Match': bram.headers.get('ETag')! });
+    expect(revalidated.status).toBe(304);
+    expect((await browsers.sameGroup.get(url, { 'If-None-Match': anna.headers.get('ETag')! })).status).toBe(200);
+  });
+
+  it('a parent of another group gets 404 and no record; staff get the shared image, untraced', async () => {
+    const before = await portal.em().count(PhotoView, {});
+    const refused = await browsers.otherGroup.get(`/fotos/${photoId}/groot`);
+    expect(refused.status).toBe(404);
+    expect(isJpeg(new Uint8Array(await refused.arrayBuffer()))).toBe(false);
+    const staff = await browsers.staff.get(`/fotos/${photoId}/groot`);
+    const photo = await portal.em().findOneOrFail(Photo, { id: photoId });
+    expect(staff.headers.get('ETag')).toBe(`"${photo.displayKey}"`);
+    expect(Buffer.from(await staff.arrayBuffer()).equals(await portal.photos.get(photo.displayKey!))).toBe(true);
+    expect(await portal.em().count(PhotoView, {})).toBe(before);
+  });
+
+  it('a withdrawn consent makes the kept traced copy 404 at once, also with its ETag', async () => {
+    const url = `/fotos/${samPhotoId}/groot`;
+    const first = await browsers.ownChild.get(url);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('ETag')!;
+    await setConsent(portal.em(), admin, 'K2', { internal: 'nee', external: 'nee' });
+    for (const headers of [{}, { 'If-None-Match': etag }] as Record<string, string>[]) {
+      const res = await browsers.ownChild.get(url, headers);
+      expect(res.status).toBe(404);
+      expect(isJpeg(new Uint8Array(await res.arrayBuffer()))).toBe(false);
+    }
+    await setConsent(portal.em(), admin, 'K2', { internal: 'ja', external: 'nee' });
+    expect((await browsers.ownChild.get(url, { 'If-None-Match': etag })).status).toBe(304);
   });
 });
 

@@ -9,7 +9,7 @@ export function registerPhotos(program: Command, io: CliIO): void {
 
   photos
     .command('trace')
-    .description('name the download a photo comes from: give the leaked file, or the code from its corner')
+    .description('name the download or view a photo comes from: give the leaked file, or the code from its corner')
     .argument('<file-or-code>', 'an image file (read for the hidden trace code), or a 7-character trace code')
     .action(
       action(io, async (ctx, target: string) => {
@@ -18,15 +18,26 @@ export function registerPhotos(program: Command, io: CliIO): void {
         const input = existsSync(target) ? { file: readFileSync(target) } : { code: target };
         const t = await ctx.withPortal((em) => traceDownload(em, ctx.actor, input));
         ctx.out.print(t, (r) =>
-          formatDetails([
-            ['Trace code', r.traceCode],
-            ['Read from', r.confidence === null ? 'the code given' : `the image (confidence ${r.confidence.toFixed(2)})`],
-            ['Downloaded by', r.parentName ? `${r.parentName} <${r.email}>` : r.email],
-            ['Downloaded at', r.downloadedAt],
-            ['Photo', r.photoId],
-            ['IP address', r.ip],
-            ['Browser', r.userAgent],
-          ]),
+          r.kind === 'view'
+            ? formatDetails([
+                ['Trace code', r.traceCode],
+                ['Read from', r.confidence === null ? 'the code given' : `the image (confidence ${r.confidence.toFixed(2)})`],
+                ['Kind', 'display image shown to this parent (photo page, app or AVG export), not a download'],
+                ['Received by', r.parentName ? `${r.parentName} <${r.email}>` : r.email],
+                ['First sent at', r.downloadedAt],
+                ['Last sent at', r.view?.lastAt ?? null],
+                ['In AVG export', r.view?.exportedAt ?? 'no'],
+                ['Photo', r.photoId],
+              ])
+            : formatDetails([
+                ['Trace code', r.traceCode],
+                ['Read from', r.confidence === null ? 'the code given' : `the image (confidence ${r.confidence.toFixed(2)})`],
+                ['Downloaded by', r.parentName ? `${r.parentName} <${r.email}>` : r.email],
+                ['Downloaded at', r.downloadedAt],
+                ['Photo', r.photoId],
+                ['IP address', r.ip],
+                ['Browser', r.userAgent],
+              ]),
         );
       }),
     );

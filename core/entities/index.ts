@@ -10,7 +10,7 @@ import { Location } from './location.ts';
 import { Announcement, AnnouncementRead, Message, MessageAttachment, MessageRead, MessageThread } from './message.ts';
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
-import { Photo, PhotoDownload, PhotoTag } from './photo.ts';
+import { Photo, PhotoDownload, PhotoTag, PhotoView } from './photo.ts';
 import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from './schedule.ts';
 import { ScheduleRules } from './schedule-rules.ts';
 import { EmailChange, ServerSecret } from './profile.ts';
@@ -57,6 +57,7 @@ export const coreEntities = [
   Photo,
   PhotoTag,
   PhotoDownload,
+  PhotoView,
   EmailChange,
   ServerSecret,
   DiaryEntry,

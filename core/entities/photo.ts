@@ -86,3 +86,37 @@ export const PhotoDownload = defineEntity({
   },
 });
 export type IPhotoDownload = InferEntity<typeof PhotoDownload>;
+
+/**
+ * A parent's display views of a photo (the 1600 px image of the photo page, the API's display
+ * variant, the photos of their AVG export): one row per parent and photo, whose trace code is in
+ * every such copy that parent received. Trace codes share one space with downloads (a trigger
+ * keeps them apart), so `portal photos trace` finds either. Kept like a download when the photo
+ * or the parent is removed. `tracedKey` names that parent's copy in the photo store, made from
+ * `displayKey`: a second view is served from it without re-encoding.
+ */
+export const PhotoView = defineEntity({
+  name: 'PhotoView',
+  tableName: 'photo_view',
+  uniques: [{ properties: ['parent', 'photoRef'] }],
+  indexes: [{ properties: ['photo'] }],
+  properties: {
+    id: p.bigint('number').primary(),
+    traceCode: p.bigint('number').unique(),
+    photo: p.manyToOne(Photo).nullable().deleteRule('set null'),
+    photoRef: p.uuid(),
+    parent: p.manyToOne(Parent).nullable().deleteRule('set null'),
+    email: p.string().length(320),
+    firstAt: p.datetime(),
+    /**
+     * The last time the traced bytes were sent (a 304 revalidation sends none), to the hour: a
+     * repeat view within the hour writes nothing, so a warm view is reads only.
+     */
+    lastAt: p.datetime(),
+    /** The last time this photo left in the parent's AVG export (the same traced copy). */
+    exportedAt: p.datetime().nullable(),
+    displayKey: p.string().length(64).nullable(),
+    tracedKey: p.string().length(64).nullable(),
+  },
+});
+export type IPhotoView = InferEntity<typeof PhotoView>;

@@ -43,6 +43,8 @@ export const EXPORTED: readonly ExportTable[] = [
   { name: 'photo', since: null },
   { name: 'photo_tag', since: 'created_at' },
   { name: 'photo_download', since: 'at' },
+  // Every write of a view row (a view sent, an AVG export, a new traced copy) sets last_at.
+  { name: 'photo_view', since: 'last_at' },
   { name: 'diary_entry', since: 'updated_at' },
   { name: 'diary_entry_revision', since: 'edited_at' },
   { name: 'diary_entry_seen', since: 'seen_at' },

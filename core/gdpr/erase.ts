@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { Parent } from '../entities/parent.ts';
 import { notFound } from '../errors.ts';
@@ -41,7 +42,7 @@ export interface ErasureReport {
 }
 
 export async function eraseParent(em: EntityManager, actor: Actor, email: string): Promise<ErasureReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'gdpr.manage');
   return em.transactional(async (tx) => {
     const parent = await tx.findOne(Parent, { email: normalizeEmail(email) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!parent) throw notFound('parent');
@@ -58,6 +59,8 @@ export async function eraseParent(em: EntityManager, actor: Actor, email: string
     const own = await sqlCount(tx, 'delete from diary_entry where parent_id = ?', [parent.id]);
     const messages = await sqlCount(tx, 'update message set author_label = ? where author_parent_id = ?', [ERASED_AUTHOR, parent.id]);
     const downloads = await sqlCount(tx, 'update photo_download set email = ? where parent_id = ?', [`erased-parent-${parent.id}`, parent.id]);
+    // Their traced display views too (core/photos/traced-views.ts): kept for tracing, without the address.
+    await sqlCount(tx, 'update photo_view set email = ? where parent_id = ?', [`erased-parent-${parent.id}`, parent.id]);
 
     const traces = await removeChildTraces(tx, orphanIds);
 

@@ -4,13 +4,16 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import yazl from 'yazl';
-import { type Actor, isAdmin } from '../actor.ts';
+import { can } from '../access/index.ts';
+import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { Parent } from '../entities/parent.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { downloadsOfMyChildren } from '../photos/my-children-downloads.ts';
 import type { PhotoStore } from '../photos/store.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
+import { tracedCopiesForExport } from '../photos/traced-views.ts';
+import { ambiguousThreadFilter } from '../messages/access.ts';
 import { normalizeEmail } from '../validation.ts';
 import { inList, sql } from '../db/sql.ts';
 import { clockOf } from '../clock.ts';
@@ -22,7 +25,8 @@ import { clockOf } from '../clock.ts';
  *
  * Photos are those the parent may see now: a photo of their child that also shows a child
  * without consent is that other child's data too, and stays out. Other parents appear only as
- * "ouder" links of the shared child (first name), never with their address or phone. Secrets
+ * "ouder" links of the shared child (first name), never with their address or phone. Each photo
+ * carries this parent's trace mark, as on the photo page (core/photos/traced-views.ts). Secrets
  * (password hash, second-factor secret, tokens) are not data about a person but keys to an
  * account, and never leave the database.
  */
@@ -80,11 +84,13 @@ async function collect(em: EntityManager, parentId: number, email: string) {
        from diary_entry e join child c on c.id = e.child_id where e.child_id ${inChildren} order by e.day, e.created_at`,
     ids,
   );
+  // Not a thread that may be about another child (awaiting its child), unless this parent started it.
+  const hidden = ambiguousThreadFilter(parentId);
   const messages = await q(
     `select c.child_number, t.subject, m.author_side, m.author_label, m.body, m.created_at
        from message m join message_thread t on t.id = m.thread_id join child c on c.id = t.child_id
-      where t.child_id ${inChildren} order by t.created_at, m.created_at, m.id`,
-    ids,
+      where t.child_id ${inChildren} and ${hidden.sql} order by t.created_at, m.created_at, m.id`,
+    [...ids, ...hidden.params],
   );
   const ownDownloads = await q(
     `select d.photo_ref as photo, d.trace_code, d.at, d.ip, d.user_agent from photo_download d where d.parent_id = ? order by d.at`,
@@ -119,7 +125,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
  */
 export async function exportParentData(
   em: EntityManager,
-  photos: Pick<PhotoStore, 'stream'>,
+  photos: Pick<PhotoStore, 'stream' | 'get' | 'put'>,
   actor: Actor,
   email: string,
   file: string,
@@ -127,7 +133,7 @@ export async function exportParentData(
 ): Promise<GdprExportSummary> {
   const parent = await em.findOne(Parent, { email: normalizeEmail(email) });
   if (!parent) throw notFound('parent');
-  if (!isAdmin(actor) && !(actor.kind === 'parent' && actor.parentId === parent.id)) throw forbidden('only your own data');
+  if (!(await can(em, actor, 'parent.export', parent.id))) throw forbidden('only your own data');
   const data = await collect(em, parent.id, parent.email);
   const parentActor: Actor = { kind: 'parent', parentId: parent.id, label: parent.email };
   const downloadsOfChildren = (await downloadsOfMyChildren(em, parentActor, 10_000)).map((d) => ({
@@ -136,6 +142,21 @@ export async function exportParentData(
     photo: d.photoId,
     by: d.by,
   }));
+
+  // Every photo in fotos/ is the parent's own traced copy of the display image (privacy
+  // invariant 2), on the same view row as the photo page shows it (same code, exported_at set).
+  const traced = await tracedCopiesForExport(
+    em,
+    { photos },
+    parent.id,
+    data.photos.map((p) => ({ id: String(p.id), displayKey: String(p.display_key) })),
+  );
+  const yourPhotoViews = await sql<Row>(
+    em,
+    `select v.photo_ref as photo, v.trace_code, v.first_at, v.last_at, v.exported_at
+       from photo_view v where v.parent_id = ? order by v.first_at, v.id`,
+    [parent.id],
+  );
 
   const zip = new yazl.ZipFile();
   const photoFiles: { photo: unknown; file: string; takenAt: unknown; caption: unknown }[] = [];
@@ -155,6 +176,7 @@ export async function exportParentData(
     schriftje: data.diary,
     messages: data.messages,
     yourDownloads: data.ownDownloads,
+    yourPhotoViews,
     downloadsOfYourChildrensPhotos: downloadsOfChildren,
     auditEvents: data.auditEvents,
     photos: photoFiles,
@@ -163,7 +185,7 @@ export async function exportParentData(
   // Photos stream from the store one at a time: memory stays flat whatever the album's size.
   for (const [i, p] of data.photos.entries()) {
     zip.addReadStreamLazy(photoFiles[i]!.file, (cb) => {
-      photos.stream(String(p.display_key)).then(
+      photos.stream(traced.get(String(p.id))!.key).then(
         (s) => cb(null, s),
         (err: Error) => cb(err, undefined as never),
       );

@@ -23,10 +23,11 @@ import { DiaryEntry } from '../entities/diary.ts';
 import { Group } from '../entities/group.ts';
 import { Message, MessageThread } from '../entities/message.ts';
 import { Guardianship, Parent } from '../entities/parent.ts';
-import { Photo, PhotoDownload, PhotoTag } from '../entities/photo.ts';
+import { Photo, PhotoDownload, PhotoTag, PhotoView } from '../entities/photo.ts';
 import { Staff } from '../entities/staff.ts';
 import { replyToThread, startThread } from '../messages/threads.ts';
-import { downloadPhoto } from '../photos/downloads.ts';
+import { downloadPhoto, traceDownload } from '../photos/downloads.ts';
+import { tracedDisplayImage } from '../photos/traced-views.ts';
 import { tagPhoto } from '../photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../photos/upload.ts';
 import { eraseParent } from './erase.ts';
@@ -133,6 +134,28 @@ describe('portal gdpr export', () => {
     expect(await portal.em().count(AuditEvent, { type: 'gdpr.exported', subject: 'bram@example.nl' })).toBe(1);
   });
 
+  it('each photo in fotos/ carries the requesting parent\'s trace mark, recorded as their view of it, the same copy as the photo page', async () => {
+    const exportFor = async (email: string) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'gdpr-')), 'x.zip');
+      await exportParentData(portal.em(), portal.photos, admin, email, file);
+      const zip = readZip(readFileSync(file));
+      const name = [...zip.keys()].find((k) => k.startsWith('fotos/'))!;
+      return { photo: zip.get(name)!, data: JSON.parse(zip.get('gegevens.json')!.toString('utf8')) };
+    };
+    const bram = await exportFor('bram@example.nl');
+    const anna = await exportFor('anna@example.nl');
+    expect(bram.photo.equals(anna.photo)).toBe(false);
+    const fromBram = await traceDownload(portal.em(), admin, { file: bram.photo });
+    expect(fromBram).toMatchObject({ kind: 'view', email: 'bram@example.nl', photoId: photo1 });
+    expect(fromBram.view?.exportedAt).not.toBeNull();
+    expect(await traceDownload(portal.em(), admin, { file: anna.photo })).toMatchObject({ kind: 'view', email: 'anna@example.nl', photoId: photo1 });
+    // The record is in the export too (right of access), and the photo page sends the same copy.
+    expect(bram.data.yourPhotoViews).toEqual([expect.objectContaining({ photo: photo1 })]);
+    const page = await tracedDisplayImage(portal.em(), portal, who['bram@example.nl']!, photo1);
+    expect(page.data.equals(bram.photo)).toBe(true);
+    expect(await portal.em().count(PhotoView, { photoRef: photo1, email: 'bram@example.nl' })).toBe(1);
+  });
+
   it('a parent may export only their own data; an unknown address is not found', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gdpr-')), 'x.zip');
     expect(await errorCode(exportParentData(portal.em(), portal.photos, who['anna@example.nl']!, 'bram@example.nl', file))).toBe('forbidden');
@@ -163,6 +186,9 @@ describe('portal gdpr erase', () => {
     expect(messages.map((m) => m.authorLabel)).toEqual(['Verwijderde ouder', expect.stringContaining('Mia')]);
     expect(await em.count(PhotoDownload, { email: 'anna@example.nl' })).toBe(0);
     expect(await em.count(PhotoDownload, { email: `erased-parent-${anna.kind === 'parent' ? anna.parentId : 0}` })).toBe(1);
+    // Her traced display views stay for tracing, without her address.
+    expect(await em.count(PhotoView, { email: 'anna@example.nl' })).toBe(0);
+    expect(await em.count(PhotoView, { email: `erased-parent-${anna.kind === 'parent' ? anna.parentId : 0}` })).toBe(1);
     expect(await em.count(PhotoTag, { photo: photo1 })).toBe(2);
     const [event] = await em.find(AuditEvent, { type: 'gdpr.erased' });
     expect(event?.subject).toMatch(/^parent:\d+$/);

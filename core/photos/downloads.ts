@@ -2,14 +2,14 @@ import { randomInt } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { audit } from '../audit.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { authorize, parentIdOf, requireAdmin } from '../access/index.ts';
 import { Parent } from '../entities/parent.ts';
-import { type IPhotoDownload, Photo, PhotoDownload, PhotoTag } from '../entities/photo.ts';
+import { type IPhotoDownload, Photo, PhotoDownload, PhotoTag, PhotoView } from '../entities/photo.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { fullName } from '../people.ts';
 import { embedTraceCode, extractTraceCode } from './trace-mark.ts';
 import type { PhotoContext } from './upload.ts';
-import { photoForActor } from './visibility.ts';
 
 /**
  * Downloads (privacy invariant 2): a parent downloads only photos in which their own child is
@@ -38,8 +38,9 @@ export interface DownloadedPhoto {
  * misuse leads to exclusion) must be accepted before a parent's first download.
  */
 export async function mustAcceptRules(em: EntityManager, actor: Actor): Promise<boolean> {
-  if (actor.kind !== 'parent') return false;
-  return (await em.count(PhotoDownload, { parent: actor.parentId })) === 0;
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) return false;
+  return (await em.count(PhotoDownload, { parent: parentId })) === 0;
 }
 
 export async function downloadPhoto(
@@ -49,16 +50,16 @@ export async function downloadPhoto(
   photoId: string,
   request: { ip?: string | null; userAgent?: string | null; rulesAccepted?: boolean } = {},
 ): Promise<DownloadedPhoto> {
-  // photoForActor refuses suspended parents, other groups, withdrawn consent: all as not found.
-  const view = await photoForActor(em, actor, photoId);
-  if (actor.kind !== 'parent' || !view.downloadable) throw notFound('photo');
+  // `photo.download`: a parent (active) of the group, the photo shareable, their own child in it.
+  await authorize(em, actor, 'photo.download', photoId, 'photo');
+  const parentId = parentIdOf(actor)!;
   if (!request.rulesAccepted && (await mustAcceptRules(em, actor))) {
     throw new DomainError('validation', 'accept the rules of use (spelregels) before the first download', [
       { path: 'rules', message: 'not accepted' },
     ]);
   }
   const photo = await em.findOneOrFail(Photo, { id: photoId });
-  const parent = await em.findOneOrFail(Parent, { id: actor.parentId });
+  const parent = await em.findOneOrFail(Parent, { id: parentId });
   if (!photo.originalKey) throw notFound('photo');
   // The children in it, for the audit log: `portal audit --child K1` finds every download of them.
   const children = (await em.find(PhotoTag, { photo: photo.id }, { populate: ['child'] })).map((t) => t.child.childNumber).sort();
@@ -98,23 +99,31 @@ export async function downloadPhoto(
 }
 
 export interface TraceResult {
+  /**
+   * What the code was handed out with: a download (the original, visible code in a corner), or a
+   * view (the parent's traced display image: photo page, app, AVG export; see traced-views.ts).
+   */
+  kind: 'download' | 'view';
   traceCode: string;
   /** How sure the pixel reading was (1: clean copy); null when traced from a typed code. */
   confidence: number | null;
+  /** When the traced copy was first handed out: the download, or the first view or export. */
   downloadedAt: string;
   email: string;
   parentName: string | null;
   photoId: string;
   ip: string | null;
   userAgent: string | null;
+  /** Views only: until when that parent received this copy (to the hour), and whether in an AVG export. */
+  view?: { lastAt: string; exportedAt: string | null };
 }
 
 /**
- * `portal photos trace FILE|CODE`: which download a leaked copy comes from. Admins only: it
- * names a parent.
+ * `portal photos trace FILE|CODE`: which download or view a leaked copy comes from (one code
+ * space: a code is one or the other). Admins only: it names a parent.
  */
 export async function traceDownload(em: EntityManager, actor: Actor, input: { file?: Buffer; code?: string }): Promise<TraceResult> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'photo.trace');
   let traceCode: number | undefined;
   let confidence: number | null = null;
   if (input.file) {
@@ -127,8 +136,24 @@ export async function traceDownload(em: EntityManager, actor: Actor, input: { fi
     if (traceCode === undefined) throw new DomainError('validation', `"${input.code}" is not a trace code (7 letters and digits)`);
   }
   const download = await em.findOne(PhotoDownload, { traceCode }, { populate: ['parent'] });
-  if (!download) throw notFound(`a download with trace code ${formatTraceCode(traceCode)}`);
+  if (!download) {
+    const view = await em.findOne(PhotoView, { traceCode }, { populate: ['parent'] });
+    if (!view) throw new DomainError('not_found', `a download with trace code ${formatTraceCode(traceCode)} not found, nor a photo view`);
+    return {
+      kind: 'view',
+      traceCode: formatTraceCode(traceCode),
+      confidence,
+      downloadedAt: view.firstAt.toISOString(),
+      email: view.email,
+      parentName: view.parent ? fullName(view.parent) : null,
+      photoId: view.photoRef,
+      ip: null,
+      userAgent: null,
+      view: { lastAt: view.lastAt.toISOString(), exportedAt: view.exportedAt?.toISOString() ?? null },
+    };
+  }
   return {
+    kind: 'download',
     traceCode: formatTraceCode(traceCode),
     confidence,
     downloadedAt: download.at.toISOString(),

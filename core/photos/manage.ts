@@ -1,12 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
-import { visibleGroupIds } from '../authorization.ts';
+import { sql } from '../db/sql.ts';
+import { authorize, can, filterOf } from '../access/index.ts';
 import { Group } from '../entities/group.ts';
 import { Photo } from '../entities/photo.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { forbidden, } from '../errors.ts';
 import { referencedKeys } from './retention.ts';
-import { mayManage, photoForStaff } from './tagging.ts';
+import { photoForStaff } from './tagging.ts';
 import type { PhotoContext } from './upload.ts';
 import { SHAREABLE } from './visibility.ts';
 import { pageLimit } from '../paging.ts';
@@ -52,6 +53,7 @@ interface StaffRow {
   hidden: boolean;
   no_child_confirmed: boolean;
   uploaded_by_id: number | null;
+  may_manage: boolean;
   tag_count: number;
   shared: boolean;
   held_for: string[] | null;
@@ -77,7 +79,7 @@ function statusOf(r: StaffRow): PhotoStatus {
   return 'held';
 }
 
-const toStaffPhoto = (actor: Actor, r: StaffRow): StaffPhoto => ({
+const toStaffPhoto = (r: StaffRow): StaffPhoto => ({
   id: r.id,
   groupId: r.group_id,
   takenAt: new Date(r.taken_at).toISOString(),
@@ -90,13 +92,13 @@ const toStaffPhoto = (actor: Actor, r: StaffRow): StaffPhoto => ({
   heldFor: r.held_for ?? [],
   width: r.width,
   height: r.height,
-  mayManage: mayManage(actor, r.uploaded_by_id),
+  mayManage: r.may_manage,
 });
 
-async function assertWorksIn(em: EntityManager, actor: Actor, groupId: number): Promise<void> {
-  if (actor.kind === 'parent' || actor.kind === 'system') throw notFound('group');
-  const scope = await visibleGroupIds(em, actor);
-  if (scope !== 'all' && !scope.includes(groupId)) throw notFound('group');
+/** The staff columns with `may_manage` (the catalogue's `photo.hide` for this actor), and its bindings. */
+function staffColumns(em: EntityManager, actor: Actor) {
+  const hide = filterOf(em, actor, 'photo.hide');
+  return { sql: `${STAFF_COLUMNS}, (${hide.sql}) as may_manage`, params: hide.params };
 }
 
 /**
@@ -109,9 +111,10 @@ export async function groupPhotosForStaff(
   groupId: number,
   options: { after?: { uploadedAt: string; id: string }; limit?: number; ids?: string[] } = {},
 ): Promise<StaffPhoto[]> {
-  await assertWorksIn(em, actor, groupId);
+  await authorize(em, actor, 'group.work', groupId, 'group');
   const limit = pageLimit(options.limit, 30, 100);
-  const params: unknown[] = [groupId];
+  const columns = staffColumns(em, actor);
+  const params: unknown[] = [...columns.params, groupId];
   let extra = '';
   if (options.after) {
     extra += ' and (p.uploaded_at, p.id) < (?, ?::uuid)';
@@ -123,20 +126,21 @@ export async function groupPhotosForStaff(
   }
   params.push(limit);
   const rows = (await em.getConnection().execute(
-    `select ${STAFF_COLUMNS} from photo p where p.group_id = ?${extra}
+    `select ${columns.sql} from photo p where p.group_id = ?${extra}
       order by p.uploaded_at desc, p.id desc limit ?`,
     params,
   )) as StaffRow[];
-  return rows.map((r) => toStaffPhoto(actor, r));
+  return rows.map(toStaffPhoto);
 }
 
 /** One photo as its group's staff see it; not found outside the actor's groups. */
 export async function staffPhoto(em: EntityManager, actor: Actor, photoId: string): Promise<StaffPhoto> {
   const photo = await photoForStaff(em, actor, photoId);
+  const columns = staffColumns(em, actor);
   const rows = (await em
     .getConnection()
-    .execute(`select ${STAFF_COLUMNS} from photo p where p.id = ?`, [photo.id])) as StaffRow[];
-  return toStaffPhoto(actor, rows[0]!);
+    .execute(`select ${columns.sql} from photo p where p.id = ?`, [...columns.params, photo.id])) as StaffRow[];
+  return toStaffPhoto(rows[0]!);
 }
 
 export interface TagSheetChild {
@@ -220,10 +224,12 @@ export async function deletePhoto(
   const startedAt = systemClock.now();
   const removed = await em.transactional(async (tx) => {
     const photo = await photoForStaff(tx, actor, photoId);
-    if (!mayManage(actor, photo.uploadedBy?.id ?? null)) {
+    if (!(await can(tx, actor, 'photo.hide', photo.id))) {
       throw forbidden('only the location manager can delete photos that someone else uploaded');
     }
-    const keys = [photo.originalKey, photo.displayKey, photo.thumbKey].filter((k): k is string => Boolean(k));
+    // The parents' traced copies of its display image too (core/photos/traced-views.ts).
+    const traced = await sql<{ k: string }>(tx, 'select traced_key as k from photo_view where photo_id = ? and traced_key is not null', [photo.id]);
+    const keys = [photo.originalKey, photo.displayKey, photo.thumbKey, ...traced.map((r) => r.k)].filter((k): k is string => Boolean(k));
     const source = photo.sourceKey;
     const groupId = photo.group.id;
     await tx.nativeDelete(Photo, { id: photo.id });

@@ -1,17 +1,23 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { clockOf, startOfDay } from '../clock.ts';
 import { addMonths, dayOf } from '../dates.ts';
 import { Photo } from '../entities/photo.ts';
 import { sweepOrphans } from './store.ts';
 import type { PhotoContext } from './upload.ts';
 
-/** Photos whose files are in the store: every key a row still points at, among `keys`. */
+/**
+ * Photos whose files are in the store: every key a row still points at, among `keys`. A parent's
+ * traced copy of a display image (photo_view.traced_key) counts only while its photo exists:
+ * a deleted photo's copies go with it.
+ */
 export async function referencedKeys(em: EntityManager, keys: string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
   const rows = (await em.getConnection().execute(
     `select k from (
        select original_key as k from photo union all select display_key from photo union all select thumb_key from photo
+       union all select traced_key from photo_view where photo_id is not null
      ) s where k = any(?::text[])`,
     [`{${keys.join(',')}}`],
   )) as { k: string }[];
@@ -38,7 +44,7 @@ export async function prunePhotos(
   actor: Actor,
   options: { dryRun?: boolean; now?: Date; filesNow?: Date } = {},
 ): Promise<{ photos: number; files: number; before: string }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'retention.manage');
   const now = options.now ?? clockOf(em).now();
   // From the start of that day in Amsterdam, held to the month's end (see core/dates.ts addMonths).
   const before = startOfDay(addMonths(dayOf(now), -ctx.config.photos.retentionMonths));

@@ -3,10 +3,11 @@ import type { Actor } from '../../core/actor.ts';
 import { dayOf } from '../../core/dates.ts';
 import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
 import { ByteCache } from '../../core/photos/byte-cache.ts';
+import { displayImageForActor } from '../../core/photos/traced-views.ts';
 import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
 import { type AlbumPhoto, albumCursor, imageKeyForActor, parentAlbum, parseAlbumCursor, photoForActor } from '../../core/photos/visibility.ts';
 import type { Portal } from '../../core/portal.ts';
-import type { AppEnv } from '../env.ts';
+import type { AuthedEnv, WebContext } from '../env.ts';
 import { isHtmx, readForm } from '../forms.ts';
 import type { Pages } from '../render.ts';
 import { clockOf } from '../../core/clock.ts';
@@ -43,7 +44,7 @@ const timeFormat = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '
 export const clockTime = (at: Date) => timeFormat.format(at);
 
 /** "vandaag", "gisteren", "maandag 24 november" (with the year when it is not this year). */
-export function dayHeading(c: Context<AppEnv>, iso: string, now = clockOf(c.var.em).now()): string {
+export function dayHeading(c: WebContext, iso: string, now = clockOf(c.var.em).now()): string {
   const day = dayOf(new Date(iso));
   const thisDay = dayOf(now);
   if (day === thisDay) return c.var.t('photos.today');
@@ -56,7 +57,7 @@ export function dayHeading(c: Context<AppEnv>, iso: string, now = clockOf(c.var.
 }
 
 /** dayHeading for use inside a sentence: "vandaag", "gisteren" in lower case, names as they are. */
-export function dayInSentence(c: Context<AppEnv>, iso: string, now = clockOf(c.var.em).now()): string {
+export function dayInSentence(c: WebContext, iso: string, now = clockOf(c.var.em).now()): string {
   const day = dayHeading(c, iso, now);
   const relative = [c.var.t('photos.today'), c.var.t('photos.yesterday')];
   return relative.includes(day) ? day.charAt(0).toLowerCase() + day.slice(1) : day;
@@ -68,7 +69,7 @@ interface AlbumDay {
   photos: AlbumPhoto[];
 }
 
-function byDay(c: Context<AppEnv>, photos: AlbumPhoto[]): AlbumDay[] {
+function byDay(c: WebContext, photos: AlbumPhoto[]): AlbumDay[] {
   const days: AlbumDay[] = [];
   for (const photo of photos) {
     const day = dayOf(new Date(photo.takenAt));
@@ -96,7 +97,7 @@ const imageType = (data: Buffer) =>
 const IMAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
 export type ImageVariant = 'thumb' | 'display';
-type ServeImage = (c: Context<AppEnv>, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => Promise<Response>;
+type ServeImage = (c: WebContext, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => Promise<Response>;
 const servers = new WeakMap<object, ServeImage>();
 
 /**
@@ -109,11 +110,18 @@ export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
   if (known) return known;
   // One memory per portal, shared by the pages and the API.
   const images = new ByteCache(IMAGE_CACHE_BYTES, 512 * 1024);
-  const serve: ServeImage = async (c: Context<AppEnv>, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => {
+  const serve: ServeImage = async (c: WebContext, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => {
     // Asked again on every request: a client's cached copy must be revalidated, and a request
-    // after a withdrawn consent gets nothing.
-    const key = await imageKeyForActor(c.var.em, actor, id, variant);
-    const etag = `"${key}"`;
+    // after a withdrawn consent gets nothing. The display image goes to a parent as their own
+    // traced copy (core/photos/traced-views.ts): its key, and so the ETag, differs per parent.
+    let image: { key: string; read(): Promise<Buffer> };
+    if (variant === 'display') {
+      image = await displayImageForActor(c.var.em, { photos: portal.photos, cache: images }, actor, id);
+    } else {
+      const thumbKey = await imageKeyForActor(c.var.em, actor, id, variant);
+      image = { key: thumbKey, read: () => images.get(thumbKey, (k) => portal.photos.get(k)) };
+    }
+    const etag = `"${image.key}"`;
     const headers = {
       'Cache-Control': IMAGE_CACHE,
       ETag: etag,
@@ -124,18 +132,18 @@ export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
     if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
       return c.body(null, 304, headers);
     }
-    const data = await images.get(key, (k) => portal.photos.get(k));
+    const data = await image.read();
     return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': imageType(data) });
   };
   servers.set(portal, serve);
   return serve;
 }
 
-export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
+export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
 
   /** Whether the parent still has to confirm the rules: before their first download. */
-  const photoPage = async (c: Context<AppEnv>, photo: AlbumPhoto, rulesError = false) => {
-    const actor = c.var.session!.actor;
+  const photoPage = async (c: Context<AuthedEnv>, photo: AlbumPhoto, rulesError = false) => {
+    const actor = c.var.actor;
     const takenAt = new Date(photo.takenAt);
     return pages.render(
       c,
@@ -144,7 +152,7 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
         photo,
         day: dayHeading(c, photo.takenAt),
         time: timeFormat.format(takenAt),
-        downloadable: actor.kind === 'parent' && photo.downloadable,
+        downloadable: photo.downloadable,
         confirmRules: await mustAcceptRules(c.var.em, actor),
         rulesError,
       },
@@ -153,7 +161,7 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
   };
 
   app.get(PHOTOS_PATH, async (c) => {
-    const actor = c.var.session!.actor;
+    const actor = c.var.actor;
     const before = parseAlbumCursor(c.req.query('voor'));
     const found = await parentAlbum(c.var.em, actor, { before, limit: ALBUM_PAGE + 1 });
     const photos = found.slice(0, ALBUM_PAGE);
@@ -171,18 +179,18 @@ export function photoRoutes(app: Hono<AppEnv>, portal: Pick<Portal, 'photos'>, p
   app.get(RULES_PATH, async (c) => pages.render(c, 'pages/spelregels', {}));
 
   app.get(`${PHOTOS_PATH}/:id`, async (c) => {
-    const photo = await photoForActor(c.var.em, c.var.session!.actor, c.req.param('id'));
+    const photo = await photoForActor(c.var.em, c.var.actor, c.req.param('id'));
     return await photoPage(c, photo);
   });
 
   const serve = imageServer(portal);
-  const image = (variant: ImageVariant) => async (c: Context<AppEnv>) =>
-    await serve(c, c.var.session!.actor, c.req.param('id') ?? '', variant, 'Cookie');
+  const image = (variant: ImageVariant) => async (c: Context<AuthedEnv>) =>
+    await serve(c, c.var.actor, c.req.param('id') ?? '', variant, 'Cookie');
   app.get(`${PHOTOS_PATH}/:id/klein`, image('thumb'));
   app.get(`${PHOTOS_PATH}/:id/groot`, image('display'));
 
   app.post(`${PHOTOS_PATH}/:id/download`, async (c) => {
-    const actor = c.var.session!.actor;
+    const actor = c.var.actor;
     const id = c.req.param('id');
     const photo = await photoForActor(c.var.em, actor, id);
     // The rule (spelregels before the first download) is core's; here only its form field.
