@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAccess } from './commands/access.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerChildren } from './commands/children.ts';
 import { registerConfig } from './commands/config.ts';
@@ -11,6 +12,7 @@ import { registerImport } from './commands/import.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLocations } from './commands/locations.ts';
 import { registerMail } from './commands/mail.ts';
+import { registerMessages } from './commands/messages.ts';
 import { registerParents } from './commands/parents.ts';
 import { registerPhotos } from './commands/photos.ts';
 import { registerRetention } from './commands/retention.ts';
@@ -85,7 +87,9 @@ export function createProgram(io: CliIO, plugins: readonly PortalPlugin[] = inst
   registerPhotos(program, io);
   registerSchedule(program, io);
   registerMail(program, io);
+  registerMessages(program, io);
   registerAudit(program, io);
+  registerAccess(program, io);
   registerGdpr(program, io);
   registerRetention(program, io);
   registerExport(program, io);

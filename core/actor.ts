@@ -1,9 +1,7 @@
-import { forbidden } from './errors.ts';
-
 /**
- * Who is acting. Every use case takes one as its first argument and decides there what the
- * actor may do or see, so the web pages, the CLI, the app API and plugins share one rule.
- * `label` is what lands in history and audit columns ("recorded by").
+ * Who is acting. Every use case takes one as its first argument and asks the access catalogue
+ * (core/access/) what the actor may do or see, so the web pages, the CLI, the app API and
+ * plugins share one rule. `label` is what lands in history and audit columns ("recorded by").
  */
 export type Actor =
   | { kind: 'system'; label: string }
@@ -16,12 +14,3 @@ export const systemActor = (label = 'system'): Actor => ({ kind: 'system', label
 
 /** The IT admin at the terminal: trusted with the whole directory, named by their OS login. */
 export const cliAdmin = (username: string): Actor => ({ kind: 'admin', label: `cli:${username}` });
-
-export function isAdmin(actor: Actor): boolean {
-  return actor.kind === 'admin' || actor.kind === 'system';
-}
-
-/** Provisioning (locations, groups, people, placements) is an admin task. */
-export function requireAdmin(actor: Actor): void {
-  if (!isAdmin(actor)) throw forbidden('only an administrator can change the directory');
-}

@@ -1,6 +1,7 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from './actor.ts';
+import type { Actor } from './actor.ts';
+import { requireAdmin } from './access/index.ts';
 import { AuditEvent } from './entities/audit.ts';
 import { invalid } from './errors.ts';
 import { normalizeEmail } from './validation.ts';
@@ -50,6 +51,7 @@ export type AuditType =
   | 'swap.rejected'
   | 'swap.withdrawn'
   | 'swap.day_cancelled'
+  | 'message.child_assigned'
   | 'export.written'
   | 'export.restored';
 
@@ -103,7 +105,7 @@ export interface AuditView {
 
 /** The audit trail, newest first: for admins only. */
 export async function listAudit(em: EntityManager, actor: Actor, query: AuditQuery = {}): Promise<AuditView[]> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'audit.read');
   const where: Record<string, unknown> = {};
   if (query.since) {
     const since = new Date(query.since);

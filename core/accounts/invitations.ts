@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { generatePassword } from '../auth/passwords.ts';
 import { getOrganisation } from '../directory/organisation.ts';
@@ -16,7 +17,6 @@ import {
   enqueueAccountMails,
   publicBaseUrl,
   type MailContext,
-  registerAccountMail,
 } from '../mail/account-mail.ts';
 import { normalizeEmail } from '../validation.ts';
 import { firstNameOf, languageOf, newAccount } from './accounts.ts';
@@ -136,7 +136,7 @@ export async function inviteParents(
   filter: InviteFilter = {},
   options: { dryRun?: boolean } = {},
 ): Promise<InviteReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'accounts.manage');
   let parents: IParent[];
   if (filter.emails?.length) {
     const wanted = [...new Set(filter.emails.map(normalizeEmail))];
@@ -183,7 +183,7 @@ export async function inviteStaff(
   filter: { emails?: string[]; resend?: boolean } = {},
   options: { dryRun?: boolean } = {},
 ): Promise<InviteReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'accounts.manage');
   const staff = filter.emails?.length
     ? await Promise.all(filter.emails.map((e) => findStaff(em, e)))
     : await em.find(Staff, { active: true }, { orderBy: { email: 'asc' } });
@@ -208,7 +208,7 @@ export async function resetPasswordByAdmin(
   email: string,
   who: 'parent' | 'staff',
 ): Promise<InviteReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'accounts.manage');
   const person = who === 'parent' ? { parent: await findParent(em, email) } : { staff: await findStaff(em, email) };
   return await queueFor(ctx, em, actor, [{ email: normalizeEmail(email), person }], 'new_password', {
     resend: true,
@@ -217,7 +217,7 @@ export async function resetPasswordByAdmin(
 }
 
 /** Makes the password, stores its hash, and writes the mail. Registered for both kinds. */
-async function composeWithPassword({ em, ctx, account, organisation, from, job }: ComposeInput): Promise<Composed> {
+export async function composeWithPassword({ em, ctx, account, organisation, from, job }: ComposeInput): Promise<Composed> {
   const password = generatePassword();
   const hash = await ctx.hasher.hash(password); // outside the transaction: it is the slow part
   const expiresAt = new Date(clockOf(em).now().getTime() + ctx.config.auth.initialPasswordDays * 86_400_000);
@@ -262,6 +262,3 @@ async function composeWithPassword({ em, ctx, account, organisation, from, job }
     },
   };
 }
-
-registerAccountMail('invitation', composeWithPassword);
-registerAccountMail('new_password', composeWithPassword);

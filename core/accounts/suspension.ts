@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { findParent } from '../directory/refs.ts';
 import { endAllSessions } from '../auth/sessions.ts';
@@ -23,7 +24,7 @@ export interface SuspensionView {
  * for the helpdesk and the audit log.
  */
 export async function suspendParent(em: EntityManager, actor: Actor, email: string, reason: string): Promise<SuspensionView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'accounts.manage');
   const why = parseInput(text(500, 'reason'), reason);
   return await em.transactional(async (tx) => {
     const parent = await findParent(tx, email);
@@ -39,7 +40,7 @@ export async function suspendParent(em: EntityManager, actor: Actor, email: stri
 }
 
 export async function unsuspendParent(em: EntityManager, actor: Actor, email: string): Promise<SuspensionView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'accounts.manage');
   return await em.transactional(async (tx) => {
     const parent = await findParent(tx, email);
     const account = await tx.findOne(Account, { parent: parent.id });

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { parentIdOf, staffIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { Account, type IAccount } from '../entities/account.ts';
@@ -136,10 +137,10 @@ export interface ApiTokenView {
 }
 
 async function accountOf(em: EntityManager, actor: Actor): Promise<number | undefined> {
-  if (actor.kind === 'parent') return (await em.findOne(Account, { parent: actor.parentId }, { fields: ['id'] }))?.id;
-  if ((actor.kind === 'staff' || actor.kind === 'manager' || actor.kind === 'admin') && actor.staffId !== undefined) {
-    return (await em.findOne(Account, { staff: actor.staffId }, { fields: ['id'] }))?.id;
-  }
+  const parentId = parentIdOf(actor);
+  if (parentId !== undefined) return (await em.findOne(Account, { parent: parentId }, { fields: ['id'] }))?.id;
+  const staffId = staffIdOf(actor);
+  if (staffId !== undefined) return (await em.findOne(Account, { staff: staffId }, { fields: ['id'] }))?.id;
   return undefined;
 }
 

@@ -104,8 +104,7 @@ export async function staffDaySheet(em: EntityManager, actor: Actor, settings: D
 
 /** One child's row of the day sheet (what htmx swaps in after saving that row). */
 export async function staffDayRow(em: EntityManager, actor: Actor, childId: number): Promise<DaySheetRow> {
-  const child = await childForActor(em, actor, childId);
-  if (actor.kind === 'parent') throw notFound('child');
+  const child = await childForActor(em, actor, childId, 'diary.write.staff');
   const [row] = await rowsFor(em, actor, [{ id: child.id, name: fullName(child), firstName: child.firstName }], clockOf(em).today());
   return row!;
 }

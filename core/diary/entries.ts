@@ -1,5 +1,6 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { can, parentIdOf, staffIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { currentPlacement } from '../authorization.ts';
 import { parseDate } from '../dates.ts';
@@ -65,8 +66,6 @@ export interface DiaryEntryView {
 /** Dates are 'YYYY-MM-DD' strings in core, whatever the driver hands back. */
 const isoDay = (value: string | Date): string => (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10));
 
-const staffLike = (actor: Actor) => actor.kind === 'staff' || actor.kind === 'manager' || actor.kind === 'admin' || actor.kind === 'system';
-const staffIdOf = (actor: Actor): number | undefined => ('staffId' in actor ? actor.staffId : undefined);
 
 function validationError(details: ErrorDetail[]): DomainError {
   return new DomainError('validation', details.map((d) => `${d.path}: ${d.message}`).join('; '), details);
@@ -94,7 +93,7 @@ export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: 
   const staffId = staffIdOf(actor);
   const unseen = new Set<string>();
   const parentEntries = entries.filter((e) => e.authorKind === 'parent').map((e) => e.id);
-  if (staffId !== undefined && actor.kind !== 'parent' && parentEntries.length) {
+  if (staffId !== undefined && parentEntries.length) {
     const rows = (await em.getConnection().execute(
       `select e.id from diary_entry e
         where e.id = any(?::uuid[])
@@ -104,6 +103,8 @@ export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: 
     for (const r of rows) unseen.add(r.id);
   }
   const day = clockOf(em).today();
+  const parentId = parentIdOf(actor);
+  const ownEntry = (e: IDiaryEntry) => parentId !== undefined && e.authorKind === 'parent' && e.parent?.id === parentId;
   return entries.map((e) => ({
     id: e.id,
     childId: e.child.id,
@@ -117,8 +118,8 @@ export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: 
     updatedAt: e.updatedAt.toISOString(),
     version: e.version,
     edited: e.version > 1,
-    own: actor.kind === 'parent' && e.authorKind === 'parent' && e.parent?.id === actor.parentId,
-    editable: actor.kind === 'parent' && e.authorKind === 'parent' && e.parent?.id === actor.parentId && isoDay(e.day) === day,
+    own: ownEntry(e),
+    editable: ownEntry(e) && isoDay(e.day) === day,
     isNew: unseen.has(e.id),
   }));
 }
@@ -161,8 +162,9 @@ export interface ChildChoice {
 
 /** The parent's children, for the switcher (first names first); nothing for other actors. */
 export async function parentChildren(em: EntityManager, actor: Actor): Promise<ChildChoice[]> {
-  if (actor.kind !== 'parent') return [];
-  const links = await em.find(Guardianship, { parent: actor.parentId }, { populate: ['child'] });
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) return [];
+  const links = await em.find(Guardianship, { parent: parentId }, { populate: ['child'] });
   return links
     .map((l) => ({ id: l.child.id, name: fullName(l.child), firstName: l.child.firstName }))
     .sort((a, b) => a.firstName.localeCompare(b.firstName, 'nl') || a.id - b.id);
@@ -182,7 +184,10 @@ export async function writeParentEntry(
   input: ParentEntryInput,
 ): Promise<DiaryEntryView> {
   const child = await childForActor(em, actor, childId);
-  if (actor.kind !== 'parent') throw forbidden('staff write through the day sheet of their group');
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined || !(await can(em, actor, 'diary.write.parent', child.id))) {
+    throw forbidden('staff write through the day sheet of their group');
+  }
   const details: ErrorDetail[] = [];
   const text = cleanText(input.text, 'text', details);
   if (!text) details.push({ path: 'text', message: 'required' });
@@ -197,7 +202,7 @@ export async function writeParentEntry(
       day,
       authorKind: 'parent',
       staff: null,
-      parent: actor.parentId,
+      parent: parentId,
       authorLabel: name,
       text,
       lines: [],
@@ -218,7 +223,7 @@ export async function editParentEntry(
   input: ParentEntryInput,
 ): Promise<DiaryEntryView> {
   const entry = await entryForActor(em, actor, entryId);
-  if (actor.kind !== 'parent' || entry.authorKind !== 'parent' || entry.parent?.id !== actor.parentId) {
+  if (!(await can(em, actor, 'diaryEntry.edit', entry.id))) {
     throw forbidden('only the parent who wrote an entry can change it');
   }
   assertSameDay(entry, clockOf(em).today());
@@ -302,7 +307,7 @@ export async function childDiary(
  */
 export async function markParentEntriesSeen(em: EntityManager, actor: Actor, entryIds: string[]): Promise<number> {
   const staffId = staffIdOf(actor);
-  if (actor.kind === 'parent' || staffId === undefined) return 0;
+  if (staffId === undefined) return 0;
   let marked = 0;
   for (const id of new Set(entryIds)) {
     const entry = await entryForActor(em, actor, id).catch(() => undefined);
@@ -332,7 +337,7 @@ export interface StaffEntryInput {
 /** The photos staff may attach to a child's entry today. */
 export async function photoCandidates(em: EntityManager, actor: Actor, childId: number): Promise<DiaryPhoto[]> {
   const child = await childForActor(em, actor, childId);
-  if (!staffLike(actor)) return [];
+  if (!(await can(em, actor, 'diary.write.staff', child.id))) return [];
   const day = clockOf(em).today();
   return await taggedShareablePhotos(em, await childGroupsForActor(em, actor, child.id, day), child.id, day);
 }
@@ -349,7 +354,7 @@ export async function saveStaffEntry(
   input: StaffEntryInput,
 ): Promise<{ entry: DiaryEntryView; changed: boolean }> {
   const child = await childForActor(em, actor, childId);
-  if (!staffLike(actor)) throw forbidden('parents write their own entries');
+  if (!(await can(em, actor, 'diary.write.staff', child.id))) throw forbidden('parents write their own entries');
   const day = clockOf(em).today();
   const details: ErrorDetail[] = [];
   const text = cleanText(input.text, 'text', details);

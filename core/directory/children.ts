@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../actor.ts';
-import { assertCanSeeChild, currentPlacement, visibleChildIds } from '../authorization.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
+import { assertCanSeeChild, currentPlacement, idsInScope } from '../authorization.ts';
 import { addDays, } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Child, ConsentRecord, type IChild, type IPlacement, Placement } from '../entities/child.ts';
@@ -80,7 +81,7 @@ const addSchema = z.object({
 export type AddChildInput = z.input<typeof addSchema>;
 
 export async function addChild(em: EntityManager, actor: Actor, input: AddChildInput): Promise<ChildDetail> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(addSchema, input);
   if (data.birthDate > clockOf(em).today()) throw invalid('birthDate', 'lies in the future');
   if (data.startDate && !data.group) throw invalid('startDate', 'needs a group to start in');
@@ -125,7 +126,7 @@ export async function listChildren(
   actor: Actor,
   filter: { group?: string; location?: string; includeLeft?: boolean } = {},
 ): Promise<ChildView[]> {
-  const scope = await visibleChildIds(em, actor);
+  const scope = await idsInScope(em, actor, 'child.read');
   let inGroups: number[] | undefined;
   if (filter.group || filter.location) {
     const groupIds = filter.group
@@ -161,7 +162,7 @@ export async function moveChild(
   childNumber: string,
   input: z.input<typeof moveSchema>,
 ): Promise<ChildDetail> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(moveSchema, input);
   const on = data.date ?? clockOf(em).today();
   await inTransaction(em, async (tx) => {
@@ -193,7 +194,7 @@ export async function leaveChild(
   childNumber: string,
   input: z.input<typeof leaveSchema>,
 ): Promise<ChildDetail> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(leaveSchema, input);
   const on = data.date ?? clockOf(em).today();
   await inTransaction(em, async (tx) => {

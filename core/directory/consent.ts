@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { audit } from '../audit.ts';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { assertCanSeeChild } from '../authorization.ts';
 import { inTransaction } from '../db/errors.ts';
 import { ConsentRecord, type ConsentSource, type IConsentRecord } from '../entities/child.ts';
@@ -54,7 +55,7 @@ export async function setConsent(
   input: SetConsentInput,
   source: ConsentSource = 'cli',
 ): Promise<ConsentView & { changed: boolean }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'consent.record');
   const data = parseInput(setSchema, input);
   const changed = await inTransaction(em, async (tx) => {
     const child = await findChild(tx, childNumber);

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../actor.ts';
-import { currentPlacement, visibleGroupIds } from '../authorization.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
+import { currentPlacement, idFilter, idsInScope } from '../authorization.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Placement } from '../entities/child.ts';
 import { Group, type IGroup } from '../entities/group.ts';
@@ -64,7 +65,7 @@ async function assertNameFree(em: EntityManager, locationId: number, name: strin
 }
 
 export async function addGroup(em: EntityManager, actor: Actor, input: AddGroupInput): Promise<GroupView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(addSchema, input);
   const group = await inTransaction(em, async (tx) => {
     const location = await findLocation(tx, data.location);
@@ -81,7 +82,7 @@ export async function updateGroup(
   input: UpdateGroupInput,
   locationRef?: string,
 ): Promise<GroupView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(updateSchema, input);
   const group = await inTransaction(em, async (tx) => {
     const g = await findGroup(tx, ref, locationRef);
@@ -104,7 +105,7 @@ export async function removeGroup(
   ref: string,
   locationRef?: string,
 ): Promise<GroupView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const group = await inTransaction(em, async (tx) => {
     const g = await findGroup(tx, ref, locationRef);
     const active = await tx.count(Placement, {
@@ -128,11 +129,11 @@ export async function listGroups(
   actor: Actor,
   filter: { location?: string; includeArchived?: boolean } = {},
 ): Promise<GroupView[]> {
-  const scope = await visibleGroupIds(em, actor);
+  const scope = await idsInScope(em, actor, 'group.read');
   const groups = await em.find(
     Group,
     {
-      ...(scope === 'all' ? {} : { id: { $in: scope } }),
+      ...idFilter(scope),
       ...(filter.includeArchived ? {} : { archivedAt: null }),
       ...(filter.location ? { location: (await findLocation(em, filter.location)).id } : {}),
     },

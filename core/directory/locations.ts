@@ -1,12 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../actor.ts';
-import { visibleGroupIds } from '../authorization.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
+import { authorize } from '../access/index.ts';
+import { idFilter, idsInScope } from '../authorization.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { type ILocation, Location } from '../entities/location.ts';
 import { StaffAssignment } from '../entities/staff-assignment.ts';
-import { conflict, invalid, notFound } from '../errors.ts';
+import { conflict, invalid, } from '../errors.ts';
 import { fullName } from '../people.ts';
 import { email, optionalPhone, optionalText, parseInput, text } from '../validation.ts';
 import { findLocation, findStaff } from './refs.ts';
@@ -82,7 +84,7 @@ async function setManager(em: EntityManager, location: ILocation, managerEmail: 
 }
 
 export async function addLocation(em: EntityManager, actor: Actor, input: AddLocationInput): Promise<LocationView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const { manager, ...data } = parseInput(addSchema, input);
   const location = await inTransaction(em, async (tx) => {
     await assertNameFree(tx, data.name);
@@ -102,7 +104,7 @@ export async function updateLocation(
   ref: string,
   input: UpdateLocationInput,
 ): Promise<LocationView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const { manager, ...data } = parseInput(updateSchema, input);
   const location = await inTransaction(em, async (tx) => {
     const l = await findLocation(tx, ref);
@@ -117,18 +119,13 @@ export async function updateLocation(
 
 /** Locations the actor works at or has children at; all of them for an admin. */
 export async function listLocations(em: EntityManager, actor: Actor): Promise<LocationView[]> {
-  const groups = await visibleGroupIds(em, actor);
-  const where =
-    groups === 'all' ? {} : { id: { $in: (await em.find(Group, { id: { $in: groups } })).map((g) => g.location.id) } };
-  const locations = await em.find(Location, where, { orderBy: { name: 'asc' } });
+  const scope = await idsInScope(em, actor, 'location.read');
+  const locations = await em.find(Location, idFilter(scope), { orderBy: { name: 'asc' } });
   return await toViews(em, locations);
 }
 
 export async function showLocation(em: EntityManager, actor: Actor, ref: string): Promise<LocationView> {
   const location = await findLocation(em, ref);
-  const groups = await visibleGroupIds(em, actor);
-  if (groups !== 'all' && (await em.count(Group, { id: { $in: groups }, location: location.id })) === 0) {
-    throw notFound(`location "${ref}"`);
-  }
+  await authorize(em, actor, 'location.read', location.id, `location "${ref}"`);
   return await toView(em, location);
 }

@@ -1,7 +1,8 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { inTransaction } from '../db/errors.ts';
 import { type IOrganisation, type Language, Organisation } from '../entities/organisation.ts';
 import { email, language, parseInput, text } from '../validation.ts';
@@ -55,7 +56,7 @@ export async function initOrganisation(
   actor: Actor,
   input: InitOrganisationInput,
 ): Promise<OrganisationView & { created: boolean }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(initSchema, input);
   return await inTransaction(em, async (tx) => {
     const existing = await tx.findOne(Organisation, { id: 1 }, { lockMode: LockMode.PESSIMISTIC_WRITE });

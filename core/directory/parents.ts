@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../actor.ts';
-import { visibleChildIds } from '../authorization.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
+import { authorize } from '../access/index.ts';
+import { idFilter, idsInScope } from '../authorization.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Organisation } from '../entities/organisation.ts';
 import { Guardianship, type IParent, Parent } from '../entities/parent.ts';
@@ -54,7 +56,7 @@ const addSchema = z.object({
 export type AddParentInput = z.input<typeof addSchema>;
 
 export async function addParent(em: EntityManager, actor: Actor, input: AddParentInput): Promise<ParentView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const { children, ...data } = parseInput(addSchema, input);
   const parent = await inTransaction(em, async (tx) => {
     // The e-mail is already normalised, so "Anna@X.nl " and "anna@x.nl" are the same parent.
@@ -74,16 +76,8 @@ export async function addParent(em: EntityManager, actor: Actor, input: AddParen
 
 export async function showParent(em: EntityManager, actor: Actor, emailAddress: string): Promise<ParentView> {
   const parent = await findParent(em, emailAddress);
-  if (actor.kind === 'parent' ? actor.parentId !== parent.id : !(await parentVisible(em, actor, parent.id))) {
-    throw notFound(`parent "${parent.email}"`);
-  }
+  await authorize(em, actor, 'parent.read', parent.id, `parent "${parent.email}"`);
   return (await toViews(em, [parent]))[0]!;
-}
-
-async function parentVisible(em: EntityManager, actor: Actor, parentId: number): Promise<boolean> {
-  const scope = await visibleChildIds(em, actor);
-  if (scope === 'all') return true;
-  return (await em.count(Guardianship, { parent: parentId, child: { $in: scope } })) > 0;
 }
 
 /** Parents of the children the actor may see (staff: their groups), filtered by group/location/child. */
@@ -92,15 +86,13 @@ export async function listParents(
   actor: Actor,
   filter: { group?: string; location?: string } = {},
 ): Promise<ParentView[]> {
-  if (actor.kind === 'parent') return [await showParent(em, actor, (await em.findOneOrFail(Parent, actor.parentId)).email)];
-  let where = {};
+  const scope = await idsInScope(em, actor, 'parent.read');
+  let where = idFilter(scope);
   if (filter.group || filter.location) {
     const children = await listChildren(em, actor, filter);
     const childNumbers = children.map((c) => c.childNumber);
-    where = { id: { $in: (await em.find(Guardianship, { child: { childNumber: { $in: childNumbers } } })).map((l) => l.parent.id) } };
-  } else {
-    const scope = await visibleChildIds(em, actor);
-    if (scope !== 'all') where = { id: { $in: (await em.find(Guardianship, { child: { $in: scope } })).map((l) => l.parent.id) } };
+    const linked = (await em.find(Guardianship, { child: { childNumber: { $in: childNumbers } } })).map((l) => l.parent.id);
+    where = { id: { $in: scope === 'all' ? linked : linked.filter((id) => scope.includes(id)) } };
   }
   const parents = await em.find(Parent, where, { orderBy: { lastName: 'asc', firstName: 'asc', email: 'asc' } });
   return await toViews(em, parents);
@@ -112,7 +104,7 @@ export async function linkParent(
   emailAddress: string,
   childNumber: string,
 ): Promise<ParentView & { changed: boolean }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const changed = await inTransaction(em, async (tx) => {
     const parent = await findParent(tx, emailAddress);
     const child = await findChild(tx, childNumber);
@@ -129,7 +121,7 @@ export async function unlinkParent(
   emailAddress: string,
   childNumber: string,
 ): Promise<ParentView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   await inTransaction(em, async (tx) => {
     const parent = await findParent(tx, emailAddress);
     const child = await findChild(tx, childNumber);

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { type IStaff, STAFF_ROLES, Staff } from '../entities/staff.ts';
@@ -52,7 +53,7 @@ const addSchema = z.object({
 export type AddStaffInput = z.input<typeof addSchema>;
 
 export async function addStaff(em: EntityManager, actor: Actor, input: AddStaffInput): Promise<StaffView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(addSchema, input);
   const staff = await inTransaction(em, async (tx) => {
     if (await tx.findOne(Staff, { email: data.email })) throw conflict(`a staff member with e-mail ${data.email} already exists`);
@@ -66,7 +67,7 @@ export async function listStaff(
   actor: Actor,
   filter: { location?: string; group?: string; role?: string } = {},
 ): Promise<StaffView[]> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const where: Record<string, unknown> = {};
   if (filter.role) where['role'] = parseInput(role, filter.role);
   if (filter.group || filter.location) {
@@ -97,7 +98,7 @@ export async function assignStaff(
   input: z.input<typeof assignSchema>,
   remove = false,
 ): Promise<StaffView & { changed: boolean }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const data = parseInput(assignSchema, input);
   const changed = await inTransaction(em, async (tx) => {
     const staff = await findStaff(tx, staffEmail);

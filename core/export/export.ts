@@ -8,7 +8,8 @@ import { createGzip } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { conflict, invalid } from '../errors.ts';
 import { neutraliseSql } from './csv.ts';
@@ -70,7 +71,7 @@ function chooseTables(names: readonly string[] | undefined): ExportTable[] {
  * is always complete. Admins only.
  */
 export async function writeExport(em: EntityManager, actor: Actor, options: ExportOptions): Promise<ExportResult> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'data.export');
   const format: ExportFormat = options.format ?? 'ndjson';
   if (format !== 'ndjson' && format !== 'csv') throw invalid('format', `"${String(format)}" is not ndjson or csv`);
   const gzip = options.gzip ?? false;

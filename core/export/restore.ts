@@ -6,7 +6,8 @@ import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type pg from 'pg';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { conflict, invalid } from '../errors.ts';
 import { csvValue, readCsvRecords } from './csv.ts';
@@ -34,7 +35,7 @@ const BATCH = 1000;
  * they are sent a new one.
  */
 export async function restoreExport(em: EntityManager, actor: Actor, dirArg: string): Promise<RestoreResult> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'data.export');
   const dir = resolve(dirArg);
   const manifest = await readVerifiedManifest(dir);
   if (manifest.since) throw invalid('export', `this export holds only changes since ${manifest.since}: not a backup, restore refuses it`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { parentIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { addDays } from '../dates.ts';
@@ -18,7 +19,6 @@ import {
   ensureMailQueue,
   type MailContext,
   publicBaseUrl,
-  registerAccountMail,
 } from '../mail/account-mail.ts';
 import { validityText } from '../auth/password-reset.ts';
 import { composeProfileMail } from '../profile/email-change.ts';
@@ -55,8 +55,9 @@ export interface DataExportStatus {
 const exportsDir = (ctx: Pick<MailContext, 'config'>) => join(ctx.config.dataDir, 'exports');
 
 function parentOf(actor: Actor): number {
-  if (actor.kind !== 'parent') throw forbidden('only parents download their data here; staff ask the privacy officer');
-  return actor.parentId;
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) throw forbidden('only parents download their data here; staff ask the privacy officer');
+  return parentId;
 }
 
 /** The parent's latest request that is still being made or can still be downloaded. */
@@ -183,7 +184,7 @@ const texts = {
   },
 };
 
-async function composeReady(input: ComposeInput): Promise<Composed> {
+export async function composeReady(input: ComposeInput): Promise<Composed> {
   const { em, ctx, account, organisation, job } = input;
   const row = job.ref === undefined ? null : await em.findOne(DataExport, { id: job.ref });
   if (!row?.file) throw new Error(`data export ${job.ref} has no file`);
@@ -209,7 +210,6 @@ async function composeReady(input: ComposeInput): Promise<Composed> {
   };
 }
 
-registerAccountMail('data_export_ready', composeReady);
 
 export interface LeavingChild {
   firstName: string;

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { parentIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
-import { parentAnnouncementFilter } from '../messages/access.ts';
+import { ambiguousThreadFilter, parentAnnouncementFilter } from '../messages/access.ts';
 import { dayOf } from '../dates.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
@@ -61,6 +62,7 @@ export interface ParentHome {
 /** The home page's statement for one parent and day (exported so bench/home.ts can EXPLAIN it). */
 export function parentHomeQuery(parentId: number, day: string): { sql: string; params: unknown[] } {
   const reaches = parentAnnouncementFilter(parentId, day);
+  const hidden = ambiguousThreadFilter(parentId);
   return {
     sql: `with active as (
        select 1 as ok where not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)
@@ -88,7 +90,7 @@ export function parentHomeQuery(parentId: number, day: string): { sql: string; p
                                        where p.group_id = k.group_id and ${SHAREABLE}
                                        order by p.taken_at desc, p.id desc limit ${HOME_PHOTOS}) x), '[]'::json),
            'unreadThreads', (select count(*) from message_thread t
-                              where t.child_id = k.id and t.last_staff_message_at is not null
+                              where t.child_id = k.id and t.last_staff_message_at is not null and ${hidden.sql}
                                 and not exists (select 1 from message_read r where r.thread_id = t.id and r.parent_id = ?
                                                   and r.read_at >= t.last_staff_message_at))
          ) order by k.birth_date, k.first_name) from kids k), '[]'::json),
@@ -102,13 +104,14 @@ export function parentHomeQuery(parentId: number, day: string): { sql: string; p
                 where exists (select 1 from active) and ${reaches.sql}
                 order by a.created_at desc, a.id desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json)
      ) as home`,
-    params: [parentId, day, day, parentId, day, parentId, parentId, ...reaches.params],
+    params: [parentId, day, day, parentId, day, ...hidden.params, parentId, parentId, ...reaches.params],
   };
 }
 
 export async function parentHome(em: EntityManager, actor: Actor, now = clockOf(em).now()): Promise<ParentHome> {
-  if (actor.kind !== 'parent') return { children: [], announcements: [] };
-  const { sql, params } = parentHomeQuery(actor.parentId, dayOf(now));
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) return { children: [], announcements: [] };
+  const { sql, params } = parentHomeQuery(parentId, dayOf(now));
   const rows = await queryPrepared<{ home: ParentHome }>(em, 'parent_home', sql, params);
   return rows[0]!.home;
 }

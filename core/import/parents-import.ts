@@ -1,6 +1,7 @@
 import { isStorableText, UNSTORABLE_TEXT } from '../validation.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Organisation } from '../entities/organisation.ts';
 import { conflict } from '../errors.ts';
@@ -46,7 +47,7 @@ export async function importParents(
   input: ParentsImportInput,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const started = performance.now();
   const map = parseMapOption(input.map, PARENT_COLUMNS);
   const report = emptyReport('parents', clockOf(em).today(), Boolean(options.dryRun));

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { addDays, parseDate } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
@@ -440,7 +441,7 @@ export async function importPlanningExport(
   input: PlanningImportInput,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'directory.manage');
   const started = performance.now();
   const on = parseDateOption(input.date, clockOf(em).today());
   const map = parseMapOption(input.map, PLANNING_COLUMNS);

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
+import { can } from '../access/index.ts';
 import { childForActor, childGroupsForActor } from '../diary/access.ts';
 import { type AlbumCursor, type AlbumPhoto, parentAlbum } from './visibility.ts';
 import { pageLimit } from '../paging.ts';
@@ -29,7 +30,7 @@ export async function childAlbum(
   const child = await childForActor(em, actor, childId);
   const groupIds = await childGroupsForActor(em, actor, child.id, clockOf(em).today());
   const limit = pageLimit(options.limit, CHILD_ALBUM_PAGE, 100);
-  if (groupIds.length === 0 || actor.kind !== 'parent') return { photos: [] };
+  if (groupIds.length === 0 || !(await can(em, actor, 'child.photos.read', child.id))) return { photos: [] };
   const found = await parentAlbum(em, actor, { before: options.before, limit: limit + 1, groupIds });
   const photos = found.slice(0, limit);
   const last = photos.at(-1);

@@ -1,7 +1,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { conflict } from '../errors.ts';
 import { formatSafeCsvLine } from '../import/csv-safe.ts';
 import type { PhotoContext } from './upload.ts';
@@ -20,7 +21,7 @@ export async function exportExternalPhotos(
   actor: Actor,
   out: string,
 ): Promise<{ dir: string; photos: number }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'photo.externalExport');
   const dir = resolve(out);
   const rows = (await em.getConnection().execute(
     `select p.id, p.taken_at, p.caption, p.original_key, g.name as group_name, l.name as location_name

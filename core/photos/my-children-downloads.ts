@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { parentIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { clockOf } from '../clock.ts';
 import { forbidden } from '../errors.ts';
@@ -25,7 +26,8 @@ export interface ChildDownload {
 export const DOWNLOAD_HISTORY_DAYS = 365;
 
 export async function downloadsOfMyChildren(em: EntityManager, actor: Actor, limit = 100): Promise<ChildDownload[]> {
-  if (actor.kind !== 'parent') throw forbidden('only parents have children whose photos are downloaded');
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) throw forbidden('only parents have children whose photos are downloaded');
   const rows = await em.getConnection().execute<
     { at: Date; first_name: string; photo_id: string; taken_at: Date; by: DownloaderRole }[]
   >(
@@ -41,7 +43,7 @@ export async function downloadsOfMyChildren(em: EntityManager, actor: Actor, lim
       where g.parent_id = ? and d.at > ?::timestamptz - make_interval(days => ?)
       order by d.at desc, d.id desc
       limit ?`,
-    [actor.parentId, actor.parentId, clockOf(em).now(), DOWNLOAD_HISTORY_DAYS, limit],
+    [parentId, parentId, clockOf(em).now(), DOWNLOAD_HISTORY_DAYS, limit],
   );
   return rows.map((r) => ({
     at: new Date(r.at),

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { isAdmin } from '../actor.ts';
 import { audit } from '../audit.ts';
-import { currentPlacement, visibleGroupIds } from '../authorization.ts';
+import { authorize, can } from '../access/index.ts';
+import { currentPlacement } from '../authorization.ts';
 import { Child, Placement } from '../entities/child.ts';
 import { type IPhoto, Photo, PhotoTag } from '../entities/photo.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
@@ -18,19 +18,10 @@ import { clockOf } from '../clock.ts';
 
 /** The photo if the actor works in its group; not found otherwise (also for parents). */
 export async function photoForStaff(em: EntityManager, actor: Actor, photoId: string): Promise<IPhoto> {
-  const missing = notFound('photo');
-  if (actor.kind === 'parent' || !/^[0-9a-f-]{36}$/i.test(photoId)) throw missing;
+  await authorize(em, actor, 'photo.tag', photoId, 'photo');
   const photo = await em.findOne(Photo, { id: photoId });
-  if (!photo) throw missing;
-  const groups = await visibleGroupIds(em, actor);
-  if (groups !== 'all' && !groups.includes(photo.group.id)) throw missing;
+  if (!photo) throw notFound('photo');
   return photo;
-}
-
-/** Who may hide or delete a photo: its uploader, the location manager (their groups are the location's), admins. */
-export function mayManage(actor: Actor, uploadedById: number | null): boolean {
-  if (isAdmin(actor) || actor.kind === 'manager') return true;
-  return actor.kind === 'staff' && uploadedById === actor.staffId;
 }
 
 export interface TagInput {
@@ -128,7 +119,7 @@ export async function tagStatus(em: EntityManager, actor: Actor, photoId: string
 export async function setPhotoHidden(em: EntityManager, actor: Actor, photoId: string, hidden: boolean): Promise<void> {
   await em.transactional(async (tx) => {
     const photo = await photoForStaff(tx, actor, photoId);
-    if (!mayManage(actor, photo.uploadedBy?.id ?? null)) {
+    if (!(await can(tx, actor, 'photo.hide', photo.id))) {
       throw forbidden('only the location manager can hide photos that someone else uploaded');
     }
     photo.hiddenAt = hidden ? clockOf(tx).now() : null;

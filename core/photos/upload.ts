@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../../config/schema.ts';
 import type { Actor } from '../actor.ts';
-import { visibleGroupIds } from '../authorization.ts';
+import { authorize } from '../access/index.ts';
 import { Group } from '../entities/group.ts';
 import { Photo } from '../entities/photo.ts';
 import { Staff } from '../entities/staff.ts';
@@ -50,9 +50,7 @@ export async function uploadPhoto(
   input: UploadInput,
 ): Promise<{ photoId: string; jobId: string }> {
   // Staff of the group, its location manager, or an admin: decided before a byte is stored.
-  if (actor.kind === 'parent' || actor.kind === 'system') throw notFound('group');
-  const groups = await visibleGroupIds(em, actor);
-  if (groups !== 'all' && !groups.includes(input.groupId)) throw notFound('group');
+  await authorize(em, actor, 'group.photos.upload', input.groupId, 'group');
   const group = await em.findOne(Group, { id: input.groupId, archivedAt: null });
   if (!group) throw notFound('group');
   const caption = parseInput(optionalText(500, 'caption'), input.caption ?? '') ?? null;

@@ -1,11 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { PARENT_GROUPS_SQL, visibleGroupIds } from '../authorization.ts';
+import { createHash } from 'node:crypto';
+import { filterOf, parentIdOf, SHAREABLE } from '../access/index.ts';
 import { queryPrepared } from '../db/prepared.ts';
-import { Account } from '../entities/account.ts';
 import { notFound } from '../errors.ts';
 import { formatPageCursor, pageLimit, parsePageCursor } from '../paging.ts';
-import { clockOf } from '../clock.ts';
 
 /**
  * Who sees which photo (privacy invariants 1 and 2 of DESIGN.md), decided in SQL so that a list
@@ -14,35 +13,11 @@ import { clockOf } from '../clock.ts';
  * stored on the photo itself.
  */
 
-/**
- * SQL: every child tagged in photo `p` has this kind of consent in force (the newest statement;
- * none at all counts as no). Shared by the album (internal) and the external export.
- */
-export function everyTaggedChildConsents(kind: 'internal' | 'external'): string {
-  return `not exists (
-    select 1 from photo_tag t
-     where t.photo_id = p.id
-       and not coalesce((
-         select c.${kind} from consent_record c
-          where c.child_id = t.child_id
-          order by c.recorded_at desc, c.id desc limit 1), false)
-  )`;
-}
+// The photo rules (privacy invariants 1 and 2) are the catalogue's: `photo.view` and
+// `photo.download` in core/access/. Re-exported for the queries that share their words.
+export { everyTaggedChildConsents, SHAREABLE } from '../access/index.ts';
 
-/**
- * A photo may be shown to the parents of its group when it is processed and not hidden, staff
- * either tagged at least one child or confirmed that no child is recognisable, and every tagged
- * child's consent in force is internal "yes" (no statement at all counts as no).
- * `p` is the alias of the photo table.
- */
-export const SHAREABLE = `(
-  p.state = 'ready' and p.hidden_at is null
-  and (p.no_child_confirmed or exists (select 1 from photo_tag t where t.photo_id = p.id))
-  and ${everyTaggedChildConsents('internal')}
-)`;
-
-/** The groups in which one of the parent's children is placed on `day`. */
-const PARENT_GROUPS = PARENT_GROUPS_SQL;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AlbumPhoto {
   id: string;
@@ -75,11 +50,8 @@ const toView = (r: Row): AlbumPhoto => ({
   downloadable: r.own_child,
 });
 
-/** A suspended parent sees nothing and can download nothing (invariant 6). */
-export async function parentIsActive(em: EntityManager, parentId: number): Promise<boolean> {
-  const account = await em.findOne(Account, { parent: parentId }, { fields: ['suspendedAt'] });
-  return !account?.suspendedAt;
-}
+/** One rule for a suspended parent, the catalogue's (core/access/active.ts). */
+export { parentIsActive } from '../access/index.ts';
 
 /**
  * The album's cursor: the last photo's takenAt and id ("2026-11-24T09:12:00.000Z_<uuid>"), so
@@ -93,11 +65,6 @@ export function parseAlbumCursor(raw: string | undefined): AlbumCursor | undefin
   return cursor && { takenAt: cursor.at, id: cursor.id };
 }
 
-const OWN_CHILD = `exists (
-  select 1 from photo_tag t join guardianship g on g.child_id = t.child_id
-   where t.photo_id = p.id and g.parent_id = ?
-)`;
-
 /**
  * The album a parent sees: shareable photos of the groups their children are in today, newest
  * first, `limit` at a time after the cursor `before` (the previous page's last photo: its takenAt
@@ -109,10 +76,11 @@ export async function parentAlbum(
   actor: Actor,
   options: { before?: AlbumCursor; limit?: number; groupId?: number; groupIds?: number[] } = {},
 ): Promise<AlbumPhoto[]> {
-  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
-  const day = clockOf(em).today();
+  if (parentIdOf(actor) === undefined) return [];
   const limit = pageLimit(options.limit, 30, 100);
-  const params: unknown[] = [actor.parentId, actor.parentId, day, day];
+  const view = filterOf(em, actor, 'photo.view');
+  const download = filterOf(em, actor, 'photo.download');
+  const params: unknown[] = [...download.params, ...view.params];
   let extra = '';
   if (options.before) {
     extra += ' and (p.taken_at, p.id) < (?, ?::uuid)';
@@ -128,9 +96,9 @@ export async function parentAlbum(
   }
   params.push(limit);
   const rows = (await em.getConnection().execute(
-    `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, ${OWN_CHILD} as own_child
+    `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, (${download.sql}) as own_child
        from photo p
-      where p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}${extra}
+      where (${view.sql})${extra}
       order by p.taken_at desc, p.id desc
       limit ?`,
     params,
@@ -144,29 +112,17 @@ export async function parentAlbum(
  */
 export async function photoForActor(em: EntityManager, actor: Actor, photoId: string): Promise<AlbumPhoto> {
   const missing = notFound('photo');
-  if (!/^[0-9a-f-]{36}$/i.test(photoId)) throw missing;
-  if (actor.kind === 'parent') {
-    if (!(await parentIsActive(em, actor.parentId))) throw missing;
-    const day = clockOf(em).today();
-    const rows = (await em.getConnection().execute(
-      `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, ${OWN_CHILD} as own_child
-         from photo p
-        where p.id = ? and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}`,
-      [actor.parentId, photoId, actor.parentId, day, day],
-    )) as Row[];
-    if (!rows[0]) throw missing;
-    return toView(rows[0]);
-  }
-  const groups = await visibleGroupIds(em, actor);
-  const rows = (await em
-    .getConnection()
-    .execute(
-      'select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, false as own_child from photo p where p.id = ?',
-      [photoId],
-    )) as Row[];
-  const row = rows[0];
-  if (!row || (groups !== 'all' && !groups.includes(row.group_id))) throw missing;
-  return toView(row);
+  if (!UUID.test(photoId)) throw missing;
+  const view = filterOf(em, actor, 'photo.view');
+  const download = filterOf(em, actor, 'photo.download');
+  const rows = (await em.getConnection().execute(
+    `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, (${download.sql}) as own_child
+       from photo p
+      where p.id = ? and (${view.sql})`,
+    [...download.params, photoId, ...view.params],
+  )) as Row[];
+  if (!rows[0]) throw missing;
+  return toView(rows[0]);
 }
 
 /**
@@ -181,33 +137,17 @@ export async function imageKeyForActor(
   variant: 'thumb' | 'display',
 ): Promise<string> {
   const missing = notFound('photo');
-  if (!/^[0-9a-f-]{36}$/i.test(photoId)) throw missing;
+  if (!UUID.test(photoId)) throw missing;
   const column = variant === 'thumb' ? 'thumb_key' : 'display_key';
-  if (actor.kind === 'parent') {
-    const day = clockOf(em).today();
-    // Prepared (planned once per connection): the consent rule makes a plan that takes longer
-    // to build than to run, and this runs for every thumbnail of every album page.
-    const rows = await queryPrepared<{ key: string | null }>(
-      em,
-      `image_key_${variant}`,
-      `select p.${column} as key from photo p
-        where p.id = ? and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}
-          and not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)`,
-      [photoId, actor.parentId, day, day, actor.parentId],
-    );
-    if (!rows[0]?.key) throw missing;
-    return rows[0].key;
-  }
-  const groups = await visibleGroupIds(em, actor);
-  const rows = (await em
-    .getConnection()
-    .execute(`select p.${column} as key, p.group_id from photo p where p.id = ?`, [photoId])) as {
-    key: string | null;
-    group_id: number;
-  }[];
-  const row = rows[0];
-  if (!row?.key || (groups !== 'all' && !groups.includes(row.group_id))) throw missing;
-  return row.key;
+  const view = filterOf(em, actor, 'photo.view');
+  const sql = `select p.${column} as key from photo p where p.id = ? and (${view.sql})`;
+  // Prepared (planned once per connection): the consent rule makes a plan that takes longer
+  // to build than to run, and this runs for every thumbnail of every album page. The filter's
+  // text differs by kind of actor, so the statement is named after its text.
+  const name = `image_key_${createHash('sha1').update(sql).digest('hex').slice(0, 12)}`;
+  const rows = await queryPrepared<{ key: string | null }>(em, name, sql, [photoId, ...view.params]);
+  if (!rows[0]?.key) throw missing;
+  return rows[0].key;
 }
 
 /** A photo as the schriftje shows it: a thumbnail with its size. */
@@ -270,23 +210,12 @@ export async function shareablePhotos(em: EntityManager, actor: Actor, ids: stri
   if (wanted.length === 0) return new Map();
   // One array parameter (ids checked above), however many photos.
   const idArray = `{${wanted.join(',')}}`;
-  let rows: DiaryPhotoRow[];
-  if (actor.kind === 'parent') {
-    if (!(await parentIsActive(em, actor.parentId))) return new Map();
-    const day = clockOf(em).today();
-    rows = (await em.getConnection().execute(
-      `select p.id, p.taken_at, p.caption, p.width, p.height from photo p
-        where p.id = any(?::uuid[]) and p.group_id in ${PARENT_GROUPS} and ${SHAREABLE}`,
-      [idArray, actor.parentId, day, day],
-    )) as DiaryPhotoRow[];
-  } else {
-    const groups = await visibleGroupIds(em, actor);
-    if (groups !== 'all' && groups.length === 0) return new Map();
-    rows = (await em.getConnection().execute(
-      `select p.id, p.taken_at, p.caption, p.width, p.height from photo p
-        where p.id = any(?::uuid[]) ${groups === 'all' ? '' : 'and p.group_id = any(?::int[])'} and ${SHAREABLE}`,
-      groups === 'all' ? [idArray] : [idArray, `{${groups.join(',')}}`],
-    )) as DiaryPhotoRow[];
-  }
+  // Shown in a schriftje means shareable with the group's parents, whoever reads it.
+  const view = filterOf(em, actor, 'photo.view');
+  const rows = (await em.getConnection().execute(
+    `select p.id, p.taken_at, p.caption, p.width, p.height from photo p
+      where p.id = any(?::uuid[]) and (${view.sql}) and ${SHAREABLE}`,
+    [idArray, ...view.params],
+  )) as DiaryPhotoRow[];
   return new Map(rows.map((r) => [r.id, toDiaryPhoto(r)]));
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { authorize, parentIdOf, staffIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { Account } from '../entities/account.ts';
@@ -40,8 +41,9 @@ export interface ProfileView {
 }
 
 export async function getOwnProfile(em: EntityManager, actor: Actor): Promise<ProfileView> {
-  if (actor.kind === 'parent') {
-    const parent = await em.findOne(Parent, { id: actor.parentId });
+  const parentId = parentIdOf(actor);
+  if (parentId !== undefined) {
+    const parent = await em.findOne(Parent, { id: parentId });
     if (!parent) throw notFound('parent');
     const account = await em.findOne(Account, { parent: parent.id });
     const pending = account
@@ -64,10 +66,9 @@ export async function getOwnProfile(em: EntityManager, actor: Actor): Promise<Pr
       editable: true,
     };
   }
-  if (actor.kind === 'system' || (actor.kind === 'admin' && actor.staffId === undefined)) {
-    throw forbidden('only a person has details of their own');
-  }
-  const staff = await em.findOne(Staff, { id: actor.staffId });
+  const staffId = staffIdOf(actor);
+  if (staffId === undefined) throw forbidden('only a person has details of their own');
+  const staff = await em.findOne(Staff, { id: staffId });
   if (!staff) throw notFound('staff member');
   return {
     kind: 'staff',
@@ -159,10 +160,12 @@ export async function updateOwnDetails(
   input: DetailsInput,
   options: { ip?: string | null } = {},
 ): Promise<DetailsResult> {
-  if (actor.kind !== 'parent') throw forbidden('staff details are kept in the directory');
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) throw forbidden('staff details are kept in the directory');
+  await authorize(em, actor, 'parent.update', parentId, 'parent');
   const checked = checkDetails(input);
   if (!checked.ok) return checked;
-  const parent = await em.findOne(Parent, { id: actor.parentId });
+  const parent = await em.findOne(Parent, { id: parentId });
   if (!parent) throw notFound('parent');
   const changed = DETAIL_FIELDS.filter((f) => (parent[f] ?? null) !== checked.values[f]);
   if (changed.length === 0) return { ok: true, changed };
@@ -181,12 +184,12 @@ export async function updateOwnDetails(
 
 /** One's own language: the pages and the mails from now on. */
 export async function updateOwnLanguage(em: EntityManager, actor: Actor, language: Language): Promise<void> {
-  if (actor.kind === 'parent') {
-    if ((await em.nativeUpdate(Parent, { id: actor.parentId }, { language })) === 0) throw notFound('parent');
+  const parentId = parentIdOf(actor);
+  if (parentId !== undefined) {
+    if ((await em.nativeUpdate(Parent, { id: parentId }, { language })) === 0) throw notFound('parent');
     return;
   }
-  if (actor.kind === 'system' || (actor.kind === 'admin' && actor.staffId === undefined)) {
-    throw forbidden('only a person has a language of their own');
-  }
-  if ((await em.nativeUpdate(Staff, { id: actor.staffId }, { language })) === 0) throw notFound('staff member');
+  const staffId = staffIdOf(actor);
+  if (staffId === undefined) throw forbidden('only a person has a language of their own');
+  if ((await em.nativeUpdate(Staff, { id: staffId }, { language })) === 0) throw notFound('staff member');
 }

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, isAdmin } from '../actor.ts';
+import { parentIdOf } from '../access/index.ts';
+import type { Actor } from '../actor.ts';
+import { idsInScope } from '../authorization.ts';
 import { Placement } from '../entities/child.ts';
 import { type ILocation, Location } from '../entities/location.ts';
 import { Guardianship } from '../entities/parent.ts';
-import { StaffAssignment } from '../entities/staff-assignment.ts';
 import { fullName } from '../people.ts';
 import { clockOf } from '../clock.ts';
 
@@ -28,11 +29,9 @@ export interface MyLocation {
 
 export async function myLocations(em: EntityManager, actor: Actor, on: string = clockOf(em).today()): Promise<MyLocation[]> {
   const children = new Map<number, string[]>();
-  let ids: number[] | 'all';
-  if (isAdmin(actor)) {
-    ids = 'all';
-  } else if (actor.kind === 'parent') {
-    const links = await em.find(Guardianship, { parent: actor.parentId });
+  const parentId = parentIdOf(actor);
+  if (parentId !== undefined) {
+    const links = await em.find(Guardianship, { parent: parentId });
     // Placements not yet ended (current and planned), of children who have not left.
     const placements = await em.find(
       Placement,
@@ -47,13 +46,8 @@ export async function myLocations(em: EntityManager, actor: Actor, on: string = 
       if (!names.includes(p.child.firstName)) names.push(p.child.firstName);
       children.set(p.group.location.id, names);
     }
-    ids = [...children.keys()];
-  } else if (actor.kind === 'staff' || actor.kind === 'manager') {
-    const assignments = await em.find(StaffAssignment, { staff: actor.staffId }, { populate: ['group'] });
-    ids = [...new Set(assignments.map((a) => a.location?.id ?? a.group?.location.id).filter((id): id is number => id !== undefined))];
-  } else {
-    ids = [];
   }
+  const ids = await idsInScope(em, actor, 'location.read');
   if (ids !== 'all' && ids.length === 0) return [];
   const locations: ILocation[] = await em.find(Location, ids === 'all' ? {} : { id: { $in: ids } }, {
     populate: ['manager'],

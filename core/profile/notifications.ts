@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../../config/schema.ts';
+import { parentIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { clockOf } from '../clock.ts';
@@ -39,10 +40,11 @@ export async function setNotificationMode(
   mode: NotificationMode,
   options: { ip?: string | null } = {},
 ): Promise<void> {
-  if (actor.kind !== 'parent') throw forbidden('notifications are for parents');
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) throw forbidden('notifications are for parents');
   if (!isNotificationMode(mode)) throw invalid('notificationMode', 'must be off, immediate or digest');
   await em.transactional(async (tx) => {
-    const parent = await tx.findOne(Parent, { id: actor.parentId });
+    const parent = await tx.findOne(Parent, { id: parentId });
     if (!parent) throw notFound('parent');
     if (parent.notificationMode === mode) return;
     const from = parent.notificationMode;

@@ -1,6 +1,7 @@
 import { DELETED_ROW_DAYS } from '../export/tables.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { addDays, addMonths, dayOf } from '../dates.ts';
 import { countRows, sql, sqlCount } from '../db/sql.ts';
@@ -49,7 +50,7 @@ export async function applyRetention(
   actor: Actor,
   options: { dryRun?: boolean; now?: Date } = {},
 ): Promise<RetentionReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'retention.manage');
   const now = options.now ?? clockOf(em).now();
   const dryRun = options.dryRun ?? false;
   const r = ctx.config.retention;

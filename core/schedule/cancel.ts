@@ -7,6 +7,7 @@ import { Group } from '../entities/group.ts';
 import { DayCancellation, type DayPart, SwapCredit } from '../entities/schedule.ts';
 import { invalid, notFound } from '../errors.ts';
 import { sql } from '../db/sql.ts';
+import { authorize } from '../access/index.ts';
 import { assertGroupInReach, childToActFor } from './access.ts';
 import { closedFor, contractedDays, hasRoom, occupancy } from './attendance.ts';
 import { timeOfDayOf } from '../clock.ts';
@@ -97,7 +98,7 @@ export async function undoCancel(em: EntityManager, actor: Actor, input: CancelI
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.date)) throw invalid('date', 'expected a date');
   const cancellation = await em.findOne(DayCancellation, { child: child.id, date: input.date }, { populate: ['group'] });
   if (!cancellation) throw notFound('cancellation');
-  await assertGroupInReach(em, actor, cancellation.group.id, 'cancellation');
+  await authorize(em, actor, 'cancellation.withdraw', cancellation.id, 'cancellation');
   const rules = await rulesFor(em, cancellation.group.location.id);
   const refusal = cancelRefusal(rules, cancellation.date, now);
   if (refusal) throw refuse(refusal.code, refusal.params);
@@ -132,8 +133,6 @@ export async function undoCancel(em: EntityManager, actor: Actor, input: CancelI
 export async function undoCancellation(em: EntityManager, actor: Actor, cancellationId: number, now: Date = clockOf(em).now()): Promise<void> {
   const cancellation = Number.isSafeInteger(cancellationId) ? await em.findOne(DayCancellation, { id: cancellationId }) : null;
   if (!cancellation) throw notFound('cancellation');
-  await childToActFor(em, actor, cancellation.child.id).catch(() => {
-    throw notFound('cancellation');
-  });
+  await authorize(em, actor, 'cancellation.withdraw', cancellation.id, 'cancellation');
   await undoCancel(em, actor, { childId: cancellation.child.id, date: cancellation.date }, now);
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { currentPlacement } from '../authorization.ts';
+import { currentPlacement, idsInScope } from '../authorization.ts';
 import { addDays, dayOf } from '../dates.ts';
 import { Placement } from '../entities/child.ts';
 import { Guardianship } from '../entities/parent.ts';
@@ -8,7 +8,7 @@ import type { DayPart } from '../entities/schedule.ts';
 import { notFound } from '../errors.ts';
 import { sql } from '../db/sql.ts';
 import { fullName } from '../people.ts';
-import { parentIsActive } from '../photos/visibility.ts';
+import { parentIdOf, sideOf } from '../access/index.ts';
 import { childToActFor } from './access.ts';
 import { contractedDays } from './attendance.ts';
 import { cancelRefusal } from './cancel.ts';
@@ -56,8 +56,11 @@ export interface ParentChild {
 
 /** The parent's children that are placed today (the child switcher), by name. */
 export async function parentChildren(em: EntityManager, actor: Actor, on: string = clockOf(em).today()): Promise<ParentChild[]> {
-  if (actor.kind !== 'parent' || !(await parentIsActive(em, actor.parentId))) return [];
-  const links = await em.find(Guardianship, { parent: actor.parentId }, { populate: ['child'] });
+  // The children the parent acts for (`schedule.act`: their own, while their account is active).
+  if (parentIdOf(actor) === undefined) return [];
+  const own = await idsInScope(em, actor, 'schedule.act');
+  if (own === 'all' || own.length === 0) return [];
+  const links = await em.find(Guardianship, { parent: parentIdOf(actor), child: { $in: own } }, { populate: ['child'] });
   const placements = await em.find(
     Placement,
     { child: { $in: links.map((l) => l.child.id) }, ...currentPlacement(on) },
@@ -74,7 +77,8 @@ export async function childSchedule(em: EntityManager, actor: Actor, childId: nu
   const child = await childToActFor(em, actor, childId);
   const t = dayOf(now);
   const placement = await em.findOne(Placement, { child: child.id, ...currentPlacement(t) }, { populate: ['group', 'group.location'] });
-  if (!placement && actor.kind === 'parent') throw notFound('child');
+  // A parent's page is for a child placed now; the manager may still look at one who left.
+  if (!placement && sideOf(actor) === 'parent') throw notFound('child');
   const location = placement?.group.location ?? null;
   const rules = location ? (await rulesForLocations(em, [location.id])).get(location.id)! : null;
   const raw = await contractedDays(em, { childIds: [child.id] }, t, addDays(t, UPCOMING_DAYS - 1));

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { addDays } from '../dates.ts';
 import { findLocation } from '../directory/refs.ts';
@@ -120,7 +121,7 @@ export async function setRules(
   location: string | undefined,
   patch: RulesPatch,
 ): Promise<ResolvedRules> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'schedule.manage');
   const values = parseInput(patchSchema, patch);
   return em.transactional(async (tx) => {
     const loc = location === undefined ? null : await findLocation(tx, location);
@@ -145,7 +146,7 @@ export async function setRules(
 
 /** The rules of the organisation or one location, for `portal schedule rules`. */
 export async function showRules(em: EntityManager, actor: Actor, location?: string): Promise<ResolvedRules & { location: string | null }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'schedule.manage');
   if (location === undefined) return { ...(await organisationRules(em)), location: null };
   const loc = await findLocation(em, location);
   return { ...(await rulesFor(em, loc.id)), location: loc.name };

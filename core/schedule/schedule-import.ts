@@ -1,6 +1,7 @@
 import { isStorableText, UNSTORABLE_TEXT } from '../validation.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Actor, requireAdmin } from '../actor.ts';
+import type { Actor } from '../actor.ts';
+import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { parseDate } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
@@ -101,7 +102,7 @@ export async function importSchedule(
   input: ScheduleImportInput,
   options: { dryRun?: boolean } = {},
 ): Promise<ScheduleImportReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'schedule.manage');
   const map = parseMapOption<Key>(input.map, SCHEDULE_COLUMNS);
   const report: ScheduleImportReport = {
     dryRun: Boolean(options.dryRun),

@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
-import { visibleGroupIds } from '../authorization.ts';
+import { authorize, parentIdOf, scopeFilter, scopeOf } from '../access/index.ts';
 import { dayOf } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
@@ -10,7 +10,7 @@ import { type DayPart, SwapCredit, SwapRequest, type SwapStatus } from '../entit
 import { invalid, notFound } from '../errors.ts';
 import { sql } from '../db/sql.ts';
 import { fullName } from '../people.ts';
-import { assertCanDecide, assertGroupInReach, childToActFor } from './access.ts';
+import { assertCanDecide, childToActFor } from './access.ts';
 import { alreadyThere, closedFor, hasRoom, isoWeekday, type Occupancy, occupancy } from './attendance.ts';
 import { cancelRefusal } from './cancel.ts';
 import { type DecisionMailContext, enqueueDecisionMail } from './decision-mail.ts';
@@ -36,7 +36,7 @@ export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRe
   const child = await childToActFor(em, actor, input.childId);
   const credit = Number.isSafeInteger(input.creditId) ? await em.findOne(SwapCredit, { id: input.creditId, child: child.id }) : null;
   if (!credit) throw notFound('credit');
-  await assertGroupInReach(em, actor, credit.group.id, 'credit');
+  await authorize(em, actor, 'credit.use', credit.id, 'credit');
   const date = input.date.trim();
   if (!isDate(date)) throw invalid('date', 'expected a date (YYYY-MM-DD)');
   const group = await em.findOneOrFail(Group, { id: credit.group.id });
@@ -71,7 +71,7 @@ export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRe
         part,
         status: 'pending',
         requestedBy: actor.label,
-        requestedByParent: actor.kind === 'parent' ? actor.parentId : null,
+        requestedByParent: parentIdOf(actor) ?? null,
       });
       await tx.flush();
       audit(tx, { type: 'swap.requested', actor, subject: child.childNumber, details: { requestId: request.id, date, part, groupId: group.id, creditId: credit.id } });
@@ -89,10 +89,7 @@ export async function requestSwap(em: EntityManager, actor: Actor, input: SwapRe
 export async function withdrawSwap(em: EntityManager, actor: Actor, requestId: number): Promise<void> {
   const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }, { populate: ['child'] }) : null;
   if (!request) throw notFound('swap request');
-  await childToActFor(em, actor, request.child.id).catch(() => {
-    throw notFound('swap request');
-  });
-  await assertGroupInReach(em, actor, request.group.id, 'swap request');
+  await authorize(em, actor, 'swapRequest.withdraw', request.id, 'swap request');
   await inTransaction(em, async (tx) => {
     const [row] = await sql<{ status: SwapStatus }>(tx, 'select status from swap_request where id = ? for update', [requestId]);
     if (row?.status !== 'pending') throw refuse('not_pending');
@@ -111,10 +108,7 @@ export async function withdrawSwap(em: EntityManager, actor: Actor, requestId: n
 export async function cancelSwapDay(em: EntityManager, actor: Actor, requestId: number, now: Date = clockOf(em).now()): Promise<void> {
   const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }, { populate: ['child', 'group'] }) : null;
   if (!request) throw notFound('swap request');
-  await childToActFor(em, actor, request.child.id).catch(() => {
-    throw notFound('swap request');
-  });
-  await assertGroupInReach(em, actor, request.group.id, 'swap request');
+  await authorize(em, actor, 'swapRequest.withdraw', request.id, 'swap request');
   const rules = await rulesFor(em, request.group.location.id);
   await inTransaction(em, async (tx) => {
     const [row] = await sql<{ status: SwapStatus; date: string; part: DayPart }>(
@@ -152,7 +146,7 @@ export async function decideSwap(
 ): Promise<{ status: 'approved' | 'rejected' }> {
   const request = Number.isSafeInteger(requestId) ? await em.findOne(SwapRequest, { id: requestId }, { populate: ['child'] }) : null;
   if (!request) throw notFound('swap request');
-  await assertCanDecide(em, actor, request.group.id);
+  await assertCanDecide(em, actor, request.id, request.group.id);
   const reason = decision.reason?.trim() ?? '';
   if (!decision.approve && reason === '') throw refuse('reason_required');
   if (reason.length > 500) throw invalid('reason', 'at most 500 characters');
@@ -269,15 +263,13 @@ export async function swapRequestsInScope(
   actor: Actor,
   filter: { status?: SwapStatus; location?: string } = {},
 ): Promise<SwapRequestView[]> {
-  if (actor.kind === 'parent') return [];
-  const scope = await visibleGroupIds(em, actor);
-  if (scope !== 'all' && scope.length === 0) return [];
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (scope !== 'all') {
-    where.push('r.group_id in (select json_array_elements_text(?::json)::int)');
-    params.push(JSON.stringify(scope));
-  }
+  // The groups the actor works in (`group.work`): parents have none here, their own
+  // requests are on their child's page.
+  const scope = scopeOf(em, actor, 'group.work');
+  if (scope.kind === 'none') return [];
+  const inScope = scopeFilter(scope, 'r.group_id');
+  const where: string[] = [inScope.sql];
+  const params: unknown[] = [...inScope.params];
   if (filter.status) {
     where.push('r.status = ?');
     params.push(filter.status);

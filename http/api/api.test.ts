@@ -10,7 +10,8 @@ import { Account } from '../../core/entities/account.ts';
 import { ApiToken } from '../../core/entities/api-token.ts';
 import { Child } from '../../core/entities/child.ts';
 import { MessageAttachment } from '../../core/entities/message.ts';
-import { PhotoDownload } from '../../core/entities/photo.ts';
+import { PhotoDownload, PhotoView } from '../../core/entities/photo.ts';
+import { traceDownload } from '../../core/photos/downloads.ts';
 import { sendAnnouncement } from '../../core/messages/announcements.ts';
 import { startThread } from '../../core/messages/threads.ts';
 import { tagPhoto } from '../../core/photos/tagging.ts';
@@ -21,6 +22,7 @@ import { importSchedule } from '../../core/schedule/schedule-import.ts';
 import { decideSwap, requestSwap } from '../../core/schedule/swaps.ts';
 import { type MessageWorld, PASSWORD, PEOPLE, type Person, seedMessageWorld } from '../../test/messages.ts';
 import { nextMonday } from '../../test/schedule.ts';
+import { FAMILY, seedTwinFamily, storeAmbiguousThread, type TwinFamily } from '../../test/thread-child.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { type AppEnv, createApp } from '../app.ts';
 import { accountFor, seedAccount, TestBrowser } from '../testing.ts';
@@ -294,6 +296,7 @@ describe('access to every API route', () => {
     approveSwap: { method: 'POST', spec: '/swap-requests/{id}/approve', path: () => `/swap-requests/${decideId}/approve` },
     rejectSwap: { method: 'POST', spec: '/swap-requests/{id}/reject', path: () => `/swap-requests/${decideId}/reject`, body: () => ({ reason: 'Vol' }) },
     logout: { method: 'DELETE', spec: '/session', path: () => '/session', ownToken: true },
+    actions: { method: 'GET', spec: '/actions/{kind}/{id}', path: () => `/actions/photo/${photoId}` },
   } satisfies Record<string, Route>;
   type Name = keyof typeof ROUTES;
   /** Public operations: not behind a token, tested on their own. */
@@ -303,14 +306,31 @@ describe('access to every API route', () => {
   // groups' photos and schriftjes, no parent album (empty), no downloads, no parent writing;
   // their groups' swap requests to plan by (a parent's list is empty), but only a manager decides.
   const MATRIX: Record<Who, Record<Name, number>> = {
-    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401 },
-    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 200, cancel: 201, undoCancel: 204, askSwap: 201, withdrawSwap: 204, cancelSwapDay: 204, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
-    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
-    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
-    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401 },
-    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 403, rejectSwap: 403, logout: 204 },
-    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204 },
+    anonymous: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401, actions: 401 },
+    ownChild: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 200, cancel: 201, undoCancel: 204, askSwap: 201, withdrawSwap: 204, cancelSwapDay: 204, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
+    sameGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
+    otherGroup: { getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
+    suspended: { getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401, actions: 401 },
+    staff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 403, rejectSwap: 403, logout: 204, actions: 200 },
+    otherStaff: { getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
   };
+
+  it('permitted actions: the buttons that will work, and nothing about what the caller may not see', async () => {
+    const actionsOf = async (who: Who, kind: string, id: string | number) =>
+      ((await (await call('GET', `/actions/${kind}/${id}`, { token: tokens[who] })).json()) as { actions: string[] }).actions;
+    expect(await actionsOf('ownChild', 'photo', photoId)).toEqual(['photo.download', 'photo.view']);
+    expect(await actionsOf('sameGroup', 'photo', photoId)).toEqual(['photo.view']);
+    expect(await actionsOf('otherGroup', 'photo', photoId)).toEqual([]);
+    expect(await actionsOf('staff', 'photo', photoId)).toEqual(expect.arrayContaining(['photo.tag', 'photo.view']));
+    expect(await actionsOf('staff', 'photo', photoId)).not.toContain('photo.download');
+    expect(await actionsOf('otherStaff', 'photo', photoId)).toEqual([]);
+    expect(await actionsOf('ownChild', 'thread', threadId)).toEqual(['thread.read', 'thread.reply']);
+    expect(await actionsOf('sameGroup', 'thread', threadId)).toEqual([]);
+    expect(await actionsOf('sameGroup', 'child', evi)).toEqual([]);
+    // A malformed or unknown id is an empty list too, never an error that tells them apart.
+    expect(await actionsOf('ownChild', 'photo', 'nonsense')).toEqual([]);
+    expect(await actionsOf('ownChild', 'child', 999999)).toEqual([]);
+  });
 
   it('covers every operation of the OpenAPI document', async () => {
     const doc = (await (await call('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
@@ -428,6 +448,25 @@ describe('what the routes answer', () => {
     expect((await call('GET', `/photos/${photoId}/original`, { token: tokens.ownChild })).status).toBe(422);
   });
 
+  it("the display variant is each parent's own traced copy, as on the photo page; the thumbnail is shared", async () => {
+    const anna = await call('GET', `/photos/${photoId}/display`, { token: tokens.ownChild });
+    const cor = await call('GET', `/photos/${photoId}/display`, { token: tokens.sameGroup });
+    expect([anna.status, cor.status]).toEqual([200, 200]);
+    const annaBytes = Buffer.from(await anna.arrayBuffer());
+    const corBytes = Buffer.from(await cor.arrayBuffer());
+    expect(annaBytes.equals(corBytes)).toBe(false);
+    expect(anna.headers.get('ETag')).not.toBe(cor.headers.get('ETag'));
+    expect(await traceDownload(portal.em(), admin, { file: annaBytes })).toMatchObject({ kind: 'view', email: PEOPLE.anna, photoId });
+    expect(await traceDownload(portal.em(), admin, { file: corBytes })).toMatchObject({ kind: 'view', email: PEOPLE.cor, photoId });
+    // The page serves Anna the same copy: one trace code per parent and photo.
+    const again = await call('GET', `/photos/${photoId}/display`, { token: tokens.ownChild });
+    expect(Buffer.from(await again.arrayBuffer()).equals(annaBytes)).toBe(true);
+    expect(await portal.em().count(PhotoView, { photoRef: photoId, email: PEOPLE.anna })).toBe(1);
+    const thumbs = await Promise.all([tokens.ownChild, tokens.sameGroup].map((token) => call('GET', `/photos/${photoId}/thumb`, { token })));
+    expect(thumbs[0]!.headers.get('ETag')).toBe(thumbs[1]!.headers.get('ETag'));
+    expect((await call('GET', `/photos/${photoId}/display`, { token: tokens.otherGroup })).status).toBe(404);
+  });
+
   it('changes details with the same validation as mijn gegevens', async () => {
     const token = await tokenFor(PEOPLE.eva);
     const bad = await call('PATCH', '/me', { token, body: { postalCode: 'nope!', street: 'Dorpsstraat 1' } });
@@ -537,6 +576,7 @@ describe('OpenAPI document and reference', () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
       openapi: string;
+      security: unknown[];
       paths: Record<string, Record<string, { security?: unknown[] }>>;
       components: { securitySchemes: Record<string, { type: string; scheme: string }> };
     };
@@ -545,8 +585,10 @@ describe('OpenAPI document and reference', () => {
     for (const path of ['/session', '/me', '/children', '/home', '/children/{child}/photos', '/photos/{id}', '/photos/{id}/{variant}', '/photos/{id}/download', '/children/{child}/diary', '/threads', '/threads/{id}', '/threads/{id}/messages', '/announcements', '/message-groups']) {
       expect(doc.paths[path], path).toBeDefined();
     }
-    expect(doc.paths['/me']!['get']!.security).toEqual([{ bearer: [] }]);
-    expect(doc.paths['/session']!['post']!.security).toBeUndefined();
+    // The bearer requirement once, at the top; only logging in says it needs none.
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/me']!['get']!.security).toBeUndefined();
+    expect(doc.paths['/session']!['post']!.security).toEqual([]);
   });
 
   it('has a readable reference page listing every operation, without scripts', async () => {
@@ -556,6 +598,9 @@ describe('OpenAPI document and reference', () => {
     expect(html).toContain('POST /api/v1/session');
     expect(html).toContain('GET /api/v1/children/{child}/photos');
     expect(html).toContain('DELETE /api/v1/session');
+    // Only the login is marked as needing no token (the rest inherit the document's requirement).
+    expect(html.match(/no token needed/g)).toHaveLength(1);
+    expect(html).toContain('<code>startThread</code>');
     expect(html).toContain('POST /api/v1/swap-requests/{id}/approve');
     // Every area of the website is in the API now: no empty "not yet" heading.
     expect(html).not.toContain('Not yet in the API');
@@ -722,5 +767,76 @@ describe('sending an attachment from the app', () => {
     for (const path of ['/threads', '/threads/{id}/messages']) {
       expect(Object.keys(doc.paths[path]!.post!.requestBody.content).sort(), path).toEqual(['application/json', 'multipart/form-data']);
     }
+  });
+});
+
+describe('a thread is about one child', () => {
+  /** Cor has Sam and Ties in Boomhut; Dirk is Sam's other parent only, Femke Ties's (test/thread-child.ts). */
+  let f: TwinFamily;
+  let cor: string;
+  let dirk: string;
+  let femke: string;
+  type Started = { id: string; childName: string; childReview: boolean };
+  type Problem = { error: { code: string; details: { path: string; message: string }[] } };
+
+  beforeAll(async () => {
+    f = await seedTwinFamily(portal);
+    [cor, dirk, femke] = await Promise.all([tokenFor(PEOPLE.cor), tokenFor(FAMILY.dirk), tokenFor(FAMILY.femke)]);
+  });
+
+  it('lists the children to choose from per group', async () => {
+    const { items } = (await (await call('GET', '/message-groups', { token: cor })).json()) as { items: { groupId: number; childOptions: { id: number; name: string }[] }[] };
+    expect(items.find((g) => g.groupId === world.groups.boomhut)!.childOptions).toEqual([
+      { id: f.children.sam, firstName: 'Sam', name: 'Sam Jansen' },
+      { id: f.children.ties, firstName: 'Ties', name: 'Ties Jansen' },
+    ]);
+  });
+
+  it('without childId where the parent has two children in the group: 422 on childId; a child not theirs: 404', async () => {
+    const none = await call('POST', '/threads', { token: cor, body: { groupId: world.groups.boomhut, subject: 'Medicijnen', body: 'Antibiotica.' } });
+    expect(none.status).toBe(422);
+    expect(((await none.json()) as Problem).error).toMatchObject({ code: 'validation', details: [{ path: 'childId' }] });
+    const foreign = await call('POST', '/threads', { token: cor, body: { groupId: world.groups.boomhut, childId: f.children.evi, subject: 'x', body: 'y' } });
+    expect(foreign.status).toBe(404);
+    // One child in the group (Lot in Zolder): no childId needed.
+    const one = await call('POST', '/threads', { token: cor, body: { groupId: world.groups.zolder, subject: 'Lot', body: 'Tekst' } });
+    expect(one.status).toBe(201);
+    expect(((await one.json()) as Started).childName).toBe('Lot Jansen');
+  });
+
+  it('about Ties: Femke reads it; Dirk gets 404 and does not find it in his list', async () => {
+    const res = await call('POST', '/threads', {
+      token: cor,
+      body: { groupId: world.groups.boomhut, childId: f.children.ties, subject: 'Ties: medicijnen', body: 'Ties krijgt antibiotica.' },
+    });
+    expect(res.status).toBe(201);
+    const started = (await res.json()) as Started;
+    expect(started).toMatchObject({ childName: 'Ties Jansen', childReview: false });
+    expect((await call('GET', `/threads/${started.id}`, { token: femke })).status).toBe(200);
+    expect((await call('GET', `/threads/${started.id}`, { token: dirk })).status).toBe(404);
+    expect((await call('POST', `/threads/${started.id}/messages`, { token: dirk, body: { body: 'En Sam?' } })).status).toBe(404);
+    const list = (await (await call('GET', '/threads', { token: dirk })).json()) as { items: { id: string }[] };
+    expect(list.items.map((t) => t.id)).not.toContain(started.id);
+  });
+
+  it('a stored thread that may be about either child is 404 for Dirk and Femke, open to Cor', async () => {
+    const id = await storeAmbiguousThread(portal, world, f);
+    expect((await call('GET', `/threads/${id}`, { token: dirk })).status).toBe(404);
+    expect((await call('GET', `/threads/${id}`, { token: femke })).status).toBe(404);
+    const own = await call('GET', `/threads/${id}`, { token: cor });
+    expect(own.status).toBe(200);
+    expect(((await own.json()) as Started).childReview).toBe(true);
+    const list = (await (await call('GET', '/threads', { token: dirk })).json()) as { items: { id: string }[] };
+    expect(list.items.map((t) => t.id)).not.toContain(id);
+  });
+
+  it('documents childId on the start-thread operation', async () => {
+    const doc = (await (await call('GET', '/openapi.json')).json()) as {
+      paths: Record<string, { post?: { description?: string } }>;
+      components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
+    };
+    expect(doc.paths['/threads']!.post!.description).toMatch(/childId/);
+    expect(doc.components.schemas['NewThread']!.properties).toHaveProperty('childId');
+    expect(doc.components.schemas['NewThread']!.required).not.toContain('childId');
   });
 });

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { audit } from '../../core/audit.ts';
-import { type Actor, isAdmin, requireAdmin } from '../../core/actor.ts';
+import type { Actor } from '../../core/actor.ts';
+import { isAdmin, requireAdmin } from '../../core/access/index.ts';
 import { findLocation } from '../../core/directory/refs.ts';
 import { type ILocation, Location } from '../../core/entities/location.ts';
 import { DomainError } from '../../core/errors.ts';
@@ -166,7 +167,7 @@ export interface FaqListRow {
 
 /** `portal faq list`: what the organisation (or one location) shows, and where each entry comes from. */
 export async function listFaq(em: EntityManager, actor: Actor, options: { location?: string; language?: FaqLanguage } = {}): Promise<FaqListRow[]> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'faq.manage');
   const loc = options.location === undefined ? null : await findLocation(em, options.location);
   const l = await layers(em, loc ? [loc.id] : []);
   const own = loc ? l.location(loc.id) : [];
@@ -208,7 +209,7 @@ const problemsError = (dir: string, problems: FaqProblem[]) =>
  * so a second run reports 0 changed.
  */
 export async function importFaq(em: EntityManager, actor: Actor, dir: string, options: { dryRun?: boolean } = {}): Promise<FaqImportReport> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'faq.manage');
   const { scopes, problems } = readFaqDir(dir);
   const resolved: { folder: string; location: ILocation | null; drafts: FaqDraft[] }[] = [];
   const seen = new Map<number | null, string>();
@@ -281,7 +282,7 @@ export function locationFolder(location: { id: number; name: string }): string {
  * import reads. DIR must be new or empty: stale files would otherwise be imported back.
  */
 export async function exportFaq(em: EntityManager, actor: Actor, dir: string): Promise<{ files: number; scopes: string[] }> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'faq.manage');
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
     throw new DomainError('conflict', `${dir} is not an empty folder; export into a new or empty one`);
   }

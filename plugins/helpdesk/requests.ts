@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Actor, requireAdmin } from '../../core/actor.ts';
+import type { Actor } from '../../core/actor.ts';
+import { requireAdmin } from '../../core/access/index.ts';
 import { notFound } from '../../core/errors.ts';
 import { email, parseInput, storableString, text } from '../../core/validation.ts';
 import { HELPDESK_CATEGORIES, HelpdeskRequest, type IHelpdeskRequest } from './entity.ts';
@@ -116,7 +117,7 @@ export async function listHelpdeskRequests(
   actor: Actor,
   filter: { status?: 'open' | 'closed' | 'all'; limit?: number } = {},
 ): Promise<HelpdeskRequestView[]> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'helpdesk.manage');
   const status = filter.status ?? 'open';
   const rows = await em.find(HelpdeskRequest, status === 'all' ? {} : { status }, {
     orderBy: { createdAt: 'desc', id: 'desc' },
@@ -133,13 +134,13 @@ async function byReference(em: EntityManager, reference: string): Promise<IHelpd
 }
 
 export async function getHelpdeskRequest(em: EntityManager, actor: Actor, reference: string): Promise<HelpdeskRequestView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'helpdesk.manage');
   return view(await byReference(em, reference));
 }
 
 /** Closes an open question; closing a closed one changes nothing. */
 export async function closeHelpdeskRequest(em: EntityManager, actor: Actor, reference: string): Promise<HelpdeskRequestView> {
-  requireAdmin(actor);
+  requireAdmin(actor, 'helpdesk.manage');
   const row = await byReference(em, reference);
   if (row.status !== 'closed') {
     row.status = 'closed';

@@ -14,6 +14,8 @@ import { Migration20261125120000DataExports } from './Migration20261125120000Dat
 import { Migration20261125130000SwapDayCancelled } from './Migration20261125130000SwapDayCancelled.ts';
 import { Migration20261125140000DeletedRows } from './Migration20261125140000DeletedRows.ts';
 import { Migration20261206000000SessionReauthenticated } from './Migration20261206000000SessionReauthenticated.ts';
+import { Migration20261206100000ThreadChildReview } from './Migration20261206100000ThreadChildReview.ts';
+import { Migration20261206110000PhotoViews } from './Migration20261206110000PhotoViews.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -36,4 +38,6 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261125130000SwapDayCancelled', class: Migration20261125130000SwapDayCancelled },
   { name: 'Migration20261125140000DeletedRows', class: Migration20261125140000DeletedRows },
   { name: 'Migration20261206000000SessionReauthenticated', class: Migration20261206000000SessionReauthenticated },
+  { name: 'Migration20261206100000ThreadChildReview', class: Migration20261206100000ThreadChildReview },
+  { name: 'Migration20261206110000PhotoViews', class: Migration20261206110000PhotoViews },
 ];
