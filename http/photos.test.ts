@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { texturedPhoto } from '../test/pictures.ts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { suspendParent } from '../core/accounts/suspension.ts';
@@ -44,15 +45,7 @@ let ip = 0;
 type Who = 'anonymous' | 'ownChild' | 'sameGroup' | 'otherGroup' | 'suspended' | 'staff' | 'otherStaff' | 'admin';
 const browsers = {} as Record<Who, TestBrowser>;
 
-/** Something like a photo, with texture for the hidden trace mark (as in core/photos/downloads.test.ts). */
-async function picture(hue: number): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">
-    <rect width="800" height="600" fill="hsl(${hue},60%,70%)"/><circle cx="250" cy="300" r="150" fill="#c0392b"/>
-    <rect x="450" y="200" width="250" height="300" fill="#27ae60"/></svg>`;
-  const base = await sharp(Buffer.from(svg)).raw().toBuffer({ resolveWithObject: true });
-  for (let i = 0; i < base.data.length; i++) base.data[i] = Math.max(0, Math.min(255, base.data[i]! + ((i * 7919) % 23) - 11));
-  return await sharp(base.data, { raw: base.info }).jpeg({ quality: 90 }).toBuffer();
-}
+const picture = (hue: number) => texturedPhoto(hue, { width: 800, height: 600, quality: 90 });
 
 async function loggedIn(email: string): Promise<TestBrowser> {
   ip++;

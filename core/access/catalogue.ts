@@ -22,6 +22,9 @@ interface ActionDeclaration {
 
 const declare = <T extends Record<string, ActionDeclaration>>(actions: T) => actions;
 
+/** A task of the organisation's administrators, about no object of its own. */
+const adminTask = (does: string) => ({ target: 'organisation' as const, does, anyOf: [r.admin] });
+
 /** Staff of the group, the location's manager, or an administrator. */
 const orgOfGroup = [r.admin, r.staffOfGroup, r.managerOfLocation] as const;
 /** A guardian, staff of the child's group today, the location's manager, or an administrator. */
@@ -29,19 +32,19 @@ const seesChild = [r.admin, r.guardian, r.staffOfChild] as const;
 
 export const catalogue = declare({
   // --- the organisation (administration from the terminal or an admin account) ---------------
-  'directory.manage': { target: 'organisation', does: 'provision locations, groups, children, parents and staff', anyOf: [r.admin] },
-  'audit.read': { target: 'organisation', does: 'read the audit log', anyOf: [r.admin] },
-  'photo.trace': { target: 'organisation', does: 'trace a leaked image to the parent who took it', anyOf: [r.admin] },
-  'gdpr.manage': { target: 'organisation', does: 'export or erase the data of any family', anyOf: [r.admin] },
-  'consent.record': { target: 'organisation', does: "record a child's photo consent", anyOf: [r.admin] },
-  'accounts.manage': { target: 'organisation', does: 'invite, suspend and reinstate accounts', anyOf: [r.admin] },
-  'data.export': { target: 'organisation', does: 'run the nightly export and restore it', anyOf: [r.admin] },
-  'retention.manage': { target: 'organisation', does: 'apply the retention periods', anyOf: [r.admin] },
-  'mail.status': { target: 'organisation', does: "see and retry the mail queue", anyOf: [r.admin] },
-  'schedule.manage': { target: 'organisation', does: 'import contracted days and set the afmelden and ruilen rules', anyOf: [r.admin] },
-  'photo.externalExport': { target: 'organisation', does: 'export photos with external consent for publication', anyOf: [r.admin] },
-  'helpdesk.manage': { target: 'organisation', does: 'handle helpdesk requests and their settings', anyOf: [r.admin] },
-  'faq.manage': { target: 'organisation', does: 'edit the FAQ', anyOf: [r.admin] },
+  'directory.manage': adminTask('provision locations, groups, children, parents and staff'),
+  'audit.read': adminTask('read the audit log'),
+  'photo.trace': adminTask('trace a leaked image to the parent who took it'),
+  'gdpr.manage': adminTask('export or erase the data of any family'),
+  'consent.record': adminTask("record a child's photo consent"),
+  'accounts.manage': adminTask('invite, suspend and reinstate accounts'),
+  'data.export': adminTask('run the nightly export and restore it'),
+  'retention.manage': adminTask('apply the retention periods'),
+  'mail.status': adminTask("see and retry the mail queue"),
+  'schedule.manage': adminTask('import contracted days and set the afmelden and ruilen rules'),
+  'photo.externalExport': adminTask('export photos with external consent for publication'),
+  'helpdesk.manage': adminTask('handle helpdesk requests and their settings'),
+  'faq.manage': adminTask('edit the FAQ'),
 
   // --- locations and groups -------------------------------------------------------------------
   'location.read': {

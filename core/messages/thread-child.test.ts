@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MessageWorld, seedMessageWorld } from '../../test/messages.ts';
+import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { FAMILY, seedTwinFamily, storeAmbiguousThread, type TwinFamily } from '../../test/thread-child.ts';
 import { listAudit } from '../audit.ts';
 import { MARK_AMBIGUOUS_THREADS_SQL } from '../db/migrations/Migration20261206100000ThreadChildReview.ts';
 import { AuditEvent } from '../entities/audit.ts';
 import { Message, MessageThread } from '../entities/message.ts';
-import { type DomainError, isDomainError } from '../errors.ts';
+import type { DomainError } from '../errors.ts';
 import { exportParentData } from '../gdpr/export.ts';
 import { parentHome } from '../home/home.ts';
 import { newsFor } from '../notifications/notify.ts';
@@ -35,15 +36,7 @@ let portal: TestPortal;
 let w: MessageWorld;
 let f: TwinFamily;
 
-const code = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (isDomainError(err)) return (err as DomainError).code;
-    throw err;
-  }
-};
+const code = async (p: Promise<unknown>) => (await errorCode(p)) ?? 'ok';
 
 const rows = async () => ({ threads: await portal.em().fork().count(MessageThread, {}), messages: await portal.em().fork().count(Message, {}) });
 

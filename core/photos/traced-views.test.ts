@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { texturedPhoto } from '../../test/pictures.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -36,15 +37,7 @@ let photoId: string;
 let mia: Actor;
 const who: Record<string, Actor> = {};
 
-/** Something like a photo: texture for the hidden mark (as in downloads.test.ts). */
-async function picture(hue: number): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="900">
-    <rect width="1200" height="900" fill="hsl(${hue},60%,70%)"/><circle cx="300" cy="500" r="180" fill="#c0392b"/>
-    <rect x="650" y="350" width="380" height="420" fill="#27ae60"/></svg>`;
-  const base = await sharp(Buffer.from(svg)).raw().toBuffer({ resolveWithObject: true });
-  for (let i = 0; i < base.data.length; i++) base.data[i] = Math.max(0, Math.min(255, base.data[i]! + ((i * 7919) % 23) - 11));
-  return await sharp(base.data, { raw: base.info }).jpeg({ quality: 92 }).toBuffer();
-}
+const picture = (hue: number) => texturedPhoto(hue);
 
 const views = (parent: Actor) => portal.em().find(PhotoView, { parent: parent.kind === 'parent' ? parent.parentId : 0 });
 
