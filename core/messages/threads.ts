@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { PortalConfig } from '../../config/schema.ts';
-import { authorize, can, parentIdOf, scopeFilter, scopeOf, sideOf } from '../access/index.ts';
+import { authorize, can, parentIdOf, permittedActions, scopeFilter, scopeOf, sideOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { currentPlacement, idsInScope } from '../authorization.ts';
 import { Child, Placement } from '../entities/child.ts';
@@ -338,11 +338,11 @@ export interface ThreadView {
 
 /** A thread with its messages, oldest first, for an actor who may read it. */
 export async function threadView(em: EntityManager, actor: Actor, threadId: string): Promise<ThreadView> {
-  const thread = await threadForActor(em, actor, threadId, 'read');
-  const canReply = await threadForActor(em, actor, threadId, 'write').then(
-    () => true,
-    () => false,
-  );
+  // What the actor may do here, in one query: reading decides the page, replying the form.
+  const permitted = await permittedActions(em, actor, 'thread', threadId);
+  if (!permitted.has('thread.read')) throw notFound('thread');
+  const thread = await em.findOneOrFail(MessageThread, { id: threadId }, { populate: ['group', 'group.location', 'child'] });
+  const canReply = permitted.has('thread.reply');
   const messages = await em.find(Message, { thread: thread.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   const attachments = messages.length
     ? await em.find(MessageAttachment, { message: { $in: messages.map((m) => m.id) } }, { orderBy: { createdAt: 'asc', id: 'asc' } })
