@@ -183,6 +183,37 @@ export function mayDo(actor: Actor, action: ActionsOn<'organisation'>): boolean 
 }
 
 /**
+ * Which of the action's rules let the actor take it on the object, by name (empty: refused).
+ * For the admin's question "why can this parent not see that photo?" (`portal access can`).
+ */
+export async function explain(em: EntityManager, actor: Actor, action: ActionName, id?: number | string): Promise<string[]> {
+  const declaration = catalogue[action];
+  const target: Target = targets[declaration.target];
+  if (!wellFormedId(target, id)) return [];
+  const ctx = context(em, actor);
+  const granting: string[] = [];
+  for (const rule of declaration.anyOf) {
+    const pred = predicate(target, rule, ctx);
+    if (!pred) continue;
+    if (target.id === 'none') {
+      if (pred.sql === 'true') granting.push(rule.name);
+      continue;
+    }
+    const cast = target.id === 'uuid' ? '::uuid' : '::int';
+    const [row] = await em
+      .getConnection()
+      .execute<{ ok: boolean }[]>(
+        `select exists (select 1 from ${target.table} ${target.alias} where ${target.alias}.id = ?${cast} and (${pred.sql})) as ok`,
+        [id, ...pred.params],
+        'all',
+        em.getTransactionContext(),
+      );
+    if (row?.ok) granting.push(rule.name);
+  }
+  return granting;
+}
+
+/**
  * The administrator's tasks (provisioning, imports, the audit log, tracing): refused as
  * "forbidden", not "not found", because there is no object whose existence a refusal could
  * reveal, and the terminal should say plainly why.
