@@ -56,7 +56,6 @@ const NO_ACTION_NEEDED: Record<string, string> = {
   toStaffPhoto: 'a row the caller has authorized',
   changePassword: "the actor's own password",
   requestEmailChange: "the actor's own address",
-  staffIdOf: 'an actor fact: the staff member behind the actor',
 };
 
 interface Fn {

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import yazl from 'yazl';
-import { can } from '../access/index.ts';
+import { can, settledThreadFilter } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { Parent } from '../entities/parent.ts';
@@ -13,7 +13,6 @@ import { downloadsOfMyChildren } from '../photos/my-children-downloads.ts';
 import type { PhotoStore } from '../photos/store.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { tracedCopiesForExport } from '../photos/traced-views.ts';
-import { ambiguousThreadFilter } from '../messages/access.ts';
 import { normalizeEmail } from '../validation.ts';
 import { inList, sql } from '../db/sql.ts';
 import { clockOf } from '../clock.ts';
@@ -85,7 +84,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
     ids,
   );
   // Not a thread that may be about another child (awaiting its child), unless this parent started it.
-  const hidden = ambiguousThreadFilter(parentId);
+  const hidden = settledThreadFilter(parentId, 't');
   const messages = await q(
     `select c.child_number, t.subject, m.author_side, m.author_label, m.body, m.created_at
        from message m join message_thread t on t.id = m.thread_id join child c on c.id = t.child_id

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { parentIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
-import { ambiguousThreadFilter, parentAnnouncementFilter } from '../messages/access.ts';
+import { settledThreadFilter } from '../access/index.ts';
+import { parentAnnouncementFilter } from '../messages/access.ts';
 import { dayOf } from '../dates.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
@@ -62,7 +63,7 @@ export interface ParentHome {
 /** The home page's statement for one parent and day (exported so bench/home.ts can EXPLAIN it). */
 export function parentHomeQuery(parentId: number, day: string): { sql: string; params: unknown[] } {
   const reaches = parentAnnouncementFilter(parentId, day);
-  const hidden = ambiguousThreadFilter(parentId);
+  const hidden = settledThreadFilter(parentId, 't');
   return {
     sql: `with active as (
        select 1 as ok where not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)

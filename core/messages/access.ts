@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
-import { PARENT_GROUPS_SQL, settledThreadFilter, staffIdOf as staffOf } from '../access/index.ts';
+import { PARENT_GROUPS_SQL } from '../access/index.ts';
 import { idsInScope, type Scope } from '../authorization.ts';
 
 /**
@@ -30,34 +30,10 @@ export function parentAnnouncementFilter(parentId: number, day: string): { sql: 
   };
 }
 
-/**
- * The rule for ambiguous threads (`message_thread.child_review`, see the migration
- * Migration20261206100000ThreadChildReview): a thread started by a parent with two or more
- * children in the group, before a parent had to choose, may be about the wrong child. Until
- * staff or an admin assigns the child, no parent but the one who started it sees it: not in
- * lists, unread counts, notifications or single reads, and they cannot reply. The rule is the
- * catalogue's (`settledThreadFilter`, core/access/conditions.ts); this is its form on alias `t`
- * for the parent-side queries that read message_thread themselves (home, notifications, export).
- */
-export function ambiguousThreadFilter(parentId: number, alias = 't'): { sql: string; params: unknown[] } {
-  // The catalogue's condition (`thread.read`, `thread.reply`), for queries on their own alias.
-  return settledThreadFilter(parentId, alias);
-}
-
-/** One rule for a suspended parent, the catalogue's (core/access/active.ts). */
-export { parentIsActive } from '../access/index.ts';
-
-/** The staff member behind a staff, manager or admin actor (an admin at the terminal has none). */
-export function staffIdOf(actor: Actor): number | null {
-  return staffOf(actor) ?? null;
-}
-
 /** The groups whose conversations a staff-side actor handles (`group.messages.read`); none for parents. */
 export async function staffGroupScope(em: EntityManager, actor: Actor): Promise<Scope> {
   return await idsInScope(em, actor, 'group.messages.read');
 }
-
-export const inScope = (scope: Scope, groupId: number) => scope === 'all' || scope.includes(groupId);
 
 /**
  * Moves a reader's mark on a thread forward to `at` (never back), inside the caller's

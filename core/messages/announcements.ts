@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { filterOf, parentIdOf } from '../access/index.ts';
+import { filterOf, parentIdOf, staffIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { idFilter, idsInScope } from '../authorization.ts';
 import { Group } from '../entities/group.ts';
@@ -12,7 +12,7 @@ import { notFound } from '../errors.ts';
 import { afterCursor, type Page, type PageCursor, pageLimit, pageTimeSql, toPage } from '../paging.ts';
 import { fullName } from '../people.ts';
 import { parseInput, text, yesNo } from '../validation.ts';
-import { staffIdOf, UUID } from './access.ts';
+import { UUID } from './access.ts';
 import { enqueueAnnouncementMails } from './announcement-mail.ts';
 import { type AttachmentUpload, prepareAttachment, storeAttachment } from './attachments.ts';
 import { type AttachmentView, MAX_BODY, MAX_SUBJECT, type MessageContext } from './threads.ts';

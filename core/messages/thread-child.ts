@@ -12,7 +12,7 @@ import { authorize, can, scopeFilter, scopeOf } from '../access/index.ts';
  * Ambiguous threads (privacy invariant 3: a thread is about exactly one child). Threads stored
  * before a parent had to choose the child, started by a parent with two or more children in the
  * group, carry `child_review` (marked by Migration20261206100000ThreadChildReview). Only the
- * parent who started one sees it (ambiguousThreadFilter in ./access.ts) until staff of the
+ * parent who started one sees it (the catalogue's `threadChildSettled`, core/access/conditions.ts) until staff of the
  * group, the location manager or an admin assigns the child it is about: one of the starter's
  * children placed in the thread's group on the day it was started.
  */

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { PortalConfig } from '../../config/schema.ts';
-import { authorize, can, parentIdOf, permittedActions, scopeFilter, scopeOf, sideOf } from '../access/index.ts';
+import { authorize, can, parentIdOf, permittedActions, scopeFilter, scopeOf, sideOf, staffIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { currentPlacement, idsInScope } from '../authorization.ts';
 import { Child, Placement } from '../entities/child.ts';
@@ -23,10 +23,8 @@ import { fullName } from '../people.ts';
 import type { PhotoStore } from '../photos/store.ts';
 import { parseInput, text } from '../validation.ts';
 import {
-  inScope,
   markRead,
   staffGroupScope,
-  staffIdOf,
 } from './access.ts';
 import { type AttachmentUpload, type PreparedAttachment, prepareAttachment, storeAttachment } from './attachments.ts';
 import { clockOf } from '../clock.ts';
@@ -168,7 +166,7 @@ async function authorOf(em: EntityManager, actor: Actor): Promise<Author> {
     return { side: 'parent', parent: parent.id, staff: null, label: fullName(parent) };
   }
   const staffId = staffIdOf(actor);
-  if (staffId === null) throw notFound('thread');
+  if (staffId === undefined) throw notFound('thread');
   const staff = await em.findOneOrFail(Staff, { id: staffId });
   return { side: 'staff', parent: null, staff: staff.id, label: fullName(staff) };
 }
@@ -303,7 +301,7 @@ export async function markThreadRead(em: EntityManager, actor: Actor, threadId: 
   const thread = await threadForActor(em, actor, threadId, 'read');
   const parentId = parentIdOf(actor);
   const staffId = staffIdOf(actor);
-  const reader = parentId !== undefined ? { parentId } : staffId !== null ? { staffId } : undefined;
+  const reader = parentId !== undefined ? { parentId } : staffId !== undefined ? { staffId } : undefined;
   if (reader) await markRead(em, thread.id, reader, clockOf(em).now());
 }
 
@@ -418,7 +416,7 @@ export const INBOX_LIMIT = 100;
 
 /** A group's inbox for its staff, the location manager or an admin: unread first, then newest. */
 export async function groupInbox(em: EntityManager, actor: Actor, groupId: number): Promise<ThreadSummary[]> {
-  if (!Number.isSafeInteger(groupId) || !inScope(await staffGroupScope(em, actor), groupId)) throw notFound('group');
+  await authorize(em, actor, 'group.messages.read', groupId, 'group');
   const rows = (await em.getConnection().execute(
     `select ${SUMMARY_COLUMNS},
        coalesce(t.last_parent_message_at > coalesce(r.read_at, '-infinity'), false) as unread

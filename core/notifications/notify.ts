@@ -10,7 +10,8 @@ import { publicBaseUrl, senderOf, ensureMailQueue } from '../mail/account-mail.t
 import type { MailTransport } from '../mail/transport.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { notificationHeaders, unsubscribeToken, unsubscribeUrl } from '../profile/notifications.ts';
-import { ambiguousThreadFilter, parentAnnouncementFilter } from '../messages/access.ts';
+import { settledThreadFilter } from '../access/index.ts';
+import { parentAnnouncementFilter } from '../messages/access.ts';
 import { escapeHtml } from '../messages/format.ts';
 import { clockOf } from '../clock.ts';
 
@@ -120,7 +121,7 @@ export interface News {
 /** What is new for a parent in the window (since, until], per child; counts only. */
 export async function newsFor(em: EntityManager, parentId: number, since: Date, until: Date): Promise<News> {
   const day = dayOf(until);
-  const hidden = ambiguousThreadFilter(parentId);
+  const hidden = settledThreadFilter(parentId, 't');
   const rows = (await em.getConnection().execute(
     `select c.first_name,
        (select count(*) from photo p

@@ -50,9 +50,6 @@ const toView = (r: Row): AlbumPhoto => ({
   downloadable: r.own_child,
 });
 
-/** One rule for a suspended parent, the catalogue's (core/access/active.ts). */
-export { parentIsActive } from '../access/index.ts';
-
 /**
  * The album's cursor: the last photo's takenAt and id ("2026-11-24T09:12:00.000Z_<uuid>"), so
  * photos taken in the same second are neither skipped nor repeated. The page puts it in its

@@ -9,7 +9,7 @@ import { ensureMailQueue, publicBaseUrl, senderOf } from '../mail/account-mail.t
 import type { MailTransport } from '../mail/transport.ts';
 import { escapeHtml } from '../messages/format.ts';
 import { fullName } from '../people.ts';
-import { parentIsActive } from '../photos/visibility.ts';
+import { parentIsActive } from '../access/index.ts';
 
 /**
  * The e-mail to the parent who asked for a swap, once the manager has decided. The job holds
