@@ -8,7 +8,7 @@
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../config/load.ts';
 import { createPortal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 import { createApp } from '../http/app.ts';
 
 const { config } = loadConfig({ env: process.env, flags: { 'log.level': 'warn' } });

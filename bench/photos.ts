@@ -48,7 +48,7 @@ import { tracedViewEmbeds } from '../core/photos/traced-views.ts';
 import { tagPhoto } from '../core/photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
 import { createPortal, type Portal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 import { startServer } from '../http/server.ts';
 import { freshDatabase, secs } from './planning-export.ts';
 

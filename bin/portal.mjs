@@ -1,10 +1,20 @@
 #!/usr/bin/env node
-// The `portal` command. The project runs its TypeScript sources directly through tsx, so there
-// is no build step between `npm install` and a working command.
-import { register } from 'tsx/esm/api';
+// The `portal` command: runs the compiled build in dist/ (scripts/build.mjs), rebuilding it first
+// when a source file changed since, so the command never runs stale code and never pays for a
+// TypeScript compiler at start.
+import { pathToFileURL } from 'node:url';
+import { ensureBuilt } from '../scripts/build.mjs';
 
-register();
-const { main } = await import('../cli/main.ts');
-const code = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+let entry;
+try {
+  ({ entry } = await ensureBuilt());
+} catch (err) {
+  process.stderr.write(`portal: cannot build the command (${err.message.split('\n')[0]}); see the errors above\n`);
+  process.exit(4);
+}
+// Stack traces (only printed with --verbose) then point into the TypeScript sources.
+if (args.includes('--verbose')) process.setSourceMapsEnabled(true);
+const { main } = await import(pathToFileURL(entry).href);
 // `portal serve` keeps running (its server holds the event loop); every other command ends here.
-process.exitCode = code;
+process.exitCode = await main(args);

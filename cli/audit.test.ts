@@ -4,7 +4,7 @@ import { createTestDatabase } from '../test/portal.ts';
 import { createPortal } from '../core/portal.ts';
 import { loadConfig } from '../config/load.ts';
 import { silentLogger } from '../core/log.ts';
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 
 /** The audit log: consent changes in it, filtered by child, and rows the application cannot rewrite. */
 

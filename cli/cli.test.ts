@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.ts';
 import { createTestDatabase } from '../test/portal.ts';
-import { createProgram } from './program.ts';
+import { createProgram, loadAllCommands } from './program.ts';
 
 let dbUrl: string;
 beforeAll(async () => {
@@ -100,7 +100,7 @@ describe('portal provisioning from the terminal', () => {
     expect(noYes.code).toBe(2);
     expect(noYes.stderr).toMatch(/--yes/);
     const busy = await portal(['groups', 'remove', 'Boomhut', '--yes']);
-    expect(busy.code).toBe(1);
+    expect(busy.code).toBe(3); // a conflict
     expect(busy.stderr).toMatch(/still has 2 current or planned placement/);
     expect((await portal(['groups', 'remove', 'Kikkers', '--yes'])).code).toBe(0);
     expect((await json(['groups', 'list'])).map((g: { name: string }) => g.name)).toEqual(['Boomhut']);
@@ -108,21 +108,22 @@ describe('portal provisioning from the terminal', () => {
 });
 
 describe('bad input: one clear line, non-zero exit, nothing written', () => {
-  const cases: [string, string[], RegExp][] = [
-    ['unknown group', ['children', 'add', '--number', 'K9', '--first-name', 'A', '--last-name', 'B', '--birth-date', '2024-01-01', '--group', 'Nergens'], /group "Nergens" not found/],
-    ['birth date in the future', ['children', 'add', '--number', 'K9', '--first-name', 'A', '--last-name', 'B', '--birth-date', '01-01-2999'], /birthDate: lies in the future/],
-    ['impossible date', ['children', 'add', '--number', 'K9', '--first-name', 'A', '--last-name', 'B', '--birth-date', '31-02-2024'], /birthDate: "31-02-2024" is not a date/],
-    ['duplicate e-mail in another case', ['parents', 'add', '--email', ' LINDA.visser@EXAMPLE.NL', '--first-name', 'L', '--last-name', 'V'], /already exists/],
-    ['consent other than yes/no', ['consent', 'set', 'K10001', '--internal', 'misschien', '--external', 'nee'], /internal: "misschien" is not yes or no/],
-    ['invalid e-mail', ['staff', 'add', '--email', 'not-an-address', '--first-name', 'A', '--last-name', 'B', '--role', 'staff'], /email: is not a valid e-mail address/],
-    ['unknown role', ['staff', 'add', '--email', 'x@zon.nl', '--first-name', 'A', '--last-name', 'B', '--role', 'boss'], /role: must be one of staff, manager, admin/],
+  // The exit code: 1 for invalid input, 3 for not found or a conflict.
+  const cases: [string, string[], RegExp, number][] = [
+    ['unknown group', ['children', 'add', '--number', 'K9', '--first-name', 'A', '--last-name', 'B', '--birth-date', '2024-01-01', '--group', 'Nergens'], /group "Nergens" not found/, 3],
+    ['birth date in the future', ['children', 'add', '--number', 'K9', '--first-name', 'A', '--last-name', 'B', '--birth-date', '01-01-2999'], /birthDate: lies in the future/, 1],
+    ['impossible date', ['children', 'add', '--number', 'K9', '--first-name', 'A', '--last-name', 'B', '--birth-date', '31-02-2024'], /birthDate: "31-02-2024" is not a date/, 1],
+    ['duplicate e-mail in another case', ['parents', 'add', '--email', ' LINDA.visser@EXAMPLE.NL', '--first-name', 'L', '--last-name', 'V'], /already exists/, 3],
+    ['consent other than yes/no', ['consent', 'set', 'K10001', '--internal', 'misschien', '--external', 'nee'], /internal: "misschien" is not yes or no/, 1],
+    ['invalid e-mail', ['staff', 'add', '--email', 'not-an-address', '--first-name', 'A', '--last-name', 'B', '--role', 'staff'], /email: is not a valid e-mail address/, 1],
+    ['unknown role', ['staff', 'add', '--email', 'x@zon.nl', '--first-name', 'A', '--last-name', 'B', '--role', 'boss'], /role: must be one of staff, manager, admin/, 1],
   ];
-  for (const [name, args, message] of cases) {
+  for (const [name, args, message, code] of cases) {
     it(name, async () => {
       const before = await json(['children', 'list', '--all']);
       const beforeParents = await json(['parents', 'list']);
       const r = await portal(args);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(code);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -152,9 +153,9 @@ describe('bad input: one clear line, non-zero exit, nothing written', () => {
     expect(r.stderr).toMatch(/log\.level = "loud" \(PORTAL_LOG_LEVEL\)/);
   });
 
-  it('an unreachable database is exit 3 with the address, without the password', async () => {
+  it('an unreachable database is exit 2 (configuration) with the address, without the password', async () => {
     const r = await portal(['locations', 'list'], { PORTAL_DATABASE_URL: 'postgres://u:s3cret@127.0.0.1:1/x' });
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot connect to PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x/);
     expect(r.stderr).not.toMatch(/s3cret/);
   });
@@ -162,7 +163,8 @@ describe('bad input: one clear line, non-zero exit, nothing written', () => {
 
 describe('help', () => {
   it('every command has a description and its own --help', async () => {
-    const program = createProgram({ stdout() {}, stderr() {}, env: {}, cwd: '.', isTTY: false });
+    // Commands load lazily: load them all to walk every subcommand.
+    const program = await loadAllCommands(createProgram({ stdout() {}, stderr() {}, env: {}, cwd: '.', isTTY: false }));
     const walk = (cmd: Command, path: string[]): string[][] =>
       cmd.commands.flatMap((c) => [[...path, c.name()], ...walk(c, [...path, c.name()])]);
     const paths = walk(program, []);

@@ -43,7 +43,7 @@ export function createContext(io: CliIO, global: GlobalOptions): CommandContext 
       const log = createLogger(global.verbose ? 'debug' : 'warn');
       // Loaded here, not at the top: `portal --help` and the commands without a database do
       // not pay for the ORM, the entities and the plugins (see cli/program.ts).
-      const [{ createPortal }, { installedSchema }] = await Promise.all([import('../core/portal.ts'), import('../plugins/host.ts')]);
+      const [{ createPortal }, { installedSchema }] = await Promise.all([import('../core/portal.ts'), import('../plugins/schema.ts')]);
       const portal = await createPortal(config, { log, extensions: installedSchema(), clock: processClock(io), ...options });
       try {
         return await fn(portal.em(), portal);

@@ -1,15 +1,24 @@
 import { CommanderError } from 'commander';
-import { loggableError } from '../core/db/errors.ts';
 import { describeError, EXIT, ExitStatus } from './errors.ts';
 import { type CliIO, processIO } from './io.ts';
+import { terminalText } from './terminal-text.ts';
 import { createProgram } from './program.ts';
 
 /**
  * Runs one `portal` command and returns its exit code. The single place where errors become
- * a line on stderr and an exit code; commands only throw.
+ * a line on stderr and an exit code; commands only throw. Without `io` it is the process's own
+ * command (bin/portal.mjs): then Ctrl-C ends it with 130.
  */
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const program = createProgram(io);
+export async function main(argv: string[], io?: CliIO): Promise<number> {
+  const cli = io ?? processIO();
+  const program = createProgram(cli);
+  const onInterrupt = () => {
+    // A command that handles Ctrl-C itself (`portal serve` stops cleanly) has its own listener.
+    if (process.listenerCount('SIGINT') > 1) return;
+    cli.stderr('portal: interrupted\n');
+    process.exit(EXIT.interrupted);
+  };
+  if (!io) process.on('SIGINT', onInterrupt);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
@@ -19,12 +28,16 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       return EXIT.ok;
     }
     if (err instanceof CommanderError && err.code === 'commander.help') return EXIT.usage;
-    const { code, message } = describeError(err);
-    io.stderr(`portal: ${message}\n`);
+    const { code, message } = await describeError(err);
+    // The message may quote a file or a database value: nothing in it may steer the terminal.
+    cli.stderr(`portal: ${terminalText(message)}\n`);
     if (argv.includes('--verbose') && err instanceof Error && err.stack && !(err instanceof CommanderError)) {
       // A database error without its statement and parameters (they hold personal data).
-      io.stderr(`${loggableError(err)}\n`);
+      const { loggableError } = await import('../core/db/errors.ts');
+      cli.stderr(`${loggableError(err)}\n`);
     }
     return code;
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
 }

@@ -71,13 +71,13 @@ describe('portal messages ambiguous | assign', () => {
     expect(await reads(f.actors.femke)).toBe(false);
   });
 
-  it('refuses a child that is not a candidate, and a thread that does not exist: one line, exit 1', async () => {
+  it('refuses a child that is not a candidate (exit 1), and a thread that does not exist (exit 3): one line', async () => {
     const lot = await run(['messages', 'assign', threadId, '--child', 'K3']);
     expect(lot.code).toBe(1);
     expect(lot.stderr.trim().split('\n')).toHaveLength(1);
     expect(lot.stderr).toMatch(/K3 is not one of the children .* K2 \(Sam Jansen\), K5 \(Ties Jansen\)/);
     const missing = await run(['messages', 'assign', '00000000-0000-4000-8000-000000000000', '--child', 'K5']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/thread not found/);
     const usage = await run(['messages', 'assign', threadId]);
     expect(usage.code).toBe(2);
@@ -93,7 +93,7 @@ describe('portal messages ambiguous | assign', () => {
     expect(event).toMatchObject({ actor: expect.stringMatching(/^cli:/), subject: 'K5', details: { threadId, from: 'K2', to: 'K5' } });
     expect((await run(['messages', 'ambiguous'])).stdout).toBe('No threads await their child.\n');
     const again = await run(['messages', 'assign', threadId, '--child', 'K2']);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(3); // a conflict
     expect(again.stderr).toMatch(/not awaiting its child/);
   });
 });

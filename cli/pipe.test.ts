@@ -85,6 +85,6 @@ describe('output into a pipe that closes early', () => {
     const r = await withClosedStdout('children', 'show', 'K99999');
     expect(r.stderr).toMatch(/^portal: /);
     expect(r.stderr).not.toMatch(/EPIPE/);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3); // not found
   });
 });

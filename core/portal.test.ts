@@ -9,7 +9,7 @@ import { DatabaseAheadError, MigrationsPendingError } from './db/migrate.ts';
 import { silentLogger } from './log.ts';
 import { createPortal } from './portal.ts';
 // The test databases are migrated with the installed plugins (test/global-setup.ts).
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 
 const configFor = (url: string, env: Record<string, string> = {}) =>
   loadConfig({
@@ -28,7 +28,7 @@ describe('migrations', () => {
 });
 
 describe('createPortal and the database version', () => {
-  it('refuses a database that a newer version has migrated, and the CLI says so with exit 3', async () => {
+  it('refuses a database that a newer version has migrated, and the CLI says so with exit 2', async () => {
     const url = await createTestDatabase();
     const portal = await createPortal(configFor(url), { log: silentLogger, extensions: installedSchema() });
     await portal.em().getConnection().execute(
@@ -49,7 +49,7 @@ describe('createPortal and the database version', () => {
       cwd: process.cwd(),
       isTTY: false,
     });
-    expect(code).toBe(3);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/newer version/);
   });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from '../core/project-root.ts';
 
 export interface Asset {
   /** Path the asset is served at. */
@@ -39,10 +39,10 @@ function load(path: string, file: string, contentType: string): Asset {
  * update and no CDN that learns who our parents are.
  */
 export function loadAssets(): Assets {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(projectPath('package.json'));
   return {
-    css: load('/assets/portal.css', fileURLToPath(new URL('../views/static/portal.css', import.meta.url)), 'text/css; charset=utf-8'),
+    css: load('/assets/portal.css', projectPath('views', 'static', 'portal.css'), 'text/css; charset=utf-8'),
     htmx: load('/assets/htmx.min.js', require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
-    upload: load('/assets/upload.js', fileURLToPath(new URL('../views/static/upload.js', import.meta.url)), 'text/javascript; charset=utf-8'),
+    upload: load('/assets/upload.js', projectPath('views', 'static', 'upload.js'), 'text/javascript; charset=utf-8'),
   };
 }

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DEFAULT_LANGUAGE, translate, translator } from '../views/i18n/index.ts';
@@ -10,6 +9,7 @@ import { LANGUAGE_PATH, otherLanguage } from './middleware/language.ts';
 import { landingPath } from './middleware/session.ts';
 import { currentHref, type NavItem, navFor } from './nav.ts';
 import type { Actor } from '../core/actor.ts';
+import { projectPath } from '../core/project-root.ts';
 
 export interface Pages {
   /**
@@ -30,7 +30,7 @@ export interface Pages {
  * for the layout's body and includes, never for data. Templates are compiled once and cached.
  */
 const eta = new Eta({
-  views: fileURLToPath(new URL('../views/', import.meta.url)),
+  views: projectPath('views'),
   autoEscape: true,
   cache: true,
 });

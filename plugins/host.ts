@@ -1,4 +1,3 @@
-import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { Logger } from '../core/log.ts';
 import type { Portal } from '../core/portal.ts';
@@ -71,17 +70,6 @@ export function activatePlugins(
     if (!installed.some((p) => p.id === id)) log.warn(`plugins.${id}: no plugin with that id is installed`);
   }
   return active;
-}
-
-/** The installed plugins' entities and migrations: pass as createPortal's `extensions`. */
-export const installedSchema = () => pluginSchema(installedPlugins);
-
-/** Entities and migrations of these plugins, for the ORM (after core's). */
-export function pluginSchema(installed: readonly PortalPlugin[]): { entities: EntitySchema[]; migrations: MigrationObject[] } {
-  return {
-    entities: installed.flatMap((p) => p.entities ?? []),
-    migrations: installed.flatMap((p) => p.migrations ?? []),
-  };
 }
 
 /** Starts each active plugin's background work (server only); a failure is logged, not fatal. */

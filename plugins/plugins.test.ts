@@ -161,3 +161,17 @@ describe('plugin commands', () => {
     expect(out).toBe('pong\n');
   });
 });
+
+describe('the plugins’ schema', () => {
+  it('plugins/schema.ts names exactly the entities and migrations the installed plugins declare, in their order', async () => {
+    const { installedPlugins } = await import('./index.ts');
+    const { installedSchema } = await import('./schema.ts');
+    const declared = {
+      entities: installedPlugins.flatMap((p) => p.entities ?? []),
+      migrations: installedPlugins.flatMap((p) => p.migrations ?? []),
+    };
+    expect(declared.migrations.length).toBeGreaterThan(0);
+    expect(installedSchema().entities).toEqual(declared.entities);
+    expect(installedSchema().migrations.map((m) => m.name)).toEqual(declared.migrations.map((m) => m.name));
+  });
+});

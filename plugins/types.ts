@@ -12,6 +12,9 @@ import type { AppEnv, AuthedEnv, WebContext } from '../http/env.ts';
 import type { LocationSection } from '../http/location-sections.ts';
 import type { Pages } from '../http/render.ts';
 
+/** What a plugin adds to the database: split out, so opening the database loads only this. */
+export type PluginSchema = Required<Pick<PortalPlugin, 'entities' | 'migrations'>>;
+
 /**
  * The plugin contract (DESIGN.md "Plugins"). A plugin is a plain object listed in
  * plugins/index.ts. What it may touch: its own routes under /p/<id>, its own commands under

@@ -7,7 +7,7 @@ import { migrateUp } from '../core/db/migrate.ts';
 import { openOrm } from '../core/db/orm.ts';
 import { JobQueue } from '../core/jobs/queue.ts';
 import { silentLogger } from '../core/log.ts';
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 import { adminQuery, databaseUrl } from './db-admin.ts';
 
 /**

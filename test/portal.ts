@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import { cliAdmin } from '../core/actor.ts';
 import { FixedClock } from '../core/clock.ts';
 import { type CreatePortalOptions, createPortal, type Portal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 import { adminQuery, databaseUrl } from './db-admin.ts';
 
 export interface TestPortal extends Portal {

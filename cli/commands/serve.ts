@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
+import { settings } from '../../config/schema.ts';
 import { action, processClock } from '../context.ts';
+import { UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
 
 export function registerServe(program: Command, io: CliIO): void {
@@ -26,7 +28,7 @@ export function registerServe(program: Command, io: CliIO): void {
           stopRequested ??= signal;
         };
         process.on('SIGTERM', holdStop).on('SIGINT', holdStop);
-        const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/host.ts')]);
+        const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/schema.ts')]);
         let portal: Awaited<ReturnType<typeof createPortal>>;
         try {
           portal = await createPortal(config, { extensions: installedSchema(), clock });
@@ -49,6 +51,11 @@ export function registerServe(program: Command, io: CliIO): void {
           ctx.io.stdout(`Ouderportaal is running at ${server.url}  (database: ${portal.database.url}${portal.database.embedded ? ', embedded' : ''})\n`);
         } catch (err) {
           await portal.close();
+          if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'EADDRINUSE') {
+            // Another portal (or anything else) listens there: a setting to change, not a bug.
+            const env = settings.find((s) => s.key === 'server.port')?.env;
+            throw new UsageError(`port ${config.server.port} is in use; set --port or ${env}`);
+          }
           throw err;
         }
       }),

@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
 import argon2 from 'argon2';
-import { ZxcvbnFactory, type ZxcvbnResult } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as dutch from '@zxcvbn-ts/language-nl-be';
+import type { ZxcvbnFactory, ZxcvbnResult } from '@zxcvbn-ts/core';
 import type { PortalConfig } from '../../config/schema.ts';
 
 /**
@@ -107,11 +106,18 @@ export const MIN_GUESSES_LOG10 = 10;
 /**
  * Guessability from zxcvbn-ts (a maintained estimator: dictionaries of common passwords, Dutch
  * words, first names, surnames and Wikipedia, plus keyboard patterns, sequences, repeats and
- * dates), loaded once per process on the first check (about 0.1 s), never per request.
+ * dates), loaded once per process on the first check (about 0.1 s), never per request. Loaded
+ * then and not at import: the dictionaries take tens of megabytes, and a command that opens the
+ * database without checking a password (`portal db status`, the nightly export) must not pay.
  */
 let scorer: ZxcvbnFactory | undefined;
+const load = createRequire(import.meta.url);
 function estimator(): ZxcvbnFactory {
-  scorer ??= new ZxcvbnFactory({
+  if (scorer) return scorer;
+  const { ZxcvbnFactory: Factory } = load('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+  const common = load('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+  const dutch = load('@zxcvbn-ts/language-nl-be') as typeof import('@zxcvbn-ts/language-nl-be');
+  scorer = new Factory({
     dictionary: { ...common.dictionary, ...dutch.dictionary },
     graphs: common.adjacencyGraphs,
     maxLength: SCORED_LENGTH,

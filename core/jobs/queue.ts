@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import { loggableMessage } from '../db/errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -55,7 +55,10 @@ export class JobQueue {
    * does; a CLI command only adds jobs and, at most, works off its own.
    */
   static async start(url: string, log: Logger, options: { supervise: boolean }): Promise<JobQueue> {
-    const boss = new PgBoss({
+    // Loaded here, not at import: a command that never queues a job (`portal db status`, the
+    // nightly export) does not carry pg-boss and its dependencies.
+    const { default: Boss } = await import('pg-boss');
+    const boss = new Boss({
       connectionString: url,
       schema: QUEUE_SCHEMA,
       max: 3,

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Clock } from '../clock.ts';
+import { ensurePrivateDir, writePrivateFile } from '../files/private.ts';
 
 export interface OutgoingMail {
   to: string;
@@ -20,6 +21,11 @@ export interface MailTransport {
   send(mail: OutgoingMail): Promise<{ messageId: string; where: string }>;
   /** Human description for the CLI: "smtp://mail.example.nl:587" or the .eml folder. */
   readonly description: string;
+  /**
+   * SMTP only (absent for .eml files): connects, greets, starts TLS and logs in as sending
+   * would, without sending (nodemailer's verify). For `portal doctor`.
+   */
+  verify?(): Promise<void>;
   close(): void;
 }
 
@@ -27,21 +33,24 @@ export interface MailTransport {
  * SMTP through nodemailer (STARTTLS is required on port 587 and whenever the server offers it),
  * with a small connection pool; or, without PORTAL_SMTP_URL, `.eml` files in `<dataDir>/mail`
  * that an admin can open in any mail program. Files are written whole (temp + rename), so a
- * half mail never appears.
+ * half mail never appears. nodemailer is loaded on the first mail: most commands never send one.
  */
 export function createMailTransport(smtpUrl: string | undefined, dataDir: string, clock: Clock): MailTransport {
+  const nodemailer = () => import('nodemailer').then((m) => m.default);
   if (!smtpUrl) {
     const dir = join(dataDir, 'mail');
-    const writer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    let writer: Promise<Transporter> | undefined;
     return {
       description: dir,
       send: async (mail) => {
-        const info = await writer.sendMail({ ...mail, date: clock.now() });
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writer ??= nodemailer().then((n) => n.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }));
+        const info = await (await writer).sendMail({ ...mail, date: clock.now() });
+        // Invitations carry initial passwords and reset links: 0600 in a 0700 folder, whatever the umask.
+        await ensurePrivateDir(dir);
         const name = `${clock.now().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
         const tmp = join(dir, `.${name}.tmp`);
-        writeFileSync(tmp, info.message as Buffer, { mode: 0o600 });
-        renameSync(tmp, join(dir, name));
+        await writePrivateFile(tmp, info.message as Buffer);
+        await rename(tmp, join(dir, name));
         return { messageId: info.messageId, where: join(dir, name) };
       },
       close: () => {},
@@ -49,26 +58,34 @@ export function createMailTransport(smtpUrl: string | undefined, dataDir: string
   }
   const url = new URL(smtpUrl);
   const secure = url.protocol === 'smtps:';
-  const transport = nodemailer.createTransport({
-    pool: true,
-    maxConnections: 4,
-    host: url.hostname,
-    port: url.port ? Number(url.port) : secure ? 465 : 587,
-    secure,
-    // STARTTLS whenever the server offers it; on the submission port it is required.
-    requireTLS: !secure && (url.port === '' || url.port === '587'),
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-  });
+  let opened: Promise<Transporter> | undefined;
+  // One pool, also when the first mails are sent at once (hence the promise, not the transport).
+  const open = () =>
+    (opened ??= nodemailer().then((n) =>
+      n.createTransport({
+        pool: true,
+        maxConnections: 4,
+        host: url.hostname,
+        port: url.port ? Number(url.port) : secure ? 465 : 587,
+        secure,
+        // STARTTLS whenever the server offers it; on the submission port it is required.
+        requireTLS: !secure && (url.port === '' || url.port === '587'),
+        auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+      }),
+    ));
   return {
     description: `${url.protocol}//${url.host}`,
     send: async (mail) => {
       // The Date header from the portal's clock, like every date inside the mail.
-      const info = await transport.sendMail({ ...mail, date: clock.now() });
+      const info = await (await open()).sendMail({ ...mail, date: clock.now() });
       return { messageId: info.messageId, where: `${url.protocol}//${url.host}` };
     },
-    close: () => transport.close(),
+    verify: async () => {
+      await (await open()).verify();
+    },
+    close: () => void opened?.then((t) => t.close()),
   };
 }

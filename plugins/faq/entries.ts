@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { audit } from '../../core/audit.ts';
 import type { Actor } from '../../core/actor.ts';
@@ -7,6 +6,7 @@ import { isAdmin, requireAdmin } from '../../core/access/index.ts';
 import { findLocation } from '../../core/directory/refs.ts';
 import { type ILocation, Location } from '../../core/entities/location.ts';
 import { DomainError } from '../../core/errors.ts';
+import { projectPath } from '../../core/project-root.ts';
 import { type MyLocation, myLocations } from '../../core/profile/my-locations.ts';
 import { organisationRules, rulesForLocations } from '../../core/schedule/rules.ts';
 import { FaqEntry, type FaqLanguage, type IFaqEntry } from './entity.ts';
@@ -40,7 +40,7 @@ export interface FaqItem {
   source: FaqSource;
 }
 
-const DEFAULTS_DIR = fileURLToPath(new URL('./defaults', import.meta.url));
+const DEFAULTS_DIR = projectPath('plugins', 'faq', 'defaults');
 let defaults: FaqSourceEntry[] | undefined;
 
 /** The shipped set (plugins/faq/defaults/<lang>/*.md), read once; a broken default is a bug. */

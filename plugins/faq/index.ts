@@ -1,11 +1,9 @@
-import { Migration20261125150000FaqDeletions } from './Migration20261125150000FaqDeletions.ts';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from '../../core/project-root.ts';
 import type { PortalPlugin } from '../types.ts';
 import { faqApi } from './api.ts';
 import { faqCommands } from './commands.ts';
-import { FaqEntry } from './entity.ts';
+import { faqSchema } from './schema.ts';
 import { en, nl } from './messages.ts';
-import { Migration20261125080000FaqEntries } from './Migration20261125080000FaqEntries.ts';
 import { faqRoutes } from './routes.ts';
 import { faqSection } from './section.ts';
 
@@ -17,9 +15,8 @@ import { faqSection } from './section.ts';
  */
 export const faqPlugin: PortalPlugin = {
   id: 'faq',
-  entities: [FaqEntry],
-  migrations: [{ name: 'Migration20261125080000FaqEntries', class: Migration20261125080000FaqEntries }, { name: 'Migration20261125150000FaqDeletions', class: Migration20261125150000FaqDeletions }],
-  views: fileURLToPath(new URL('./views/', import.meta.url)),
+  ...faqSchema,
+  views: projectPath('plugins', 'faq', 'views'),
   messages: { nl, en },
   routes: faqRoutes,
   locationSections: (ctx) => [faqSection(ctx)],

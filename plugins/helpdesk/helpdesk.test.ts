@@ -281,9 +281,9 @@ describe('portal helpdesk', () => {
     expect((JSON.parse(open.stdout) as { reference: string }[]).map((r) => r.reference)).not.toContain(row.reference);
   });
 
-  it('an unknown reference is exit 1; a switched-off plugin is exit 2', async () => {
+  it('an unknown reference is exit 3; a switched-off plugin is exit 2', async () => {
     const missing = await runCli(['helpdesk', 'show', 'HD-ZZZZZZ'], env());
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('not found');
     const file = join(portal.dataDir, 'off.json');
     writeFileSync(file, JSON.stringify({ plugins: { helpdesk: { enabled: 'off' } } }));

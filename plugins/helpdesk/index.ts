@@ -1,12 +1,10 @@
-import { Migration20261125150000HelpdeskDeletions } from './Migration20261125150000HelpdeskDeletions.ts';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from '../../core/project-root.ts';
 import type { PortalPlugin } from '../types.ts';
 import { helpdeskApi } from './api.ts';
 import { helpdeskCommands } from './commands.ts';
-import { HelpdeskRequest } from './entity.ts';
+import { helpdeskSchema } from './schema.ts';
 import { startHelpdeskMailWorker } from './mail.ts';
 import { en, nl } from './messages.ts';
-import { Migration20261125050000HelpdeskRequests } from './Migration20261125050000HelpdeskRequests.ts';
 import { routesOf } from './routes.ts';
 import { type HelpdeskConfig, helpdeskSettings } from './settings.ts';
 
@@ -18,9 +16,8 @@ import { type HelpdeskConfig, helpdeskSettings } from './settings.ts';
 export const helpdeskPlugin: PortalPlugin<HelpdeskConfig> = {
   id: 'helpdesk',
   configSchema: helpdeskSettings,
-  entities: [HelpdeskRequest],
-  migrations: [{ name: 'Migration20261125050000HelpdeskRequests', class: Migration20261125050000HelpdeskRequests }, { name: 'Migration20261125150000HelpdeskDeletions', class: Migration20261125150000HelpdeskDeletions }],
-  views: fileURLToPath(new URL('./views/', import.meta.url)),
+  ...helpdeskSchema,
+  views: projectPath('plugins', 'helpdesk', 'views'),
   messages: { nl, en },
   helpPath: '/',
   publicRoutes: routesOf,
