@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../config/schema.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { EmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres.ts';
+import { DatabaseMissingError } from './db/errors.ts';
 import { MigrationsPendingError, migrateUp, migrationStatus } from './db/migrate.ts';
 import { openOrm } from './db/orm.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
@@ -22,13 +23,20 @@ export interface CreatePortalOptions {
    */
   migrate?: 'auto' | 'check' | 'none';
   /**
-   * Entities and migrations beside core's: the installed plugins' (plugins/host.ts
+   * Entities and migrations beside core's: the installed plugins' (plugins/schema.ts
    * installedSchema()). Every caller on the same database must pass the same, or the database
    * looks ahead of the code.
    */
   extensions?: { entities?: EntitySchema[]; migrations?: MigrationObject[] };
   /** The time the portal runs on: the system clock, or a pinned one in tests and benchmarks. */
   clock?: Clock;
+  /**
+   * Create the database on the server in PORTAL_DATABASE_URL when it is missing: only `portal
+   * init` and `portal db create` pass it. Everything else refuses a missing database
+   * (DatabaseMissingError), so a typo in the URL never becomes a new, empty portal. The embedded
+   * PostgreSQL's database is always created (see EmbeddedPostgres.acquire).
+   */
+  createDatabase?: boolean;
 }
 
 export type JobsState = 'not_started' | 'starting' | 'running' | 'failed' | 'stopped';
@@ -37,7 +45,8 @@ export interface Portal {
   readonly config: Readonly<PortalConfig>;
   readonly log: Logger;
   readonly orm: MikroORM;
-  readonly database: { embedded: boolean; url: string };
+  /** `created`: this start created the database on the server (createDatabase). */
+  readonly database: { embedded: boolean; url: string; created: boolean };
   /** The only source of the time for core (see core/clock.ts); also `clockOf(em)` for any unit of work. */
   readonly clock: Clock;
   /** argon2id hashing with a cap on concurrent work. */
@@ -95,11 +104,22 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
   }
 
   let orm: MikroORM;
+  let created = false;
   try {
-    orm = await openOrm({ url, poolMax: config.database.poolMax, ...options.extensions, clock });
-    await orm.em.getConnection().execute('select 1');
+    orm = await openOrm({
+      url,
+      poolMax: config.database.poolMax,
+      ...options.extensions,
+      clock,
+      createDatabase: options.createDatabase ?? false,
+      onDatabaseCreated: ({ database, server }) => {
+        created = true;
+        log.info(`created database "${database}" on ${server}`);
+      },
+    });
   } catch (err) {
     await embedded?.release().catch(() => {});
+    if (err instanceof DatabaseMissingError) throw err;
     throw new Error(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`);
   }
 
@@ -135,7 +155,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     config,
     log,
     orm,
-    database: { embedded: embedded !== undefined, url: redactUrl(url) },
+    database: { embedded: embedded !== undefined, url: redactUrl(url), created },
     clock,
     hasher: createPasswordHasher(config.auth),
     mail,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXPORTED } from '../../core/export/tables.ts';
 import { action } from '../context.ts';
@@ -10,6 +11,7 @@ interface ExportFlags {
   since?: string;
   tables?: string;
   gzip?: boolean;
+  force?: boolean;
 }
 
 /** `portal export` (what the nightly cron job runs) and `portal restore`. Neither ever asks. */
@@ -22,9 +24,10 @@ export function registerExport(program: Command, io: CliIO): void {
     .option('--since <time>', 'only rows written at or after this time (2026-11-24 or 2026-11-24T02:00:00Z)')
     .option('--tables <list>', `comma-separated tables (default all: ${EXPORTED.map((t) => t.name).join(', ')})`)
     .option('--gzip', 'compress each file (.gz)')
+    .option('--force', 'write into a DIR that holds other things than earlier exports')
     .addHelpText(
       'after',
-      '\nThe folder is complete when it has its final name: it is written as .export-<time>.partial and renamed\nafter manifest.json (counts, SHA-256 per file). Exit 0 only when everything was written.',
+      '\nThe folder is complete when it has its final name: it is written as .export-<time>.partial and renamed\nafter manifest.json (counts, SHA-256 per file). Exit 0 only when everything was written.\nFiles are 0600 and the folders the export makes 0700, whatever the umask. A DIR holding anything but\nearlier exports is refused without --force.',
     )
     .action(
       action(io, async (ctx, f: ExportFlags) => {
@@ -34,7 +37,7 @@ export function registerExport(program: Command, io: CliIO): void {
         // Loaded when run, like every command's core (see cli/program.ts).
         const { writeExport } = await import('../../core/export/export.ts');
         const r = await ctx.withPortal((em) =>
-          writeExport(em, ctx.actor, { out: f.out, format, gzip: Boolean(f.gzip), since: f.since, tables }),
+          writeExport(em, ctx.actor, { out: resolve(ctx.io.cwd, f.out), format, gzip: Boolean(f.gzip), since: f.since, tables, force: Boolean(f.force) }),
         );
         const rows = r.manifest.files.reduce((sum, file) => sum + file.rows, 0);
         ctx.out.result(

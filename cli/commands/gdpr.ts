@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { eraseParent } from '../../core/gdpr/erase.ts';
+import { refuseExistingFile } from '../../core/files/private.ts';
 import { exportParentData } from '../../core/gdpr/export.ts';
 import { action } from '../context.ts';
 import type { CliIO } from '../io.ts';
@@ -15,9 +16,13 @@ export function registerGdpr(program: Command, io: CliIO): void {
     .description('everything about a parent and their children (JSON + photos) as one ZIP')
     .argument('<email>', "the parent's e-mail address")
     .requiredOption('--out <file.zip>', 'where to write the ZIP (written under a temporary name, renamed when complete)')
+    .option('--force', 'replace the file when it exists')
+    .addHelpText('after', '\nThe ZIP is 0600 (and a folder made for it 0700), whatever the umask.')
     .action(
-      action(io, async (ctx, email: string, f: { out: string }) => {
+      action(io, async (ctx, email: string, f: { out: string; force?: boolean }) => {
         const file = resolve(ctx.io.cwd, f.out);
+        // Before the database is opened: a wrong --out fails at once.
+        await refuseExistingFile(file, { force: f.force });
         const summary = await ctx.withPortal((em, portal) => exportParentData(em, portal.photos, ctx.actor, email, file));
         ctx.out.result(
           summary,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { getOrganisation, initOrganisation } from '../../core/directory/organisation.ts';
+import { checkOrganisationField, getOrganisation, initOrganisation } from '../../core/directory/organisation.ts';
 import { action } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
@@ -12,10 +12,15 @@ interface InitFlags {
   language?: string;
 }
 
+/** Besides `portal db create`, the one command that may create the database: a new portal starts here (see DatabaseMissingError). */
+const SETS_UP_THE_DATABASE = { createDatabase: true };
+
 export function registerInit(program: Command, io: CliIO): void {
   program
     .command('init')
-    .description('set up the organisation (asks on a terminal; in scripts give every flag); run again to change it')
+    .description(
+      'set up the organisation (asks on a terminal; in scripts give every flag); run again to change it. Creates the database in PORTAL_DATABASE_URL when it is missing',
+    )
     .option('--name <name>', "the organisation's name, shown on every page")
     .option('--url <url>', 'the address parents use, e.g. https://ouders.example.nl')
     .option('--helpdesk-email <address>', 'where help requests go')
@@ -39,9 +44,13 @@ export function registerInit(program: Command, io: CliIO): void {
           }
           if (ctx.io.isTTY) {
             const { input, select } = await import('@inquirer/prompts');
-            answers.name ??= await input({ message: 'Name of the organisation', default: current.configured ? current.name : undefined, required: true });
-            answers.url ??= await input({ message: 'Portal address (https://…)', default: current.publicUrl ?? undefined, required: true });
-            answers.helpdeskEmail ??= await input({ message: 'Helpdesk e-mail address', default: current.helpdeskEmail ?? undefined, required: true });
+            // Each answer is checked as it is typed, by core's own rules: a typo is asked again
+            // on the spot instead of failing the whole init at the end.
+            const ask = (message: string, field: 'name' | 'publicUrl' | 'helpdeskEmail', previous: string | null | undefined) =>
+              input({ message, default: previous ?? undefined, required: true, validate: (v) => checkOrganisationField(field, v) });
+            answers.name ??= await ask('Name of the organisation', 'name', current.configured ? current.name : undefined);
+            answers.url ??= await ask('Portal address (https://…)', 'publicUrl', current.publicUrl);
+            answers.helpdeskEmail ??= await ask('Helpdesk e-mail address', 'helpdeskEmail', current.helpdeskEmail);
             answers.language ??= await select({
               message: 'Default language for parents',
               choices: [
@@ -57,7 +66,7 @@ export function registerInit(program: Command, io: CliIO): void {
             helpdeskEmail: answers.helpdeskEmail!,
             defaultLanguage: (answers.language ?? current.defaultLanguage) as 'nl' | 'en',
           });
-        });
+        }, SETS_UP_THE_DATABASE);
         ctx.out.result(
           org,
           `${org.created ? 'Organisation set up' : 'Organisation updated'}:\n` +

@@ -40,6 +40,20 @@ export interface EmbeddedPostgresOptions {
   debug?: (message: string) => void;
 }
 
+export interface EmbeddedPostgresState {
+  /** The cluster's folder, `<dataDir>/pg`. */
+  pgDir: string;
+  /** initdb has run (PG_VERSION is there). */
+  initialised: boolean;
+  running: boolean;
+  /** The postmaster's pid and port, when running. */
+  pid?: number;
+  port?: number;
+  /** The portal process responsible for stopping it (pg.owner), and whether it still lives. */
+  ownerPid?: number;
+  ownerAlive: boolean;
+}
+
 export interface EmbeddedPostgresHandle {
   url: string;
   port: number;
@@ -171,18 +185,40 @@ export class EmbeddedPostgres {
     return `postgres://${SUPERUSER}:${encodeURIComponent(this.password())}@127.0.0.1:${port}/${database}`;
   }
 
-  /** The port of a server that is running now on this data folder, if any. */
-  runningPort(): number | undefined {
-    const pidFile = join(this.pgDir, 'postmaster.pid');
+  /**
+   * What `portal doctor` reports, read from the files alone (connects to nothing, starts
+   * nothing): whether a cluster exists, whether its server runs (postmaster pid, port) and which
+   * portal process is responsible for stopping it.
+   */
+  state(): EmbeddedPostgresState {
+    const server = this.postmaster();
+    const ownerPid = readPid(this.ownerFile);
+    return {
+      pgDir: this.pgDir,
+      initialised: existsSync(join(this.pgDir, 'PG_VERSION')),
+      running: server !== undefined,
+      pid: server?.pid,
+      port: server?.port,
+      ownerPid,
+      ownerAlive: ownerPid !== undefined && pidAlive(ownerPid),
+    };
+  }
+
+  private postmaster(): { pid: number; port: number } | undefined {
     let lines: string[];
     try {
-      lines = readFileSync(pidFile, 'utf8').split('\n');
+      lines = readFileSync(join(this.pgDir, 'postmaster.pid'), 'utf8').split('\n');
     } catch {
       return undefined;
     }
     const pid = Number.parseInt(lines[0] ?? '', 10);
     const port = Number.parseInt(lines[3] ?? '', 10);
-    return pidAlive(pid) && port > 0 ? port : undefined;
+    return pidAlive(pid) && port > 0 ? { pid, port } : undefined;
+  }
+
+  /** The port of a server that is running now on this data folder, if any. */
+  runningPort(): number | undefined {
+    return this.postmaster()?.port;
   }
 
   private async canConnect(port: number): Promise<boolean> {
@@ -334,6 +370,13 @@ export class EmbeddedPostgres {
     });
   }
 
+  /**
+   * The one place the portal creates a database without being asked. This cluster is the
+   * portal's own (initdb'd by us in <dataDir>/pg, reached by a URL we build, never typed), so a
+   * missing `portal` database means a fresh install, not a typo: `npm install && npm start` on a
+   * new machine must just work. A server in PORTAL_DATABASE_URL is another matter (see
+   * core/db/orm.ts openOrm and DatabaseMissingError).
+   */
   private async ensureDatabase(port: number): Promise<void> {
     const client = new pg.Client({ connectionString: this.url(port, 'postgres') });
     await client.connect();

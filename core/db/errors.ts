@@ -120,3 +120,30 @@ export async function inTransaction<T>(em: EntityManager, fn: (em: EntityManager
     throw translateDbError(err);
   }
 }
+
+/**
+ * The database named in PORTAL_DATABASE_URL is not on its server. Only `portal init` and
+ * `portal db create` create one there: anything else doing it would turn a typo in the URL into
+ * a new, empty portal that quietly takes the place of the real one. A configuration problem
+ * (exit 2 in the CLI).
+ */
+export class DatabaseMissingError extends Error {
+  constructor(
+    readonly database: string,
+    readonly server: string,
+    /** Why creating it failed, when it was asked for (the user may lack CREATEDB). */
+    cannotCreate?: string,
+  ) {
+    super(
+      cannotCreate
+        ? `database "${database}" does not exist on ${server} and could not be created: ${cannotCreate}`
+        : `database "${database}" does not exist on ${server}; create it with \`portal db create\` or check PORTAL_DATABASE_URL`,
+    );
+    this.name = 'DatabaseMissingError';
+  }
+}
+
+/** SQLSTATE 3D000 invalid_catalog_name: the connection named a database the server does not have. */
+export function isMissingDatabase(err: unknown): boolean {
+  return isPgError(err) && err.code === '3D000';
+}

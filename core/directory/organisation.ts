@@ -50,6 +50,15 @@ const initSchema = z.object({
 });
 export type InitOrganisationInput = z.input<typeof initSchema>;
 
+/**
+ * One answer of `portal init`, checked as it is typed with the rules initOrganisation applies
+ * (the same schema, so the prompt and the use case never disagree): true, or what is wrong.
+ */
+export function checkOrganisationField(field: 'name' | 'publicUrl' | 'helpdeskEmail', value: string): true | string {
+  const result = initSchema.shape[field].safeParse(value);
+  return result.success || (result.error.issues[0]?.message ?? 'is not valid');
+}
+
 /** `portal init`: sets up the organisation, or changes it when run again. */
 export async function initOrganisation(
   em: EntityManager,

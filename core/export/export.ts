@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +16,7 @@ import { appliedMigrations, type ColumnInfo, describeTables, ident, type TableIn
 import { type ExportFormat, MANIFEST_FILE, MANIFEST_KIND, MANIFEST_VERSION, type Manifest, type ManifestFile } from './manifest.ts';
 import { EXCLUDED, EXPORTED, type ExportTable } from './tables.ts';
 import { clockOf } from '../clock.ts';
+import { createPrivateDir, ensurePrivateDir, privateWriteStream, refuseNonEmptyDir, writePrivateFile } from '../files/private.ts';
 
 export interface ExportOptions {
   /** The folder the export goes into: the export is the new folder `export-<UTC time>` inside it. */
@@ -27,6 +27,11 @@ export interface ExportOptions {
   since?: string;
   /** Names of exported tables; default all. */
   tables?: readonly string[];
+  /**
+   * Write into an `out` that holds other things than earlier exports. Without it such a folder is
+   * refused: a typo (`--out ~`) must not scatter personal data among someone's own files.
+   */
+  force?: boolean;
   /** After each file: for progress output, and for tests that write between two tables. */
   onFile?: (file: ManifestFile) => void | Promise<void>;
 }
@@ -35,6 +40,9 @@ export interface ExportResult {
   dir: string;
   manifest: Manifest;
 }
+
+/** What claimName makes in `out`: `export-<time>[-n]`, and `.export-<time>[-n].partial` while it is written. */
+const EXPORT_NAME = /^(export-\d{8}T\d{6}Z(-\d+)?|\.export-\d{8}T\d{6}Z(-\d+)?\.partial)$/;
 
 /** 2026-11-25T03:30:12.345Z -> 20261125T033012Z: sorts by time, no characters a shell or Windows minds. */
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -79,8 +87,11 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
   const tables = chooseTables(options.tables);
 
   const out = resolve(options.out);
+  // The nightly job writes into the same folder every night: its earlier exports are expected.
+  await refuseNonEmptyDir(out, { force: options.force, expected: (name) => EXPORT_NAME.test(name) });
   try {
-    await mkdir(out, { recursive: true });
+    // 0700, like every folder of the export: the files hold the portal's personal data.
+    await ensurePrivateDir(out);
   } catch (err) {
     throw invalid('out', `cannot write into ${out}: ${(err as Error).message}`);
   }
@@ -137,7 +148,7 @@ export async function writeExport(em: EntityManager, actor: Actor, options: Expo
     });
 
     // The manifest last: its presence says every file before it is whole.
-    await writeDurably(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writePrivateFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { sync: true });
     await syncDir(partial);
     await rename(partial, final);
     await syncDir(out);
@@ -222,7 +233,7 @@ async function writeTable(
     },
   });
   try {
-    const sink = createWriteStream(path, { flags: 'wx' });
+    const sink = await privateWriteStream(path);
     // The server's bytes go to the file as they are; the copy stream reads from the socket only
     // when the file (or gzip) has taken the last chunk: backpressure from the disk to PostgreSQL.
     if (options.gzip) await pipeline(client.query(copy), createGzip({ level: 6 }), measure, sink);
@@ -309,7 +320,7 @@ async function claimName(out: string, time: string): Promise<{ final: string; pa
     const partial = join(out, `.${name}.partial`);
     if (await exists(final)) continue;
     try {
-      await mkdir(partial);
+      await createPrivateDir(partial);
       return { final, partial };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
@@ -324,16 +335,6 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function writeDurably(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function fsyncFile(path: string): Promise<void> {

@@ -1,6 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import yazl from 'yazl';
@@ -16,6 +14,7 @@ import { tracedCopiesForExport } from '../photos/traced-views.ts';
 import { normalizeEmail } from '../validation.ts';
 import { inList, sql } from '../db/sql.ts';
 import { clockOf } from '../clock.ts';
+import { ensurePrivateParent, privateWriteStream } from '../files/private.ts';
 
 /**
  * The right of access (AVG art. 15) for a parent: everything the portal holds about them and
@@ -192,10 +191,12 @@ export async function exportParentData(
   }
   zip.end();
 
-  await mkdir(dirname(file), { recursive: true });
+  // 0600 in a 0700 folder when it makes one (core/files/private.ts): everything about a family.
+  await ensurePrivateParent(file);
   const partial = `${file}.partial`;
+  await rm(partial, { force: true }); // left behind by a run that was killed midway
   try {
-    await pipeline(zip.outputStream, createWriteStream(partial, { mode: 0o600 }));
+    await pipeline(zip.outputStream, await privateWriteStream(partial));
     await rename(partial, file);
   } catch (err) {
     await rm(partial, { force: true });

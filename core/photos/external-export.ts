@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { renameSync, rmSync } from 'node:fs';
+import { createPrivateDir, ensurePrivateDir, writePrivateFile } from '../files/private.ts';
+import { dirname, join, resolve } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { requireAdmin } from '../access/index.ts';
@@ -33,15 +34,17 @@ export async function exportExternalPhotos(
   )) as { id: string; taken_at: string | Date; caption: string | null; original_key: string; group_name: string; location_name: string }[];
   const tmp = `${dir}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  // Photos of children and where they are: 0600 files in 0700 folders, whatever the umask.
+  await ensurePrivateDir(dirname(tmp));
+  await createPrivateDir(tmp);
   const lines = [formatSafeCsvLine(['file', 'taken_at', 'location', 'group', 'caption'])];
   for (const r of rows) {
     const takenAt = new Date(r.taken_at).toISOString();
     const file = `${takenAt.slice(0, 10)}-${r.id}.jpg`;
-    writeFileSync(join(tmp, file), await ctx.photos.get(r.original_key));
+    await writePrivateFile(join(tmp, file), await ctx.photos.get(r.original_key));
     lines.push(formatSafeCsvLine([file, takenAt, r.location_name, r.group_name, r.caption ?? '']));
   }
-  writeFileSync(join(tmp, 'photos.csv'), `\uFEFF${lines.join('\r\n')}\r\n`);
+  await writePrivateFile(join(tmp, 'photos.csv'), `\uFEFF${lines.join('\r\n')}\r\n`);
   try {
     renameSync(tmp, dir);
   } catch (err) {

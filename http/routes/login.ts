@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { login, logout } from '../../core/auth/login.ts';
 import type { Throttle } from '../../core/auth/throttle.ts';
 import { getOrganisation } from '../../core/directory/organisation.ts';
@@ -23,6 +23,20 @@ export interface AuthRouteDeps {
 type LoginProblem = 'invalid' | 'throttled' | 'suspended';
 
 /**
+ * The https address to use instead, when this request came over plain http while the portal is
+ * set up for https: its cookies are `__Host-` and Secure, which a browser keeps only over https,
+ * so logging in here would silently lead back to this page. The scheme is the request's own,
+ * or the proxy's X-Forwarded-Proto when the proxy is trusted (as the CSRF check reads it).
+ * For the admin setting the portal up; parents never reach it over http behind a correct proxy.
+ */
+function httpsInstead(c: Context<AppEnv>, secure: boolean, trustProxy: boolean, publicUrl: string | null | undefined): string | null {
+  if (!secure || !publicUrl) return null;
+  const forwarded = trustProxy ? c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim().toLowerCase() : undefined;
+  const scheme = forwarded || new URL(c.req.url).protocol.replace(/:$/, '');
+  return scheme === 'http' ? `${publicUrl.replace(/\/+$/, '')}${PATHS.login}` : null;
+}
+
+/**
  * Logging in and out. Public routes: the login page must work without a session, and logging
  * out must work with a dead one. One message whether the address is unknown or the password
  * wrong, so the form tells strangers nothing about who has an account.
@@ -38,6 +52,7 @@ export function loginRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
       organisation: organisation.name,
       email: '',
       failed: false,
+      httpsInstead: httpsInstead(c, secure, portal.config.server.trustProxy, portal.config.server.publicUrl ?? organisation.publicUrl),
     });
   });
 
@@ -76,7 +91,12 @@ export function loginRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
     return pages.render(
       c,
       'pages/login',
-      { organisation: organisation.name, email, failed },
+      {
+        organisation: organisation.name,
+        email,
+        failed,
+        httpsInstead: httpsInstead(c, secure, portal.config.server.trustProxy, portal.config.server.publicUrl ?? organisation.publicUrl),
+      },
       status,
     );
   });
