@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/import.ts [--rows 10000] [--invite all|N]
  *   npx tsx bench/import.ts --rows 100000 --invite 0      # memory at 100,000 rows
+ *   npx tsx bench/import.ts --rows 100000 --invite 0 --fresh   # first import: creates locations and groups
  *
  * Targets: import of 10,000 rows under 10 s; peak RSS under 300 MB at 100,000 rows; invite
  * throughput at least 90% of raw argon2 throughput. Uses an embedded PostgreSQL in a temporary
@@ -29,16 +30,21 @@ import { importPlanningExport } from '../core/import/planning-import.ts';
 import { Parent } from '../core/entities/parent.ts';
 import { workMailQueue } from '../core/mail/queue-status.ts';
 import { createPortal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 import { freshDatabase, generate, mb, num, provision, secs } from './planning-export.ts';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '10000' }, invite: { type: 'string', default: 'all' } },
+  options: {
+    rows: { type: 'string', default: '10000' },
+    invite: { type: 'string', default: 'all' },
+    /** An empty portal: the import creates the locations and groups too. */
+    fresh: { type: 'boolean', default: false },
+  },
 });
 const ROWS = Number(values.rows);
 const INVITE = values.invite === 'all' ? Number.POSITIVE_INFINITY : Number(values.invite);
 if (!Number.isInteger(ROWS) || ROWS < 1 || !(INVITE >= 0)) {
-  console.error('usage: npx tsx bench/import.ts [--rows N] [--invite all|N]');
+  console.error('usage: npx tsx bench/import.ts [--rows N] [--invite all|N] [--fresh]');
   process.exit(2);
 }
 
@@ -76,7 +82,7 @@ async function main() {
   const admin = cliAdmin('bench');
   const lines: string[] = [];
   try {
-    await provision(portal.em(), admin);
+    await provision(portal.em(), admin, { structure: !values.fresh });
     const file = join(dir, 'planning-export.csv');
     await generate(file, ROWS);
     const rssBefore = process.resourceUsage().maxRSS;
@@ -114,7 +120,8 @@ async function main() {
     });
     const ceilingMs = performance.now() - t;
     lines.push(
-      `rows          ${num(ROWS)}: ${num(report.created.children)} children, ${num(report.created.parents)} parents, ${num(report.created.links)} links`,
+      `rows          ${num(ROWS)}: ${num(report.created.children)} children, ${num(report.created.parents)} parents, ${num(report.created.links)} links` +
+        `, ${report.locations.created.length} new locations, ${report.groups.created.length} new groups`,
       `import        ${secs(importMs)}  ${num(ROWS / (importMs / 1000))} rows/s`,
       `  ceiling     ${secs(ceilingMs)}  ${num(ROWS / (ceilingMs / 1000))} rows/s (bare multi-row INSERT of the same rows)`,
       `  ratio       import takes ${(importMs / ceilingMs).toFixed(1)}x the ceiling's time`,

@@ -15,7 +15,7 @@ import { initOrganisation } from '../core/directory/organisation.ts';
 import { PLANNING_COLUMNS, templateHeaders } from '../core/import/columns.ts';
 import type { EntityManager } from '../core/db/orm.ts';
 import { createPortal, type Portal } from '../core/portal.ts';
-import { installedSchema } from '../plugins/host.ts';
+import { installedSchema } from '../plugins/schema.ts';
 
 export const LOCATIONS = ['Heerlen Centrum', 'Maastricht Wyck', 'Sittard Ophoven', 'Venlo Zuid', 'Roermond Oost', 'Weert Centrum'];
 export const GROUPS = ['Boomhut', 'Kikkers', 'Zonnestraal', 'Egeltjes', 'Vlinders', 'Dolfijnen', 'Uiltjes', 'BSO De Ontdekkers'];
@@ -113,9 +113,13 @@ export async function freshDatabase(): Promise<{ flags: Record<string, unknown>;
 }
 
 
-/** The organisation, its locations and groups, as an admin provisions them before an import. */
-export async function provision(em: EntityManager, admin: Actor): Promise<void> {
+/**
+ * The organisation, its locations and groups, as an admin provisions them before an import;
+ * `structure: false` leaves out the locations and groups, for the first import to create.
+ */
+export async function provision(em: EntityManager, admin: Actor, { structure = true } = {}): Promise<void> {
   await initOrganisation(em, admin, { name: 'Bench', publicUrl: 'https://ouders.example.nl', helpdeskEmail: 'help@example.nl' });
+  if (!structure) return;
   for (const location of LOCATIONS) {
     await addLocation(em, admin, { name: location });
     for (const name of GROUPS) await addGroup(em, admin, { location, name });

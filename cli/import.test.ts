@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.ts';
 import { createTestDatabase } from '../test/portal.ts';
 import { PLANNING_SAMPLE } from '../test/fixtures.ts';
+import { windows1252 } from '../test/fixtures/windows-1252.ts';
 
 const samplePath = PLANNING_SAMPLE;
 const sample = readFileSync(samplePath, 'utf8');
@@ -181,22 +182,81 @@ describe('portal import', () => {
     expect((await portal(['import', '--template', file])).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(`\uFEFF${header}\r\n`);
     const again = await portal(['import', '--template', file]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/already exists/);
     expect((await portal(['import', '--template', '--english'])).stdout).toMatch(/^Location;Group;Child number;/);
   });
 
-  it('refuses a file that is not UTF-8, naming the cells', async () => {
-    const file = join(dir, 'latin1.csv');
-    writeFileSync(file, Buffer.from(`${header}\r\nSittard Ophoven;Uiltjes;K90001;Zoë;;Gülen;01-01-2024;Ja;Nee;z@example.nl;Zoë;;Gülen;;;;;;\r\n`, 'latin1'));
+  it('reads a Windows-1252 file with a notice, and stores its names as they were meant', async () => {
+    const text = `${header}\r\nSittard Ophoven;Uiltjes;K90001;Zoë;;van IJsselstein;01-01-2024;Ja;Nee;rene@example.nl;René;;Gülen;;;;;;\r\n`;
+    const file = join(dir, 'excel-plain.csv');
+    writeFileSync(file, windows1252(text.replace('Uiltjes', 'Uiltjes €')));
+    // € is in Windows-1252 but not in ISO-8859-1: the group "Uiltjes €" is new and is created.
+    const r = await portal(['--json', 'import', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`notice: ${file} read as Windows-1252; use --encoding to force another\n`);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ encoding: 'windows-1252', groups: { created: [{ location: 'Sittard Ophoven', name: 'Uiltjes €' }] } });
+    const child = JSON.parse((await portal(['--json', 'children', 'show', 'K90001'])).stdout);
+    expect(child).toMatchObject({ firstName: 'Zoë', lastName: 'van IJsselstein', group: 'Sittard Ophoven/Uiltjes €' });
+    expect(JSON.parse((await portal(['--json', 'parents', 'show', 'rene@example.nl'])).stdout).name).toBe('René Gülen');
+
+    // Forced to UTF-8, the same file is refused as a whole: one error, not one per cell.
+    const forced = await portal(['import', file, '--encoding', 'utf-8']);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/excel-plain\.csv: is not valid UTF-8 \(line 2 has bytes that are not\): save it as "CSV UTF-8"/),
+    ]);
+    // Forced to what it is, there is no notice.
+    const latin1 = await portal(['import', file, '--encoding', 'latin1', '--dry-run']);
+    expect(latin1.code).toBe(0);
+    expect(latin1.stderr).toBe('');
+    expect((await portal(['import', file, '--encoding', 'ebcdic'])).code).toBe(2);
+  });
+
+  it('refuses a file in an encoding it cannot read with one error for the file', async () => {
+    const utf16 = join(dir, 'utf16-no-bom.csv');
+    writeFileSync(utf16, Buffer.from(`${header}\r\n${sampleRow(1)}\r\n`, 'utf16le'));
+    const r = await portal(['import', utf16]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/utf16-no-bom\.csv: cannot be read: it has NUL bytes, so it is UTF-16 without a byte order mark, or not text at all/),
+    ]);
+    const binary = join(dir, 'photo.csv');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 5000 }, (_, i) => 0x80 + ((i * 7919) % 0x80))));
+    const b = await portal(['import', binary]);
+    expect(b.code).toBe(1);
+    expect(b.stderr.trim().split('\n')).toEqual([expect.stringMatching(/photo\.csv: cannot be read: it is neither UTF-8 nor Windows-1252/)]);
+  });
+
+  it('echoes what the file says escaped: no terminal control from a header or a cell', async () => {
+    const evilHeader = `${header};\u001b[31mRood\u001b[0m`;
+    const line = sampleRow(1).replace('K10001', 'K90002').replace(';Aylin;', ';Ali\u202Egpj.exe;').replace('21-01-2025', '\u202E5202-10-12');
+    const file = write('escapes.csv', `${evilHeader}\r\n${line};x\r\n`);
     const r = await portal(['import', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('line 2, column "Roepnaam kind": has characters that are not UTF-8: save the file as "CSV UTF-8"');
+    expect(r.stderr).not.toContain('\u001b');
+    expect(r.stderr).not.toContain('\u202e');
+    expect(r.stderr).toContain('warning: line 1, column "\\x1b[31mRood\\x1b[0m": is not a column the import knows; it is ignored');
+    expect(r.stderr).toContain('line 2, column "Geboortedatum": "\\u202e5202-10-12" is not a date');
+
+    // A valid row with the override: stored as it is, shown escaped.
+    const ok = write('escapes-ok.csv', `${header}\r\n${line.replace('\u202E5202-10-12', '12-10-2025')}\r\n`);
+    const dry = await portal(['import', ok, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('create child K90002: Ali\\u202egpj.exe Visser');
+    expect(dry.stdout).not.toContain('\u202e');
+    expect((await portal(['import', ok])).code).toBe(0);
+    const shown = await portal(['children', 'show', 'K90002']);
+    expect(shown.stdout).toContain('Ali\\u202egpj.exe');
+    expect(shown.stdout).not.toContain('\u202e');
+    expect(JSON.parse((await portal(['--json', 'children', 'show', 'K90002'])).stdout).firstName).toBe('Ali\u202Egpj.exe');
   });
 
   it('names a missing file and a missing argument', async () => {
     const missing = await portal(['import', join(dir, 'nope.csv')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/file ".*nope\.csv" not found/);
     expect((await portal(['import'])).code).toBe(2);
   });
@@ -213,5 +273,67 @@ describe('portal parents import', () => {
     const bad = await portal(['parents', 'import', write('bad-parents.csv', 'E-mail;Voornaam;Achternaam\r\nnot-an-email;X;Y\r\n')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('line 2, column "E-mail": "not-an-email" is not a valid e-mail address');
+  });
+
+  it('reads a Windows-1252 file too', async () => {
+    const file = join(dir, 'parents-1252.csv');
+    writeFileSync(file, windows1252('E-mail;Voornaam;Achternaam\r\nbeppie@example.nl;Beppië;Dûbois\r\n'));
+    const r = await portal(['parents', 'import', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('read as Windows-1252');
+    expect(JSON.parse((await portal(['--json', 'parents', 'show', 'beppie@example.nl'])).stdout).name).toBe('Beppië Dûbois');
+  });
+});
+
+describe('portal import into an empty portal', () => {
+  let freshUrl: string;
+  const fresh = (args: string[]) => runCli(args, { PORTAL_DATABASE_URL: freshUrl, PORTAL_DATABASE_POOL_MAX: '2' });
+
+  beforeAll(async () => {
+    freshUrl = await createTestDatabase();
+    const r = await fresh(['init', '--name', 'Zon', '--url', 'https://ouders.zon.nl', '--helpdesk-email', 'help@zon.nl']);
+    expect(r.stderr).toBe('');
+  });
+
+  it('with --existing-only refuses: one error per location, with its lines; nothing imported', async () => {
+    const r = await fresh(['import', samplePath, '--existing-only']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('line'));
+    expect(errors).toEqual([
+      'lines 2, 3, 4 and 14 more, column "Locatie": location "Heerlen Centrum" does not exist',
+      'lines 19, 20, 21 and 10 more, column "Locatie": location "Maastricht Wyck" does not exist',
+      'lines 32, 33, 34 and 10 more, column "Locatie": location "Sittard Ophoven" does not exist',
+    ]);
+    expect(r.stderr).toContain('without --existing-only, locations and groups that do not exist are created');
+    expect((await fresh(['--json', 'locations', 'list'])).stdout.trim()).toBe('[]');
+  });
+
+  it('shows in a dry run what it would create, creates it on the real run, and nothing the second time', async () => {
+    const dry = await fresh(['import', samplePath, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(
+      'Would be created, because the file names them and they do not exist:\n' +
+        '  3 location(s): Heerlen Centrum, Maastricht Wyck, Sittard Ophoven\n' +
+        '  8 group(s): Heerlen Centrum/Boomhut, Heerlen Centrum/Kikkers, Heerlen Centrum/Zonnestraal, Maastricht Wyck/Egeltjes, ',
+    );
+    expect(dry.stdout).toContain('line 2: create location Heerlen Centrum: new location, named in the file');
+    expect((await fresh(['--json', 'locations', 'list'])).stdout.trim()).toBe('[]');
+
+    const real = await fresh(['import', samplePath]);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toContain('Created, because the file names them and they did not exist:\n  3 location(s): Heerlen Centrum, Maastricht Wyck, Sittard Ophoven\n');
+    expect(real.stdout).toContain('`portal locations update`');
+    const groups = JSON.parse((await fresh(['--json', 'groups', 'list'])).stdout) as { location: string; name: string }[];
+    expect(groups.map((g) => `${g.location}/${g.name}`)).toContain('Sittard Ophoven/BSO De Ontdekkers');
+    expect(groups).toHaveLength(8);
+
+    const again = await fresh(['--json', 'import', samplePath]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ locations: { created: [] }, groups: { created: [] }, created: { children: 0, placements: 0 } });
+    const text = await fresh(['import', samplePath]);
+    expect(text.stdout).not.toContain('Created, because');
+    // Now everything exists, --existing-only passes.
+    expect((await fresh(['import', samplePath, '--existing-only'])).code).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import type { CliIO } from './io.ts';
+import { terminalLine, terminalText } from './terminal-text.ts';
 
 export interface Column<T> {
   header: string;
@@ -8,7 +9,7 @@ export interface Column<T> {
 const cell = (v: unknown): string => {
   if (v === null || v === undefined || v === '') return '-';
   if (typeof v === 'boolean') return v ? 'ja' : 'nee';
-  return String(v).replace(/\s+/g, ' ');
+  return terminalLine(String(v).replace(/\s+/g, ' '));
 };
 
 /** A plain aligned table: readable in a terminal, greppable, no box-drawing to trip up scripts. */
@@ -37,14 +38,18 @@ export interface Output {
   result<T>(value: T, message: string): void;
 }
 
+/**
+ * Human output goes through terminal-text.ts: it shows names and values that came from files,
+ * forms or parents, and none of them may steer the terminal. JSON is written exactly.
+ */
 export function createOutput(io: CliIO, json: boolean): Output {
   return {
     json,
-    print: (value, human) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : human(value)),
+    print: (value, human) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : terminalText(human(value))),
     table: (rows, columns, empty) => {
       if (json) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
       else io.stdout(rows.length ? formatTable(rows, columns) : `${empty}\n`);
     },
-    result: (value, message) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : `${message}\n`),
+    result: (value, message) => io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : `${terminalText(message)}\n`),
   };
 }

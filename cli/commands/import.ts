@@ -1,19 +1,30 @@
-import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writePrivateFile } from '../../core/files/private.ts';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type ColumnSpec, PARENT_COLUMNS, PLANNING_COLUMNS, templateHeaders } from '../../core/import/columns.ts';
 import { formatCsvLine } from '../../core/import/csv.ts';
 import { formatRejectedCsv } from '../../core/import/csv-safe.ts';
+import {
+  decodeChunks,
+  detectEncoding,
+  ENCODING_NAMES,
+  ENCODINGS,
+  type Encoding,
+  type ForcedEncoding,
+  forcedEncoding,
+} from '../../core/import/encoding.ts';
 import { importParents } from '../../core/import/parents-import.ts';
 import { importPlanningExport } from '../../core/import/planning-import.ts';
 import { formatProblem, type ImportOptions, type ImportProgress, type ImportReport } from '../../core/import/report.ts';
 import type { EntityManager } from '../../core/db/orm.ts';
-import { conflict, notFound } from '../../core/errors.ts';
+import { conflict, invalid, notFound } from '../../core/errors.ts';
 import { action, type CommandContext } from '../context.ts';
 import { ExitStatus, UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
 import { formatTable } from '../output.ts';
+import { terminalLine, terminalText } from '../terminal-text.ts';
 
 interface ImportFlags {
   dryRun?: boolean;
@@ -23,6 +34,8 @@ interface ImportFlags {
   date?: string;
   template?: boolean;
   english?: boolean;
+  encoding?: ForcedEncoding;
+  existingOnly?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -82,9 +95,33 @@ function progressBar(ctx: CommandContext): { onProgress?: (p: ImportProgress) =>
   };
 }
 
-function openFile(file: string) {
+/**
+ * The file as text: its encoding detected (core/import/encoding.ts, one extra read of the
+ * bytes) or forced with --encoding. A file read as anything but UTF-8 gets a notice on stderr,
+ * so a wrong guess does not go unseen. For every command that reads a CSV file.
+ */
+export async function openCsv(
+  ctx: CommandContext,
+  file: string,
+  forced: ForcedEncoding | undefined,
+): Promise<{ source: AsyncIterable<string>; encoding: Encoding; close: () => void }> {
   if (!existsSync(file) || !statSync(file).isFile()) throw notFound(`file "${file}"`);
-  return createReadStream(file, { encoding: 'utf8' });
+  let encoding: Encoding;
+  if (forced) {
+    encoding = forcedEncoding(forced);
+  } else {
+    const bytes = createReadStream(file);
+    const detected = await detectEncoding(bytes).finally(() => bytes.destroy());
+    if (!detected.ok) {
+      throw invalid(file, `cannot be read: ${detected.reason}; save it as "CSV UTF-8", or name its encoding with --encoding`);
+    }
+    encoding = detected.encoding;
+    if (encoding !== 'utf-8') {
+      ctx.io.stderr(terminalLine(`notice: ${file} read as ${ENCODING_NAMES[encoding]}; use --encoding to force another`) + '\n');
+    }
+  }
+  const stream = createReadStream(file);
+  return { source: decodeChunks(stream, encoding, file), encoding, close: () => stream.destroy() };
 }
 
 function writeTemplate(ctx: CommandContext, spec: readonly ColumnSpec[], file: string | undefined, english?: boolean) {
@@ -101,11 +138,28 @@ function writeTemplate(ctx: CommandContext, spec: readonly ColumnSpec[], file: s
 
 const defaultRejectedPath = (file: string) => join(dirname(file), `${basename(file, extname(file))}.rejected.csv`);
 
+/** What a first import made: the locations and groups that were not there. */
+function structureLines(report: ImportReport): string[] {
+  const { locations, groups } = report;
+  if (!locations.created.length && !groups.created.length) return [];
+  const list = (names: string[]) => names.slice(0, 20).join(', ') + (names.length > 20 ? `, … (${names.length - 20} more)` : '');
+  const lines = ['', report.dryRun ? 'Would be created, because the file names them and they do not exist:' : 'Created, because the file names them and they did not exist:'];
+  if (locations.created.length) lines.push(`  ${locations.created.length} location(s): ${list(locations.created)}`);
+  if (groups.created.length) lines.push(`  ${groups.created.length} group(s): ${list(groups.created.map((g) => `${g.location}/${g.name}`))}`);
+  lines.push(
+    report.dryRun
+      ? '  With only their names; --existing-only would refuse them instead.'
+      : '  Only their names are set: add address, phone and manager with `portal locations update`, capacity with `portal groups update`.',
+  );
+  return lines;
+}
+
 function summary(report: ImportReport, file: string): string {
   const lines: string[] = [];
   const what = report.kind === 'planning' ? 'row(s)' : 'parent row(s)';
   if (report.dryRun) {
     lines.push(`Dry run of ${file}: nothing was changed. ${report.rows.imported} ${what} would be imported.`);
+    lines.push(...structureLines(report));
     if (report.changes?.length) {
       lines.push('', 'Changes:');
       for (const c of report.changes.slice(0, MAX_CHANGES_SHOWN)) {
@@ -119,6 +173,7 @@ function summary(report: ImportReport, file: string): string {
     }
   } else {
     lines.push(`Imported ${file}: ${report.rows.imported} ${what}${report.kind === 'planning' ? `, groups as of ${report.date}` : ''}.`);
+    lines.push(...structureLines(report));
   }
   const kinds = (['children', 'parents', 'links', 'placements', 'consents'] as const).filter(
     (k) => report.kind === 'planning' || k === 'parents' || k === 'links',
@@ -158,20 +213,25 @@ function summary(report: ImportReport, file: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The common end of both imports: problems, the rejected file, the summary or the JSON report. */
-function finish(ctx: CommandContext, report: ImportReport, file: string, f: ImportFlags): void {
+/**
+ * The common end of both imports: problems, the rejected file, the summary or the JSON report.
+ * Everything that echoes the file (headers, cells, names) goes through terminal-text.ts.
+ */
+async function finish(ctx: CommandContext, report: ImportReport, file: string, f: ImportFlags, encoding: Encoding): Promise<void> {
   const headerBroken = report.rowErrors.some((e) => e.line === 1);
   const refused = report.rowErrors.length > 0 && (!f.skipInvalid || headerBroken);
-  for (const e of report.rowErrors) ctx.io.stderr(`${formatProblem(e)}\n`);
-  if (!ctx.out.json) for (const w of report.warnings) ctx.io.stderr(`warning: ${formatProblem(w)}\n`);
+  const stderr = (line: string) => ctx.io.stderr(`${terminalLine(line)}\n`);
+  for (const e of report.rowErrors) stderr(formatProblem(e));
+  if (!ctx.out.json) for (const w of report.warnings) stderr(`warning: ${formatProblem(w)}`);
 
   if (refused) {
-    if (ctx.out.json) ctx.io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-    ctx.io.stderr(
+    if (ctx.out.json) ctx.io.stdout(`${JSON.stringify({ ...report, encoding }, null, 2)}\n`);
+    stderr(
       headerBroken
-        ? `portal: the header of ${file} has ${report.rowErrors.length} problem(s); nothing was imported: correct the header, or name the columns with --map\n`
+        ? `portal: the header of ${file} has ${report.rowErrors.length} problem(s); nothing was imported: correct the header, or name the columns with --map`
         : `portal: ${report.rowErrors.length} problem(s) in ${report.rows.rejected} row(s) of ${file}; nothing was imported: ` +
-            'correct them, or use --skip-invalid to import the valid rows\n',
+            'correct them, or use --skip-invalid to import the valid rows' +
+            (f.existingOnly ? ' (without --existing-only, locations and groups that do not exist are created)' : ''),
     );
     throw new ExitStatus(1);
   }
@@ -180,10 +240,12 @@ function finish(ctx: CommandContext, report: ImportReport, file: string, f: Impo
   if (report.rejectedRows.length && !report.dryRun) {
     rejectedFile = f.rejected ?? defaultRejectedPath(file);
     const header = report.columns.map((c) => c.header);
-    writeFileSync(rejectedFile, formatRejectedCsv(header, report.rejectedRows, report.delimiter));
+    // The rejected rows are children and parents: a private file, replacing an earlier one.
+    rmSync(rejectedFile, { force: true });
+    await writePrivateFile(rejectedFile, formatRejectedCsv(header, report.rejectedRows, report.delimiter));
   }
   if (ctx.out.json) {
-    ctx.io.stdout(`${JSON.stringify({ ...report, rejectedFile }, null, 2)}\n`);
+    ctx.io.stdout(`${JSON.stringify({ ...report, encoding, rejectedFile }, null, 2)}\n`);
     return;
   }
   let text = summary(report, file);
@@ -192,7 +254,7 @@ function finish(ctx: CommandContext, report: ImportReport, file: string, f: Impo
       ? `The ${report.rejectedRows.length} invalid row(s) would be written to ${f.rejected ?? defaultRejectedPath(file)}.\n`
       : `The ${report.rejectedRows.length} invalid row(s) are in ${rejectedFile}: correct them there and import that file.\n`;
   }
-  ctx.io.stdout(text);
+  ctx.io.stdout(terminalText(text));
 }
 
 /** What both import commands do around their use case: template, file, progress bar, report. */
@@ -201,23 +263,31 @@ async function runImport(
   spec: readonly ColumnSpec[],
   file: string | undefined,
   f: ImportFlags,
-  run: (em: EntityManager, source: ReturnType<typeof openFile>, options: ImportOptions) => Promise<ImportReport>,
+  run: (em: EntityManager, source: AsyncIterable<string>, options: ImportOptions) => Promise<ImportReport>,
 ): Promise<void> {
   if (f.template) return writeTemplate(ctx, spec, file, f.english);
   if (!file) throw new UsageError('name the CSV file to import (or use --template for an empty one)');
-  const source = openFile(file);
+  const { source, encoding, close } = await openCsv(ctx, file, f.encoding);
   const bar = progressBar(ctx);
   try {
     const report = await ctx.withPortal((em) =>
       run(em, source, { dryRun: f.dryRun, skipInvalid: f.skipInvalid, listChanges: f.dryRun, onProgress: bar.onProgress }),
     );
     bar.stop();
-    finish(ctx, report, file, f);
+    await finish(ctx, report, file, f, encoding);
   } finally {
     bar.stop();
-    source.destroy();
+    close();
   }
 }
+
+export const encodingOption = () =>
+  new Option('--encoding <name>', "the file's character encoding, instead of detecting it").choices([...ENCODINGS]);
+
+const ENCODING_HELP =
+  '\nEncoding: UTF-8 (with or without byte order mark) and Windows-1252/ISO-8859-1 (Excel\'s plain "CSV")\n' +
+  'are detected; a notice on stderr says when a file is read as Windows-1252. --encoding forces one\n' +
+  '(latin1 is read as Windows-1252). A file in another encoding is refused as a whole (exit 1).\n';
 
 export function registerImport(program: Command, io: CliIO): void {
   program
@@ -229,6 +299,8 @@ export function registerImport(program: Command, io: CliIO): void {
     .option('--rejected <file>', 'where --skip-invalid writes the invalid rows (default: FILE.rejected.csv beside FILE)')
     .option('--map <header=key>', 'read a column as a key, e.g. --map "Mail verzorger=parent1.email" (repeat for more)', collect)
     .option('--date <date>', 'the day the groups in the file apply from (default today)')
+    .option('--existing-only', 'refuse locations and groups that do not exist, instead of creating them')
+    .addOption(encodingOption())
     .option('--template', 'write an empty file with the accepted headers, and stop')
     .option('--english', 'with --template: English headers')
     .addHelpText(
@@ -236,14 +308,20 @@ export function registerImport(program: Command, io: CliIO): void {
       '\nOne row per child: the group it is in, its photo consent (Ja/Nee) and up to two parents. The whole\n' +
         'file is checked first; with a problem in any row nothing is imported (exit 1) and every problem is\n' +
         'listed as `line N, column "X": …` (line 1 is the header). One transaction: all or nothing. Importing\n' +
-        'the same file again changes nothing. Children not in the file are listed and left alone.\n' +
-        'Locations and groups must exist (`portal locations add`, `portal groups add`). Nothing is e-mailed.\n' +
+        'the same file again changes nothing. Children not in the file are listed and left alone. Nothing is\n' +
+        'e-mailed.\n' +
+        '\nLocations and groups: the ones the file names that do not exist yet are created, so the first import\n' +
+        'fills an empty portal. Only their names come from the file: add address, phone and manager later with\n' +
+        '`portal locations update`, a capacity with `portal groups update`. The summary (and --json, under\n' +
+        '"locations" and "groups") lists what was created; --dry-run shows it first. With --existing-only they\n' +
+        'are refused instead: one problem per name, with the lines that name it.\n' +
+        ENCODING_HELP +
         columnsHelp(PLANNING_COLUMNS),
     )
     .action(
       action(io, (ctx, file: string | undefined, f: ImportFlags) =>
         runImport(ctx, PLANNING_COLUMNS, file, f, (em, source, options) =>
-          importPlanningExport(em, ctx.actor, { source, map: f.map, date: f.date }, options),
+          importPlanningExport(em, ctx.actor, { source, map: f.map, date: f.date, existingOnly: f.existingOnly }, options),
         ),
       ),
     );
@@ -257,12 +335,14 @@ export function registerImport(program: Command, io: CliIO): void {
     .option('--skip-invalid', 'import the valid rows and write the invalid ones to the --rejected file')
     .option('--rejected <file>', 'where --skip-invalid writes the invalid rows (default: FILE.rejected.csv beside FILE)')
     .option('--map <header=key>', 'read a column as a key, e.g. --map "Mail=email" (repeat for more)', collect)
+    .addOption(encodingOption())
     .option('--template', 'write an empty file with the accepted headers, and stop')
     .option('--english', 'with --template: English headers')
     .addHelpText(
       'after',
       '\nOne row per parent, or per parent and child. Creates and updates parents by e-mail and adds links;\n' +
         'it never removes a link. Same checks and all-or-nothing rules as `portal import`. Nothing is e-mailed.\n' +
+        ENCODING_HELP +
         columnsHelp(PARENT_COLUMNS),
     )
     .action(

@@ -1,7 +1,6 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { findChild } from '../../core/directory/refs.ts';
-import { notFound } from '../../core/errors.ts';
+import type { ForcedEncoding } from '../../core/import/encoding.ts';
 import { formatProblem } from '../../core/import/report.ts';
 import { SWAP_STATUSES, type SwapStatus } from '../../core/entities/schedule.ts';
 import { takenFor } from '../../core/schedule/attendance.ts';
@@ -11,8 +10,10 @@ import { importSchedule, SCHEDULE_COLUMNS } from '../../core/schedule/schedule-i
 import { swapRequestsInScope } from '../../core/schedule/swaps.ts';
 import { action } from '../context.ts';
 import { ExitStatus, UsageError } from '../errors.ts';
+import { encodingOption, openCsv } from './import.ts';
 import type { CliIO } from '../io.ts';
 import { formatDetails, formatTable } from '../output.ts';
+import { terminalLine } from '../terminal-text.ts';
 
 const PART_LABEL = { day: 'hele dag', morning: 'ochtend', afternoon: 'middag' } as const;
 const columnsHelp = `\nColumns (Dutch or English headers; case, spaces and accents do not matter):\n${SCHEDULE_COLUMNS.map(
@@ -80,17 +81,21 @@ export function registerSchedule(program: Command, io: CliIO): Command {
     .argument('<file>', 'CSV file, one row per child, weekday and day part')
     .option('--dry-run', 'check the file and report what would change; write nothing')
     .option('--map <header=key>', 'name a column the import does not recognise (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(encodingOption())
     .addHelpText('after', columnsHelp)
     .action(
-      action(io, async (ctx, file: string, flags: { dryRun?: boolean; map?: string[] }) => {
-        if (!existsSync(file) || !statSync(file).isFile()) throw notFound(`file "${file}"`);
-        const report = await ctx.withPortal((em) =>
-          importSchedule(em, ctx.actor, { source: createReadStream(file, { encoding: 'utf8' }), map: flags.map }, { dryRun: flags.dryRun }),
-        );
-        for (const w of report.warnings) ctx.io.stderr(`warning: ${formatProblem(w)}\n`);
+      action(io, async (ctx, file: string, flags: { dryRun?: boolean; map?: string[]; encoding?: ForcedEncoding }) => {
+        // The planning system's export may be Windows-1252: detected (or forced) as in `portal import`.
+        const { source, close } = await openCsv(ctx, file, flags.encoding);
+        const report = await ctx
+          .withPortal((em) => importSchedule(em, ctx.actor, { source, map: flags.map }, { dryRun: flags.dryRun }))
+          .finally(close);
+        // Problems quote the file's headers and cells: escaped, so the file cannot steer the terminal.
+        const stderr = (line: string) => ctx.io.stderr(`${terminalLine(line)}\n`);
+        for (const w of report.warnings) stderr(`warning: ${formatProblem(w)}`);
         if (report.rowErrors.length) {
-          for (const e of report.rowErrors) ctx.io.stderr(`${formatProblem(e)}\n`);
-          ctx.io.stderr(`portal: ${report.rowErrors.length} problem(s) in ${file}; nothing was imported\n`);
+          for (const e of report.rowErrors) stderr(formatProblem(e));
+          stderr(`portal: ${report.rowErrors.length} problem(s) in ${file}; nothing was imported`);
           throw new ExitStatus(1);
         }
         const c = report.children;

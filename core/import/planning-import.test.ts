@@ -77,8 +77,8 @@ beforeAll(async () => {
 });
 afterAll(() => portal?.destroy());
 
-const run = (text: string, options: Parameters<typeof importPlanningExport>[3] = {}, date = firstDay, map?: string[]) =>
-  importPlanningExport(portal.em(), admin, { source: text, date, map }, options);
+const run = (text: string, options: Parameters<typeof importPlanningExport>[3] = {}, date = firstDay, map?: string[], existingOnly = false) =>
+  importPlanningExport(portal.em(), admin, { source: text, date, map, existingOnly }, options);
 
 describe('importing the planning export', () => {
   let first: ImportReport;
@@ -262,13 +262,13 @@ describe('a file with problems', () => {
 
   it('imports nothing and names every bad line and column', async () => {
     const before = await snapshot();
-    const report = await run(bad);
+    const report = await run(bad, {}, firstDay, undefined, true);
     expect(report.applied).toBe(false);
     expect(await snapshot()).toEqual(before);
     expect(report.rowErrors.map((e) => `line ${e.line}, column "${e.column}": ${e.message}`)).toEqual([
       'line 2, column "Geboortedatum": "31-02-2024" is not a date (use YYYY-MM-DD or DD-MM-YYYY)',
       'line 3, column "Foto intern": "Misschien" is not yes or no (ja/nee, yes/no)',
-      'line 4, column "Groep": group "Olifanten" does not exist at Heerlen Centrum; add it first with `portal groups add`',
+      'line 4, column "Groep": group "Olifanten" does not exist at Heerlen Centrum',
       'line 5, column "E-mail ouder 1": "linda.visser@" is not a valid e-mail address',
       expect.stringMatching(/^line 6, column "Voornaam ouder 2": the row has 15 cells but the header has 19/),
       'line 7, column "Kindnummer": child K20006 appears again on line 8 with other details',
@@ -286,7 +286,7 @@ describe('a file with problems', () => {
 
   it('with skipInvalid imports the good row and returns the bad ones for correction', async () => {
     const withFormula = bad.replace('K20001;Aylin', 'K20001;=HYPERLINK("http://evil.example","klik")');
-    const report = await run(withFormula, { skipInvalid: true });
+    const report = await run(withFormula, { skipInvalid: true }, firstDay, undefined, true);
     expect(report.applied).toBe(true);
     expect(report.rows).toMatchObject({ read: 8, rejected: 7, imported: 1 });
     expect(report.created.children).toBe(1);

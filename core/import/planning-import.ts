@@ -3,9 +3,7 @@ import type { Actor } from '../actor.ts';
 import { requireAdmin } from '../access/index.ts';
 import { addDays, parseDate } from '../dates.ts';
 import { inTransaction } from '../db/errors.ts';
-import { Group } from '../entities/group.ts';
-import { Location } from '../entities/location.ts';
-import { type Language, Organisation } from '../entities/organisation.ts';
+import { correctedChildNumbers } from '../directory/children.ts';
 import { invalid } from '../errors.ts';
 import {
   birthDateCell,
@@ -34,6 +32,7 @@ import { json, lockImports } from './sql.ts';
 import { audit } from '../audit.ts';
 import { type ParentState, upsertParents } from './upsert-parents.ts';
 import { clockOf } from '../clock.ts';
+import { createStructure, type Directory, type GroupRef, loadDirectory, type PlannedGroup } from './structure.ts';
 
 /**
  * `portal import FILE`: the planning system's export (one row per child: location, group, child,
@@ -51,8 +50,9 @@ import { clockOf } from '../clock.ts';
  * group it is in from `date` (default today; a move ends the old placement the day before), its
  * parents (links that the file does not list are removed) and its consent (a new statement,
  * source "import", only when the answer differs). Children absent from the file are left alone
- * and listed in `notInFile`. Locations and groups must exist (`portal locations add`,
- * `portal groups add`); the file names them, it does not create them.
+ * and listed in `notInFile`. Locations and groups the file names that do not exist are created
+ * (structure.ts), so the first import fills an empty portal; with `existingOnly` they are
+ * problems instead, one per name with every line that names it.
  */
 
 export interface PlanningImportInput {
@@ -64,6 +64,8 @@ export interface PlanningImportInput {
   date?: string;
   /** Force the separator instead of detecting it. */
   delimiter?: Delimiter;
+  /** Refuse locations and groups that do not exist instead of creating them. */
+  existingOnly?: boolean;
 }
 
 interface PlanningRow {
@@ -127,39 +129,6 @@ function unpack(packed: string): PlanningRow {
   };
 }
 
-interface GroupRef {
-  id: number;
-  label: string;
-}
-
-interface Directory {
-  locations: Map<string, { id: number; name: string }>;
-  /** "locationId/lower(group name)" -> group */
-  groups: Map<string, GroupRef>;
-  /** lower(group name) -> the groups of that name in the organisation */
-  groupsByName: Map<string, GroupRef[]>;
-  defaultLanguage: Language;
-}
-
-async function loadDirectory(em: EntityManager): Promise<Directory> {
-  const locations = await em.find(Location, {}, { fields: ['id', 'name'] });
-  const groups = await em.find(Group, { archivedAt: null }, { populate: ['location'] });
-  const org = await em.findOne(Organisation, { id: 1 });
-  const dir: Directory = {
-    locations: new Map(locations.map((l) => [l.name.trim().toLowerCase(), { id: l.id, name: l.name }])),
-    groups: new Map(),
-    groupsByName: new Map(),
-    defaultLanguage: org?.defaultLanguage ?? 'nl',
-  };
-  for (const g of groups) {
-    const ref = { id: g.id, label: `${g.location.name}/${g.name}` };
-    const name = g.name.trim().toLowerCase();
-    dir.groups.set(`${g.location.id}/${name}`, ref);
-    dir.groupsByName.set(name, [...(dir.groupsByName.get(name) ?? []), ref]);
-  }
-  return dir;
-}
-
 type Columns = Partial<Record<PlanningKey, number>>;
 
 /** Column checks beyond "is it there": columns that only make sense together. */
@@ -183,9 +152,20 @@ function headerProblems(index: Columns): RowProblem[] {
   return problems;
 }
 
+type GroupCell = Cell<GroupRef> & { column: 'location' | 'group' };
+
+/** The longest name of a location or group (the directory's limit). */
+const MAX_NAME = 200;
+
 /** Checks one data row; collects every problem of the row, not just the first. */
 class RowReader {
-  private readonly groupCache = new Map<string, Cell<GroupRef> & { column: 'location' | 'group' }>();
+  private readonly groupCache = new Map<string, GroupCell>();
+  /**
+   * Problems with a location or group name (one that does not exist, one that is empty): the
+   * same for every row that names it, so reported once with all its lines. Key: column + message
+   * in lower case.
+   */
+  readonly nameProblems = new Map<string, RowProblem & { lines: number[] }>();
   private readonly headerOf: (key: PlanningKey) => string;
   /** One columns object per parent slot, shared by every occurrence (memory). */
   private readonly parentColumns: ParentOccurrence['columns'][];
@@ -195,6 +175,7 @@ class RowReader {
     private readonly dir: Directory,
     /** The clock's date, once per import: birth dates may not lie after it. */
     private readonly today: string,
+    private readonly existingOnly: boolean,
   ) {
     this.headerOf = (key) => header[index[key]!] ?? key;
     this.parentColumns = [1, 2].map((n) => ({
@@ -221,7 +202,7 @@ class RowReader {
       const raw = (cells[i] ?? '').trim();
       if (raw.includes('\uFFFD')) problem(key, 'has characters that are not UTF-8: save the file as "CSV UTF-8"');
       // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-      if (/[\u0000-\u001f\u007f]/.test(raw)) problem(key, 'contains a control character (a tab or a line break?)');
+      if (/[\u0000-\u001f\u007f-\u009f]/.test(raw)) problem(key, 'contains a control character (a tab or a line break?)');
       const value = unneutraliseCell(raw);
       if (looksLikeFormula(value) && !(key.endsWith('.phone') && /^\+\d/.test(value))) {
         warnings.push({ line, column: this.headerOf(key), message: 'looks like a spreadsheet formula; it is stored as plain text' });
@@ -240,7 +221,7 @@ class RowReader {
     const lastName = take('child.lastName', requiredText(cell('child.lastName'), 100));
     const birthDate = take('child.birthDate', birthDateCell(cell('child.birthDate'), this.today));
     const group = this.group(cell('location'), cell('group'));
-    if (!group.ok) problem(group.column, group.message);
+    if (!group.ok) this.nameProblem(line, group);
 
     let consent: PlanningRow['consent'] = null;
     if (this.has('consent.internal')) {
@@ -315,7 +296,7 @@ class RowReader {
       }
     }
 
-    if (problems.length > 0) return { occurrences: [], problems, warnings };
+    if (problems.length > 0 || !group.ok) return { occurrences: [], problems, warnings };
     return {
       row: {
         line,
@@ -334,8 +315,16 @@ class RowReader {
     };
   }
 
+  private nameProblem(line: number, failed: GroupCell & { ok: false }): void {
+    // "Olifanten" and "olifanten" are one group: one problem, spelled as its first row does.
+    const k = `${failed.column}\u0000${failed.message.toLowerCase()}`;
+    const known = this.nameProblems.get(k);
+    if (known) known.lines.push(line);
+    else this.nameProblems.set(k, { line, lines: [line], column: this.headerOf(failed.column), message: failed.message });
+  }
+
   /** The group a row names, looked up once per distinct location/group pair. */
-  private group(location: string, group: string): Cell<GroupRef> & { column: 'location' | 'group' } {
+  private group(location: string, group: string): GroupCell {
     const cacheKey = `${location.toLowerCase()}\u0000${group.toLowerCase()}`;
     let result = this.groupCache.get(cacheKey);
     if (!result) {
@@ -345,7 +334,7 @@ class RowReader {
     return result;
   }
 
-  private lookupGroup(location: string, group: string): Cell<GroupRef> & { column: 'location' | 'group' } {
+  private lookupGroup(location: string, group: string): GroupCell {
     const fail = (column: 'location' | 'group', message: string) => ({ ok: false as const, message, column });
     let locationName = location;
     let groupName = group;
@@ -353,23 +342,31 @@ class RowReader {
       locationName = group.slice(0, group.lastIndexOf('/')).trim();
       groupName = group.slice(group.lastIndexOf('/') + 1).trim();
     }
+    const locationColumn = this.has('location') ? 'location' : 'group';
     if (this.has('location') && location === '') return fail('location', 'is empty');
     if (groupName === '') return fail('group', 'is empty');
     if (locationName) {
       const loc = this.dir.locations.get(locationName.toLowerCase());
-      if (!loc) {
-        return fail(
-          this.has('location') ? 'location' : 'group',
-          `location "${locationName}" does not exist; add it first with \`portal locations add\``,
-        );
+      const ref = loc && this.dir.groups.get(`${loc.id}/${groupName.toLowerCase()}`);
+      if (ref) return { ok: true, value: ref, column: 'group' };
+      if (this.existingOnly) {
+        return loc
+          ? fail('group', `group "${groupName}" does not exist at ${loc.name}`)
+          : fail(locationColumn, `location "${locationName}" does not exist`);
       }
-      const ref = this.dir.groups.get(`${loc.id}/${groupName.toLowerCase()}`);
-      if (!ref) return fail('group', `group "${groupName}" does not exist at ${loc.name}; add it first with \`portal groups add\``);
-      return { ok: true, value: ref, column: 'group' };
+      if (!loc && locationName.length > MAX_NAME) return fail(locationColumn, `location "${locationName.slice(0, 40)}…" is longer than ${MAX_NAME} characters`);
+      if (groupName.length > MAX_NAME) return fail('group', `group "${groupName.slice(0, 40)}…" is longer than ${MAX_NAME} characters`);
+      return { ok: true, value: this.dir.plan(locationName, groupName), column: 'group' };
     }
     const refs = this.dir.groupsByName.get(groupName.toLowerCase()) ?? [];
     if (refs.length === 1) return { ok: true, value: refs[0]!, column: 'group' };
-    if (refs.length === 0) return fail('group', `group "${groupName}" does not exist; add it first with \`portal groups add\``);
+    if (refs.length === 0) {
+      return fail(
+        'group',
+        `group "${groupName}" does not exist, and the file does not say at which location: ` +
+          'add a column "Locatie", or write the group as "Location/Group"',
+      );
+    }
     return fail('group', `there are ${refs.length} groups named "${groupName}": write ${refs.map((r) => `"${r.label}"`).join(' or ')}`);
   }
 }
@@ -425,10 +422,12 @@ export function parseMapOption<K extends string>(values: readonly string[] | und
 export function collectRejected(problems: RowProblem[], cellsOf: (line: number) => string[] | undefined): RejectedRow[] {
   const byLineMap = new Map<number, string[]>();
   for (const p of problems) {
-    if (p.line <= 1) continue;
-    const list = byLineMap.get(p.line) ?? [];
-    list.push(`${p.column}: ${p.message}`);
-    byLineMap.set(p.line, list);
+    for (const line of p.lines ?? [p.line]) {
+      if (line <= 1) continue;
+      const list = byLineMap.get(line) ?? [];
+      list.push(`${p.column}: ${p.message}`);
+      byLineMap.set(line, list);
+    }
   }
   return [...byLineMap.entries()]
     .sort((a, b) => a[0] - b[0])
@@ -485,7 +484,7 @@ export async function importPlanningExport(
         }
       }
       if (report.rowErrors.length) return false;
-      reader = new RowReader(header, resolved.index, dir, clockOf(em).today());
+      reader = new RowReader(header, resolved.index, dir, clockOf(em).today(), Boolean(input.existingOnly));
       const index = resolved.index;
       const names = header;
       headerOf = (key) => names[index[key]!] ?? key;
@@ -568,9 +567,16 @@ export async function importPlanningExport(
   const headerBroken = report.rowErrors.some((p) => p.line === 1);
 
   if (!headerBroken) {
+    if (reader) report.rowErrors.push(...reader.nameProblems.values());
     const conflicts = book.conflicts();
     report.rowErrors.push(...conflicts.problems);
     for (const line of conflicts.lines) rejected.add(line);
+    // A number corrected since (`children update --child-number`) would add the child twice.
+    for (const [old, current] of await correctedChildNumbers(em, [...rows.keys()])) {
+      const line = Number(rows.get(old)!.split(FIELD, 1)[0]);
+      rejected.add(line);
+      report.rowErrors.push({ line, column: headerOf('child.number'), message: `child number ${old} was corrected to ${current}; use the new number` });
+    }
     for (const [line, of] of repeats) {
       if (rejected.has(of) && !rejected.has(line)) {
         rejected.add(line);
@@ -594,11 +600,18 @@ export async function importPlanningExport(
   report.warnings.sort(byLine);
   const numbersInFile = [...rows.keys(), ...invalidNumbers.keys()];
   const valid: string[] = [];
-  for (const packed of rows.values()) if (!rejected.has(Number(packed.slice(0, packed.indexOf(FIELD))))) valid.push(packed);
+  /** The groups to create that valid rows use, each with the first line that uses it. */
+  const planned = new Map<number, { group: PlannedGroup; line: number }>();
+  for (const packed of rows.values()) {
+    const [line, groupId] = packed.split(FIELD, 2).map(Number) as [number, number];
+    if (rejected.has(line)) continue;
+    valid.push(packed);
+    if (groupId < 0 && !planned.has(groupId)) planned.set(groupId, { group: dir.plannedGroup(groupId)!, line });
+  }
   rows.clear();
   report.rows.imported = valid.length;
 
-  await applyRows(em, actor, valid, parents, numbersInFile, dir, report, options);
+  await applyRows(em, actor, valid, parents, numbersInFile, dir, [...planned.values()], report, options);
   report.applied = !report.dryRun;
   report.elapsedMs = Math.round(performance.now() - started);
   return report;
@@ -679,6 +692,7 @@ async function applyRows(
   parents: Map<string, MergedParent>,
   numbersInFile: string[],
   dir: Directory,
+  planned: { group: PlannedGroup; line: number }[],
   report: ImportReport,
   options: ImportOptions,
 ): Promise<void> {
@@ -692,10 +706,13 @@ async function applyRows(
 
   await inTransaction(em, async (tx) => {
     if (!dryRun) await lockImports(tx);
+    const createdIds = await createStructure(tx, planned, report, changes);
+    for (const { group } of planned) groupLabel.set(createdIds.get(group.id) ?? group.id, group.label);
     const st: ParentState = { parents, defaultLanguage: dir.defaultLanguage, dryRun, report, changes };
     options.onProgress?.({ phase: 'write', done: 0, total: rows.length });
     for (let from = 0; from < rows.length; from += batchSize) {
       const batch = rows.slice(from, from + batchSize).map(unpack);
+      for (const r of batch) if (r.groupId < 0) r.groupId = createdIds.get(r.groupId) ?? r.groupId;
       await upsertParents(
         tx,
         batch.flatMap((r) => r.parents ?? []),
@@ -716,7 +733,14 @@ async function applyRows(
       audit(tx, {
         type: 'import.planning',
         actor,
-        details: { rows: report.rows, created: report.created, updated: report.updated, removed: report.removed },
+        details: {
+          rows: report.rows,
+          locations: report.locations,
+          groups: report.groups,
+          created: report.created,
+          updated: report.updated,
+          removed: report.removed,
+        },
       });
     }
   });

@@ -18,15 +18,20 @@ export interface RowProblem {
   line: number;
   column: string;
   message: string;
+  /**
+   * A problem with a name rather than a row (a location that does not exist): reported once,
+   * with every line that names it; `line` is the first of them.
+   */
+  lines?: number[];
 }
 
 /** One change an import makes (listed for a dry run, so the admin sees exactly what would happen). */
 export interface ImportChange {
   /** The line of the file that causes it (null: found in the database, not in the file). */
   line: number | null;
-  kind: 'child' | 'parent' | 'link' | 'placement' | 'consent';
+  kind: 'location' | 'group' | 'child' | 'parent' | 'link' | 'placement' | 'consent';
   action: 'create' | 'update' | 'remove';
-  /** The child number or e-mail (links: "e-mail → child number"). */
+  /** The child number or e-mail (links: "e-mail → child number"; groups: "Location/Group"). */
   subject: string;
   detail: string;
 }
@@ -55,6 +60,10 @@ export interface ImportReport {
     duplicates: number;
     blank: number;
   };
+  /** Locations the file names that did not exist: created by the import (planning import only). */
+  locations: { created: string[] };
+  /** Groups the file names that did not exist: created by the import (planning import only). */
+  groups: { created: { location: string; name: string }[] };
   created: KindCounts;
   updated: KindCounts;
   unchanged: KindCounts;
@@ -86,6 +95,8 @@ export function emptyReport(kind: ImportReport['kind'], date: string, dryRun: bo
     delimiter: ';',
     columns: [],
     rows: { read: 0, imported: 0, rejected: 0, duplicates: 0, blank: 0 },
+    locations: { created: [] },
+    groups: { created: [] },
     created: zeroCounts(),
     updated: zeroCounts(),
     unchanged: zeroCounts(),
@@ -101,8 +112,22 @@ export function emptyReport(kind: ImportReport['kind'], date: string, dryRun: bo
 
 export const byLine = (a: RowProblem, b: RowProblem) => a.line - b.line;
 
-/** `line 7, column "Geboortedatum": "31-02-2024" is not a date` */
-export const formatProblem = (p: RowProblem) => `line ${p.line}, column "${p.column}": ${p.message}`;
+/**
+ * `line 7, column "Geboortedatum": "31-02-2024" is not a date`; a problem on many lines:
+ * `lines 2, 5, 9 and 40 more, column "Locatie": location "De Boomhut" does not exist`.
+ */
+export function formatProblem(p: RowProblem): string {
+  const lines = p.lines ?? [p.line];
+  return `${lines.length > 1 ? `lines ${listLines(lines)}` : `line ${lines[0]}`}, column "${p.column}": ${p.message}`;
+}
+
+/** "2, 5, 9 and 40 more": the first three lines, and how many others. */
+export function listLines(lines: readonly number[]): string {
+  const shown = lines.slice(0, 3).join(', ');
+  const more = lines.length - 3;
+  if (more > 0) return `${shown} and ${more.toLocaleString('en')} more`;
+  return lines.length > 1 ? `${lines.slice(0, -1).join(', ')} and ${lines.at(-1)}` : shown;
+}
 
 export interface ImportProgress {
   /** read: checking the file (total unknown); write: applying the valid rows. */
