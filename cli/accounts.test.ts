@@ -29,7 +29,7 @@ beforeAll(async () => {
 describe('portal parents invite / mail / suspend / audit', () => {
   it('refuses to invite before the organisation is set up', async () => {
     const r = await portal('parents', 'invite');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3); // the organisation: not found
     expect(r.stderr).toMatch(/portal init/);
   });
 
@@ -52,7 +52,7 @@ describe('portal parents invite / mail / suspend / audit', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/anna@example\.nl is suspended/);
     const twice = await portal('parents', 'suspend', 'anna@example.nl', '--reason', 'nog eens');
-    expect(twice.code).toBe(1);
+    expect(twice.code).toBe(3); // a conflict
     expect(twice.stderr).toMatch(/already suspended/);
     const noReason = await portal('parents', 'suspend', 'anna@example.nl');
     expect(noReason.code).toBe(2);
@@ -67,7 +67,7 @@ describe('portal parents invite / mail / suspend / audit', () => {
 describe('portal photos trace', () => {
   it('says clearly when a code belongs to no download, and refuses what is not a code', async () => {
     const unknown = await portal('photos', 'trace', '0000ABC');
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/a download with trace code 0000ABC not found/);
     const bad = await portal('photos', 'trace', 'not-a-code!');
     expect(bad.code).toBe(1);

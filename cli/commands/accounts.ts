@@ -3,6 +3,7 @@ import {
   type InviteReport,
   inviteParents,
   inviteStaff,
+  OwnPasswordRefusal,
   resetPasswordByAdmin,
 } from '../../core/accounts/invitations.ts';
 import { suspendParent, unsuspendParent } from '../../core/accounts/suspension.ts';
@@ -15,6 +16,28 @@ import type { CliIO } from '../io.ts';
 interface SendFlags {
   wait?: boolean;
   dryRun?: boolean;
+}
+
+interface InviteFlags extends SendFlags {
+  resend?: boolean;
+  force?: boolean;
+}
+
+/**
+ * Runs an invitation. When it would replace passwords people chose themselves and --force was
+ * not given, the core refuses (exit 1, naming them); on a terminal the admin is asked instead.
+ */
+async function inviting(ctx: CommandContext, flags: InviteFlags, run: (force: boolean) => Promise<InviteReport>): Promise<InviteReport> {
+  try {
+    return await run(Boolean(flags.force));
+  } catch (err) {
+    if (!(err instanceof OwnPasswordRefusal) || !ctx.io.isTTY) throw err;
+    await ctx.confirm(
+      `${err.emails.length} recipient(s) chose their own password (${err.emails.slice(0, 5).join(', ')}${err.emails.length > 5 ? ', …' : ''}); the invitation replaces it. Send anyway?`,
+      false,
+    );
+    return await run(true);
+  }
 }
 
 /**
@@ -35,6 +58,19 @@ async function deliver(ctx: CommandContext, portal: Portal, report: InviteReport
   if (ctx.io.isTTY && outcome) ctx.io.stderr('\n');
   const where = portal.mail.description;
   const lines: string[] = [];
+  // A dry run lists who would get what, so the admin checks the recipients, not only a count.
+  if (report.dryRun && !ctx.out.json && report.queued.length) {
+    ctx.out.table(
+      report.queued,
+      [
+        { header: 'EMAIL', value: (q) => q.email },
+        { header: 'CHILDREN', value: (q) => q.children.join(', ') },
+        { header: 'LANGUAGE', value: (q) => q.language },
+        { header: 'NOTE', value: (q) => (q.replacesOwnPassword ? 'replaces own password' : '') },
+      ],
+      '',
+    );
+  }
   if (report.dryRun) lines.push(`Dry run: would send ${report.queued.length} ${what}.`);
   else if (!outcome) lines.push(`${report.queued.length} ${what} queued; the server sends them.`);
   else {
@@ -60,17 +96,20 @@ export function registerParentAccountCommands(parents: Command, io: CliIO): void
     .option('--group <group>', 'parents of the children in this group')
     .option('--location <location>', 'parents of the children at this location')
     .option('--resend', 'also parents invited before (they get a new password)')
-    .option('--dry-run', 'show who would get a mail, send nothing')
+    .option('--force', 'also parents who chose their own password (the invitation replaces it)')
+    .option('--dry-run', 'list who would get a mail (e-mail, children, language), send nothing')
     .option('--no-wait', 'only queue the mails; the running server sends them')
     .action(
-      action(io, async (ctx, emails: string[], f: SendFlags & { group?: string; location?: string; resend?: boolean }) => {
+      action(io, async (ctx, emails: string[], f: InviteFlags & { group?: string; location?: string }) => {
         await ctx.withPortal(async (em, portal) => {
-          const report = await inviteParents(
-            em,
-            portal,
-            ctx.actor,
-            { emails, group: f.group, location: f.location, resend: f.resend },
-            { dryRun: f.dryRun },
+          const report = await inviting(ctx, f, (force) =>
+            inviteParents(
+              em,
+              portal,
+              ctx.actor,
+              { emails, group: f.group, location: f.location, resend: f.resend, force },
+              { dryRun: f.dryRun },
+            ),
           );
           await deliver(ctx, portal, report, f, 'invitation(s)');
         });
@@ -121,12 +160,15 @@ export function registerStaffAccountCommands(staff: Command, io: CliIO): void {
     .description('e-mail staff members their username and a generated password (by default: every active one not invited yet)')
     .argument('[emails...]', 'only these staff members')
     .option('--resend', 'also those invited before (they get a new password)')
-    .option('--dry-run', 'show who would get a mail, send nothing')
+    .option('--force', 'also those who chose their own password (the invitation replaces it)')
+    .option('--dry-run', 'list who would get a mail, send nothing')
     .option('--no-wait', 'only queue the mails; the running server sends them')
     .action(
-      action(io, async (ctx, emails: string[], f: SendFlags & { resend?: boolean }) => {
+      action(io, async (ctx, emails: string[], f: InviteFlags) => {
         await ctx.withPortal(async (em, portal) => {
-          const report = await inviteStaff(em, portal, ctx.actor, { emails, resend: f.resend }, { dryRun: f.dryRun });
+          const report = await inviting(ctx, f, (force) =>
+            inviteStaff(em, portal, ctx.actor, { emails, resend: f.resend, force }, { dryRun: f.dryRun }),
+          );
           await deliver(ctx, portal, report, f, 'invitation(s)');
         });
       }),

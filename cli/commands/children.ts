@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
+import { addDays } from '../../core/dates.ts';
 import {
   addChild,
   type ChildDetail,
+  type ChildLeave,
+  type ChildUpdate,
   leaveChild,
   listChildren,
   moveChild,
   showChild,
+  updateChild,
 } from '../../core/directory/children.ts';
 import { action } from '../context.ts';
 import type { CliIO } from '../io.ts';
@@ -18,6 +22,7 @@ const details = (c: ChildDetail) =>
   formatDetails([
     ['Child', c.name],
     ['Child number', c.childNumber],
+    ['Earlier numbers', c.previousNumbers.join(', ')],
     ['Birth date', c.birthDate],
     ['Group', c.group],
     ['Left on', c.leftOn],
@@ -33,6 +38,45 @@ const details = (c: ChildDetail) =>
         { header: 'UNTIL', value: (p) => p.endDate ?? 'open' },
       ])
     : 'none\n');
+
+const show = (v: string | null) => (v === null ? '(none)' : `"${v}"`);
+
+function updateMessage(c: ChildUpdate): string {
+  if (c.changes.length === 0) return `Child ${c.childNumber}: nothing to change, the given values are already there.`;
+  const lines = c.changes.map((ch) => `  ${ch.field}: ${show(ch.from)} → ${show(ch.to)}`);
+  const head = c.dryRun ? `Dry run: child ${c.childNumber} would change (nothing saved):` : `Child ${c.childNumber} changed:`;
+  const renumbered = c.changes.find((ch) => ch.field === 'childNumber');
+  const note = renumbered
+    ? [`An import that still uses ${renumbered.from} is refused and names ${renumbered.to}: correct the number in the planning system too.`]
+    : [];
+  return [head, ...lines, ...note].join('\n');
+}
+
+/** What leaving means for the parents, from the access rules and the retention period. */
+function leaveMessage(c: ChildLeave): string {
+  const verb = c.dryRun ? 'would leave' : 'leaves';
+  const lines = [
+    `${c.dryRun ? 'Dry run: ' : ''}Child ${c.childNumber} (${c.name}) ${verb} on ${c.leftOn}: ${c.placementsEnded} placement(s) end that day` +
+      (c.plannedRemoved ? `, ${c.plannedRemoved} planned placement(s) are removed.` : '.'),
+    'What happens next:',
+    `  From ${addDays(c.leftOn, 1)} the parents see no new photos, announcements or conversations of the group through ${c.firstName}, and cannot write in the schriftje or reply.`,
+  ];
+  if (c.archiveUntil) {
+    lines.push(
+      `  Until ${c.archiveUntil} (retention.leaverGraceDays after the last day) they can still read ${c.firstName}'s schriftje and conversations, and download them with the photos ${c.firstName} is tagged in (Mijn gegevens, "Download mijn gegevens"). The retention run after that day removes them.`,
+    );
+  }
+  for (const p of c.parentsAfter) {
+    lines.push(
+      p.stillPlaced.length
+        ? `  ${p.email}: still has ${p.stillPlaced.join(', ')}.`
+        : `  ${p.email}: no other child placed; keeps the login for the archive above, and nothing more.`,
+    );
+  }
+  if (c.parents.length === 0) lines.push('  The child has no parents in the portal.');
+  lines.push('  Sessions stay: every request is checked against the placements of that day, so nothing stale remains to end.');
+  return lines.join('\n');
+}
 
 export function registerChildren(program: Command, io: CliIO): void {
   const children = program.command('children').description('children (kinderen) and their group placements');
@@ -120,16 +164,45 @@ export function registerChildren(program: Command, io: CliIO): void {
     );
 
   children
+    .command('update')
+    .description('correct a child\'s details; the old values stay in the audit log, an old number stays known')
+    .argument('<childNumber>', 'the current child number')
+    .option('--first-name <name>', 'first name (roepnaam)')
+    .option('--infix <infix>', 'tussenvoegsel; "" to clear')
+    .option('--last-name <name>', 'last name')
+    .option('--birth-date <date>', 'YYYY-MM-DD or DD-MM-YYYY')
+    .option('--child-number <number>', 'the corrected child number (unique)')
+    .option('--dry-run', 'check and show what would change; change nothing')
+    .action(
+      action(
+        io,
+        async (
+          ctx,
+          number: string,
+          f: { firstName?: string; infix?: string; lastName?: string; birthDate?: string; childNumber?: string; dryRun?: boolean },
+        ) => {
+          const { dryRun, ...input } = f;
+          const c = await ctx.withPortal((em) => updateChild(em, ctx.actor, number, input, { dryRun }));
+          ctx.out.result(c, updateMessage(c));
+        },
+      ),
+    );
+
+  children
     .command('leave')
-    .description('a child leaves the organisation: the placement ends on the given (last) day')
+    .description('a child leaves the organisation: the placement ends on the given (last) day; says what that means for the parents')
     .argument('<childNumber>', 'child number')
     .option('--date <date>', 'last day (default today)')
+    .option('--dry-run', 'show what would happen; change nothing')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(
-      action(io, async (ctx, number: string, f: { date?: string; yes?: boolean }) => {
-        await ctx.confirm(`End the placement of child ${number}?`, f.yes);
-        const c = await ctx.withPortal((em) => leaveChild(em, ctx.actor, number, f));
-        ctx.out.result(c, `Child ${c.childNumber} leaves on ${c.leftOn}.`);
+      action(io, async (ctx, number: string, f: { date?: string; yes?: boolean; dryRun?: boolean }) => {
+        // A dry run changes nothing, so there is nothing to confirm.
+        if (!f.dryRun) await ctx.confirm(`End the placement of child ${number}?`, f.yes);
+        const c = await ctx.withPortal((em, portal) =>
+          leaveChild(em, ctx.actor, number, { date: f.date }, { dryRun: f.dryRun, leaverGraceDays: portal.config.retention.leaverGraceDays }),
+        );
+        ctx.out.result(c, leaveMessage(c));
       }),
     );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import {
   addLocation,
+  type LocationUpdate,
   type LocationView,
   listLocations,
   showLocation,
@@ -18,6 +19,7 @@ const details = (l: LocationView) =>
     ['Phone (urgent)', l.phone],
     ['E-mail', l.email],
     ['Opening hours', l.openingHours],
+    ['LRK number', l.lrk],
     ['Messages read at', l.messagesReadAt],
     ['Manager', l.manager ? `${l.manager.name} <${l.manager.email}>` : null],
     ['Groups', l.groups],
@@ -31,6 +33,18 @@ interface LocationFlags {
   openingHours?: string;
   messagesReadAt?: string;
   manager?: string;
+  /** false from --no-lrk: clear it. */
+  lrk?: string | false;
+}
+
+/** The flags as the use case takes them: --no-lrk clears the number, like --lrk "". */
+const input = ({ lrk, ...rest }: LocationFlags) => ({ ...rest, ...(lrk === undefined ? {} : { lrk: lrk === false ? null : lrk }) });
+
+function updateMessage(l: LocationUpdate): string {
+  if (l.changes.length === 0) return `Location "${l.name}": nothing to change, the given values are already there.`;
+  const show = (v: string | null) => (v === null ? '(none)' : `"${v}"`);
+  const head = l.dryRun ? `Dry run: location "${l.name}" would change (nothing saved):` : `Location "${l.name}" updated:`;
+  return [head, ...l.changes.map((c) => `  ${c.field}: ${show(c.from)} → ${show(c.to)}`)].join('\n');
 }
 
 const withFields = (cmd: Command) =>
@@ -40,7 +54,8 @@ const withFields = (cmd: Command) =>
     .option('--email <address>', "the location's e-mail address")
     .option('--opening-hours <text>', 'e.g. "ma-vr 7:00-18:30"')
     .option('--messages-read-at <HH:MM>', 'when staff read messages, told to parents who write one (default 12:00)')
-    .option('--manager <email>', 'e-mail of the location manager (a staff member with role manager); "" to clear');
+    .option('--manager <email>', 'e-mail of the location manager (a staff member with role manager); "" to clear')
+    .option('--lrk <number>', 'registration number in the Landelijk Register Kinderopvang (9 digits); shown on mijn vestiging');
 
 export function registerLocations(program: Command, io: CliIO): void {
   const locations = program.command('locations').description('locations (vestigingen) of the organisation');
@@ -48,7 +63,7 @@ export function registerLocations(program: Command, io: CliIO): void {
   withFields(locations.command('add').description('add a location').requiredOption('--name <name>', 'name, unique'))
     .action(
       action(io, async (ctx, flags: LocationFlags) => {
-        const l = await ctx.withPortal((em) => addLocation(em, ctx.actor, { ...flags, name: flags.name! }));
+        const l = await ctx.withPortal((em) => addLocation(em, ctx.actor, { ...input(flags), name: flags.name! }));
         ctx.out.result(l, `Location "${l.name}" added (id ${l.id}).`);
       }),
     );
@@ -65,6 +80,7 @@ export function registerLocations(program: Command, io: CliIO): void {
             { header: 'ID', value: (l) => l.id },
             { header: 'NAME', value: (l) => l.name },
             { header: 'PHONE', value: (l) => l.phone },
+            { header: 'LRK', value: (l) => l.lrk },
             { header: 'MANAGER', value: (l) => l.manager?.email },
             { header: 'GROUPS', value: (l) => l.groups },
           ],
@@ -89,10 +105,14 @@ export function registerLocations(program: Command, io: CliIO): void {
       .description('change a location; only the given fields change')
       .argument('<location>', 'name or id')
       .option('--name <name>', 'new name'),
-  ).action(
-    action(io, async (ctx, ref: string, flags: LocationFlags) => {
-      const l = await ctx.withPortal((em) => updateLocation(em, ctx.actor, ref, flags));
-      ctx.out.result(l, `Location "${l.name}" updated.`);
-    }),
-  );
+  )
+    .option('--no-lrk', 'clear the LRK number (as --lrk "")')
+    .option('--dry-run', 'check and show what would change; change nothing')
+    .action(
+      action(io, async (ctx, ref: string, flags: LocationFlags & { dryRun?: boolean }) => {
+        const { dryRun, ...fields } = flags;
+        const l = await ctx.withPortal((em) => updateLocation(em, ctx.actor, ref, input(fields), { dryRun }));
+        ctx.out.result(l, updateMessage(l));
+      }),
+    );
 }

@@ -4,8 +4,10 @@ import {
   linkParent,
   listParents,
   type ParentView,
+  removeParent,
   showParent,
   unlinkParent,
+  updateParent,
 } from '../../core/directory/parents.ts';
 import { action } from '../context.ts';
 import { registerParentAccountCommands } from './accounts.ts';
@@ -112,6 +114,70 @@ export function registerParents(program: Command, io: CliIO): void {
       action(io, async (ctx, email: string, number: string) => {
         const p = await ctx.withPortal((em) => unlinkParent(em, ctx.actor, email, number));
         ctx.out.result(p, `${p.email} is no longer linked to child ${number}.`);
+      }),
+    );
+
+  parents
+    .command('update')
+    .description('change a parent\'s details; a new e-mail address applies when the parent confirms it from the mail sent to it')
+    .argument('<email>', 'current e-mail address')
+    .option('--first-name <name>', 'first name')
+    .option('--infix <infix>', 'tussenvoegsel ("" clears it)')
+    .option('--last-name <name>', 'last name')
+    .option('--phone <number>', 'mobile number ("" clears it)')
+    .option('--language <nl|en>', 'language of the portal and e-mails')
+    .option('--email <address>', 'new e-mail address (the username)')
+    .option('--no-confirm', 'with --email: apply the address at once (you vouch for it); the old address gets a notice, sessions end')
+    .option('--dry-run', 'show what would change, change nothing')
+    .action(
+      action(
+        io,
+        async (
+          ctx,
+          email: string,
+          f: {
+            firstName?: string;
+            infix?: string;
+            lastName?: string;
+            phone?: string;
+            language?: string;
+            email?: string;
+            confirm: boolean;
+            dryRun?: boolean;
+          },
+        ) => {
+          const { confirm, dryRun, ...input } = f;
+          const p = await ctx.withPortal((em, portal) =>
+            updateParent(em, portal, ctx.actor, email, { ...input, language: input.language as 'nl' | undefined }, { confirm, dryRun }),
+          );
+          const parts: string[] = [];
+          if (p.changed.length) parts.push(`changed ${p.changed.join(', ')}`);
+          const change = p.emailChange;
+          if (change?.status === 'pending') {
+            parts.push(`a confirmation link goes to ${change.newEmail}; the address changes when it is opened (the server sends the mail)`);
+          } else if (change) {
+            parts.push(`the address is now ${change.newEmail}; the old address gets a notice; ${change.sessionsEnded} session(s) ended`);
+          }
+          const what = parts.length ? parts.join('; ') : 'nothing to change';
+          ctx.out.result(p, `${p.dryRun ? 'Dry run (rolled back): ' : ''}${email}: ${what}.`);
+        },
+      ),
+    );
+
+  parents
+    .command('remove')
+    .description('remove a parent who has no child linked any more: login, sessions and settings go; their messages stay as "Verwijderde ouder"')
+    .argument('<email>', 'e-mail address')
+    .option('--dry-run', 'show what would be removed, change nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(
+      action(io, async (ctx, email: string, f: { dryRun?: boolean; yes?: boolean }) => {
+        if (!f.dryRun) await ctx.confirm(`Remove parent ${email} and their login? This cannot be undone.`, f.yes);
+        const r = await ctx.withPortal((em) => removeParent(em, ctx.actor, email, { dryRun: f.dryRun }));
+        ctx.out.result(
+          r,
+          `${r.dryRun ? 'Dry run (rolled back): removed' : 'Removed'} ${r.email}: ${r.sessionsEnded} session(s) ended, ${r.messagesAnonymised} message(s) kept as "Verwijderde ouder".`,
+        );
       }),
     );
 

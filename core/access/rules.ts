@@ -61,12 +61,18 @@ const ACTIVE_PARENT = 'not exists (select 1 from account ac where ac.parent_id =
 /** Placements in force on a day (alias pl). Binds day, day. */
 const CURRENT = 'pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)';
 
+/**
+ * A deactivated staff member reaches nothing through their assignments (kept for `reactivate`),
+ * whatever session they still hold. Correlated on the assignment (alias sa); binds nothing.
+ */
+const ACTIVE_STAFF = 'exists (select 1 from staff st where st.id = sa.staff_id and st.active)';
+
 /** The groups a staff member works in: assigned directly, or through their location. Binds staffId, staffId. */
-const STAFF_GROUPS = `select sa.group_id from staff_assignment sa where sa.staff_id = ? and sa.group_id is not null
-  union all select cg.id from care_group cg join staff_assignment sa on sa.location_id = cg.location_id where sa.staff_id = ?`;
+const STAFF_GROUPS = `select sa.group_id from staff_assignment sa where sa.staff_id = ? and sa.group_id is not null and ${ACTIVE_STAFF}
+  union all select cg.id from care_group cg join staff_assignment sa on sa.location_id = cg.location_id where sa.staff_id = ? and ${ACTIVE_STAFF}`;
 
 /** The locations a manager is assigned to. Binds staffId. */
-const MANAGED_LOCATIONS = 'select sa.location_id from staff_assignment sa where sa.staff_id = ? and sa.location_id is not null';
+const MANAGED_LOCATIONS = `select sa.location_id from staff_assignment sa where sa.staff_id = ? and sa.location_id is not null and ${ACTIVE_STAFF}`;
 
 /**
  * SQL: the placements in force on a day of a parent's children (alias pl). Binds parentId, day,

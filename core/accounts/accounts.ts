@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { endAllSessions } from '../auth/sessions.ts';
 import { Account, type IAccount } from '../entities/account.ts';
 import { type IParent, Parent } from '../entities/parent.ts';
 import { type IStaff, Staff } from '../entities/staff.ts';
@@ -48,4 +49,20 @@ export function languageOf(account: IAccount): 'nl' | 'en' {
 
 export function firstNameOf(account: IAccount): string {
   return account.parent?.firstName ?? account.staff?.firstName ?? '';
+}
+
+/**
+ * Ends every session and app token of a person's login, when their access shrinks (deactivated,
+ * demoted, unassigned, removed, a new address): the next request, wherever it comes from, has to
+ * log in again and gets only what is left. Returns how many sessions ended (0 without a login).
+ */
+export async function endSessionsOf(em: EntityManager, person: { parent: IParent } | { staff: IStaff }): Promise<number> {
+  const where = 'parent' in person ? { parent: person.parent.id } : { staff: person.staff.id };
+  const account = await em.findOne(Account, where, { fields: ['id'] });
+  return account ? await endAllSessions(em, account.id) : 0;
+}
+
+/** Whether the person behind a login chose their own password (not one generated for them). */
+export function choseOwnPassword(account: Pick<IAccount, 'passwordHash' | 'passwordMustChange'>): boolean {
+  return Boolean(account.passwordHash) && !account.passwordMustChange;
 }

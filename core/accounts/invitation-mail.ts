@@ -38,6 +38,8 @@ interface Texts {
   passwordLabel: string;
   firstLogin: string;
   expiry: string;
+  /** This mail's password is the only one that works: an earlier mail's (or one chosen since) no longer does. */
+  replaces: string;
   appTitle: string;
   app: string;
   appUrlLabel: string;
@@ -61,6 +63,8 @@ function texts(i: InvitationMailInput): Texts {
       passwordLabel: 'Password',
       firstLogin: 'When you log in for the first time, you choose a password of your own.',
       expiry: `This password works once and until ${until}. After that, ask for a new one through the helpdesk.`,
+      replaces:
+        'This mail replaces any earlier mail with login details from us: only the password in this mail works now, and any password you had before no longer does.',
       appTitle: 'Using the app',
       app: 'In the app, enter three things: the organisation URL, your username and the password.',
       appUrlLabel: 'Organisation URL',
@@ -85,6 +89,8 @@ function texts(i: InvitationMailInput): Texts {
     passwordLabel: 'Wachtwoord',
     firstLogin: 'Als u voor het eerst inlogt, kiest u een eigen wachtwoord.',
     expiry: `Dit wachtwoord werkt één keer en tot en met ${until}. Daarna kunt u via de helpdesk een nieuw wachtwoord aanvragen.`,
+    replaces:
+      'Deze e-mail vervangt eerdere e-mails met inloggegevens van ons: alleen het wachtwoord in deze e-mail werkt nu, een wachtwoord dat u eerder had werkt niet meer.',
     appTitle: 'Inloggen in de app',
     app: 'In de app vult u drie gegevens in: de URL van de organisatie, uw gebruikersnaam en het wachtwoord.',
     appUrlLabel: 'URL organisatie',
@@ -108,6 +114,7 @@ export function composeInvitationMail(i: InvitationMailInput): { subject: string
     '',
     t.firstLogin,
     t.expiry,
+    t.replaces,
     '',
     `${t.appTitle}`,
     t.app,
@@ -134,6 +141,7 @@ export function composeInvitationMail(i: InvitationMailInput): { subject: string
     .join(`<a href="${e(i.portalUrl)}">${e(i.portalUrl)}</a>`)}</p>
 <table role="presentation">${row(t.usernameLabel, i.username)}${row(t.passwordLabel, i.password)}</table>
 <p>${e(t.firstLogin)} ${e(t.expiry)}</p>
+<p>${e(t.replaces)}</p>
 <h2 style="font-size:1.1em">${e(t.appTitle)}</h2>
 <p>${e(t.app)}</p>
 <table role="presentation">${row(t.appUrlLabel, i.portalUrl)}${row(t.usernameLabel, i.username)}${row(t.passwordLabel, i.password)}</table>

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { Actor } from '../actor.ts';
 import { requireAdmin } from '../access/index.ts';
 import { authorize } from '../access/index.ts';
+import { audit } from '../audit.ts';
 import { idFilter, idsInScope } from '../authorization.ts';
+import { dryRunnable } from '../db/dry-run.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
 import { type ILocation, Location } from '../entities/location.ts';
@@ -20,6 +22,8 @@ export interface LocationView {
   phone: string | null;
   email: string | null;
   openingHours: string | null;
+  /** Registration number in the Landelijk Register Kinderopvang (9 digits). */
+  lrk: string | null;
   /** When staff read messages (HH:MM), told to parents on the compose page. */
   messagesReadAt: string;
   manager: { email: string; name: string } | null;
@@ -37,6 +41,7 @@ async function toViews(em: EntityManager, locations: ILocation[]): Promise<Locat
     phone: l.phone ?? null,
     email: l.email ?? null,
     openingHours: l.openingHours ?? null,
+    lrk: l.lrk ?? null,
     messagesReadAt: l.messagesReadAt,
     manager: l.manager ? { email: l.manager.email, name: fullName(l.manager) } : null,
     groups: groups.filter((g) => g.location.id === l.id).length,
@@ -50,6 +55,14 @@ const fields = {
   phone: optionalPhone,
   email: z.union([z.literal(''), email]).transform((v) => (v === '' ? null : v)).nullable().optional(),
   openingHours: optionalText(500, 'opening hours'),
+  /** The LRK number; '' (or null) clears it. */
+  lrk: z
+    .string()
+    .trim()
+    .refine((v) => v === '' || /^\d{9}$/.test(v), 'LRK number: expected exactly 9 digits, e.g. 123456789')
+    .transform((v) => (v === '' ? null : v))
+    .nullable()
+    .optional(),
   messagesReadAt: z
     .string()
     .trim()
@@ -93,28 +106,68 @@ export async function addLocation(em: EntityManager, actor: Actor, input: AddLoc
       await tx.flush();
       await setManager(tx, l, manager);
     }
+    audit(tx, { type: 'location.added', actor, subject: l.name, details: { ...data, manager: l.manager?.email ?? null } });
     return l;
   });
   return await toView(em, location);
 }
 
+export interface LocationUpdate extends LocationView {
+  /** What changed, old and new value (the manager by e-mail); empty when nothing did. */
+  changes: { field: string; from: string | null; to: string | null }[];
+  dryRun: boolean;
+}
+
+/** Changes the given fields; the old and new values go to the audit log (`location.updated`). */
 export async function updateLocation(
   em: EntityManager,
   actor: Actor,
   ref: string,
   input: UpdateLocationInput,
-): Promise<LocationView> {
+  options: { dryRun?: boolean } = {},
+): Promise<LocationUpdate> {
   requireAdmin(actor, 'directory.manage');
   const { manager, ...data } = parseInput(updateSchema, input);
-  const location = await inTransaction(em, async (tx) => {
+  return await dryRunnable(em, options.dryRun, async (tx) => {
     const l = await findLocation(tx, ref);
     if (data.name) await assertNameFree(tx, data.name, l.id);
-    const changes = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
-    tx.assign(l, changes);
+    await tx.populate(l, ['manager']);
+    const before = snapshot(l);
+    const given = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
+    tx.assign(l, given);
     if (manager !== undefined) await setManager(tx, l, manager);
-    return l;
+    const after = snapshot(l);
+    const changes = Object.keys(after)
+      .filter((field) => before[field] !== after[field])
+      .map((field) => ({ field, from: before[field] ?? null, to: after[field] ?? null }));
+    if (changes.length) {
+      audit(tx, {
+        type: 'location.updated',
+        actor,
+        subject: l.name,
+        details: {
+          before: Object.fromEntries(changes.map((c) => [c.field, c.from])),
+          after: Object.fromEntries(changes.map((c) => [c.field, c.to])),
+        },
+      });
+    }
+    await tx.flush();
+    return { ...(await toView(tx, l)), changes, dryRun: Boolean(options.dryRun) };
   });
-  return await toView(em, location);
+}
+
+/** The fields of a location an update can change, as text (the manager by e-mail). */
+function snapshot(l: ILocation): Record<string, string | null> {
+  return {
+    name: l.name,
+    address: l.address ?? null,
+    phone: l.phone ?? null,
+    email: l.email ?? null,
+    openingHours: l.openingHours ?? null,
+    lrk: l.lrk ?? null,
+    messagesReadAt: l.messagesReadAt,
+    manager: l.manager?.email ?? null,
+  };
 }
 
 /** Locations the actor works at or has children at; all of them for an admin. */

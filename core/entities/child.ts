@@ -6,9 +6,22 @@ import { stamp } from '../clock.ts';
 export const Child = defineEntity({
   name: 'Child',
   tableName: 'child',
+  indexes: [
+    {
+      // Just the corrected children: the retired-number trigger joins only those.
+      name: 'child_corrected_index',
+      expression: 'create index "child_corrected_index" on "child" ("id") where "previous_numbers" is not null',
+    },
+  ],
   properties: {
     id: p.integer().primary(),
     childNumber: p.string().length(50).unique(),
+    /**
+     * Numbers the child had before a correction (`portal children update --child-number`), oldest
+     * first: a trigger refuses them for any other child, so a re-import under an old number
+     * cannot create the child twice (Migration20261206130100ChildPreviousNumbers).
+     */
+    previousNumbers: p.json<string[]>().nullable(),
     firstName: p.string().length(100),
     infix: p.string().length(50).nullable(),
     lastName: p.string().length(100),

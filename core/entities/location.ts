@@ -21,6 +21,8 @@ export const Location = defineEntity({
     openingHours: p.string().length(500).nullable(),
     /** When staff read messages, as HH:MM ("12:00"): the compose page tells parents. */
     messagesReadAt: p.string().length(5).default('12:00'),
+    /** Registration number in the Landelijk Register Kinderopvang (9 digits), shown on mijn vestiging. */
+    lrk: p.string().length(9).nullable(),
     manager: p.manyToOne(Staff).nullable().deleteRule('set null'),
     createdAt: p.datetime().onCreate(stamp),
     updatedAt: p

@@ -18,7 +18,11 @@ export const Staff = defineEntity({
     phone: p.string().length(30).nullable(),
     role: p.enum(['staff', 'manager', 'admin'] as StaffRole[]),
     language: p.enum(['nl', 'en'] as Language[]).default('nl'),
+    /** False from `portal staff deactivate` until `reactivate`: login refused, every staff rule void. */
     active: p.boolean().default(true),
+    /** When and why the staff member was deactivated; assignments stay for a reactivation. */
+    deactivatedAt: p.datetime().nullable(),
+    deactivatedReason: p.string().length(500).nullable(),
     createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()

@@ -9,6 +9,14 @@ import { fullName } from '../people.ts';
 import { clockOf } from '../clock.ts';
 
 /**
+ * The public Landelijk Register Kinderopvang, where parents look a location up by its LRK number
+ * (inspection reports, the number the childcare allowance asks for). Its pages for one location
+ * are addressed by an internal id, not by the LRK number, so the page links to the register's
+ * search and shows the number next to it.
+ */
+export const LRK_REGISTER_URL = 'https://www.landelijkregisterkinderopvang.nl/';
+
+/**
  * Mijn vestiging: the locations that matter to the actor, with what a parent needs to reach
  * them. A parent sees the location of every child's current or coming placement (two children at
  * two locations: both), with the first names of the children there; staff the locations they
@@ -21,6 +29,10 @@ export interface MyLocation {
   phone: string | null;
   email: string | null;
   openingHours: string | null;
+  /** Registration number in the Landelijk Register Kinderopvang (9 digits). */
+  lrk: string | null;
+  /** Where parents look the LRK number up (LRK_REGISTER_URL); null without a number. */
+  lrkUrl: string | null;
   /** The locatiehoofd's name. */
   manager: string | null;
   /** Parents: first names of their children placed here, in order of birth. */
@@ -60,6 +72,8 @@ export async function myLocations(em: EntityManager, actor: Actor, on: string = 
     phone: l.phone ?? null,
     email: l.email ?? null,
     openingHours: l.openingHours ?? null,
+    lrk: l.lrk ?? null,
+    lrkUrl: l.lrk ? LRK_REGISTER_URL : null,
     manager: l.manager ? fullName(l.manager) : null,
     children: children.get(l.id) ?? [],
   }));

@@ -53,6 +53,10 @@ export const en: Record<MessageKey, string> = {
   'login.throttled':
     'A wrong password was entered too many times in a row. Please wait fifteen minutes and try again, or choose "Forgot your password?".',
   'login.suspended': 'You can no longer log in: your access to the parent portal has been stopped. Please contact {organisation} if you have any questions.',
+  'login.httpsOnly':
+    'For the administrator: this page was opened over http, but the portal is set up for https. Logging in will not work this way: the browser keeps the login cookie over https only. Open the portal at',
+  'login.httpsOnlyFix':
+    'Is the portal behind a proxy that handles https? Then set PORTAL_TRUST_PROXY=true and have the proxy send X-Forwarded-Proto. `portal doctor` checks this.',
 
   'password.title': 'Change password',
   'password.forcedTitle': 'Choose your own password',
@@ -222,6 +226,8 @@ export const en: Record<MessageKey, string> = {
   'locations.email': 'E-mail',
   'locations.openingHours': 'Opening hours',
   'locations.manager': 'Location manager',
+  'locations.lrk': 'LRK number',
+  'locations.lrkLookUp': 'Look this number up in the Dutch childcare register (Landelijk Register Kinderopvang)',
   'locations.empty': 'No location yet. Once your child has a place, you will see the address, phone number and opening hours here.',
   'locations.staffEmpty': 'You have not been linked to a group or location yet.',
 

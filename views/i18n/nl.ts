@@ -53,6 +53,10 @@ export const nl = {
   'login.throttled':
     'Er is te vaak achter elkaar een verkeerd wachtwoord ingevuld. Wacht een kwartier en probeer het dan opnieuw, of kies "Wachtwoord vergeten?".',
   'login.suspended': 'U kunt niet meer inloggen: uw toegang tot het ouderportaal is stopgezet. Neem contact op met {organisation} als u vragen heeft.',
+  'login.httpsOnly':
+    'Voor de beheerder: deze pagina is via http geopend, maar het portaal is ingesteld op https. Zo lukt inloggen niet, want de browser bewaart de inlogcookie alleen via https. Open het portaal via',
+  'login.httpsOnlyFix':
+    'Staat het portaal achter een proxy die https afhandelt? Zet dan PORTAL_TRUST_PROXY=true en laat de proxy X-Forwarded-Proto meesturen. `portal doctor` controleert dit.',
 
   'password.title': 'Wachtwoord wijzigen',
   'password.forcedTitle': 'Kies uw eigen wachtwoord',
@@ -226,6 +230,8 @@ export const nl = {
   'locations.email': 'E-mail',
   'locations.openingHours': 'Openingstijden',
   'locations.manager': 'Locatiehoofd',
+  'locations.lrk': 'LRK-nummer',
+  'locations.lrkLookUp': 'Zoek dit nummer op in het Landelijk Register Kinderopvang',
   'locations.empty': 'Nog geen vestiging. Zodra uw kind geplaatst is, ziet u hier het adres, het telefoonnummer en de openingstijden.',
   'locations.staffEmpty': 'U bent nog niet aan een groep of vestiging gekoppeld.',
 

@@ -16,6 +16,9 @@ import { Migration20261125140000DeletedRows } from './Migration20261125140000Del
 import { Migration20261206000000SessionReauthenticated } from './Migration20261206000000SessionReauthenticated.ts';
 import { Migration20261206100000ThreadChildReview } from './Migration20261206100000ThreadChildReview.ts';
 import { Migration20261206110000PhotoViews } from './Migration20261206110000PhotoViews.ts';
+import { Migration20261206120000StaffLifecycle } from './Migration20261206120000StaffLifecycle.ts';
+import { Migration20261206130000LocationLrk } from './Migration20261206130000LocationLrk.ts';
+import { Migration20261206130100ChildPreviousNumbers } from './Migration20261206130100ChildPreviousNumbers.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -40,4 +43,7 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261206000000SessionReauthenticated', class: Migration20261206000000SessionReauthenticated },
   { name: 'Migration20261206100000ThreadChildReview', class: Migration20261206100000ThreadChildReview },
   { name: 'Migration20261206110000PhotoViews', class: Migration20261206110000PhotoViews },
+  { name: 'Migration20261206120000StaffLifecycle', class: Migration20261206120000StaffLifecycle },
+  { name: 'Migration20261206130000LocationLrk', class: Migration20261206130000LocationLrk },
+  { name: 'Migration20261206130100ChildPreviousNumbers', class: Migration20261206130100ChildPreviousNumbers },
 ];
