@@ -7,7 +7,7 @@ import { correctedChildNumbers } from '../core/directory/children.ts';
 import { silentLogger } from '../core/log.ts';
 import { createPortal } from '../core/portal.ts';
 import { installedSchema } from '../plugins/schema.ts';
-import { runCli } from '../test/cli.ts';
+import { cliAgainst, runCli } from '../test/cli.ts';
 import { createTestDatabase, TEST_NOW } from '../test/portal.ts';
 
 /**
@@ -19,12 +19,7 @@ import { createTestDatabase, TEST_NOW } from '../test/portal.ts';
 
 let dbUrl: string;
 let dir: string;
-const portal = (...args: string[]) => runCli(args, { PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' });
-const json = async (...args: string[]) => {
-  const r = await portal('--json', ...args);
-  expect(r.stderr, args.join(' ')).toBe('');
-  return JSON.parse(r.stdout);
-};
+const { cli: portal, json } = cliAgainst(() => ({ PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' }));
 const audit = (type: string) => json('audit', '--type', type);
 const today = TEST_NOW.slice(0, 10);
 

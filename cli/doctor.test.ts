@@ -2,49 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShiftedClock } from '../core/clock.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { ACCOUNT_MAIL_DEAD, ensureAccountMailQueue } from '../core/mail/account-mail.ts';
+import { runCli } from '../test/cli.ts';
 import { freePort, type SmtpSink, startSmtpSink } from '../test/smtp.ts';
-import { admin, createTestPortal, TEST_NOW, type TestPortal } from '../test/portal.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { describeError, ExitStatus } from './errors.ts';
-import type { CliIO } from './io.ts';
+import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
 
-/**
- * `portal doctor` through its own Commander program (registerDoctor), with the global options
- * cli/program.ts declares, so these tests do not wait for it to be registered there.
- */
-async function doctor(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env,
-    cwd: process.cwd(),
-    isTTY: false,
-    clock: new ShiftedClock(TEST_NOW),
-  };
-  const program = new Command('portal').option('--json').option('--verbose').option('--config <file>').option('--data-dir <dir>');
-  program.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
-  registerDoctor(program, io);
-  for (const c of program.commands) c.exitOverride();
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    if (err instanceof ExitStatus) return { code: err.code, stdout, stderr };
-    const { code, message } = await describeError(err);
-    return { code, stdout, stderr: `${stderr}${message}\n` };
-  }
-}
+/** `portal doctor` as a script runs it, on the tests' clock. */
+const doctor = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 let portal: TestPortal;
 let smtp: SmtpSink;

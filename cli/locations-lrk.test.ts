@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../test/cli.ts';
+import { cliAgainst } from '../test/cli.ts';
 import { createTestDatabase } from '../test/portal.ts';
 
 /**
@@ -9,12 +9,7 @@ import { createTestDatabase } from '../test/portal.ts';
  */
 
 let dbUrl: string;
-const portal = (...args: string[]) => runCli(args, { PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' });
-const json = async (...args: string[]) => {
-  const r = await portal('--json', ...args);
-  expect(r.stderr, args.join(' ')).toBe('');
-  return JSON.parse(r.stdout);
-};
+const { cli: portal, json } = cliAgainst(() => ({ PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' }));
 const lrkOf = async (location: string) => (await json('locations', 'show', location)).lrk;
 const events = () => json('audit', '--type', 'location.updated');
 

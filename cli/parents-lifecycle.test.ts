@@ -4,8 +4,8 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmEmailChange } from '../core/profile/email-change.ts';
 import { type AppEnv, createApp } from '../http/app.ts';
-import { accountFor, TestBrowser } from '../http/testing.ts';
-import { runCli } from '../test/cli.ts';
+import { accountFor, loggedInBrowser, sentToLogin, TestBrowser } from '../http/testing.ts';
+import { cliAgainst } from '../test/cli.ts';
 import { createTestPortal, type TestPortal } from '../test/portal.ts';
 
 /**
@@ -21,13 +21,7 @@ const LOOSE = { throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { po
 let portal: TestPortal;
 let app: Hono<AppEnv>;
 let env: Record<string, string>;
-let ip = 0;
-const cli = (...args: string[]) => runCli(args, env);
-const json = async (...args: string[]) => {
-  const r = await cli('--json', ...args);
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return JSON.parse(r.stdout);
-};
+const { cli, json } = cliAgainst(() => env);
 const q = async <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
   await portal.em().getConnection().execute<T[]>(query, params);
 const snapshot = async () => ({
@@ -54,19 +48,13 @@ const decoded = (eml: string) =>
   eml.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
 
 async function loggedIn(email: string): Promise<TestBrowser> {
-  ip++;
-  const b = new TestBrowser(app, { 'X-Forwarded-For': `203.0.113.${ip}` });
-  const res = await b.login(email, PASSWORD);
-  expect(res.status, email).toBe(303);
+  const b = await loggedInBrowser(app, email, PASSWORD);
   expect((await b.get('/')).status, email).toBe(200);
   return b;
 }
 
-async function expectLoggedOut(b: TestBrowser): Promise<void> {
-  const res = await b.get('/');
-  expect(res.status).toBe(303);
-  expect(res.headers.get('Location')).toBe('/login');
-}
+/** The attacker's side: the old cookie on the next request. */
+const expectLoggedOut = async (b: TestBrowser) => expect(await sentToLogin(b)).toBe(true);
 
 beforeAll(async () => {
   portal = await createTestPortal({ 'server.trustProxy': true });

@@ -161,6 +161,12 @@ export async function loggedInBrowser(app: Hono<AppEnv>, email: string, password
   return b;
 }
 
+/** The attacker's side of an ended session: the old cookie on the next request is sent to /login. */
+export async function sentToLogin(b: TestBrowser): Promise<boolean> {
+  const res = await b.get('/');
+  return res.status === 303 && res.headers.get('Location') === '/login';
+}
+
 /**
  * A portal that really mails: an in-process SMTP server, the organisation set up (links in the
  * mails point at https://ouders.example.nl) and the account-mail worker running. Behind a proxy,

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { CliIO } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
 import { ShiftedClock } from '../core/clock.ts';
@@ -36,4 +37,18 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
+}
+
+/**
+ * `portal …` against the environment `env()` returns when it runs (set in beforeAll), and its
+ * `--json` twin, which fails the test unless the command succeeded and parses its output.
+ */
+export function cliAgainst(env: () => Record<string, string | undefined>) {
+  const cli = (...args: string[]) => runCli(args, env());
+  const json = async (...args: string[]) => {
+    const r = await cli('--json', ...args);
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+  return { cli, json };
 }

@@ -8,7 +8,7 @@ import { idFilter, idsInScope } from '../authorization.ts';
 import { dryRunnable } from '../db/dry-run.ts';
 import { inTransaction } from '../db/errors.ts';
 import { Group } from '../entities/group.ts';
-import { type ILocation, Location } from '../entities/location.ts';
+import { type ILocation, Location, locationContact } from '../entities/location.ts';
 import { StaffAssignment } from '../entities/staff-assignment.ts';
 import { conflict, invalid, } from '../errors.ts';
 import { fullName } from '../people.ts';
@@ -37,11 +37,7 @@ async function toViews(em: EntityManager, locations: ILocation[]): Promise<Locat
   return locations.map((l) => ({
     id: l.id,
     name: l.name,
-    address: l.address ?? null,
-    phone: l.phone ?? null,
-    email: l.email ?? null,
-    openingHours: l.openingHours ?? null,
-    lrk: l.lrk ?? null,
+    ...locationContact(l),
     messagesReadAt: l.messagesReadAt,
     manager: l.manager ? { email: l.manager.email, name: fullName(l.manager) } : null,
     groups: groups.filter((g) => g.location.id === l.id).length,
@@ -160,11 +156,7 @@ export async function updateLocation(
 function snapshot(l: ILocation): Record<string, string | null> {
   return {
     name: l.name,
-    address: l.address ?? null,
-    phone: l.phone ?? null,
-    email: l.email ?? null,
-    openingHours: l.openingHours ?? null,
-    lrk: l.lrk ?? null,
+    ...locationContact(l),
     messagesReadAt: l.messagesReadAt,
     manager: l.manager?.email ?? null,
   };

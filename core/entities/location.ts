@@ -32,3 +32,14 @@ export const Location = defineEntity({
   },
 });
 export type ILocation = InferEntity<typeof Location>;
+
+/** How parents reach a location, as shown and exported: absent values as null. */
+export function locationContact(l: ILocation): {
+  address: string | null;
+  phone: string | null;
+  email: string | null;
+  openingHours: string | null;
+  lrk: string | null;
+} {
+  return { address: l.address ?? null, phone: l.phone ?? null, email: l.email ?? null, openingHours: l.openingHours ?? null, lrk: l.lrk ?? null };
+}

@@ -3,7 +3,7 @@ import { parentIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { idsInScope } from '../authorization.ts';
 import { Placement } from '../entities/child.ts';
-import { type ILocation, Location } from '../entities/location.ts';
+import { type ILocation, Location, locationContact } from '../entities/location.ts';
 import { Guardianship } from '../entities/parent.ts';
 import { fullName } from '../people.ts';
 import { clockOf } from '../clock.ts';
@@ -68,11 +68,7 @@ export async function myLocations(em: EntityManager, actor: Actor, on: string = 
   return locations.map((l) => ({
     id: l.id,
     name: l.name,
-    address: l.address ?? null,
-    phone: l.phone ?? null,
-    email: l.email ?? null,
-    openingHours: l.openingHours ?? null,
-    lrk: l.lrk ?? null,
+    ...locationContact(l),
     lrkUrl: l.lrk ? LRK_REGISTER_URL : null,
     manager: l.manager ? fullName(l.manager) : null,
     children: children.get(l.id) ?? [],
