@@ -1,17 +1,25 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { projectPath } from '../core/project-root.ts';
+import { isCompressible, MIN_COMPRESS_BYTES } from './middleware/compression.ts';
 
 export interface Asset {
-  /** Path the asset is served at. */
+  /** The plain path (e.g. /assets/portal.css): still served, but only with a short cache. */
   path: string;
-  /** Path plus `?v=<hash>`, for links in pages: a new release gets a new URL. */
+  /**
+   * The content-hashed path (e.g. /assets/portal.3f2a9c01b2d4.css), for links in pages: a new
+   * release gets a new URL, so this one may be cached for a year as immutable.
+   */
   url: string;
   version: string;
   etag: string;
   contentType: string;
   body: Uint8Array<ArrayBuffer>;
+  /** Brotli and gzip versions, made once at start; absent for images and tiny files. */
+  br?: Uint8Array<ArrayBuffer>;
+  gzip?: Uint8Array<ArrayBuffer>;
 }
 
 export interface Assets {
@@ -21,12 +29,26 @@ export interface Assets {
   upload: Asset;
 }
 
+/** `/assets/portal.css` + hash → `/assets/portal.<hash>.css` (the hash before the extension). */
+export function hashedPath(path: string, version: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.indexOf('.', slash + 1);
+  return dot === -1 ? `${path}.${version}` : `${path.slice(0, dot)}.${version}${path.slice(dot)}`;
+}
+
 /** An asset served from memory under `path`, versioned by its content. */
 export function assetFrom(path: string, bytes: Uint8Array, contentType: string): Asset {
   // Copied into a plain ArrayBuffer so the Response body type is exact (Buffer may be pooled).
   const body = new Uint8Array(bytes);
   const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { path, url: `${path}?v=${version}`, version, etag: `"${version}"`, contentType, body };
+  const asset: Asset = { path, url: hashedPath(path, version), version, etag: `"${version}"`, contentType, body };
+  // Compressed once, at the highest settings: it costs a few milliseconds at start and every
+  // request after that gets the smallest bytes for free.
+  if (isCompressible(contentType) && body.byteLength >= MIN_COMPRESS_BYTES) {
+    asset.br = new Uint8Array(brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY } }));
+    asset.gzip = new Uint8Array(gzipSync(body, { level: 9 }));
+  }
+  return asset;
 }
 
 function load(path: string, file: string, contentType: string): Asset {
