@@ -76,6 +76,23 @@ for (const mask of [0o022, 0o000]) {
       expect(mode(join(scratch, `gdpr-${mask}`, 'avg'))).toBe(0o700);
     });
 
+    it('the rows an import rejects (children and parents): 0600, also over an earlier file', async () => {
+      process.umask(mask);
+      const csv = join(scratch, `planning-${mask}.csv`);
+      writeFileSync(
+        csv,
+        'Locatie;Groep;Kindnummer;Roepnaam kind;Tussenvoegsel kind;Achternaam kind;Geboortedatum;Foto intern;Foto extern;E-mail ouder 1;Voornaam ouder 1;Tussenvoegsel ouder 1;Achternaam ouder 1;Mobiel ouder 1\n' +
+          'Centrum;Boomhut;K1;Evi;;Berg;14-02-2025;Ja;Nee;anna@example.nl;Anna;;Berg;0612345678\n' +
+          'Centrum;Boomhut;K9;Mees;;Berg;31-02-2025;Ja;Nee;anna@example.nl;Anna;;Berg;0612345678\n',
+      );
+      const rejected = join(scratch, `planning-${mask}.rejected.csv`);
+      writeFileSync(rejected, 'an earlier run', { mode: 0o644 });
+      const r = await run(['import', csv, '--skip-invalid']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(rejected, 'utf8')).toContain('K9');
+      expect(mode(rejected)).toBe(0o600);
+    });
+
     it('.eml files (no SMTP): 0600 in a 0700 mail folder', async () => {
       process.umask(mask);
       rmSync(join(portal.dataDir, 'mail'), { recursive: true, force: true });
