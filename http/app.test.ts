@@ -172,10 +172,10 @@ describe('login page', () => {
     expect(later.headers.getSetCookie().some((c) => c.startsWith('lang='))).toBe(false);
   });
 
-  it('links its assets with a version, and they are served with the right types', async () => {
+  it('links its assets by a content-hashed name, and they are served with the right types', async () => {
     const { html } = await visitLogin();
-    const css = /<link rel="stylesheet" href="(\/assets\/portal\.css\?v=[0-9a-f]{12})">/.exec(html)?.[1];
-    const js = /<script src="(\/assets\/htmx\.min\.js\?v=[0-9a-f]{12})" defer><\/script>/.exec(html)?.[1];
+    const css = /<link rel="stylesheet" href="(\/assets\/portal\.[0-9a-f]{12}\.css)">/.exec(html)?.[1];
+    const js = /<script src="(\/assets\/htmx\.[0-9a-f]{12}\.min\.js)" defer><\/script>/.exec(html)?.[1];
     expect(css).toBeDefined();
     expect(js).toBeDefined();
     expect(html).toContain('<meta name="htmx-config" content=\'{"history":"reload","includeIndicatorCSS":false');

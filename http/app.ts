@@ -17,6 +17,8 @@ import { languageRoutes } from './routes/language.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { noStoreHtml, securityHeaders } from './middleware/security-headers.ts';
 import { textGuard } from './middleware/text-guard.ts';
+import { compression } from './middleware/compression.ts';
+import { createShell, shellAssetRoutes, shellPageRoutes } from './shell.ts';
 import { navCounts } from './nav.ts';
 import { API_PREFIX, behindLogin, sessionLoader } from './middleware/session.ts';
 import { createPages } from './render.ts';
@@ -77,10 +79,13 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   // Plugins (plugins/mount.ts): their navigation and Help page go into every page.
   const plugins = preparePlugins(portal, options.plugins ?? installedPlugins, () => pages);
   const branding = options.branding ?? {};
-  const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref, branding });
+  const shell = createShell(assets, branding);
+  const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref, branding, shell: shell.links });
 
   const app = new Hono<AppEnv>();
   app.use(requestContext(portal.log, portal.config.server.trustProxy));
+  // Outermost but for the request context: it sees each response as finally sent.
+  app.use(compression());
   app.use(securityHeaders({ https }));
   app.use(noStoreHtml());
   app.use(language());
@@ -134,12 +139,14 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
-  assetRoutes(app, [assets.css, assets.htmx, assets.upload, branding.logo, branding.theme]);
+  assetRoutes(app, [assets.css, assets.htmx, assets.upload, assets.register, branding.logo, branding.theme]);
+  shellAssetRoutes(app, shell);
 
   app.use(sessionLoader(portal, { secure: https, trustProxy: portal.config.server.trustProxy }));
   const deps = { portal, pages, throttle, secure: https };
 
   app.use(siteNameMiddleware(portal, branding));
+  shellPageRoutes(app, shell, assets, branding);
 
   // Public: everything registered before the login gate.
   loginRoutes(app, deps);

@@ -27,6 +27,8 @@ export interface Assets {
   htmx: Asset;
   /** Our small progressive enhancement of the photo upload form (per-file progress). */
   upload: Asset;
+  /** Registers the service worker (http/shell.ts). */
+  register: Asset;
 }
 
 /** `/assets/portal.css` + hash → `/assets/portal.<hash>.css` (the hash before the extension). */
@@ -66,5 +68,6 @@ export function loadAssets(): Assets {
     css: load('/assets/portal.css', projectPath('views', 'static', 'portal.css'), 'text/css; charset=utf-8'),
     htmx: load('/assets/htmx.min.js', require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
     upload: load('/assets/upload.js', projectPath('views', 'static', 'upload.js'), 'text/javascript; charset=utf-8'),
+    register: load('/assets/sw-register.js', projectPath('views', 'static', 'sw-register.js'), 'text/javascript; charset=utf-8'),
   };
 }

@@ -4,6 +4,7 @@ import { DEFAULT_LANGUAGE, translate, translator } from '../views/i18n/index.ts'
 import type { Assets } from './assets.ts';
 import type { Branding } from './branding.ts';
 import type { WebContext } from './env.ts';
+import type { ShellLinks } from './shell.ts';
 import { takeFlash } from './flash.ts';
 import { LANGUAGE_PATH, otherLanguage } from './middleware/language.ts';
 import { landingPath } from './middleware/session.ts';
@@ -55,6 +56,8 @@ export interface PageExtras {
   helpHref?: string;
   /** The organisation's name, logo and colours (http/branding.ts). */
   branding?: Branding;
+  /** Manifest, icons, theme colour and service worker registration (http/shell.ts). */
+  shell?: ShellLinks;
 }
 
 export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
@@ -76,6 +79,7 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         logo: extras.branding?.logo && { url: extras.branding.logo.url, width: extras.branding.logo.width, height: extras.branding.logo.height },
         csrfToken: c.var.csrfToken?.() ?? '',
         requestId: c.var.requestId ?? '',
+        shell: extras.shell,
         assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url },
         langSwitch: {
           action: LANGUAGE_PATH,

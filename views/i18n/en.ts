@@ -14,6 +14,13 @@ export const en: Record<MessageKey, string> = {
   'layout.logout': 'Log out',
   'layout.help': 'Help',
 
+  'offline.title': 'No connection',
+  'offline.heading': 'No internet connection',
+  'offline.body': 'This page cannot be loaded right now. Check your Wi-Fi or mobile data and try again.',
+  'offline.privacy': "The portal keeps no pages with your child's data on this device, not even for use without internet.",
+  'offline.retry': 'Try again',
+  'manifest.description': "Your childcare's parent portal",
+
   'nav.home': 'Home',
   'nav.today': 'Today',
   'nav.photos': 'Photos',

@@ -14,6 +14,13 @@ export const nl = {
   'layout.logout': 'Uitloggen',
   'layout.help': 'Help',
 
+  'offline.title': 'Geen verbinding',
+  'offline.heading': 'Geen internetverbinding',
+  'offline.body': 'Deze pagina kan nu niet worden geladen. Controleer uw wifi of mobiele data en probeer het opnieuw.',
+  'offline.privacy': 'Het portaal bewaart geen pagina\'s met gegevens van uw kind op dit apparaat, ook niet voor gebruik zonder internet.',
+  'offline.retry': 'Opnieuw proberen',
+  'manifest.description': 'Het ouderportaal van uw kinderopvang',
+
   'nav.home': 'Home',
   'nav.today': 'Vandaag',
   'nav.photos': "Foto's",
