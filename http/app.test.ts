@@ -57,7 +57,9 @@ async function visitLogin(target = app, path = '/login'): Promise<{ cookie: stri
   const cookie = setCookie!.split(';')[0]!;
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   expect(token).toBeDefined();
-  expect(cookie.endsWith(`=${token}`)).toBe(true);
+  // The page carries the token masked (BREACH): never the cookie's bytes, always its value.
+  expect(cookie.endsWith(`=${token}`)).toBe(false);
+  expect(token).toMatch(/^[\w-]{86}$/);
   return { cookie, token: token!, html };
 }
 
@@ -249,7 +251,10 @@ describe('security headers', () => {
     const { cookie, token } = await visitLogin();
     const res = await app.request('/login', { headers: { Cookie: cookie } });
     expect(res.headers.getSetCookie().some((c) => c.includes('portal-csrf'))).toBe(false);
-    expect(await res.text()).toContain(`value="${token}"`);
+    // The same token, masked with a new pad (so its bytes differ from the first page's).
+    const next = /name="_csrf" value="([^"]+)"/.exec(await res.text())?.[1];
+    expect(next).toMatch(/^[\w-]{86}$/);
+    expect(next).not.toBe(token);
   });
 });
 
@@ -271,6 +276,23 @@ describe('POST /login and CSRF', () => {
     const forged = 'A'.repeat(43);
     const res = await postLogin({ ...typed, _csrf: forged }, { Cookie: cookie });
     expect(res.status).toBe(403);
+  });
+
+  it('masks the token anew on every page, each unmasking to the cookie; another session\'s does not', async () => {
+    const first = await visitLogin();
+    const second = await app.request('/login', { headers: { Cookie: first.cookie } });
+    const secondToken = /name="_csrf" value="([^"]+)"/.exec(await second.text())?.[1];
+    expect(secondToken).toBeDefined();
+    expect(secondToken).not.toBe(first.token);
+    for (const token of [first.token, secondToken!]) {
+      expect((await postLogin({ ...typed, _csrf: token }, { Cookie: first.cookie })).status).toBe(401);
+    }
+    const other = await visitLogin();
+    expect((await postLogin({ ...typed, _csrf: other.token }, { Cookie: first.cookie })).status).toBe(403);
+    // A masked token with one bit flipped is refused.
+    const flipped = Buffer.from(first.token, 'base64url');
+    flipped[40] = flipped[40]! ^ 1;
+    expect((await postLogin({ ...typed, _csrf: flipped.toString('base64url') }, { Cookie: first.cookie })).status).toBe(403);
   });
 
   it('refuses a token in the form without the cookie, and a cookie without the token', async () => {

@@ -122,8 +122,10 @@ describe('logging in', () => {
     const unknown = await b.login('niemand@example.nl', 'niet het goede wachtwoord');
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
-    const a = (await wrong.text()).replaceAll(account.email, 'EMAIL');
-    const c = (await unknown.text()).replaceAll('niemand@example.nl', 'EMAIL');
+    // The CSRF token is masked anew on every page (BREACH), so it is left out of the comparison.
+    const same = (html: string, email: string) => html.replaceAll(email, 'EMAIL').replace(/(?<![\w-])[\w-]{86}(?![\w-])/g, 'CSRF');
+    const a = same(await wrong.text(), account.email);
+    const c = same(await unknown.text(), 'niemand@example.nl');
     expect(a).toBe(c);
     expect(a).toContain(GENERIC);
     const failures = await portal.em().find(AuditEvent, { type: 'login.failure', subject: { $in: [account.email, 'niemand@example.nl'] } });

@@ -10,6 +10,33 @@ export const CSRF_HEADER = 'X-CSRF-Token';
 
 const TOKEN_BYTES = 32;
 const tokenShape = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url
+const maskedShape = /^[A-Za-z0-9_-]{86}$/; // a pad and the token XOR the pad: 64 bytes
+
+/**
+ * The token as a page carries it: a fresh random pad, then the token XOR that pad, so the bytes
+ * differ on every page while they unmask to the same token. Pages are compressed, and a page
+ * that repeats what a visitor typed (a search) beside a constant secret would let its compressed
+ * length give the secret away, character by character (BREACH).
+ */
+export function maskToken(token: string): string {
+  const raw = Buffer.from(token, 'base64url');
+  const pad = randomBytes(raw.length);
+  const masked = Buffer.alloc(raw.length);
+  for (let i = 0; i < raw.length; i++) masked[i] = raw[i]! ^ pad[i]!;
+  return Buffer.concat([pad, masked]).toString('base64url');
+}
+
+/** The token a page sent: unmasked, or as it is when a script sends the cookie's value itself. */
+function unmask(sent: string): string | undefined {
+  if (tokenShape.test(sent)) return sent;
+  if (!maskedShape.test(sent)) return undefined;
+  const bytes = Buffer.from(sent, 'base64url');
+  const pad = bytes.subarray(0, TOKEN_BYTES);
+  const masked = bytes.subarray(TOKEN_BYTES);
+  const raw = Buffer.alloc(TOKEN_BYTES);
+  for (let i = 0; i < TOKEN_BYTES; i++) raw[i] = masked[i]! ^ pad[i]!;
+  return raw.toString('base64url');
+}
 const safeMethods = new Set(['GET', 'HEAD']);
 
 /** A request refused by the CSRF check; the error handler shows the "form expired" page. */
@@ -61,7 +88,7 @@ export function csrf(options: CsrfOptions): MiddlewareHandler<AppEnv> {
       setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure: options.secure, prefix });
       return token;
     };
-    c.set('csrfToken', () => token ?? issue());
+    c.set('csrfToken', () => maskToken(token ?? issue()));
     // A new token when who is behind the browser changes (login, logout, password change): a
     // token seen or planted before the login is worth nothing after it.
     c.set('rotateCsrf', issue);
@@ -124,7 +151,9 @@ async function tokenFromForm(c: Context<AppEnv>): Promise<string | undefined> {
 }
 
 function sameToken(sent: string, expected: string): boolean {
-  const a = Buffer.from(sent);
+  const token = unmask(sent);
+  if (token === undefined) return false;
+  const a = Buffer.from(token);
   const b = Buffer.from(expected);
   // The length of a token is no secret (always 43), so returning early on it leaks nothing.
   return a.length === b.length && timingSafeEqual(a, b);
