@@ -18,6 +18,8 @@ import { FixedClock } from '../core/clock.ts';
 
 export const CHROMIUM = process.env['PORTAL_E2E_CHROMIUM'] ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
+/** How every journey starts Chromium: in a container (no sandbox, no GPU, small /dev/shm), quiet on the network. */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'];
 export const SKIP_REASON = `e2e: no Chromium at ${CHROMIUM} (apt-get install chromium, or set PORTAL_E2E_CHROMIUM); browser tests skipped`;
 
 /** WCAG 2.2 AA, as UI.md promises. */
@@ -56,7 +58,7 @@ export async function startE2E(options: { organisation?: string; flags?: Record<
     await startAccountMailWorker(portal);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'],
+      args: CHROMIUM_ARGS,
     });
   } catch (err) {
     await browser?.close();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, checkA11y, type E2E, hasChromium, SKIP_REASON, screenshot, startE2E } from './harness.ts';
+import { CHROMIUM, CHROMIUM_ARGS, checkA11y, type E2E, hasChromium, SKIP_REASON, screenshot, startE2E } from './harness.ts';
 
 /**
  * The portal as an app on the home screen, in a real Chromium: the DevTools protocol finds no
@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('installing the portal', () => {
       const profile = mkdtempSync(join(tmpdir(), 'portal-installable-'));
       const context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+        args: CHROMIUM_ARGS,
         baseURL: e2e.baseUrl,
         viewport: { width: 360, height: 780 },
         locale: 'nl-NL',
