@@ -131,6 +131,9 @@ describe('Afmelden en ruilen over HTTP', () => {
     expect(done.status).toBe(303);
     const after = await (await hanna.get('/locatie/ruilverzoeken')).text();
     expect(after).toContain('Die week is &lt;b&gt;vol&lt;/b&gt;');
+    // Who decided reads as a name, never as the login's audit label ("web:hanna@…").
+    expect(after).toMatch(/door Hanna [A-Z]/);
+    expect(after).not.toContain('web:');
     const cor = await loggedIn(PEOPLE.cor);
     const parent = await (await cor.get(`/ruilen?kind=${w.children.sam}`)).text();
     expect(parent).toContain('afgewezen');

@@ -216,13 +216,24 @@ interface RequestRow {
   credit_id: number;
 }
 
+/**
+ * Who decided, by name ("Anna de Vries"), not by the audit label stored with the request
+ * ("web:anna@…", "cli:root"): the label names the login, which parents should not read. A login
+ * that has since changed address, or the terminal, falls back to the label without its prefix.
+ */
+const DECIDER_NAME = `case when r.decided_by is null then null else coalesce(
+    nullif(concat_ws(' ', ds.first_name, ds.infix, ds.last_name), ''), nullif(concat_ws(' ', dp.first_name, dp.infix, dp.last_name), ''),
+    regexp_replace(r.decided_by, '^[a-z]+:', '')) end`;
+
 async function requestRows(em: EntityManager, where: string, params: unknown[], limit = 200): Promise<SwapRequestView[]> {
   const rows = await sql<RequestRow>(
     em,
     `select r.id, r.child_id, c.first_name, c.infix, c.last_name, c.child_number, r.group_id, g.name as group_name,
             l.name as location_name, to_char(r.date, 'YYYY-MM-DD') as date, r.part, r.status, r.reason, r.requested_by,
-            r.decided_by, r.decided_at, r.created_at, r.credit_id
+            ${DECIDER_NAME} as decided_by, r.decided_at, r.created_at, r.credit_id
        from swap_request r join child c on c.id = r.child_id join care_group g on g.id = r.group_id join location l on l.id = g.location_id
+            left join account da on r.decided_by = 'web:' || da.email
+            left join staff ds on ds.id = da.staff_id left join parent dp on dp.id = da.parent_id
       where ${where}
       order by case when r.status = 'pending' then 0 else 1 end, case when r.status = 'pending' then r.date end, r.decided_at desc nulls last, r.id desc
       limit ${limit}`,
