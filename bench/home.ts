@@ -96,7 +96,7 @@ const GENERATE = [
       where abs(hashtext(t.id::text)) % 3 <> 0
      on conflict do nothing`,
   `insert into announcement (id, location_id, group_id, author_label, subject, body, email_copy, created_at)
-     select gen_random_uuid(), l, null, 'Locatiehoofd', 'Mededeling ' || i, 'Tekst', false, now() - i * interval '3 days'
+     select gen_random_uuid(), l, null, 'Locatiemanager', 'Mededeling ' || i, 'Tekst', false, now() - i * interval '3 days'
        from generate_series(1, ${SCALE.locations}) l, generate_series(1, 20) i
      union all
      select gen_random_uuid(), (g - 1) % ${SCALE.locations} + 1, g, 'Groep', 'Groepsbericht ' || i, 'Tekst', false, now() - i * interval '2 days'

@@ -24,7 +24,7 @@ export function registerStaff(program: Command, io: CliIO): void {
     .requiredOption('--first-name <name>', 'first name')
     .option('--infix <infix>', 'tussenvoegsel')
     .requiredOption('--last-name <name>', 'last name')
-    .requiredOption('--role <role>', 'staff (group staff), manager (locatiehoofd) or admin')
+    .requiredOption('--role <role>', 'staff (group staff), manager (locatiemanager) or admin')
     .option('--phone <number>', 'phone number')
     .option('--language <nl|en>', 'language of the portal and e-mails', 'nl')
     .action(

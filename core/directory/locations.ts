@@ -77,7 +77,7 @@ async function assertNameFree(em: EntityManager, name: string, exceptId?: number
   if (same && same.id !== exceptId) throw conflict(`a location named "${same.name}" already exists`);
 }
 
-/** The locatiehoofd must be a staff member with the manager role; they get the location too. */
+/** The locatiemanager must be a staff member with the manager role; they get the location too. */
 async function setManager(em: EntityManager, location: ILocation, managerEmail: string) {
   if (managerEmail === '') {
     location.manager = null;

@@ -2,7 +2,7 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Staff } from './staff.ts';
 import { stamp } from '../clock.ts';
 
-/** A vestiging, with the numbers parents need (phone for urgent matters) and its locatiehoofd. */
+/** A vestiging, with the numbers parents need (phone for urgent matters) and its locatiemanager. */
 export const Location = defineEntity({
   name: 'Location',
   tableName: 'location',

@@ -5,7 +5,7 @@ import { stamp } from '../clock.ts';
 export const STAFF_ROLES = ['staff', 'manager', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
-/** A pedagogisch medewerker, locatiehoofd or administrator. `email` is stored normalised. */
+/** A pedagogisch medewerker, locatiemanager or administrator. `email` is stored normalised. */
 export const Staff = defineEntity({
   name: 'Staff',
   tableName: 'staff',

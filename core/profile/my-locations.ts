@@ -33,7 +33,7 @@ export interface MyLocation {
   lrk: string | null;
   /** Where parents look the LRK number up (LRK_REGISTER_URL); null without a number. */
   lrkUrl: string | null;
-  /** The locatiehoofd's name. */
+  /** The locatiemanager's name. */
   manager: string | null;
   /** Parents: first names of their children placed here, in order of birth. */
   children: string[];
