@@ -1,3 +1,6 @@
+import { loadAssets } from './assets.ts';
+import { inlineStyle } from './inline-style.ts';
+import { brotliCompressSync, constants } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Hono } from 'hono';
@@ -12,7 +15,7 @@ import { seedAccount, TestBrowser } from './testing.ts';
 const ORGANISATION = 'Kinderopvang Zon & Maan';
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const EXPECTED_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
+  `default-src 'self'; script-src 'self'; style-src 'self' ${inlineStyle(loadAssets().css).hash}; img-src 'self' data:; form-action 'self'; ` +
   "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /** This file is about pages and CSRF; the login brake has its own tests (auth.test.ts). */
@@ -174,9 +177,15 @@ describe('login page', () => {
     expect(later.headers.getSetCookie().some((c) => c.startsWith('lang='))).toBe(false);
   });
 
-  it('links its assets by a content-hashed name, and they are served with the right types', async () => {
+  it('inlines its stylesheet, links its scripts by a content-hashed name, and serves them with the right types', async () => {
     const { html } = await visitLogin();
-    const css = /<link rel="stylesheet" href="(\/assets\/portal\.[0-9a-f]{12}\.css)">/.exec(html)?.[1];
+    // The page carries the stylesheet itself (one round trip to the first paint); the hashed
+    // file stays for the offline page, which links it.
+    const inline = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1];
+    expect(inline).toContain('prefers-color-scheme: dark');
+    expect(html).not.toContain('rel="stylesheet"');
+    const offline = await (await app.request('/offline')).text();
+    const css = /<link rel="stylesheet" href="(\/assets\/portal\.[0-9a-f]{12}\.css)">/.exec(offline)?.[1];
     const js = /<script src="(\/assets\/htmx\.[0-9a-f]{12}\.min\.js)" defer><\/script>/.exec(html)?.[1];
     expect(css).toBeDefined();
     expect(js).toBeDefined();
@@ -189,8 +198,9 @@ describe('login page', () => {
     expect(cssRes.headers.getSetCookie()).toEqual([]);
     const cssText = await cssRes.text();
     expect(cssText).toContain('prefers-color-scheme: dark');
-    // The whole stylesheet stays small enough for a cheap phone on a slow line (gzip makes it ~4 KB).
-    expect(Buffer.byteLength(cssText)).toBeLessThan(16 * 1024);
+    expect(cssText.trim()).toBe(inline);
+    // Every page carries it: compressed as pages are (Brotli 5), it stays small on a slow line.
+    expect(brotliCompressSync(cssText, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }).byteLength).toBeLessThan(8 * 1024);
 
     const jsRes = await app.request(js!);
     expect(jsRes.status).toBe(200);
@@ -230,7 +240,8 @@ describe('security headers', () => {
   it('pages carry no inline script or style for the CSP to block', async () => {
     const { html } = await visitLogin();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
-    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    // But for the layout's own stylesheet, allowed by its hash (http/inline-style.ts).
+    expect(html.replace(/<style>[\s\S]*?<\/style>/, '')).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
   });
 
   it('over https: HSTS, and the CSRF cookie is __Host- and Secure', async () => {

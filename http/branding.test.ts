@@ -136,14 +136,15 @@ describe('pages and the app with the organisation\'s branding', () => {
   });
   afterAll(() => portal.destroy());
 
-  it('every page shows the name and the logo, and links the colours after our stylesheet', async () => {
+  it('every page shows the name and the logo, and inlines the colours after our stylesheet', async () => {
     const app = createApp(portal, { branding, publicUrl: 'https://ouders.example.nl' });
     const html = await (await app.request('https://ouders.example.nl/login')).text();
     expect(html).toContain(`<img class="site-logo" src="${branding.logo!.url}" width="400" height="100" alt="">`);
     expect(html).toMatch(/<span>Boomgaard Ouders<\/span>/);
     expect(html).toMatch(/<title>[^<]+ · Boomgaard Ouders<\/title>/);
-    const portalCss = html.search(/\/assets\/portal\.[0-9a-f]{12}\.css/);
-    const themeCss = html.indexOf(branding.theme!.url);
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    const portalCss = style.indexOf('prefers-color-scheme: dark');
+    const themeCss = style.indexOf('--accent: #8a1c4a;');
     expect(portalCss).toBeGreaterThan(-1);
     expect(themeCss).toBeGreaterThan(portalCss);
 
@@ -171,8 +172,9 @@ describe('pages and the app with the organisation\'s branding', () => {
   it('without branding: our name, no logo, no extra stylesheet, and no logo route', async () => {
     const app = createApp(portal, { publicUrl: 'https://ouders.example.nl' });
     const html = await (await app.request('https://ouders.example.nl/login')).text();
-    expect(html).not.toContain('site-logo');
+    expect(html).not.toContain('class="site-logo"');
     expect(html).not.toContain('/assets/theme.css');
+    expect(html).not.toContain('--accent: #8a1c4a;');
     expect(html).toContain('<span>Kinderopvang De Boomgaard</span>');
     expect((await app.request('https://ouders.example.nl/assets/logo.png')).status).not.toBe(200);
     const body = await (await app.request('https://ouders.example.nl/.well-known/ouderportaal.json')).json();

@@ -5,6 +5,7 @@ import type { Assets } from './assets.ts';
 import type { Branding } from './branding.ts';
 import type { WebContext } from './env.ts';
 import type { ShellLinks } from './shell.ts';
+import type { InlineStyle } from './inline-style.ts';
 import { takeFlash } from './flash.ts';
 import { LANGUAGE_PATH, otherLanguage } from './middleware/language.ts';
 import { landingPath } from './middleware/session.ts';
@@ -58,6 +59,28 @@ export interface PageExtras {
   branding?: Branding;
   /** Manifest, icons, theme colour and service worker registration (http/shell.ts). */
   shell?: ShellLinks;
+  /**
+   * The stylesheet to inline in <head> (http/inline-style.ts); its hash must be in the CSP.
+   * Without it pages link the stylesheet (a second, render-blocking round trip).
+   */
+  style?: InlineStyle;
+}
+
+/**
+ * A `<link>` a page wants early in <head>, before the stylesheet: e.g. the photo page preloads
+ * the image size it will show (`{ rel: 'preload', as: 'image', href, imagesrcset, imagesizes,
+ * fetchpriority: 'high' }`). Pass them as `head: HeadLink[]` in the render data or the template's
+ * layout() call. Values are escaped; only these attributes exist.
+ */
+export interface HeadLink {
+  rel: 'preload' | 'prefetch' | 'preconnect' | 'modulepreload';
+  href: string;
+  as?: 'image' | 'style' | 'script' | 'font' | 'fetch';
+  type?: string;
+  imagesrcset?: string;
+  imagesizes?: string;
+  fetchpriority?: 'high' | 'low' | 'auto';
+  crossorigin?: 'anonymous' | 'use-credentials';
 }
 
 export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
@@ -80,7 +103,12 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         csrfToken: c.var.csrfToken?.() ?? '',
         requestId: c.var.requestId ?? '',
         shell: extras.shell,
-        assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url },
+        assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url, photoViewer: assets.photoViewer.url },
+        inlineCss: extras.style?.css,
+        // Layout options a page may override in its data or in its layout() call (base.eta):
+        // `wide` for grids, staff screens and tables; `head` for early <link>s (HeadLink).
+        wide: false,
+        head: [] as HeadLink[],
         langSwitch: {
           action: LANGUAGE_PATH,
           back: samePagePath(c.req.path),

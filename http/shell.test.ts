@@ -1,3 +1,4 @@
+import { loadAssets } from './assets.ts';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { Hono } from 'hono';
 import sharp from 'sharp';
@@ -91,8 +92,8 @@ describe('compression', () => {
   });
 
   it('static assets are served from their precompressed copies, images never compressed', async () => {
-    const html = await (await app.request('/login')).text();
-    const css = /href="(\/assets\/portal\.[0-9a-f]{12}\.css)"/.exec(html)![1]!;
+    // Pages inline the stylesheet; the hashed file is still served (the offline page links it).
+    const css = loadAssets().css.url;
     const plain = await bytesOf(await app.request(css));
     const br = await app.request(css, { headers: { 'Accept-Encoding': 'br, gzip' } });
     expect(br.headers.get('Content-Encoding')).toBe('br');
@@ -104,6 +105,7 @@ describe('compression', () => {
     expect(gunzipSync(await bytesOf(gz)).equals(plain)).toBe(true);
     expect(br.headers.get('ETag')).not.toBe(gz.headers.get('ETag'));
 
+    const html = await (await app.request('/login')).text();
     const png = /rel="apple-touch-icon" href="([^"]+)"/.exec(html)![1]!;
     const icon = await app.request(png, { headers: { 'Accept-Encoding': 'br, gzip' } });
     expect(icon.headers.get('Content-Type')).toBe('image/png');
@@ -114,8 +116,11 @@ describe('compression', () => {
 describe('fingerprinted assets', () => {
   it('pages link content-hashed URLs that are immutable; the plain path is kept with a short cache', async () => {
     const html = await (await app.request('/login')).text();
-    const urls = [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    // The stylesheet is inlined in pages; the offline page still links it.
+    const offline = await (await app.request('/offline')).text();
+    const urls = [...`${html}${offline}`.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(urls.length).toBeGreaterThanOrEqual(3);
+    expect(urls.some((u) => u.startsWith('/assets/portal.'))).toBe(true);
     for (const url of urls) {
       expect(url).toMatch(/^\/assets\/[a-z-]+\.[0-9a-f]{12}\.[a-z.]+$/);
       const res = await app.request(url);

@@ -6,7 +6,9 @@ import type { AppEnv } from '../env.ts';
  * The CSP allows only our own files: no inline script or style and no eval, so an injected
  * `<script>` or `style=""` does nothing even if escaping ever fails. That is also why htmx's
  * eval features (hx-on, js: values) are off the table, and why templates carry no style
- * attributes. `data:` images are for small generated placeholders.
+ * attributes. `data:` images are for small generated placeholders. The one exception is the
+ * layout's own inlined stylesheet (http/inline-style.ts), allowed by its sha256 hash only: a hash
+ * never allows a style attribute or any other <style>.
  */
 export const contentSecurityPolicy = {
   defaultSrc: ["'self'"],
@@ -22,9 +24,9 @@ export const contentSecurityPolicy = {
 /** One year; only sent when the portal is known to be served over https (server.publicUrl). */
 const HSTS = 'max-age=31536000';
 
-export function securityHeaders(options: { https: boolean }): MiddlewareHandler<AppEnv> {
+export function securityHeaders(options: { https: boolean; styleHashes?: readonly string[] }): MiddlewareHandler<AppEnv> {
   return secureHeaders({
-    contentSecurityPolicy,
+    contentSecurityPolicy: { ...contentSecurityPolicy, styleSrc: [...contentSecurityPolicy.styleSrc, ...(options.styleHashes ?? [])] },
     xContentTypeOptions: 'nosniff',
     referrerPolicy: 'same-origin',
     xFrameOptions: 'DENY',
