@@ -8,7 +8,13 @@ import { addGroup } from '../core/directory/groups.ts';
 import { addLocation } from '../core/directory/locations.ts';
 import { addParent } from '../core/directory/parents.ts';
 import { addStaff, assignStaff } from '../core/directory/staff.ts';
-import { startPhotoWorker } from '../core/photos/upload.ts';
+import { processUploadedPhoto, startPhotoWorker, uploadPhoto } from '../core/photos/upload.ts';
+import { tagPhoto } from '../core/photos/tagging.ts';
+import { Group } from '../core/entities/group.ts';
+import { Staff } from '../core/entities/staff.ts';
+import { Child } from '../core/entities/child.ts';
+import type { Actor } from '../core/actor.ts';
+import type { Page } from 'playwright-core';
 import { accountFor } from '../http/testing.ts';
 import { admin } from '../test/portal.ts';
 import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, logInAs } from './harness.ts';
@@ -154,6 +160,188 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
         expect(res?.status()).toBe(404);
       } finally {
         await again.context.close();
+      }
+    },
+    TIMEOUT,
+  );
+});
+
+/** The three widths every page is designed at. */
+const WIDTHS = [
+  { name: '360', viewport: { width: 360, height: 760 } },
+  { name: '768', viewport: { width: 768, height: 1024 } },
+  { name: '1280', viewport: { width: 1280, height: 800 } },
+] as const;
+
+describe.skipIf(!hasChromium)('photo-first viewing in the browser', () => {
+  let e2e: E2E;
+  /** Evi's photos in Boomhut, newest first (33: one "meer laden"). */
+  const evi: string[] = [];
+  let zolderId: string;
+  let lotId: number;
+
+  beforeAll(async () => {
+    e2e = await startE2E();
+    const em = e2e.portal.em();
+    await addLocation(em, admin, { name: 'Centrum', phone: '045 123 45 67' });
+    await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
+    await addGroup(em, admin, { location: 'Centrum', name: 'Zolder' });
+    const since = addDays(e2e.portal.clock.today(), -30);
+    for (const [n, first, group] of [
+      ['K1', 'Evi', 'Boomhut'],
+      ['K9', 'Lot', 'Zolder'],
+    ] as const) {
+      await addChild(em, admin, { childNumber: n, firstName: first, lastName: 'Jansen', birthDate: '2023-05-01', group, startDate: since });
+      await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
+    }
+    await addParent(em, admin, { email: 'anna@example.nl', firstName: 'Anna', lastName: 'Jansen', children: ['K1', 'K9'] });
+    await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Bakker', role: 'staff' });
+    await assignStaff(em, admin, 'mia@example.nl', { group: 'Boomhut' });
+    await addStaff(em, admin, { email: 'otto@example.nl', firstName: 'Otto', lastName: 'Smit', role: 'staff' });
+    await assignStaff(em, admin, 'otto@example.nl', { group: 'Zolder' });
+    for (const email of ['anna@example.nl', 'mia@example.nl']) await accountFor(e2e.portal, email, PASSWORD);
+    const actor = async (email: string): Promise<Actor> => ({ kind: 'staff', staffId: (await em.findOneOrFail(Staff, { email })).id, label: email });
+    const mia = await actor('mia@example.nl');
+    const boomhut = await em.findOneOrFail(Group, { name: 'Boomhut' });
+    const zolder = await em.findOneOrFail(Group, { name: 'Zolder' });
+    for (let i = 0; i < 33; i++) {
+      const { photoId } = await uploadPhoto(e2e.portal.em(), e2e.portal, mia, {
+        groupId: boomhut.id,
+        caption: i % 5 === 0 ? `Buiten spelen ${i + 1}` : null,
+        data: await jpeg('/tmp/e2e-album.jpg', (i * 37) % 360).then((path) => readFileSync(path)),
+      });
+      await processUploadedPhoto(e2e.portal, photoId);
+      await tagPhoto(e2e.portal.em(), mia, photoId, { childNumbers: ['K1'] });
+      evi.unshift(photoId);
+    }
+    ({ photoId: zolderId } = await uploadPhoto(e2e.portal.em(), e2e.portal, await actor('otto@example.nl'), { groupId: zolder.id, data: readFileSync(await jpeg('/tmp/e2e-zolder.jpg', 300)) }));
+    await processUploadedPhoto(e2e.portal, zolderId);
+    await tagPhoto(e2e.portal.em(), await actor('otto@example.nl'), zolderId, { childNumbers: ['K9'] });
+    lotId = (await em.findOneOrFail(Child, { childNumber: 'K9' })).id;
+  }, TIMEOUT);
+  afterAll(async () => {
+    await e2e?.close();
+  }, TIMEOUT);
+
+  const thumbs = (page: Page) => page.locator('.photo-grid img').count();
+
+  for (const who of ['anna@example.nl', 'mia@example.nl']) {
+  it(
+    `album and photo page at 360, 768 and 1280 px for ${who}: the photo fills the width, axe finds nothing`,
+    async () => {
+      {
+        const role = who.startsWith('anna') ? 'parent' : 'staff';
+        for (const { name, viewport } of WIDTHS) {
+          const { context, page } = await newPage(e2e, viewport);
+          try {
+            await logInAs(page, who, PASSWORD);
+            await page.goto('/fotos');
+            await checkA11y(page, `${role} album at ${name}`);
+            await screenshot(page, `photo-first-${role}-album-${name}`);
+            if (role === 'parent') {
+              const columns = await page.evaluate<number>(`getComputedStyle(document.querySelector('.photo-grid')).gridTemplateColumns.split(' ').length`);
+              expect(columns, `columns at ${name}`).toBe(name === '360' ? 3 : name === '768' ? 4 : 6);
+              // The first screen loads at once, the first with high priority; later ones lazily.
+              expect(await page.locator('.photo-grid img').first().getAttribute('fetchpriority')).toBe('high');
+              expect(await page.locator('.photo-grid img').nth(20).getAttribute('loading')).toBe('lazy');
+            }
+            await page.goto(`/fotos/${evi[1]}`);
+            await expect.poll(() => page.evaluate<boolean>(`document.querySelector('.photo-stage img').complete`)).toBe(true);
+            const box = (await page.locator('.photo-stage img').boundingBox())!;
+            expect(Math.round(box.width), `photo width at ${name}`).toBe(viewport.width);
+            expect(box.height, `photo height at ${name}`).toBeLessThanOrEqual(viewport.height + 1);
+            expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `no sideways scroll at ${name}`).toBeLessThanOrEqual(viewport.width);
+            // The browser chose one of our variants (AVIF where it can), not the 1600 px JPEG on a phone.
+            const src = await page.evaluate<string>(`document.querySelector('.photo-stage img').currentSrc`);
+            expect(src).toMatch(/\/(480|1024|1600)\.avif$/);
+            await checkA11y(page, `${role} photo page at ${name}`);
+            await screenshot(page, `photo-first-${role}-photo-${name}`);
+          } finally {
+            await context.close();
+          }
+        }
+      }
+    },
+    // The first request of each variant encodes it (AVIF takes a second or two on a busy machine).
+    3 * TIMEOUT,
+  );
+  }
+
+  it(
+    'arrow keys and a swipe go to the older and newer photo; "meer laden" keeps its place on reload and Back; the child switcher',
+    async () => {
+      const { context, page } = await newPage(e2e, WIDTHS[0].viewport);
+      try {
+        await logInAs(page, 'anna@example.nl', PASSWORD);
+        await page.goto(`/fotos/${evi[1]}`);
+        await page.keyboard.press('ArrowRight');
+        await page.waitForURL(`**/fotos/${evi[2]}`);
+        await page.keyboard.press('ArrowLeft');
+        await page.waitForURL(`**/fotos/${evi[1]}`);
+        // A swipe to the left (finger moving left): the older photo.
+        const cdp = await context.newCDPSession(page);
+        const touch = async (type: 'touchStart' | 'touchMove' | 'touchEnd', x: number) =>
+          await cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y: 200 }] });
+        await touch('touchStart', 300);
+        await touch('touchMove', 200);
+        await touch('touchMove', 80);
+        await touch('touchEnd', 80);
+        await page.waitForURL(`**/fotos/${evi[2]}`);
+        await touch('touchStart', 60);
+        await touch('touchMove', 300);
+        await touch('touchEnd', 300);
+        await page.waitForURL(`**/fotos/${evi[1]}`);
+
+        await page.goto('/fotos');
+        expect(await thumbs(page)).toBe(30);
+        await page.getByRole('link', { name: 'Meer laden' }).click();
+        await expect.poll(() => thumbs(page)).toBe(34);
+        expect(page.url()).toContain('?tot=');
+        await screenshot(page, 'photo-first-parent-album-more-360');
+        await page.reload();
+        expect(await thumbs(page)).toBe(34);
+        await page.locator(`a[href="/fotos/${evi[32]}"]`).click();
+        await page.waitForURL(`**/fotos/${evi[32]}`);
+        await page.goBack();
+        await expect.poll(() => thumbs(page)).toBe(34);
+        expect(page.url()).toContain('?tot=');
+
+        // Lot's album: only Zolder; her photo page has no neighbours from Evi's group.
+        await page.goto('/fotos');
+        await page.getByRole('link', { name: 'Lot' }).click();
+        await page.waitForURL(`**/fotos?kind=${lotId}`);
+        expect(await thumbs(page)).toBe(1);
+        await checkA11y(page, 'parent album, one child');
+        await page.locator(`a[href="/fotos/${zolderId}?kind=${lotId}"]`).click();
+        expect(await page.locator('a[rel="next"], a[rel="prev"]').count()).toBe(0);
+      } finally {
+        await context.close();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'without JavaScript: "meer laden" is a link to the album up to there, and previous/next are links',
+    async () => {
+      const context = await e2e.browser.newContext({ baseURL: e2e.baseUrl, viewport: WIDTHS[1].viewport, locale: 'nl-NL', javaScriptEnabled: false });
+      const page = await context.newPage();
+      try {
+        await logInAs(page, 'anna@example.nl', PASSWORD);
+        await page.goto('/fotos');
+        expect(await thumbs(page)).toBe(30);
+        await page.getByRole('link', { name: 'Meer laden' }).click();
+        await page.waitForURL(/\?.*tot=/);
+        expect(await thumbs(page)).toBe(34);
+        await page.goto(`/fotos/${evi[0]}`);
+        await page.getByRole('link', { name: /Oudere/ }).click();
+        await page.waitForURL(`**/fotos/${evi[1]}`);
+        await page.getByRole('link', { name: /Nieuwere/ }).click();
+        await page.waitForURL(`**/fotos/${evi[0]}`);
+        // The newest of Anna's album is Lot's (Zolder), uploaded last: her whole album, both children.
+        expect(await page.getByRole('link', { name: /Nieuwere/ }).getAttribute('href')).toBe(`/fotos/${zolderId}`);
+      } finally {
+        await context.close();
       }
     },
     TIMEOUT,

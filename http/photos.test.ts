@@ -12,11 +12,12 @@ import { addLocation } from '../core/directory/locations.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { addParent } from '../core/directory/parents.ts';
 import { addStaff, assignStaff } from '../core/directory/staff.ts';
+import { Child } from '../core/entities/child.ts';
 import { Group } from '../core/entities/group.ts';
 import { Photo, PhotoDownload, PhotoView } from '../core/entities/photo.ts';
 import { Staff } from '../core/entities/staff.ts';
 import { traceDownload } from '../core/photos/downloads.ts';
-import { tracedViewEmbeds } from '../core/photos/traced-views.ts';
+import { tracedViewEmbeds, variantEncodes } from '../core/photos/traced-views.ts';
 import { tagPhoto } from '../core/photos/tagging.ts';
 import { processUploadedPhoto, uploadPhoto } from '../core/photos/upload.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
@@ -198,10 +199,12 @@ describe('access to every photo route', () => {
 });
 
 describe('the album and the photo page', () => {
-  it('groups photos under a day heading, with lazy thumbnails that have a size', async () => {
+  it('groups photos under a day heading; the first screen of thumbnails loads at once, the first with high priority', async () => {
     const html = await (await browsers.sameGroup.get('/fotos')).text();
     expect(html).toContain('<h2>Vandaag</h2>');
-    expect(html).toMatch(new RegExp(`<img src="/fotos/${samPhotoId}/klein" alt="[^"]+" width="\\d+" height="\\d+" loading="lazy"`));
+    const thumbs = [...html.matchAll(/<img src="\/fotos\/[0-9a-f-]{36}\/klein" alt="[^"]+" width="\d+" height="\d+"([^>]*)>/g)].map((m) => m[1]);
+    expect(thumbs).toEqual([' fetchpriority="high" decoding="async"', ' decoding="async"']);
+    expect(html).not.toContain('loading="lazy"'); // two photos: both on the first screen
     expect(html).not.toContain('Meer laden'); // two photos: one page
     expect(html).toContain('href="/spelregels"');
   });
@@ -211,7 +214,7 @@ describe('the album and the photo page', () => {
     expect(await (await browsers.staff.get('/fotos')).text()).toContain('action="/fotos/uploaden"');
   });
 
-  it('a later page for htmx is a fragment; without htmx a whole page; a bad "voor" is ignored', async () => {
+  it('a later page for htmx is a fragment; without htmx a whole page; a bad "voor" or "tot" is a 422', async () => {
     const voor = encodeURIComponent(`${new Date(Date.now() + 60_000).toISOString()}_ffffffff-ffff-4fff-bfff-ffffffffffff`);
     const fragment = await browsers.sameGroup.get(`/fotos?voor=${voor}`, { 'HX-Request': 'true' });
     expect(fragment.status).toBe(200);
@@ -220,8 +223,10 @@ describe('the album and the photo page', () => {
     expect(part).toContain(`/fotos/${samPhotoId}/klein`);
     const page = await (await browsers.sameGroup.get(`/fotos?voor=${voor}`)).text();
     expect(page).toContain('<html');
-    const odd = await browsers.sameGroup.get('/fotos?voor=gisteren%27%3B');
-    expect(odd.status).toBe(200);
+    for (const query of ['voor=gisteren%27%3B', 'tot=2026-13-45T99:00:00Z_x']) {
+      const odd = await browsers.sameGroup.get(`/fotos?${query}`);
+      expect(odd.status, query).toBe(422);
+    }
   });
 
   it('the photo page shows the download form with the spelregels only to a parent of a child in it', async () => {
@@ -390,5 +395,227 @@ describe('who downloaded photos of my child', () => {
     expect((await browsers.staff.get('/mijn-gegevens/downloads')).status).toBe(403);
     // The link sits in Mijn gegevens for parents.
     expect(await (await browsers.ownChild.get('/mijn-gegevens')).text()).toContain('href="/mijn-gegevens/downloads"');
+  });
+});
+
+describe('photo-first viewing: variants, previous/next and the album filters', () => {
+  /** 2000×1500 in Boomhut, Sam tagged (Bram's): every variant width exists. */
+  let wideId: string;
+  /** In Boomhut, nobody tagged and not confirmed: held, staff see it, parents do not. */
+  let heldId: string;
+  /** In Zolder, Lot tagged: Eva's group, never Bram's. */
+  let zolderId: string;
+  let fleur: TestBrowser;
+  let lotId: number;
+  let samId: number;
+  const FILES = ['480.avif', '480.webp', '480.jpg', '1024.avif', '1024.webp', '1024.jpg', '1600.avif', '1600.webp', '1600.jpg'];
+
+  beforeAll(async () => {
+    const em = portal.em();
+    const mia: Actor = { kind: 'staff', staffId: (await em.findOneOrFail(Staff, { email: 'mia@example.nl' })).id, label: 'mia' };
+    const otto: Actor = { kind: 'staff', staffId: (await em.findOneOrFail(Staff, { email: 'otto@example.nl' })).id, label: 'otto' };
+    const boomhut = await em.findOneOrFail(Group, { name: 'Boomhut' });
+    const zolder = await em.findOneOrFail(Group, { name: 'Zolder' });
+    ({ photoId: wideId } = await uploadPhoto(em, portal, mia, { groupId: boomhut.id, data: await texturedPhoto(120, { width: 2000, height: 1500, quality: 90 }) }));
+    await processUploadedPhoto(portal, wideId);
+    await tagPhoto(portal.em(), mia, wideId, { childNumbers: ['K2'] });
+    ({ photoId: heldId } = await uploadPhoto(em, portal, mia, { groupId: boomhut.id, data: await picture(300) }));
+    await processUploadedPhoto(portal, heldId);
+    ({ photoId: zolderId } = await uploadPhoto(em, portal, otto, { groupId: zolder.id, data: await picture(80) }));
+    await processUploadedPhoto(portal, zolderId);
+    await tagPhoto(portal.em(), otto, zolderId, { childNumbers: ['K9'] });
+    // Fleur: Evi (Boomhut) and Lot (Zolder), so she has the child switcher.
+    await addParent(portal.em(), admin, { email: 'fleur@example.nl', firstName: 'Fleur', lastName: 'Ouder', children: ['K1', 'K9'] });
+    await accountFor(portal, 'fleur@example.nl', PASSWORD);
+    fleur = await loggedIn('fleur@example.nl');
+    lotId = (await portal.em().findOneOrFail(Child, { childNumber: 'K9' })).id;
+    samId = (await portal.em().findOneOrFail(Child, { childNumber: 'K2' })).id;
+  });
+
+  it('serves every width×format with its content type and width; a parent gets traced copies, kept after the first request', async () => {
+    const widths: Record<string, number> = { '480': 480, '1024': 1024, '1600': 1600 };
+    const types: Record<string, string> = { avif: 'image/avif', webp: 'image/webp', jpg: 'image/jpeg' };
+    const formats: Record<string, string> = { avif: 'heif', webp: 'webp', jpg: 'jpeg' };
+    const bytes: Record<string, Buffer> = {};
+    for (const file of FILES) {
+      const started = performance.now();
+      const res = await browsers.sameGroup.get(`/fotos/${wideId}/${file}`);
+      const took = performance.now() - started;
+      expect(res.status, file).toBe(200);
+      const [w, ext] = file.split('.') as [string, string];
+      expect(res.headers.get('Content-Type'), file).toBe(types[ext]);
+      expect(res.headers.get('Cache-Control'), file).toBe('private, no-cache');
+      const data = Buffer.from(await res.arrayBuffer());
+      const meta = await sharp(data).metadata();
+      expect(meta.format, file).toBe(formats[ext]);
+      expect(meta.width, file).toBe(widths[w]);
+      bytes[file] = data;
+      // The figure for the closing note: the first (traced) request of each variant.
+      console.log(`first request ${file}: ${took.toFixed(0)} ms, ${data.length} bytes`);
+    }
+    // The 1600 px JPEG is the photo page's traced display copy: the same bytes as /groot.
+    const groot = Buffer.from(await (await browsers.sameGroup.get(`/fotos/${wideId}/groot`)).arrayBuffer());
+    expect(groot.equals(bytes['1600.jpg']!)).toBe(true);
+    // Each of them names Bram when it leaks (the mark is in every width and format).
+    for (const file of ['1024.webp', '1600.avif', '1024.jpg']) {
+      expect(await traceDownload(portal.em(), admin, { file: bytes[file]! }), file).toMatchObject({ kind: 'view', email: 'bram@example.nl', photoId: wideId });
+    }
+    // Again: the same bytes, nothing encoded, nothing embedded.
+    const encodes = variantEncodes();
+    const embeds = tracedViewEmbeds();
+    for (const file of FILES) {
+      const again = Buffer.from(await (await browsers.sameGroup.get(`/fotos/${wideId}/${file}`)).arrayBuffer());
+      expect(again.equals(bytes[file]!), file).toBe(true);
+    }
+    expect(variantEncodes()).toBe(encodes);
+    expect(tracedViewEmbeds()).toBe(embeds);
+    // Another parent of the group gets other bytes (their own code).
+    for (const file of ['480.webp', '1024.avif', '480.jpg']) {
+      const anna = Buffer.from(await (await browsers.ownChild.get(`/fotos/${wideId}/${file}`)).arrayBuffer());
+      expect(anna.equals(bytes[file]!), file).toBe(false);
+    }
+    expect(await traceDownload(portal.em(), admin, { file: Buffer.from(await (await browsers.ownChild.get(`/fotos/${wideId}/1024.webp`)).arrayBuffer()) })).toMatchObject({
+      kind: 'view',
+      email: 'anna@example.nl',
+    });
+  });
+
+  it('staff get the shared, untraced variants; a parent of another group and staff of another group get 404 on every variant, with no record', async () => {
+    const staff = await browsers.staff.get(`/fotos/${wideId}/1024.webp`);
+    const admins = await browsers.admin.get(`/fotos/${wideId}/1024.webp`);
+    expect([staff.status, admins.status]).toEqual([200, 200]);
+    expect(staff.headers.get('ETag')).toBe(admins.headers.get('ETag'));
+    await expect(traceDownload(portal.em(), admin, { file: Buffer.from(await staff.arrayBuffer()) })).rejects.toThrow(/no trace code/);
+    const views = await portal.em().count(PhotoView, {});
+    for (const who of ['otherGroup', 'otherStaff', 'suspended', 'anonymous'] as const) {
+      for (const file of FILES) {
+        const res = await browsers[who].get(`/fotos/${wideId}/${file}`);
+        expect(res.status, `${who} ${file}`).toBe(who === 'otherGroup' || who === 'otherStaff' ? 404 : 303);
+        expect(res.headers.get('Content-Type') ?? '', `${who} ${file}`).not.toMatch(/^image\//);
+      }
+    }
+    // Bram may not see the Zolder photo or the held one in any size.
+    for (const id of [zolderId, heldId]) {
+      for (const file of FILES) expect((await browsers.sameGroup.get(`/fotos/${id}/${file}`)).status, `${id} ${file}`).toBe(404);
+    }
+    expect(await portal.em().count(PhotoView, {})).toBe(views);
+    // Not a variant we make: no route.
+    expect((await browsers.sameGroup.get(`/fotos/${wideId}/800.avif`)).status).toBe(404);
+  });
+
+  it('a withdrawn consent makes a kept variant 404 at once, also with its ETag', async () => {
+    const url = `/fotos/${wideId}/1024.avif`;
+    const first = await browsers.sameGroup.get(url);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('ETag')!;
+    await setConsent(portal.em(), admin, 'K2', { internal: 'nee', external: 'nee' });
+    try {
+      for (const headers of [{}, { 'If-None-Match': etag }] as Record<string, string>[]) {
+        const res = await browsers.sameGroup.get(url, headers);
+        expect(res.status).toBe(404);
+        expect(res.headers.get('Content-Type') ?? '').not.toMatch(/^image\//);
+      }
+      expect((await browsers.staff.get(url)).status).toBe(200); // staff still see it (held)
+    } finally {
+      await setConsent(portal.em(), admin, 'K2', { internal: 'ja', external: 'nee' });
+    }
+    expect((await browsers.sameGroup.get(url, { 'If-None-Match': etag })).status).toBe(304);
+  });
+
+  const links = (html: string) => ({
+    newer: /<a href="\/fotos\/([0-9a-f-]{36})[^"]*" rel="prev"/.exec(html)?.[1],
+    older: /<a href="\/fotos\/([0-9a-f-]{36})[^"]*" rel="next"/.exec(html)?.[1],
+  });
+  const albumIds = (html: string) => [...html.matchAll(/<li id="foto-([0-9a-f-]{36})"/g)].map((m) => m[1]!);
+
+  /** Walks the photo pages by their "older" links from the first photo; every newer link must point back. */
+  async function walk(b: TestBrowser, first: string, query = ''): Promise<string[]> {
+    const seen = [first];
+    let previous: string | undefined;
+    for (let id: string | undefined = first; id; ) {
+      const page = await b.get(`/fotos/${id}${query}`);
+      expect(page.status, id).toBe(200);
+      const html = await page.text();
+      const near = links(html);
+      if (previous) expect(near.newer, id).toBe(previous);
+      previous = id;
+      id = near.older;
+      if (id) seen.push(id);
+      expect(seen.length).toBeLessThan(20);
+    }
+    return seen;
+  }
+
+  it('previous and next follow the album order and never lead to a photo the viewer may not see', async () => {
+    const album = albumIds(await (await browsers.sameGroup.get('/fotos')).text());
+    expect(album).toContain(wideId);
+    expect(album).not.toContain(heldId);
+    expect(album).not.toContain(zolderId);
+    expect(await walk(browsers.sameGroup, album[0]!)).toEqual(album);
+    // Staff walk their group, the held photo included, never the other group's.
+    const staffWalk = await walk(browsers.staff, wideId);
+    expect(staffWalk).not.toContain(zolderId);
+    expect(await walk(browsers.staff, heldId)).not.toContain(zolderId);
+    // A withdrawn consent takes the photo out of the chain at once.
+    await setConsent(portal.em(), admin, 'K2', { internal: 'nee', external: 'nee' });
+    try {
+      const without = albumIds(await (await browsers.ownChild.get('/fotos')).text());
+      expect(without).not.toContain(wideId);
+      expect(await walk(browsers.ownChild, without[0]!)).toEqual(without);
+    } finally {
+      await setConsent(portal.em(), admin, 'K2', { internal: 'ja', external: 'nee' });
+    }
+  });
+
+  it('the photo page: a <picture> with AVIF, WebP and JPEG sets, its size, the preload in the head, and the viewer script', async () => {
+    const html = await (await browsers.sameGroup.get(`/fotos/${wideId}`)).text();
+    expect(html).toContain(`<source type="image/avif" srcset="/fotos/${wideId}/480.avif 480w, /fotos/${wideId}/1024.avif 1024w, /fotos/${wideId}/1600.avif 1600w"`);
+    expect(html).toContain(`<source type="image/webp" srcset="/fotos/${wideId}/480.webp 480w,`);
+    expect(html).toContain(`srcset="/fotos/${wideId}/480.jpg 480w, /fotos/${wideId}/1024.jpg 1024w, /fotos/${wideId}/groot 1600w"`);
+    expect(html).toContain('width="1600" height="1200"');
+    expect(html).toMatch(/<link rel="preload" href="[^"]+" as="image" type="image\/avif" imagesrcset="[^"]*480\.avif 480w[^"]*" imagesizes="min\(100vw, 133\.3svh\)"/);
+    expect(html.indexOf('rel="preload"')).toBeLessThan(html.indexOf('</head>'));
+    expect(html).toMatch(/<script src="\/assets\/photo-viewer\.[0-9a-f]+\.js" defer><\/script>/);
+    expect(html).toContain(' gemaakt, om ');
+    // An 800 px photo has no 1024 or 1600 entries beyond its own width.
+    const small = await (await browsers.sameGroup.get(`/fotos/${photoId}`)).text();
+    expect(small).toContain(`srcset="/fotos/${photoId}/480.avif 480w, /fotos/${photoId}/1600.avif 800w"`);
+  });
+
+  it('the child switcher shows one child\'s album; another family\'s child or a bad id is 404; one child means no switcher', async () => {
+    const all = await (await fleur.get('/fotos')).text();
+    expect(all).toContain('class="photo-switcher"');
+    expect(albumIds(all)).toEqual(expect.arrayContaining([zolderId, photoId]));
+    const lot = await fleur.get(`/fotos?kind=${lotId}`);
+    expect(lot.status).toBe(200);
+    const lotHtml = await lot.text();
+    expect(albumIds(lotHtml)).toEqual([zolderId]);
+    expect(lotHtml).toContain(`href="/fotos/${zolderId}?kind=${lotId}"`);
+    expect(lotHtml).toMatch(/aria-current="page">Lot</);
+    for (const kind of [String(samId), 'abc', '99999999', '-1']) {
+      const res = await fleur.get(`/fotos?kind=${kind}`);
+      expect(res.status, kind).toBe(404);
+      expect(await res.text(), kind).not.toContain('/klein');
+    }
+    // The photo page with another family's child: 404 too (not a way to learn their group).
+    expect((await fleur.get(`/fotos/${photoId}?kind=${samId}`)).status).toBe(404);
+    // Within Lot's album the photo page has no neighbours from Evi's group.
+    const page = await (await fleur.get(`/fotos/${zolderId}?kind=${lotId}`)).text();
+    expect(links(page)).toEqual({ newer: undefined, older: undefined });
+    expect(await (await browsers.sameGroup.get('/fotos')).text()).not.toContain('class="photo-switcher"');
+  });
+
+  it('"?tot=" shows the album up to and including that photo, so a reload after "meer laden" shows the same photos', async () => {
+    const album = albumIds(await (await browsers.sameGroup.get('/fotos')).text());
+    expect(album.length).toBeGreaterThanOrEqual(3);
+    const html = await (await browsers.sameGroup.get('/fotos')).text();
+    expect(html).not.toContain('?tot=');
+    const photo = await portal.em().findOneOrFail(Photo, { id: album[1]! });
+    const tot = encodeURIComponent(`${photo.takenAt.toISOString()}_${photo.id}`);
+    const upTo = await (await browsers.sameGroup.get(`/fotos?tot=${tot}`)).text();
+    expect(albumIds(upTo)).toEqual(album.slice(0, 2));
+    // ... and then offers the rest, its link naming where that ends.
+    expect(upTo).toMatch(/hx-push-url="\/fotos\?tot=[^"]+"/);
+    expect(upTo).toContain('hx-get="/fotos?voor=');
   });
 });

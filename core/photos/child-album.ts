@@ -36,3 +36,14 @@ export async function childAlbum(
   const last = photos.at(-1);
   return { photos, next: last && found.length > limit ? { takenAt: last.takenAt, id: last.id } : undefined };
 }
+
+/**
+ * The groups whose photos make up one child's album (the album's child switcher), or not found
+ * when the child is not the actor's own: the same checks as `childAlbum`. Empty when the child
+ * is in no group today or may not be seen in photos.
+ */
+export async function childAlbumGroups(em: EntityManager, actor: Actor, childId: number): Promise<number[]> {
+  const child = await childForActor(em, actor, childId);
+  if (!(await can(em, actor, 'child.photos.read', child.id))) return [];
+  return await childGroupsForActor(em, actor, child.id, clockOf(em).today());
+}

@@ -18,6 +18,7 @@ export async function referencedKeys(em: EntityManager, keys: string[]): Promise
     `select k from (
        select original_key as k from photo union all select display_key from photo union all select thumb_key from photo
        union all select traced_key from photo_view where photo_id is not null
+       union all select key from photo_variant
      ) s where k = any(?::text[])`,
     [`{${keys.join(',')}}`],
   )) as { k: string }[];

@@ -12,6 +12,7 @@ import { formatTraceCode } from './downloads.ts';
 import { PhotoNotFoundError, type PhotoStore } from './store.ts';
 import { embedTraceCode } from './trace-mark.ts';
 import { imageKeyForActor } from './visibility.ts';
+import { encodeVariant, VARIANT_TYPES, type VariantFormat, type VariantWidth } from './process.ts';
 
 /**
  * Traced display images (privacy invariant 2): every image larger than a thumbnail that a parent
@@ -219,4 +220,122 @@ export async function tracedCopiesForExport(
     await sqlCount(em, 'update photo_view set exported_at = ?, last_at = ? where id = ?', [clockOf(em).now(), clockOf(em).now(), copy.rowId]);
   }
   return copies;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The photo page's variants (480, 1024 and 1600 px wide; AVIF, WebP and JPEG)
+
+export interface VariantImage extends DisplayImage {
+  contentType: string;
+}
+
+let variantsMade = 0;
+/** How many variants this process has encoded (tests: a repeat request makes none). */
+export const variantEncodes = (): number => variantsMade;
+
+/**
+ * A kept variant (a photo_variant row pointing into the photo store), or made now by `make` and
+ * kept. `parentId` null is the shared, untraced variant. A row made from an older display image
+ * (a reprocessed photo) is made again.
+ */
+async function keptVariant(
+  em: EntityManager,
+  ctx: TracedViewContext,
+  photoId: string,
+  parentId: number | null,
+  variant: string,
+  displayKey: string,
+  make: () => Promise<Buffer>,
+): Promise<{ key: string; data?: Buffer }> {
+  const where = 'photo_id = ? and parent_id is not distinct from ?::int and variant = ?';
+  const found = (await sql<{ key: string; display_key: string }>(em, `select key, display_key from photo_variant where ${where}`, [photoId, parentId, variant]))[0];
+  if (found && found.display_key === displayKey) {
+    try {
+      return { key: found.key, data: await load(ctx, found.key) };
+    } catch (err) {
+      // The store lost the file (a restore without the photo store, say): made again below.
+      if (!(err instanceof PhotoNotFoundError)) throw err;
+    }
+  }
+  variantsMade++;
+  const data = await make();
+  const { key } = await ctx.photos.put(data);
+  try {
+    await em.fork().transactional(async (tx) => {
+      await sqlCount(tx, `delete from photo_variant where ${where}`, [photoId, parentId, variant]);
+      await sqlCount(tx, 'insert into photo_variant (photo_id, parent_id, variant, display_key, key) values (?, ?, ?, ?, ?)', [photoId, parentId, variant, displayKey, key]);
+    });
+  } catch (err) {
+    // A concurrent first request kept the same variant: either copy serves.
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+  }
+  return { key, data };
+}
+
+/**
+ * One variant of a photo's display image for an actor, or not found: the album's rule is asked
+ * first, before any kept copy is looked at, so a withdrawn consent refuses a kept variant too.
+ *
+ * A parent gets their own traced copy (privacy invariant 2): at each width the trace mark is
+ * embedded in the picture at that width (the 1600 px one is the photo page's traced display
+ * copy above, the same bytes as `/fotos/:id/groot`), and the WebP and AVIF of that width are
+ * encoded from the traced JPEG, so every format carries the parent's code. The view is recorded
+ * on the parent's photo_view row (one code per parent and photo) before any byte is sent.
+ * Staff and admins get shared, untraced variants. Both kinds are kept in the photo store.
+ */
+export async function imageVariantForActor(
+  em: EntityManager,
+  ctx: TracedViewContext,
+  actor: Actor,
+  photoId: string,
+  width: VariantWidth,
+  format: VariantFormat,
+): Promise<VariantImage> {
+  const displayKey = await imageKeyForActor(em, actor, photoId, 'display');
+  const contentType = VARIANT_TYPES[format];
+  const variant = `${width}.${format}`;
+  const parentId = parentIdOf(actor);
+  if (parentId === undefined) {
+    const kept = await keptVariant(em, ctx, photoId, null, variant, displayKey, async () => await encodeVariant(await load(ctx, displayKey), width, format));
+    return { key: kept.key, traceCode: null, contentType, read: async () => kept.data ?? (await load(ctx, kept.key)) };
+  }
+  const row = await viewRow(em, parentId, photoId);
+  const traceCode = formatTraceCode(Number(row.trace_code));
+  /** The parent's traced JPEG at `w`: the display copy at full width, else embedded at that width. */
+  const tracedJpeg = async (w: VariantWidth): Promise<Buffer> => {
+    if (w === 1600) {
+      const copy = await tracedCopy(em, ctx, parentId, photoId, displayKey);
+      return await copyBytes(em, ctx, parentId, photoId, displayKey, copy);
+    }
+    const kept = await keptVariant(em, ctx, photoId, parentId, `${w}.jpeg`, displayKey, async () => {
+      embeds++;
+      return await embedTraceCode(await encodeVariant(await load(ctx, displayKey), w, 'jpeg'), Number(row.trace_code));
+    });
+    return kept.data ?? (await load(ctx, kept.key));
+  };
+  let image: { key: string; data?: Buffer };
+  if (format === 'jpeg' && width === 1600) {
+    const copy = await tracedCopy(em, ctx, parentId, photoId, displayKey);
+    image = { key: copy.key, data: await copyBytes(em, ctx, parentId, photoId, displayKey, copy) };
+  } else if (format === 'jpeg') {
+    image = await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => {
+      embeds++;
+      return await embedTraceCode(await encodeVariant(await load(ctx, displayKey), width, 'jpeg'), Number(row.trace_code));
+    });
+  } else {
+    image = await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => await encodeVariant(await tracedJpeg(width), width, format));
+  }
+  return {
+    key: image.key,
+    traceCode,
+    contentType,
+    read: async () => {
+      const data = image.data ?? (await load(ctx, image.key));
+      const now = clockOf(em).now();
+      if (now.getTime() - new Date(row.last_at).getTime() >= LAST_VIEW_RESOLUTION_MS) {
+        await sqlCount(em, 'update photo_view set last_at = ? where id = ?', [now, row.id]);
+      }
+      return data;
+    },
+  };
 }

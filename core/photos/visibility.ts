@@ -62,6 +62,9 @@ export function parseAlbumCursor(raw: string | undefined): AlbumCursor | undefin
   return cursor && { takenAt: cursor.at, id: cursor.id };
 }
 
+/** The most photos one album page shows when asked up to a cursor (ten pages of "meer laden"). */
+export const UNTIL_MAX = 300;
+
 /**
  * The album a parent sees: shareable photos of the groups their children are in today, newest
  * first, `limit` at a time after the cursor `before` (the previous page's last photo: its takenAt
@@ -71,10 +74,11 @@ export function parseAlbumCursor(raw: string | undefined): AlbumCursor | undefin
 export async function parentAlbum(
   em: EntityManager,
   actor: Actor,
-  options: { before?: AlbumCursor; limit?: number; groupId?: number; groupIds?: number[] } = {},
+  options: { before?: AlbumCursor; until?: AlbumCursor; limit?: number; groupId?: number; groupIds?: number[] } = {},
 ): Promise<AlbumPhoto[]> {
   if (parentIdOf(actor) === undefined) return [];
-  const limit = pageLimit(options.limit, 30, 100);
+  // Up to a cursor (`until`, the page's "?tot=" after "meer laden") may be several pages at once.
+  const limit = pageLimit(options.limit, 30, options.until ? UNTIL_MAX : 100);
   const view = filterOf(em, actor, 'photo.view');
   const download = filterOf(em, actor, 'photo.download');
   const params: unknown[] = [...download.params, ...view.params];
@@ -82,6 +86,10 @@ export async function parentAlbum(
   if (options.before) {
     extra += ' and (p.taken_at, p.id) < (?, ?::uuid)';
     params.push(new Date(options.before.takenAt), options.before.id);
+  }
+  if (options.until) {
+    extra += ' and (p.taken_at, p.id) >= (?, ?::uuid)';
+    params.push(new Date(options.until.takenAt), options.until.id);
   }
   if (options.groupId !== undefined) {
     extra += ' and p.group_id = ?';
@@ -215,4 +223,37 @@ export async function shareablePhotos(em: EntityManager, actor: Actor, ids: stri
     [idArray, ...view.params],
   )) as DiaryPhotoRow[];
   return new Map(rows.map((r) => [r.id, toDiaryPhoto(r)]));
+}
+
+/**
+ * The photos before and after `photo` in album order (newest first) among those this actor may
+ * see right now, narrowed to `groupIds` when given (a child's groups, or the photo's own group
+ * for staff, who browse one group at a time): the photo page's previous and next links. Asked
+ * with the same rule as the album (`photo.view`), so a link never leads to a photo the viewer
+ * may not see.
+ */
+export async function albumNeighbours(
+  em: EntityManager,
+  actor: Actor,
+  photo: Pick<AlbumPhoto, 'id' | 'takenAt'>,
+  options: { groupIds?: number[] } = {},
+): Promise<{ newer?: string; older?: string }> {
+  const view = filterOf(em, actor, 'photo.view');
+  let extra = '';
+  const extraParams: unknown[] = [];
+  if (options.groupIds !== undefined) {
+    extra = ' and p.group_id = any(?::int[])';
+    extraParams.push(`{${options.groupIds.filter(Number.isSafeInteger).join(',')}}`);
+  }
+  const one = async (direction: '<' | '>', order: 'desc' | 'asc') =>
+    (
+      (await em.getConnection().execute(
+        `select p.id from photo p
+          where (${view.sql})${extra} and (p.taken_at, p.id) ${direction} (?, ?::uuid)
+          order by p.taken_at ${order}, p.id ${order}
+          limit 1`,
+        [...view.params, ...extraParams, new Date(photo.takenAt), photo.id],
+      )) as { id: string }[]
+    )[0]?.id;
+  return { newer: await one('>', 'asc'), older: await one('<', 'desc') };
 }

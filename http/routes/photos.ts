@@ -3,14 +3,27 @@ import type { Actor } from '../../core/actor.ts';
 import { dayOf } from '../../core/dates.ts';
 import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
 import { ByteCache } from '../../core/photos/byte-cache.ts';
-import { displayImageForActor } from '../../core/photos/traced-views.ts';
-import { DEFAULT_THUMB_SIZE } from '../../core/photos/process.ts';
-import { type AlbumPhoto, albumCursor, imageKeyForActor, parentAlbum, parseAlbumCursor, photoForActor } from '../../core/photos/visibility.ts';
+import { displayImageForActor, imageVariantForActor } from '../../core/photos/traced-views.ts';
+import { DEFAULT_THUMB_SIZE, displaySizeOf, VARIANT_WIDTHS, type VariantFormat, type VariantWidth } from '../../core/photos/process.ts';
+import { childAlbumGroups } from '../../core/photos/child-album.ts';
+import { parentChildren } from '../../core/diary/entries.ts';
+import { sideOf } from '../../core/access/index.ts';
+import {
+  type AlbumCursor,
+  type AlbumPhoto,
+  albumCursor,
+  albumNeighbours,
+  imageKeyForActor,
+  parentAlbum,
+  parseAlbumCursor,
+  photoForActor,
+} from '../../core/photos/visibility.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AuthedEnv, WebContext } from '../env.ts';
 import { isHtmx, readForm } from '../forms.ts';
-import type { Pages } from '../render.ts';
+import type { HeadLink, Pages } from '../render.ts';
 import { clockOf } from '../../core/clock.ts';
+import { invalid } from '../../core/errors.ts';
 
 /**
  * The parent's side of photos: the album by day, the photo page, the image bytes and the
@@ -56,6 +69,23 @@ export function dayHeading(c: WebContext, iso: string, now = clockOf(c.var.em).n
   return formats[lang].format(new Date(iso));
 }
 
+const weekdayFormats = {
+  nl: new Intl.DateTimeFormat('nl-NL', { weekday: 'long', timeZone: 'Europe/Amsterdam' }),
+  en: new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: 'Europe/Amsterdam' }),
+};
+
+/**
+ * The album's day: "Vandaag", "Gisteren", a weekday ("Woensdag") within the last week, then the
+ * date ("maandag 24 november"): how a phone's photo app names its days.
+ */
+export function albumDay(c: WebContext, iso: string, now = clockOf(c.var.em).now()): string {
+  const heading = dayHeading(c, iso, now);
+  const daysAgo = Math.round((Date.parse(`${dayOf(now)}T12:00:00Z`) - Date.parse(`${dayOf(new Date(iso))}T12:00:00Z`)) / 86_400_000);
+  if (daysAgo < 2 || daysAgo > 6) return heading;
+  const weekday = weekdayFormats[c.var.lang].format(new Date(iso));
+  return weekday.charAt(0).toUpperCase() + weekday.slice(1);
+}
+
 /** dayHeading for use inside a sentence: "vandaag", "gisteren" in lower case, names as they are. */
 export function dayInSentence(c: WebContext, iso: string, now = clockOf(c.var.em).now()): string {
   const day = dayHeading(c, iso, now);
@@ -75,7 +105,7 @@ function byDay(c: WebContext, photos: AlbumPhoto[]): AlbumDay[] {
     const day = dayOf(new Date(photo.takenAt));
     const last = days.at(-1);
     if (last?.day === day) last.photos.push(photo);
-    else days.push({ day, heading: dayHeading(c, photo.takenAt), photos: [photo] });
+    else days.push({ day, heading: albumDay(c, photo.takenAt), photos: [photo] });
   }
   return days;
 }
@@ -96,7 +126,38 @@ const imageType = (data: Buffer) =>
 /** Memory for image bytes (content-addressed, so never stale); thumbnails mostly. */
 const IMAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
-export type ImageVariant = 'thumb' | 'display';
+/** The thumbnail, the display image (`/groot`), or one of the photo page's width×format variants. */
+export type ImageVariant = 'thumb' | 'display' | { width: VariantWidth; format: VariantFormat };
+
+/** File extensions of the variants in their URLs ("/fotos/<id>/1024.avif"). */
+const EXTENSIONS: Record<VariantFormat, string> = { avif: 'avif', webp: 'webp', jpeg: 'jpg' };
+const VARIANT_FILE = /^(480|1024|1600)\.(avif|webp|jpg)$/;
+
+/** The photo as the page's <picture> shows it: a srcset per format, sizes, and its size. */
+export interface PhotoPicture {
+  width: number;
+  height: number;
+  sizes: string;
+  avif: string;
+  webp: string;
+  jpeg: string;
+}
+
+/**
+ * The <picture> of a photo page: each format at 480, 1024 and 1600 px wide (the narrower ones
+ * only when the display image is wider), the fallback JPEG at full width being `/groot`. The
+ * image is as wide as the screen but never taller than it, which `sizes` says to the browser.
+ */
+export function photoPicture(photo: Pick<AlbumPhoto, 'id' | 'width' | 'height'>): PhotoPicture {
+  const size = photo.width && photo.height ? displaySizeOf(photo.width, photo.height) : { width: 1600, height: 1200 };
+  const set = (format: VariantFormat) =>
+    [
+      ...VARIANT_WIDTHS.filter((w) => w < size.width).map((w) => `${PHOTOS_PATH}/${photo.id}/${w}.${EXTENSIONS[format]} ${w}w`),
+      `${format === 'jpeg' ? `${PHOTOS_PATH}/${photo.id}/groot` : `${PHOTOS_PATH}/${photo.id}/1600.${EXTENSIONS[format]}`} ${size.width}w`,
+    ].join(', ');
+  const sizes = `min(100vw, ${((100 * size.width) / size.height).toFixed(1)}svh)`;
+  return { ...size, sizes, avif: set('avif'), webp: set('webp'), jpeg: set('jpeg') };
+}
 type ServeImage = (c: WebContext, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => Promise<Response>;
 const servers = new WeakMap<object, ServeImage>();
 
@@ -114,8 +175,10 @@ export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
     // Asked again on every request: a client's cached copy must be revalidated, and a request
     // after a withdrawn consent gets nothing. The display image goes to a parent as their own
     // traced copy (core/photos/traced-views.ts): its key, and so the ETag, differs per parent.
-    let image: { key: string; read(): Promise<Buffer> };
-    if (variant === 'display') {
+    let image: { key: string; read(): Promise<Buffer>; contentType?: string };
+    if (typeof variant === 'object') {
+      image = await imageVariantForActor(c.var.em, { photos: portal.photos, cache: images }, actor, id, variant.width, variant.format);
+    } else if (variant === 'display') {
       image = await displayImageForActor(c.var.em, { photos: portal.photos, cache: images }, actor, id);
     } else {
       const thumbKey = await imageKeyForActor(c.var.em, actor, id, variant);
@@ -133,11 +196,30 @@ export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
       return c.body(null, 304, headers);
     }
     const data = await image.read();
-    return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': imageType(data) });
+    return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': image.contentType ?? imageType(data) });
   };
   servers.set(portal, serve);
   return serve;
 }
+
+/** The album's child switcher: `?kind=<child id>` (kept in no session), checked as the child's own album. */
+async function albumGroups(c: Context<AuthedEnv>): Promise<{ kind?: number; groupIds?: number[] }> {
+  const raw = c.req.query('kind');
+  if (raw === undefined || raw === '') return {};
+  // Not a number, or another family's child: not found (childForActor), as an id in a path.
+  const kind = /^[0-9]{1,9}$/.test(raw) ? Number(raw) : 0;
+  return { kind, groupIds: await childAlbumGroups(c.var.em, c.var.actor, kind) };
+}
+
+const withQuery = (path: string, query: Record<string, string | number | undefined>) => {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+};
+
+/** Thumbnails this far down the album are on the first screen of a tablet: loaded at once. */
+const EAGER_THUMBS = 12;
 
 export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>, pages: Pages): void {
 
@@ -145,16 +227,32 @@ export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>
   const photoPage = async (c: Context<AuthedEnv>, photo: AlbumPhoto, rulesError = false) => {
     const actor = c.var.actor;
     const takenAt = new Date(photo.takenAt);
+    // Previous and next in the album the viewer came from: a parent's whole album or one
+    // child's (?kind=), staff the photo's group (they browse one group at a time).
+    const { kind, groupIds } = sideOf(actor) === 'parent' ? await albumGroups(c) : { kind: undefined, groupIds: [photo.groupId] };
+    const near = await albumNeighbours(c.var.em, actor, photo, { groupIds });
+    const link = (id: string | undefined) => id && withQuery(`${PHOTOS_PATH}/${id}`, { kind });
+    const picture = photoPicture(photo);
     return pages.render(
       c,
       'pages/photo',
       {
         photo,
-        day: dayHeading(c, photo.takenAt),
+        picture,
+        day: albumDay(c, photo.takenAt),
         time: timeFormat.format(takenAt),
         downloadable: photo.downloadable,
         confirmRules: await mustAcceptRules(c.var.em, actor),
         rulesError,
+        newer: link(near.newer),
+        older: link(near.older),
+        albumHref: withQuery(PHOTOS_PATH, { kind }),
+        // For the layout's <head>: the AVIF set the page will show, fetched before the CSS.
+        head: [
+          { rel: 'preload', as: 'image', href: `${PHOTOS_PATH}/${photo.id}/groot`, type: 'image/avif', imagesrcset: picture.avif, imagesizes: picture.sizes, fetchpriority: 'high' },
+        ] satisfies HeadLink[],
+        wide: true,
+        photoScript: true,
       },
       rulesError ? 422 : 200,
     );
@@ -162,18 +260,44 @@ export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>
 
   app.get(PHOTOS_PATH, async (c) => {
     const actor = c.var.actor;
+    const { kind, groupIds } = await albumGroups(c);
+    const badCursor = (raw: string | undefined) => raw !== undefined && raw !== '' && !parseAlbumCursor(raw);
+    if (badCursor(c.req.query('voor')) || badCursor(c.req.query('tot'))) {
+      throw invalid('tot', 'not a place in the album');
+    }
     const before = parseAlbumCursor(c.req.query('voor'));
-    const found = await parentAlbum(c.var.em, actor, { before, limit: ALBUM_PAGE + 1 });
-    const photos = found.slice(0, ALBUM_PAGE);
+    const until = parseAlbumCursor(c.req.query('tot'));
+    const album = (options: { before?: AlbumCursor; until?: AlbumCursor; limit: number }) => parentAlbum(c.var.em, actor, { ...options, groupIds });
+    // Up to "?tot=" (where "meer laden" got to: a reload or Back shows the same photos), else a page.
+    const photos = until && !before ? await album({ until, limit: 300 }) : await album({ before, limit: ALBUM_PAGE });
     const last = photos.at(-1);
-    const more = last && found.length > ALBUM_PAGE ? `${PHOTOS_PATH}?voor=${encodeURIComponent(albumCursor(last))}` : undefined;
+    // The next page is read ahead so that its link can name where it ends: htmx puts that
+    // "?tot=" in the address bar, and without JavaScript the link is that address.
+    const ahead = last ? await album({ before: { takenAt: last.takenAt, id: last.id }, limit: ALBUM_PAGE }) : [];
+    const end = ahead.at(-1);
+    const more = last && end
+      ? {
+          fragment: withQuery(PHOTOS_PATH, { kind, voor: albumCursor(last) }),
+          href: `${withQuery(PHOTOS_PATH, { kind, tot: albumCursor(end) })}#foto-${ahead[0]!.id}`,
+          push: withQuery(PHOTOS_PATH, { kind, tot: albumCursor(end) }),
+        }
+      : undefined;
     const days = byDay(c, photos);
     // On a following page, the day the previous page ended with needs no second heading.
     const continuedDay = before ? dayOf(new Date(before.takenAt)) : undefined;
-    const data = { days, more, continuedDay, thumbSize };
+    const photoHref = (id: string) => withQuery(`${PHOTOS_PATH}/${id}`, { kind });
+    const data = { days, more, continuedDay, thumbSize, photoHref, eager: before ? 0 : EAGER_THUMBS };
     c.header('Vary', 'HX-Request');
     if (isHtmx(c) && before) return pages.render(c, 'partials/photo-days', data);
-    return pages.render(c, 'pages/photos', { ...data, continuedDay: undefined });
+    const children = await parentChildren(c.var.em, actor);
+    const switcher =
+      children.length > 1
+        ? [
+            { href: PHOTOS_PATH, label: c.var.t('photos.allChildren'), current: kind === undefined },
+            ...children.map((child) => ({ href: withQuery(PHOTOS_PATH, { kind: child.id }), label: child.firstName, current: child.id === kind })),
+          ]
+        : [];
+    return pages.render(c, 'pages/photos', { ...data, continuedDay: undefined, switcher, wide: true });
   });
 
   app.get(RULES_PATH, async (c) => pages.render(c, 'pages/spelregels', {}));
@@ -188,6 +312,11 @@ export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>
     await serve(c, c.var.actor, c.req.param('id') ?? '', variant, 'Cookie');
   app.get(`${PHOTOS_PATH}/:id/klein`, image('thumb'));
   app.get(`${PHOTOS_PATH}/:id/groot`, image('display'));
+  app.get(`${PHOTOS_PATH}/:id/:file{(?:480|1024|1600)\\.(?:avif|webp|jpg)}`, async (c) => {
+    const [, width, ext] = VARIANT_FILE.exec(c.req.param('file')) ?? [];
+    const format: VariantFormat = ext === 'jpg' ? 'jpeg' : (ext as VariantFormat);
+    return await serve(c, c.var.actor, c.req.param('id'), { width: Number(width) as VariantWidth, format }, 'Cookie');
+  });
 
   app.post(`${PHOTOS_PATH}/:id/download`, async (c) => {
     const actor = c.var.actor;
