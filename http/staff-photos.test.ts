@@ -10,7 +10,7 @@ import { initOrganisation } from '../core/directory/organisation.ts';
 import { addParent } from '../core/directory/parents.ts';
 import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { Group } from '../core/entities/group.ts';
-import { Photo } from '../core/entities/photo.ts';
+import { Photo, PhotoTag } from '../core/entities/photo.ts';
 import { processUploadedPhoto } from '../core/photos/upload.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
 import { type AppEnv, createApp } from './app.ts';
@@ -165,7 +165,8 @@ describe('uploading', () => {
   it('all files good: 303 back to the group with a confirmation', async () => {
     const res = await upload(b.mia, [{ name: 'a.jpg', data: await picture(120) }], { caption: 'Buiten <b>spelen</b>' });
     expect(res.status).toBe(303);
-    expect(res.headers.get('Location')).toBe(`/fotos?groep=${boomhut}`);
+    // Straight on to the batch tagging screen, for just this upload's photo.
+    expect(res.headers.get('Location')).toBe(`/fotos/taggen?groep=${boomhut}&fotos=${await newestPhoto()}`);
     const page = await (await b.mia.get(res.headers.get('Location')!)).text();
     expect(page).toContain('De foto&#39;s zijn ontvangen');
     expect(page).toContain('Buiten &lt;b&gt;spelen&lt;/b&gt;');
@@ -324,5 +325,166 @@ describe('tagging, hiding and deleting', () => {
     expect(await albumShows(b.anna, sky)).toBe(false);
     expect((await b.mia.post(`/fotos/${sky}/taggen`, { geenKind: 'ja' })).status).toBe(303);
     expect(await albumShows(b.anna, sky)).toBe(true);
+  });
+});
+
+describe('the batch tagging screen', () => {
+  let ids: string[];
+  let zolderPhoto: string;
+  const tagsOf = async (id: string) =>
+    (await portal.em().fork().find(PhotoTag, { photo: id }, { populate: ['child'] })).map((t) => t.child.childNumber).sort();
+  /** One photo's card on the batch screen: from its start to the next card (or the list's end). */
+  const cardAt = (html: string, start: number) => {
+    const next = html.indexOf('<li class="batch-photo"', start + 1);
+    return html.slice(start, next > 0 ? next : html.indexOf('</ol>', start));
+  };
+  const confirmedOf = async (id: string) => (await portal.em().fork().findOneOrFail(Photo, { id })).noChildConfirmed;
+
+  /** Posts the batch form as a browser does (repeated checkbox names), token first. */
+  async function postBatch(browser: TestBrowser, pairs: [string, string][], csrf?: string): Promise<Response> {
+    const form = new URLSearchParams([['_csrf', csrf ?? browser.csrf ?? ''], ...pairs]);
+    return await browser.request('/fotos/taggen', {
+      method: 'POST',
+      body: form,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+  }
+  const batchOf = (group: number, rows: [string, string[], boolean?][], extra: [string, string][] = []) => [
+    ['groep', String(group)] as [string, string],
+    ...rows.flatMap(([id, kids, none]) => [
+      ['foto', id] as [string, string],
+      ...kids.map((k) => [`kind-${id}`, k] as [string, string]),
+      ...(none ? [[`geenKind-${id}`, 'ja'] as [string, string]] : []),
+    ]),
+    ...extra,
+  ];
+
+  beforeAll(async () => {
+    const res = await upload(b.mia, [
+      { name: 'een.jpg', data: await picture(10, 600) },
+      { name: 'twee.jpg', data: await picture(40, 600) },
+      { name: 'drie.jpg', data: await picture(70, 600) },
+    ]);
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get('Location')!, 'http://x');
+    expect(location.pathname).toBe('/fotos/taggen');
+    ids = location.searchParams.get('fotos')!.split(',');
+    expect(ids).toHaveLength(3);
+    expect((await upload(b.otto, [{ name: 'zolder.jpg', data: await picture(99) }], { group: zolder })).status).toBe(303);
+    zolderPhoto = await newestPhoto();
+  });
+
+  it('shows every photo of the upload with the group’s children as labelled checkboxes', async () => {
+    const html = await (await b.mia.get(`/fotos/taggen?groep=${boomhut}&fotos=${ids.join(',')}`)).text();
+    for (const id of ids) {
+      expect(html).toContain(`name="foto" value="${id}"`);
+      expect(html).toMatch(new RegExp(`<label class="tag-chip">\\s*<input type="checkbox" name="kind-${id}" value="K1">\\s*<span>Evi Test`));
+      expect(html).toContain(`name="geenKind-${id}"`);
+    }
+    expect(html).toContain('Wordt nog verwerkt');
+    expect(html).toMatch(/Thijs Test <span class="tag-chip-note">\(geen toestemming\)/);
+    expect(html).not.toContain('Lot Test'); // another group's child
+    expect(html).not.toContain(zolderPhoto);
+    await processAll();
+  });
+
+  it('a chip saves at once (htmx) but the photo stays unpublished until staff publish it', async () => {
+    const res = await b.mia.post(`/fotos/${ids[0]}/chips`, { kind: 'K1' }, { htmx: true });
+    expect(res.status).toBe(200);
+    const part = await res.text();
+    expect(part).not.toContain('<html');
+    expect(part).toContain('Klaar om te publiceren');
+    expect(await tagsOf(ids[0]!)).toEqual(['K1']);
+    expect(await albumShows(b.anna, ids[0]!)).toBe(false);
+    // The one-photo page still lists it, with the same status.
+    expect(await (await b.mia.get('/fotos')).text()).toContain('Nog niet gepubliceerd');
+  });
+
+  it('publishes the ready photos in one go; a consent conflict blocks its photo and says so next to it', async () => {
+    const res = await postBatch(
+      b.mia,
+      batchOf(boomhut, [[ids[0]!, ['K1']], [ids[1]!, ['K1', 'K2']], [ids[2]!, [], true]], [['fotos', ids.join(',')], ['actie', 'publiceren']]),
+    );
+    expect(res.status).toBe(303);
+    expect(await albumShows(b.anna, ids[0]!)).toBe(true);
+    expect(await albumShows(b.anna, ids[1]!)).toBe(false); // Thijs has no consent
+    expect(await albumShows(b.anna, ids[2]!)).toBe(true); // nobody recognisable: published with no tags
+    expect(await tagsOf(ids[2]!)).toEqual([]);
+    const html = await (await b.mia.get(res.headers.get('Location')!)).text();
+    expect(html).toContain('De foto&#39;s die klaar waren zijn gepubliceerd');
+    const start = html.indexOf(`id="foto-${ids[1]}"`);
+    const card = cardAt(html, start);
+    // In the order the files were chosen.
+    expect(html.indexOf(`id="foto-${ids[0]}"`)).toBeLessThan(start);
+    expect(card).toContain('Kan niet gepubliceerd worden');
+    expect(card).toContain('Thijs Test: geen toestemming');
+    expect(card).toContain('Haal dan het vinkje weg');
+    // Reopened without the upload's ids: only what still waits (the held photo), not the published ones.
+    const waiting = await (await b.mia.get(`/fotos/taggen?groep=${boomhut}`)).text();
+    expect(waiting).toContain(`name="foto" value="${ids[1]}"`);
+    expect(waiting).not.toContain(`name="foto" value="${ids[0]}"`);
+  });
+
+  it('untagging the child without consent and publishing again shares that photo too', async () => {
+    const res = await postBatch(b.mia, batchOf(boomhut, [[ids[1]!, ['K1']]], [['actie', 'publiceren']]));
+    expect(res.status).toBe(303);
+    expect(await albumShows(b.anna, ids[1]!)).toBe(true);
+  });
+
+  it('select several photos, then a child: that child is tagged on all of them, the other ticks kept', async () => {
+    const res = await postBatch(
+      b.mia,
+      batchOf(boomhut, [[ids[0]!, ['K1']], [ids[1]!, ['K1']], [ids[2]!, [], true]], [
+        ['selectie', ids[0]!],
+        ['selectie', ids[2]!],
+        ['alleKind', 'K3'],
+      ]),
+    );
+    expect(res.status).toBe(303);
+    expect(await tagsOf(ids[0]!)).toEqual(['K1', 'K3']);
+    expect(await tagsOf(ids[1]!)).toEqual(['K1']);
+    expect(await tagsOf(ids[2]!)).toEqual(['K3']);
+    expect(await confirmedOf(ids[2]!)).toBe(false);
+  });
+
+  it('a child of another group in the batch: 422, and nothing of the batch is saved', async () => {
+    const res = await postBatch(b.mia, batchOf(boomhut, [[ids[0]!, []], [ids[1]!, ['K9']]], [['actie', 'publiceren']]));
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain('Er is nog niets opgeslagen');
+    expect(await tagsOf(ids[0]!)).toEqual(['K1', 'K3']); // the valid half was not saved either
+    expect(await tagsOf(ids[1]!)).toEqual(['K1']);
+  });
+
+  it('children and "nobody recognisable" on one photo: 422 next to that photo, the ticks kept, nothing saved', async () => {
+    const res = await postBatch(b.mia, batchOf(boomhut, [[ids[0]!, []], [ids[1]!, ['K2'], true]]));
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    const start = html.indexOf(`id="foto-${ids[1]}"`);
+    expect(start).toBeGreaterThan(0);
+    const card = cardAt(html, start);
+    expect(card).toMatch(/name="kind-[^"]+" value="K2" checked/);
+    expect(card).toContain('Kies één van beide');
+    expect(await tagsOf(ids[0]!)).toEqual(['K1', 'K3']);
+  });
+
+  it('a photo of another group slipped into the form: 404 and nothing saved', async () => {
+    const res = await postBatch(b.mia, batchOf(boomhut, [[ids[0]!, []], [zolderPhoto, ['K1']]], [['actie', 'publiceren']]));
+    expect(res.status).toBe(404);
+    expect(await tagsOf(ids[0]!)).toEqual(['K1', 'K3']);
+    expect(await tagsOf(zolderPhoto)).toEqual([]);
+    // Nor may staff of the other location post this group's photos, or a parent.
+    for (const browser of [b.otto, b.anna]) {
+      expect((await postBatch(browser, batchOf(boomhut, [[ids[0]!, []]]))).status).toBe(404);
+      expect((await postBatch(browser, batchOf(zolder, [[ids[0]!, []]]))).status).toBe(404);
+      expect((await browser.get(`/fotos/taggen?groep=${boomhut}`)).status).toBe(404);
+      expect((await browser.post(`/fotos/${ids[0]}/chips`, { kind: 'K1' })).status).toBe(404);
+    }
+    expect(await tagsOf(ids[0]!)).toEqual(['K1', 'K3']);
+  });
+
+  it('CSRF: a forged token is refused with 403 and nothing is saved', async () => {
+    expect((await postBatch(b.mia, batchOf(boomhut, [[ids[0]!, []]]), 'A'.repeat(43))).status).toBe(403);
+    expect((await b.mia.post(`/fotos/${ids[0]}/chips`, { kind: 'K2' }, { csrf: 'B'.repeat(43) })).status).toBe(403);
+    expect(await tagsOf(ids[0]!)).toEqual(['K1', 'K3']);
   });
 });

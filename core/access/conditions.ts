@@ -22,13 +22,14 @@ export function everyTaggedChildConsents(kind: 'internal' | 'external'): string 
 }
 
 /**
- * A photo may be shown to the parents of its group when it is processed and not hidden, staff
- * either tagged at least one child or confirmed that no child is recognisable, and every tagged
- * child's consent in force is internal "yes" (no statement at all counts as no).
+ * A photo may be shown to the parents of its group when it is processed, not hidden, published
+ * (not waiting on the batch tagging screen), staff either tagged at least one child or confirmed
+ * that no child is recognisable, and every tagged child's consent in force is internal "yes" (no
+ * statement at all counts as no).
  * `p` is the alias of the photo table. Privacy invariant 1 of DESIGN.md.
  */
 export const SHAREABLE = `(
-  p.state = 'ready' and p.hidden_at is null
+  p.state = 'ready' and p.hidden_at is null and not p.awaiting_publish
   and (p.no_child_confirmed or exists (select 1 from photo_tag t where t.photo_id = p.id))
   and ${everyTaggedChildConsents('internal')}
 )`;

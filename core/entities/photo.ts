@@ -43,6 +43,8 @@ export const Photo = defineEntity({
     noChildConfirmed: p.boolean().default(false),
     /** Hidden by staff or the location manager: parents no longer see it. */
     hiddenAt: p.datetime().nullable(),
+    /** Uploaded and not yet published by staff (core/photos/batch-tagging.ts): parents do not see it. */
+    awaitingPublish: p.boolean().default(false),
   },
 });
 export type IPhoto = InferEntity<typeof Photo>;

@@ -27,7 +27,7 @@ export async function exportExternalPhotos(
   const rows = (await em.getConnection().execute(
     `select p.id, p.taken_at, p.caption, p.original_key, g.name as group_name, l.name as location_name
        from photo p join care_group g on g.id = p.group_id join location l on l.id = g.location_id
-      where p.state = 'ready' and p.hidden_at is null and p.original_key is not null
+      where p.state = 'ready' and p.hidden_at is null and not p.awaiting_publish and p.original_key is not null
         and exists (select 1 from photo_tag t where t.photo_id = p.id)
         and ${everyTaggedChildConsents('external')}
       order by p.taken_at, p.id`,

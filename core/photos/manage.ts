@@ -22,7 +22,7 @@ import { clockOf } from '../clock.ts';
  */
 
 /** What the parents of the group see of a photo, in one word. */
-export type PhotoStatus = 'processing' | 'failed' | 'hidden' | 'shared' | 'held' | 'needs_confirmation';
+export type PhotoStatus = 'processing' | 'failed' | 'hidden' | 'shared' | 'held' | 'needs_confirmation' | 'unpublished';
 
 export interface StaffPhoto {
   id: string;
@@ -40,6 +40,8 @@ export interface StaffPhoto {
   height: number | null;
   /** The actor may hide or delete it. */
   mayManage: boolean;
+  /** Uploaded for the batch tagging screen and not published yet: parents do not see it. */
+  awaitingPublish: boolean;
 }
 
 interface StaffRow {
@@ -52,6 +54,7 @@ interface StaffRow {
   failure_reason: string | null;
   hidden: boolean;
   no_child_confirmed: boolean;
+  awaiting_publish: boolean;
   uploaded_by_id: number | null;
   may_manage: boolean;
   tag_count: number;
@@ -62,7 +65,7 @@ interface StaffRow {
 }
 
 const STAFF_COLUMNS = `p.id, p.group_id, p.taken_at, p.uploaded_at, p.caption, p.state, p.failure_reason,
-  p.hidden_at is not null as hidden, p.no_child_confirmed, p.uploaded_by_id, p.width, p.height,
+  p.hidden_at is not null as hidden, p.no_child_confirmed, p.awaiting_publish, p.uploaded_by_id, p.width, p.height,
   (select count(*) from photo_tag t where t.photo_id = p.id)::int as tag_count,
   ${SHAREABLE} as shared,
   (select array_agg(concat_ws(' ', c.first_name, c.infix, c.last_name) order by c.first_name)
@@ -76,6 +79,8 @@ function statusOf(r: StaffRow): PhotoStatus {
   if (r.hidden) return 'hidden';
   if (r.shared) return 'shared';
   if (r.tag_count === 0 && !r.no_child_confirmed) return 'needs_confirmation';
+  // Nothing stands in the way but the publish button of the batch tagging screen.
+  if (r.awaiting_publish && (r.held_for ?? []).length === 0) return 'unpublished';
   return 'held';
 }
 
@@ -93,6 +98,7 @@ const toStaffPhoto = (r: StaffRow): StaffPhoto => ({
   width: r.width,
   height: r.height,
   mayManage: r.may_manage,
+  awaitingPublish: r.awaiting_publish,
 });
 
 /** The staff columns with `may_manage` (the catalogue's `photo.hide` for this actor), and its bindings. */
@@ -109,7 +115,7 @@ export async function groupPhotosForStaff(
   em: EntityManager,
   actor: Actor,
   groupId: number,
-  options: { after?: { uploadedAt: string; id: string }; limit?: number; ids?: string[] } = {},
+  options: { after?: { uploadedAt: string; id: string }; limit?: number; ids?: string[]; awaitingPublish?: boolean } = {},
 ): Promise<StaffPhoto[]> {
   await authorize(em, actor, 'group.work', groupId, 'group');
   const limit = pageLimit(options.limit, 30, 100);
@@ -124,6 +130,7 @@ export async function groupPhotosForStaff(
     extra += ' and p.id = any(?::uuid[])';
     params.push(`{${options.ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).join(',')}}`);
   }
+  if (options.awaitingPublish) extra += ' and p.awaiting_publish';
   params.push(limit);
   const rows = (await em.getConnection().execute(
     `select ${columns.sql} from photo p where p.group_id = ?${extra}
@@ -229,6 +236,8 @@ export async function deletePhoto(
     }
     // The parents' traced copies of its display image too (core/photos/traced-views.ts).
     const traced = await sql<{ k: string }>(tx, 'select traced_key as k from photo_view where photo_id = ? and traced_key is not null', [photo.id]);
+    // And the photo page's kept variants (AVIF/WebP/JPEG per width; their rows go with the photo).
+    traced.push(...(await sql<{ k: string }>(tx, 'select key as k from photo_variant where photo_id = ?', [photo.id])));
     const keys = [photo.originalKey, photo.displayKey, photo.thumbKey, ...traced.map((r) => r.k)].filter((k): k is string => Boolean(k));
     const source = photo.sourceKey;
     const groupId = photo.group.id;

@@ -14,6 +14,7 @@ import { Parent } from '../entities/parent.ts';
 import { Photo } from '../entities/photo.ts';
 import { Staff } from '../entities/staff.ts';
 import { DomainError } from '../errors.ts';
+import { batchTagSheet, saveBatchTags } from './batch-tagging.ts';
 import { setPhotoHidden, tagPhoto, tagStatus } from './tagging.ts';
 import { parentAlbum } from './visibility.ts';
 
@@ -90,5 +91,98 @@ describe('tagging photos', () => {
     expect(await parentAlbum(portal.em(), actors['parent']!)).toEqual([]);
     await setPhotoHidden(portal.em(), admin, photoId, false);
     expect((await parentAlbum(portal.em(), actors['parent']!)).map((p) => p.id)).toEqual([photoId]);
+  });
+});
+
+describe('batch tagging (one upload on one screen)', () => {
+  const mia = () => actors['mia@example.nl']!;
+  let boomhut: number;
+  let kikkers: number;
+  async function freshPhotos(n: number, group = 'Boomhut'): Promise<string[]> {
+    const em = portal.em();
+    const g = await em.findOneOrFail(Group, { name: group });
+    const made = Array.from({ length: n }, () =>
+      em.create(Photo, { group: g, takenAt: portal.clock.now(), state: 'ready', awaitingPublish: true }),
+    );
+    await em.flush();
+    return made.map((p) => p.id);
+  }
+  const tagsOf = async (id: string) => (await tagStatus(portal.em(), mia(), id)).tagged.map((t) => t.childNumber);
+  const album = async () => (await parentAlbum(portal.em(), actors['parent']!)).map((p) => p.id);
+
+  beforeAll(async () => {
+    boomhut = (await portal.em().findOneOrFail(Group, { name: 'Boomhut' })).id;
+    kikkers = (await portal.em().findOneOrFail(Group, { name: 'Kikkers' })).id;
+  });
+
+  it('saves without publishing; publishing shares the ready photos and leaves the conflict with its reason', async () => {
+    const [a, b, c] = await freshPhotos(3);
+    const photos = [
+      { photoId: a!, childNumbers: ['K2'], noChildConfirmed: false },
+      { photoId: b!, childNumbers: ['K1', 'K2'], noChildConfirmed: false },
+      { photoId: c!, childNumbers: [], noChildConfirmed: true },
+    ];
+    const saved = await saveBatchTags(portal.em(), mia(), { groupId: boomhut, photos, publish: false });
+    expect(saved.published).toEqual([]);
+    expect(await album()).not.toContain(a);
+    const report = await saveBatchTags(portal.em(), mia(), { groupId: boomhut, photos, publish: true });
+    expect(report.published.sort()).toEqual([a, c].sort());
+    expect(report.notPublished).toEqual([{ photoId: b, status: 'held' }]);
+    const shown = await album();
+    expect(shown).toContain(a);
+    expect(shown).toContain(c); // nobody recognisable: published with no tags
+    expect(shown).not.toContain(b);
+    const sheet = await batchTagSheet(portal.em(), mia(), boomhut, { photoIds: [a!, b!, c!] });
+    expect(sheet.photos.find((p) => p.id === b)!.heldFor).toEqual(['Thijs Ramdin']);
+  });
+
+  it('is all or nothing: a child of another group anywhere in the batch saves none of it', async () => {
+    const [a, b] = await freshPhotos(2);
+    const err = await saveBatchTags(portal.em(), mia(), {
+      groupId: boomhut,
+      publish: true,
+      photos: [
+        { photoId: a!, childNumbers: ['K2'], noChildConfirmed: false },
+        { photoId: b!, childNumbers: ['K9'], noChildConfirmed: false },
+      ],
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err.code).toBe('validation');
+    expect(await tagsOf(a!)).toEqual([]);
+    expect(await album()).not.toContain(a);
+  });
+
+  it("another group's photo in the batch, or another group's staff: not found, nothing saved", async () => {
+    const [a] = await freshPhotos(1);
+    const [other] = await freshPhotos(1, 'Kikkers');
+    const photos = [
+      { photoId: a!, childNumbers: ['K2'], noChildConfirmed: false },
+      { photoId: other!, childNumbers: [], noChildConfirmed: true },
+    ];
+    expect(await errorCode(saveBatchTags(portal.em(), mia(), { groupId: boomhut, photos, publish: true }))).toBe('not_found');
+    expect(await errorCode(saveBatchTags(portal.em(), actors['kik@example.nl']!, { groupId: kikkers, photos, publish: true }))).toBe('not_found');
+    expect(await errorCode(saveBatchTags(portal.em(), actors['parent']!, { groupId: boomhut, photos: photos.slice(0, 1), publish: true }))).toBe('not_found');
+    expect(await tagsOf(a!)).toEqual([]);
+    expect(await errorCode(batchTagSheet(portal.em(), actors['kik@example.nl']!, boomhut))).toBe('not_found');
+  });
+
+  it('reads the screen in the same number of queries for 2 photos as for 12', async () => {
+    const count = async (ids: string[]) => {
+      const em = portal.em();
+      let queries = 0;
+      const knex = em.getKnex();
+      const listener = () => queries++;
+      knex.on('query', listener);
+      try {
+        await batchTagSheet(em, mia(), boomhut, { photoIds: ids });
+      } finally {
+        knex.off('query', listener);
+      }
+      return queries;
+    };
+    const few = await count(await freshPhotos(2));
+    const many = await count(await freshPhotos(12));
+    expect(few).toBeGreaterThan(0);
+    expect(many).toBe(few);
   });
 });

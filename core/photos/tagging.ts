@@ -29,6 +29,12 @@ export interface TagInput {
   childNumbers: string[];
   /** With no child tagged: staff confirm that no child is recognisable, so it may be shared. */
   noChildConfirmed?: boolean;
+  /**
+   * Saving on the one-photo page is the staff's decision, as it always was: the photo is shared as
+   * soon as its tags allow. The batch screen saves chip by chip with `publish: false` and
+   * publishes with its own button (core/photos/batch-tagging.ts).
+   */
+  publish?: boolean;
 }
 
 export interface HeldReason {
@@ -81,6 +87,7 @@ export async function tagPhoto(em: EntityManager, actor: Actor, photoId: string,
       if (!existing.has(child.id)) tx.create(PhotoTag, { photo, child, taggedBy: actor.label });
     }
     photo.noChildConfirmed = numbers.length === 0 && Boolean(input.noChildConfirmed);
+    if (input.publish !== false) photo.awaitingPublish = false;
   });
   return await tagStatus(em, actor, photoId);
 }

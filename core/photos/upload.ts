@@ -71,6 +71,9 @@ export async function uploadPhoto(
       state: 'processing',
       takenAt: clockOf(tx).now(),
       sourceKey: stored.key,
+      // Parents see it once staff publish it on the batch tagging screen, or save its tags on
+      // the one-photo page: never half-tagged while the chips are being ticked.
+      awaitingPublish: true,
     });
     await tx.flush();
     const jobId = await jobs.send(tx, PHOTO_QUEUE, { photoId: photo.id });

@@ -11,6 +11,7 @@ import {
 } from '../../core/photos/manage.ts';
 import { PhotoRejectedError } from '../../core/photos/process.ts';
 import { PhotoTooLargeError } from '../../core/photos/store.ts';
+import { batchTagSheet, type BatchSheet, saveBatchTags } from '../../core/photos/batch-tagging.ts';
 import { setPhotoHidden, tagPhoto } from '../../core/photos/tagging.ts';
 import { uploadPhoto } from '../../core/photos/upload.ts';
 import type { Portal } from '../../core/portal.ts';
@@ -28,6 +29,8 @@ import type { Pages } from '../render.ts';
  */
 
 export const UPLOAD_PATH = '/fotos/uploaden';
+/** The batch tagging screen: one upload's photos (or the group's unpublished ones) on one page. */
+export const BATCH_PATH = '/fotos/taggen';
 /** Photos per page of the staff list. */
 const STAFF_PAGE = 24;
 const FILE_FIELD = 'foto';
@@ -54,6 +57,18 @@ function refusal(c: Context<AuthedEnv>, err: DomainError): string {
 }
 
 const photosHref = (groupId: number) => `${PHOTOS_PATH}?groep=${groupId}`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The batch screen of a group, for the photos of one upload when `ids` is given. */
+const batchHref = (groupId: number, ids: string[] = []) =>
+  `${BATCH_PATH}?groep=${groupId}${ids.length ? `&fotos=${ids.join(',')}` : ''}`;
+const parseIds = (raw: unknown): string[] =>
+  typeof raw === 'string' ? raw.split(',').filter((id) => UUID.test(id)).slice(0, 100) : [];
+
+/** Every value of a repeated form field (checkboxes), strings only. */
+function all(body: Record<string, unknown>, name: string): string[] {
+  const raw = body[name];
+  return (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string');
+}
 
 /** The cursor of the staff list: the last photo's upload time and id. */
 function parseCursor(raw: string | undefined): { uploadedAt: string; id: string } | undefined {
@@ -135,8 +150,9 @@ export function staffPhotoRoutes(app: Hono<AuthedEnv>, portal: Portal, pages: Pa
       return await groupPage(c, [{ filename: '', error: c.var.t('staffPhotos.noFiles') }], 422);
     }
     if (outcomes.some((o) => o.error)) return await groupPage(c, outcomes, 422);
-    setFlash(c, 'photos_uploaded', secure);
-    return seeOther(c, photosHref(groupId));
+    // Straight on to the one screen where this upload's photos are tagged and published.
+    setFlash(c, 'photos_ready_to_tag', secure);
+    return seeOther(c, batchHref(groupId, outcomes.flatMap((o) => (o.photo ? [o.photo.id] : []))));
   });
 
   /** One photo's row, polled by htmx while it is being processed. */
@@ -170,6 +186,115 @@ export function staffPhotoRoutes(app: Hono<AuthedEnv>, portal: Portal, pages: Pa
     if (isHtmx(c)) return await tagPage(c);
     setFlash(c, 'tags_saved', secure);
     return seeOther(c, `/fotos/${c.req.param('id')}/taggen`);
+  });
+
+  /**
+   * The batch tagging screen. Without JS it is one form: per photo the children as checkboxes
+   * and "nobody recognisable", a selection of photos plus a button per child to tag that child
+   * on all selected photos, and save / publish buttons. With JS each chip saves at once
+   * (POST /fotos/:id/chips below) and only the photo's status is swapped, so focus stays put.
+   */
+  const batchPage = async (
+    c: Context<AuthedEnv>,
+    groupId: number,
+    ids: string[],
+    status: 200 | 422 = 200,
+    problem?: { error: string; photoErrors: Record<string, string>; entered?: Map<string, { tagged: string[]; none: boolean }> },
+  ) => {
+    const sheet: BatchSheet = await batchTagSheet(c.var.em, c.var.actor, groupId, ids.length ? { photoIds: ids } : {});
+    // After a refused save the form keeps what was ticked, not what is stored.
+    const photos = sheet.photos.map((p) => {
+      const entered = problem?.entered?.get(p.id);
+      return entered ? { ...p, tagged: entered.tagged, noChildConfirmed: entered.none } : p;
+    });
+    return pages.render(
+      c,
+      'pages/photo-tagging-batch',
+      {
+        sheet: { ...sheet, photos },
+        ids,
+        error: problem?.error,
+        photoErrors: problem?.photoErrors ?? {},
+        uploadScript: true,
+      },
+      status,
+    );
+  };
+
+  app.get(BATCH_PATH, async (c) => {
+    const groups = await workGroups(c.var.em, c.var.actor);
+    const wanted = Number(c.req.query('groep'));
+    const group = groups.find((g) => g.id === wanted) ?? (c.req.query('groep') ? undefined : groups[0]);
+    if (!group) return c.notFound();
+    return await batchPage(c, group.id, parseIds(c.req.query('fotos')));
+  });
+
+  app.post(BATCH_PATH, async (c) => {
+    const body = await c.req.parseBody({ all: true });
+    const groupId = Number(body['groep']);
+    if (!Number.isSafeInteger(groupId) || groupId <= 0) return c.notFound();
+    const ids = parseIds(body['fotos']);
+    const photoIds = [...new Set(all(body, 'foto'))];
+    const selected = new Set(all(body, 'selectie'));
+    const addChild = typeof body['alleKind'] === 'string' ? body['alleKind'] : '';
+    const entered = new Map<string, { tagged: string[]; none: boolean }>();
+    for (const id of photoIds) {
+      let tagged = all(body, `kind-${id}`);
+      let none = body[`geenKind-${id}`] === 'ja';
+      // "Select photos, then tap a child": that child joins the ticks of every selected photo.
+      if (addChild && selected.has(id)) {
+        tagged = [...new Set([...tagged, addChild])];
+        none = false;
+      }
+      entered.set(id, { tagged, none });
+    }
+    const publish = body['actie'] === 'publiceren' && !addChild;
+    try {
+      const report = await saveBatchTags(c.var.em, c.var.actor, {
+        groupId,
+        publish,
+        photos: [...entered].map(([photoId, e]) => ({ photoId, childNumbers: e.tagged, noChildConfirmed: e.none })),
+      });
+      setFlash(c, publish && report.published.length ? 'photos_published' : 'tags_saved', secure);
+    } catch (err) {
+      if (!isDomainError(err) || err.code !== 'validation') throw err;
+      const photoErrors: Record<string, string> = {};
+      let general = '';
+      for (const d of err.details ?? []) {
+        const m = d.path.match(/^photos\.([0-9a-f-]{36})\.noChildConfirmed$/i);
+        if (m) photoErrors[m[1]!] = c.var.t('batchTags.bothChosen');
+        else general = d.path === 'photos' ? c.var.t('batchTags.nothing') : err.message;
+      }
+      if (addChild && selected.size === 0) general = c.var.t('batchTags.selectFirst');
+      // The photos that were in the form, whatever the page showed them for.
+      return await batchPage(c, groupId, ids.length ? ids : photoIds, 422, {
+        error: general ? `${c.var.t('batchTags.fixBelow')} ${general}` : c.var.t('batchTags.fixBelow'),
+        photoErrors,
+        entered,
+      });
+    }
+    return seeOther(c, `${batchHref(groupId, ids)}#batch-${addChild ? 'photos' : 'actions'}`);
+  });
+
+  /** One photo's chips, saved at once by the batch screen's script; answers its status. */
+  app.post('/fotos/:id/chips', async (c) => {
+    const body = await c.req.parseBody({ all: true });
+    const photoId = c.req.param('id');
+    let error: string | undefined;
+    let status: 200 | 422 = 200;
+    try {
+      await tagPhoto(c.var.em, c.var.actor, photoId, {
+        childNumbers: all(body, 'kind'),
+        noChildConfirmed: body['geenKind'] === 'ja',
+        publish: false,
+      });
+    } catch (err) {
+      if (!isDomainError(err) || err.code !== 'validation') throw err;
+      error = body['geenKind'] === 'ja' ? c.var.t('batchTags.bothChosen') : err.message;
+      status = 422;
+    }
+    const photo = await staffPhoto(c.var.em, c.var.actor, photoId);
+    return pages.render(c, 'partials/batch-photo-status', { photo, error }, status);
   });
 
   app.post('/fotos/:id/verbergen', async (c) => {
