@@ -4,9 +4,13 @@ import { errorCode } from '../../test/errors.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { addDays } from '../dates.ts';
 import { setConsent } from '../directory/consent.ts';
-import { DiaryEntry, DiaryEntryRevision } from '../entities/diary.ts';
+import { timeOfDayOf } from '../clock.ts';
+import { FOLD_LINES_INTO_NOTE_SQL } from '../db/migrations/Migration20261206140400DiaryItems.ts';
+import { DiaryEntry, DiaryEntryRevision, DiaryItem } from '../entities/diary.ts';
 import { DomainError } from '../errors.ts';
 import { diaryGroups, presentChildren, staffDayRow, staffDaySheet } from './day-sheet.ts';
+import { addDiaryItems, cleanItem, removeDiaryItem } from './items.ts';
+import { diaryProgress } from './progress.ts';
 import {
   childDiary,
   DIARY_LIMITS,
@@ -252,5 +256,94 @@ describe('the day sheet and "nieuw"', () => {
   it('without contract data for the group, the children of the day are those placed in it (core/schedule tests the narrowing)', async () => {
     expect((await presentChildren(portal.em(), f.group.kikkers, portal.clock.today())).map((c) => c.firstName)).toEqual(['Finn']);
     expect(await presentChildren(portal.em(), f.group.kikkers, addDays(portal.clock.today(), -60))).toEqual([]);
+  });
+});
+
+describe('quick picks, progress and the migration of old entries', () => {
+  /** A time that has passed today, `minutes` before the clock's now (not before 00:00). */
+  const earlier = (minutes: number): string => {
+    const [h, m] = timeOfDayOf(portal.clock.now()).split(':').map(Number) as [number, number];
+    const t = Math.max(0, h * 60 + m - minutes);
+    return `${String(Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}`;
+  };
+
+  it('saves picks under the day entry, in time order on the timeline, all or nothing across children', async () => {
+    const { mia } = f.actors;
+    await addDiaryItems(portal.em(), mia, [f.child.noor], { kind: 'sleep', from: earlier(60), to: earlier(20) });
+    await addDiaryItems(portal.em(), mia, [f.child.noor], { kind: 'meal', value: 'goed', from: earlier(90), detail: '  brood  met kaas ' });
+    const page = await childDiary(portal.em(), f.actors.ada, f.child.noor);
+    const staff = page.days[0]!.entries.find((e) => e.authorKind === 'staff')!;
+    expect(staff.items.map((i) => [i.kind, i.value, i.startsAt, i.endsAt, i.detail, i.authorFirstName])).toEqual([
+      ['meal', 'goed', earlier(90), null, 'brood met kaas', 'Mia'],
+      ['sleep', 'slept', earlier(60), earlier(20), null, 'Mia'],
+    ]);
+    expect(staff.authorFirstName).toBe('Mia');
+    // One child out of reach (Lot is in another location): nobody gets the pick.
+    const before = await portal.em().count(DiaryItem, {});
+    expect(await errorCode(addDiaryItems(portal.em(), mia, [f.child.noor, f.child.lot], { kind: 'mood', value: 'blij', from: earlier(0) }))).toBe('not_found');
+    expect(await errorCode(addDiaryItems(portal.em(), f.actors.kees, [f.child.noor], { kind: 'mood', value: 'blij', from: earlier(0) }))).toBe('not_found');
+    expect(await errorCode(addDiaryItems(portal.em(), f.actors.anna, [f.child.evi], { kind: 'mood', value: 'blij', from: earlier(0) }))).toBe('forbidden');
+    expect(await portal.em().count(DiaryItem, {})).toBe(before);
+  });
+
+  it('validates times against the clock: HH:MM, the end after the start, nothing later than now', () => {
+    const fails = (input: Parameters<typeof cleanItem>[0], now = '12:00') => {
+      try {
+        cleanItem(input, now);
+        return [];
+      } catch (err) {
+        return (err as DomainError).details.map((d) => `${d.path}: ${d.message}`);
+      }
+    };
+    expect(fails({ kind: 'sleep', from: '12:30', to: '14:00' }, '14:00')).toEqual([]);
+    expect(fails({ kind: 'sleep', from: '11:30', to: '11:30' })).toEqual(['to: after the start']);
+    expect(fails({ kind: 'sleep', from: '11:00', to: '12:01' })).toEqual(['to: not later than now']);
+    expect(fails({ kind: 'mood', value: 'blij', from: '12:01' })).toEqual(['from: not later than now']);
+    expect(fails({ kind: 'mood', value: 'blij', from: '7:30' })).toEqual(['from: a time as HH:MM']);
+    expect(fails({ kind: 'mood', value: 'blij', from: '24:00' })).toEqual(['from: a time as HH:MM']);
+    expect(fails({ kind: 'meal', value: 'veel', from: '11:00' })).toEqual(['value: one of goed, beetje, niets']);
+    expect(fails({ kind: 'meal', value: 'goed', from: '11:00', detail: 'x'.repeat(101) })).toEqual(['detail: at most 100 characters']);
+    expect(fails({ kind: 'bath', from: '11:00' })).toEqual(['kind: one of sleep, meal, drink, mood, nappy']);
+  });
+
+  it('counts "written for n of m" per group: a pick or a note counts, an entry emptied of its picks does not', async () => {
+    const { mia } = f.actors;
+    const progress = await diaryProgress(portal.em(), mia, f.group.boomhut);
+    expect(progress.expected).toBe(3);
+    expect(progress.missing.map((c) => c.id)).not.toContain(f.child.noor);
+    const [item] = await addDiaryItems(portal.em(), mia, [f.child.sam], { kind: 'nappy', value: 'droog', from: earlier(0) });
+    const hadSam = (await diaryProgress(portal.em(), mia, f.group.boomhut)).missing.some((c) => c.id === f.child.sam);
+    expect(hadSam).toBe(false);
+    const counted = (await diaryProgress(portal.em(), mia, f.group.boomhut)).written;
+    await removeDiaryItem(portal.em(), mia, item!.id);
+    const after = await diaryProgress(portal.em(), mia, f.group.boomhut);
+    // Sam may have had a note already from an earlier test; then the count stays.
+    const samEntry = await portal.em().fork().findOne(DiaryEntry, { child: f.child.sam, authorKind: 'staff', day: portal.clock.today() });
+    expect(after.written).toBe(samEntry?.text ? counted : counted - 1);
+    expect(await errorCode(diaryProgress(portal.em(), f.actors.otto, f.group.boomhut))).toBe('not_found');
+    expect(await errorCode(diaryProgress(portal.em(), f.actors.anna, f.group.boomhut))).toBe('not_found');
+  });
+
+  it('the migration keeps old entries: their lines go word for word into the note, the lines are emptied', async () => {
+    const em = portal.em().fork();
+    const day = addDays(portal.clock.today(), -3);
+    const old = em.create(DiaryEntry, {
+      child: f.child.finn, day, authorKind: 'staff', staff: null, parent: null, authorLabel: 'Kees Werker',
+      text: 'Een fijne dag.\nVeel buiten.', lines: [{ label: 'Slapen', text: '12:30 tot 14:00' }, { label: 'Stemming', text: 'vrolijk' }], photoIds: [],
+    });
+    const onlyLines = em.create(DiaryEntry, {
+      child: f.child.finn, day: addDays(day, -1), authorKind: 'staff', staff: null, parent: null, authorLabel: 'Kees Werker',
+      text: '', lines: [{ label: 'Eten', text: 'alles op' }], photoIds: [],
+    });
+    const plain = em.create(DiaryEntry, {
+      child: f.child.finn, day: addDays(day, -2), authorKind: 'staff', staff: null, parent: null, authorLabel: 'Kees Werker',
+      text: 'Alleen tekst.', lines: [], photoIds: [],
+    });
+    await em.flush();
+    await em.getConnection().execute(FOLD_LINES_INTO_NOTE_SQL);
+    const read = async (id: string) => await portal.em().fork().findOneOrFail(DiaryEntry, { id });
+    expect(await read(old.id)).toMatchObject({ text: 'Slapen: 12:30 tot 14:00\nStemming: vrolijk\n\nEen fijne dag.\nVeel buiten.', lines: [] });
+    expect(await read(onlyLines.id)).toMatchObject({ text: 'Eten: alles op', lines: [] });
+    expect(await read(plain.id)).toMatchObject({ text: 'Alleen tekst.', lines: [] });
   });
 });

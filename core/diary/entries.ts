@@ -11,6 +11,7 @@ import { conflict, DomainError, type ErrorDetail, forbidden, invalid } from '../
 import { fullName } from '../people.ts';
 import { type DiaryPhoto, shareablePhotos, taggedShareablePhotos } from '../photos/visibility.ts';
 import { authorName, childForActor, childGroupsForActor, entryForActor } from './access.ts';
+import { type DiaryItemView, firstNameOf, itemsOfEntries } from './items.ts';
 import { pageLimit } from '../paging.ts';
 import { clockOf } from '../clock.ts';
 import { isStorableText, UNSTORABLE_TEXT } from '../validation.ts';
@@ -46,8 +47,13 @@ export interface DiaryEntryView {
   day: string;
   authorKind: 'staff' | 'parent';
   authorLabel: string;
+  /** The author's first name for the pages ("Mia"); null when the label is not a name (the terminal). */
+  authorFirstName: string | null;
+  /** The note (several lines). */
   text: string;
   lines: DiaryLine[];
+  /** The quick picks of a staff entry, in time order (the day's timeline); empty for parents' entries. */
+  items: DiaryItemView[];
   /** Attached photos the viewer may see right now (a withdrawn consent removes one at once). */
   photos: DiaryPhoto[];
   createdAt: string;
@@ -102,6 +108,10 @@ export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: 
     )) as { id: string }[];
     for (const r of rows) unseen.add(r.id);
   }
+  const items = await itemsOfEntries(
+    em,
+    entries.filter((e) => e.authorKind === 'staff').map((e) => e.id),
+  );
   const day = clockOf(em).today();
   const parentId = parentIdOf(actor);
   const ownEntry = (e: IDiaryEntry) => parentId !== undefined && e.authorKind === 'parent' && e.parent?.id === parentId;
@@ -111,8 +121,10 @@ export async function diaryEntryViews(em: EntityManager, actor: Actor, entries: 
     day: isoDay(e.day),
     authorKind: e.authorKind,
     authorLabel: e.authorLabel,
+    authorFirstName: firstNameOf(e.authorLabel),
     text: e.text,
     lines: e.lines,
+    items: items.get(e.id) ?? [],
     photos: e.photoIds.map((id) => photos.get(id)).filter((p): p is DiaryPhoto => p !== undefined),
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
@@ -399,7 +411,9 @@ export async function saveStaffEntry(
         addRevision(tx, actor, created, name);
         return { entry: created, changed: true };
       }
-      assertVersion(existing, input.version);
+      // An entry the quick picks created holds no note yet: a form from before it overwrites nothing.
+      const emptyHolder = existing.version === 1 && existing.text === '' && existing.lines.length === 0 && existing.photoIds.length === 0;
+      if (!(input.version === 0 && emptyHolder)) assertVersion(existing, input.version);
       const same =
         existing.text === text &&
         // jsonb keeps its own key order: compare the pairs, not the serialisation.

@@ -103,3 +103,35 @@ export const DiaryEntrySeen = defineEntity({
   },
 });
 export type IDiaryEntrySeen = InferEntity<typeof DiaryEntrySeen>;
+
+export const DIARY_ITEM_KINDS = ['sleep', 'meal', 'drink', 'mood', 'nappy'] as const;
+export type DiaryItemKind = (typeof DIARY_ITEM_KINDS)[number];
+
+/**
+ * One quick pick in a child's day ("slept 12:30–14:00", "ate: goed, pasta", "nappy 10:15: nat"),
+ * hanging off that day's staff entry, so the entry's retention, erasure and access cover it. Times
+ * are wall-clock 'HH:MM' in Europe/Amsterdam on the entry's day (text sorts them); `endsAt` only
+ * for sleep. `value` is one of the kind's fixed choices (core/diary/items.ts), `detail` the
+ * optional "what" (pasta, water). `authorLabel` is the name as written, like the entry's.
+ */
+export const DiaryItem = defineEntity({
+  name: 'DiaryItem',
+  tableName: 'diary_item',
+  indexes: [{ properties: ['entry', 'startsAt'] }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    entry: p.manyToOne(DiaryEntry).deleteRule('cascade'),
+    kind: p.enum([...DIARY_ITEM_KINDS] as DiaryItemKind[]),
+    startsAt: p.string().length(5),
+    endsAt: p.string().length(5).nullable(),
+    value: p.string().length(20),
+    detail: p.string().length(100).nullable(),
+    staff: p.manyToOne(Staff).nullable().deleteRule('set null'),
+    authorLabel: p.string().length(200),
+    createdAt: p.datetime().onCreate(stamp),
+  },
+});
+export type IDiaryItem = InferEntity<typeof DiaryItem>;

@@ -15,6 +15,9 @@ import {
   saveStaffEntry,
   writeParentEntry,
 } from '../../core/diary/entries.ts';
+import { addDiaryItems, DIARY_ITEM_CHOICES, type DiaryItemInput, removeDiaryItem } from '../../core/diary/items.ts';
+import { diaryProgress } from '../../core/diary/progress.ts';
+import { DIARY_ITEM_KINDS } from '../../core/entities/diary.ts';
 import { type DomainError, isDomainError } from '../../core/errors.ts';
 import type { Portal } from '../../core/portal.ts';
 import { isUnstorableText } from '../../core/validation.ts';
@@ -37,15 +40,42 @@ export const DIARY_PATH = '/schriftje';
 const childPath = (childId: number) => `${DIARY_PATH}/kind/${childId}`;
 const rowPath = (childId: number) => `${DIARY_PATH}/rij/${childId}`;
 const entryPath = (entryId: string) => `${DIARY_PATH}/stukje/${entryId}`;
+const pickPath = (childId: number) => `${DIARY_PATH}/moment/kind/${childId}`;
+const groupPickPath = (groupId: number) => `${DIARY_PATH}/moment/groep/${groupId}`;
+const removePickPath = (itemId: string) => `${DIARY_PATH}/moment/${itemId}/weg`;
 
 const timeFormat = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam' });
 
-/** Form fields: the free text, line i of the configured lines, the photos (repeated), the version. */
+/** Form fields: the note, the photos (repeated), the version. */
 const TEXT = 'tekst';
-const LINE = 'regel-';
 const PHOTO = 'foto';
 const VERSION = 'versie';
 const GROUP = 'groep';
+/** Quick picks: the button pressed ("kind:value"), the times, the optional "what", the children (group form). */
+const PICK = 'moment';
+const FROM = 'van';
+const TO = 'tot';
+const WHAT = 'wat';
+const CHILD = 'kind';
+
+/** The pick the form describes; the button carries kind and value so one tap says it all. */
+function pickInput(form: Form): DiaryItemInput {
+  const [kind = '', value = ''] = one(form, PICK).split(':');
+  return { kind, value, from: one(form, FROM), to: one(form, TO), detail: one(form, WHAT) };
+}
+
+/** What went wrong with a pick, as message keys by field. */
+function pickProblems(err: DomainError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of err.details) {
+    if (d.path === 'from' || d.path === 'to') {
+      out[d.path] = /HH:MM/.test(d.message) ? 'diary.pick.problem.time' : /after/.test(d.message) ? 'diary.pick.problem.order' : 'diary.pick.problem.future';
+    } else if (d.path === 'detail') out['detail'] = isUnstorableText(d.message) ? 'diary.problem.unstorable' : 'diary.pick.problem.detail';
+    else if (d.path === 'children') out['children'] = 'diary.pick.problem.children';
+    else out['pick'] = 'diary.pick.problem.choice';
+  }
+  return out;
+}
 
 type Form = Record<string, string | string[]>;
 
@@ -106,6 +136,13 @@ export function diaryRoutes(
     childPath,
     rowPath,
     entryPath,
+    pickPath,
+    groupPickPath,
+    removePickPath,
+    kinds: DIARY_ITEM_KINDS,
+    choices: DIARY_ITEM_CHOICES,
+    /** The time a pick form starts with: now, on the portal's clock. */
+    nowTime: timeFormat.format(clockOf(c.var.em).now()),
   });
 
   /** Staff have now seen the parent entries on the page they get. */
@@ -241,25 +278,42 @@ export function diaryRoutes(
   // Staff: the day sheet of a group, saved row by row
 
   interface RowState {
-    values?: { text: string; lines: string[]; photoIds: string[] };
+    values?: { text: string; photoIds: string[] };
     errors?: Record<string, string>;
     savedAt?: string;
   }
 
-  const rowData = (c: Context<AuthedEnv>, row: DaySheetRow, groupId: number, state: RowState = {}) => {
+  /** What a pick form shows after a failed tap: the times and "what" as typed, and why. */
+  interface PickState {
+    typed?: { from: string; to: string; detail: string; children?: number[] };
+    errors?: Record<string, string>;
+    savedAt?: string;
+  }
+
+  const rowData = (c: Context<AuthedEnv>, row: DaySheetRow, groupId: number, state: RowState = {}, pick: PickState = {}) => {
     const entry = row.entry;
-    const values = state.values ?? {
-      text: entry?.text ?? '',
-      lines: settings.lines.map((label) => entry?.lines.find((l) => l.label === label)?.text ?? ''),
-      photoIds: entry?.photos.map((p) => p.id) ?? [],
+    const values = state.values ?? { text: entry?.text ?? '', photoIds: entry?.photos.map((p) => p.id) ?? [] };
+    return {
+      ...helpers(c),
+      row,
+      groupId,
+      values,
+      errors: state.errors ?? {},
+      savedAt: state.savedAt,
+      pick: { typed: pick.typed, errors: pick.errors ?? {}, savedAt: pick.savedAt },
     };
-    return { ...helpers(c), row, groupId, lines: settings.lines, values, errors: state.errors ?? {}, savedAt: state.savedAt };
   };
 
-  const daySheetPage = async (c: Context<AuthedEnv>, groupId: number, override?: { childId: number } & RowState, status: ContentfulStatusCode = 200) => {
+  const daySheetPage = async (
+    c: Context<AuthedEnv>,
+    groupId: number,
+    override?: { childId: number; row?: RowState; pick?: PickState },
+    group?: PickState,
+    status: ContentfulStatusCode = 200,
+  ) => {
     const actor = actorOf(c);
     const sheet = await staffDaySheet(c.var.em, actor, settings, groupId);
-    const groups = await diaryGroups(c.var.em, actor);
+    const [groups, progress] = await Promise.all([diaryGroups(c.var.em, actor), diaryProgress(c.var.em, actor, groupId)]);
     const response = pages.render(
       c,
       'pages/diary-staff',
@@ -267,7 +321,11 @@ export function diaryRoutes(
         ...helpers(c),
         groups,
         sheet,
-        rows: sheet.rows.map((row) => rowData(c, row, groupId, override?.childId === row.child.id ? override : {})),
+        progress,
+        group: { typed: group?.typed, errors: group?.errors ?? {}, savedAt: group?.savedAt },
+        rows: sheet.rows.map((row) =>
+          override?.childId === row.child.id ? rowData(c, row, groupId, override.row, override.pick) : rowData(c, row, groupId),
+        ),
       },
       status,
     );
@@ -278,25 +336,96 @@ export function diaryRoutes(
     return response;
   };
 
+  /** The group of the form, or the actor's first group (a form without one still lands somewhere). */
+  const groupOf = async (c: Context<AuthedEnv>, form: Form) => idParam(one(form, GROUP)) || (await diaryGroups(c.var.em, actorOf(c)))[0]?.id || 0;
+
+  /** htmx: the child's picks and, out of band, the group's progress ("written for n of m"). */
+  const picksFragment = async (c: Context<AuthedEnv>, childIds: number[], groupId: number, pick: PickState, status: ContentfulStatusCode, oobAll = false) => {
+    let html = '';
+    for (const [i, childId] of childIds.entries()) {
+      const row = await staffDayRow(c.var.em, actorOf(c), childId);
+      html += await pages.render(c, 'partials/diary-moments', { ...rowData(c, row, groupId, {}, i === 0 ? pick : {}), oob: oobAll }).text();
+    }
+    const progress = groupId ? await diaryProgress(c.var.em, actorOf(c), groupId).catch(() => undefined) : undefined;
+    if (progress) html += await pages.render(c, 'partials/diary-progress', { ...helpers(c), progress, oob: true }).text();
+    return c.html(html, status);
+  };
+
+  // One child: the pick buttons of its card.
+  app.post(`${DIARY_PATH}/moment/kind/:childId`, async (c) => {
+    const actor = actorOf(c);
+    const childId = idParam(c.req.param('childId'));
+    const form = await readAll(c);
+    const groupId = await groupOf(c, form);
+    const input = pickInput(form);
+    try {
+      await addDiaryItems(c.var.em, actor, [childId], input);
+    } catch (err) {
+      if (!isDomainError(err) || err.code !== 'validation') throw err;
+      const pick: PickState = { typed: { from: input.from, to: input.to ?? '', detail: input.detail ?? '' }, errors: pickProblems(err) };
+      if (!isHtmx(c)) return await daySheetPage(c, groupId, { childId, pick }, undefined, 422);
+      return await picksFragment(c, [childId], groupId, pick, 422);
+    }
+    if (!isHtmx(c)) {
+      setFlash(c, 'diary_saved', secure);
+      return c.redirect(`${DIARY_PATH}?${GROUP}=${groupId}#kind-${childId}`, 303);
+    }
+    return await picksFragment(c, [childId], groupId, { savedAt: timeFormat.format(clockOf(c.var.em).now()) }, 200);
+  });
+
+  // Several children at once ("slept 12:30–14:00" for the whole nap room).
+  app.post(`${DIARY_PATH}/moment/groep/:groupId`, async (c) => {
+    const actor = actorOf(c);
+    const groupId = idParam(c.req.param('groupId'));
+    // A group the actor does not work in is "not found", like any other child or group.
+    await diaryProgress(c.var.em, actor, groupId);
+    const form = await readAll(c);
+    const input = pickInput(form);
+    const childIds = many(form, CHILD).map(idParam);
+    try {
+      await addDiaryItems(c.var.em, actor, childIds, input);
+    } catch (err) {
+      if (!isDomainError(err) || err.code !== 'validation') throw err;
+      const group: PickState = {
+        typed: { from: input.from, to: input.to ?? '', detail: input.detail ?? '', children: childIds },
+        errors: pickProblems(err),
+      };
+      if (!isHtmx(c)) return await daySheetPage(c, groupId, undefined, group, 422);
+      return c.html(await pages.render(c, 'partials/diary-group-status', { ...helpers(c), group }).text(), 422);
+    }
+    if (!isHtmx(c)) {
+      setFlash(c, 'diary_saved', secure);
+      return c.redirect(`${DIARY_PATH}?${GROUP}=${groupId}`, 303);
+    }
+    const status = await pages.render(c, 'partials/diary-group-status', { ...helpers(c), group: { savedAt: timeFormat.format(clockOf(c.var.em).now()), count: childIds.length } }).text();
+    const rest = await (await picksFragment(c, childIds, groupId, {}, 200, true)).text();
+    return c.html(status + rest, 200);
+  });
+
+  // Taking a pick back (a mistap), today only.
+  app.post(`${DIARY_PATH}/moment/:itemId/weg`, async (c) => {
+    const actor = actorOf(c);
+    const form = await readAll(c);
+    const groupId = await groupOf(c, form);
+    const { childId } = await removeDiaryItem(c.var.em, actor, c.req.param('itemId'));
+    if (!isHtmx(c)) {
+      setFlash(c, 'diary_saved', secure);
+      return c.redirect(`${DIARY_PATH}?${GROUP}=${groupId}#kind-${childId}`, 303);
+    }
+    return await picksFragment(c, [childId], groupId, {}, 200);
+  });
+
+  // The note (and photos) of one child, saved on its own.
   app.post(`${DIARY_PATH}/rij/:childId`, async (c) => {
     const actor = actorOf(c);
     const childId = idParam(c.req.param('childId'));
     const form = await readAll(c);
     const groupId = idParam(one(form, GROUP));
-    const values = {
-      text: one(form, TEXT),
-      lines: settings.lines.map((_, i) => one(form, `${LINE}${i}`)),
-      photoIds: many(form, PHOTO),
-    };
+    const values = { text: one(form, TEXT), photoIds: many(form, PHOTO) };
     let state: RowState;
     let status: ContentfulStatusCode = 200;
     try {
-      await saveStaffEntry(c.var.em, actor, settings, childId, {
-        text: values.text,
-        lines: Object.fromEntries(settings.lines.map((label, i) => [label, values.lines[i]])),
-        photoIds: values.photoIds,
-        version: version(form),
-      });
+      await saveStaffEntry(c.var.em, actor, settings, childId, { text: values.text, photoIds: values.photoIds, version: version(form) });
       if (!isHtmx(c)) {
         setFlash(c, 'diary_saved', secure);
         return c.redirect(`${DIARY_PATH}?${GROUP}=${groupId}#kind-${childId}`, 303);
@@ -304,14 +433,17 @@ export function diaryRoutes(
       state = { savedAt: timeFormat.format(clockOf(c.var.em).now()) };
     } catch (err) {
       if (!inPlace(err)) throw err;
-      // The row keeps what was typed; a conflict shows the colleague's version in the history.
+      // The form keeps what was typed; a conflict shows the colleague's version in the history.
       state = { values, errors: problems(err) };
       status = err.code === 'conflict' ? 409 : 422;
       if (!isHtmx(c)) {
-        return await daySheetPage(c, groupId || (await diaryGroups(c.var.em, actor))[0]?.id || 0, { childId, ...state }, status);
+        return await daySheetPage(c, groupId || (await diaryGroups(c.var.em, actor))[0]?.id || 0, { childId, row: state }, undefined, status);
       }
     }
     const row = await staffDayRow(c.var.em, actor, childId);
-    return pages.render(c, 'partials/diary-row', rowData(c, row, groupId, state), status);
+    const html = await pages.render(c, 'partials/diary-note', rowData(c, row, groupId, state), status).text();
+    const progress = groupId ? await diaryProgress(c.var.em, actor, groupId).catch(() => undefined) : undefined;
+    const oob = progress ? await pages.render(c, 'partials/diary-progress', { ...helpers(c), progress, oob: true }).text() : '';
+    return c.html(html + oob, status);
   });
 }

@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { parseDate } from '../../../core/dates.ts';
 import { childDiary, DIARY_LIMITS, editParentEntry, parentChildren, writeParentEntry } from '../../../core/diary/entries.ts';
+import { addDiaryItems, DIARY_ITEM_LIMITS } from '../../../core/diary/items.ts';
+import { DIARY_ITEM_KINDS } from '../../../core/entities/diary.ts';
 import { parentHome } from '../../../core/home/home.ts';
 import { childAlbum } from '../../../core/photos/child-album.ts';
 import { albumCursor, parseAlbumCursor } from '../../../core/photos/visibility.ts';
@@ -24,6 +26,18 @@ const DiaryPhoto = z.object({
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
 });
+/** A quick pick on the day's timeline (staff entries only). */
+const DiaryItem = z
+  .object({
+    id: z.string(),
+    kind: z.enum(DIARY_ITEM_KINDS),
+    value: z.string().openapi({ description: 'One of the kind\'s choices: sleep slept; meal and drink goed, beetje, niets; mood blij, rustig, moe, verdrietig, onrustig; nappy nat, vies, droog, wc' }),
+    startsAt: z.string().openapi({ example: '12:30', description: 'HH:MM, Europe/Amsterdam, on the entry\'s day' }),
+    endsAt: z.string().nullable().openapi({ example: '14:00', description: 'Sleep only' }),
+    detail: z.string().nullable().openapi({ description: 'What was eaten or drunk, when given' }),
+    authorFirstName: z.string().nullable(),
+  })
+  .openapi('DiaryItem');
 const DiaryEntry = z
   .object({
     id: z.string(),
@@ -31,8 +45,10 @@ const DiaryEntry = z
     day: z.string().openapi({ example: '2026-11-25' }),
     authorKind: z.enum(['staff', 'parent']),
     authorLabel: z.string(),
-    text: z.string(),
+    authorFirstName: z.string().nullable(),
+    text: z.string().openapi({ description: 'The note (several lines)' }),
     lines: z.array(DiaryLine),
+    items: z.array(DiaryItem).openapi({ description: 'The quick picks of a staff entry in time order: the day\'s timeline' }),
     photos: z.array(DiaryPhoto),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -130,6 +146,26 @@ const editDiary = createRoute({
   responses: { 200: json(DiaryEntry, 'The entry after the change'), ...errors(403, 404, 409, 422) },
 });
 
+const AddItem = z
+  .object({
+    kind: z.enum(DIARY_ITEM_KINDS),
+    value: z.string().max(20).optional(),
+    from: z.string().openapi({ example: '12:30', description: 'HH:MM today, not later than now' }),
+    to: z.string().optional().openapi({ example: '14:00', description: 'Sleep only: after `from`, not later than now' }),
+    detail: z.string().max(DIARY_ITEM_LIMITS.detail).optional(),
+  })
+  .openapi('DiaryItemInput');
+
+const addItem = createRoute({
+  method: 'post',
+  path: '/children/{child}/diary-items',
+  operationId: 'addDiaryItem',
+  tags: ['Schriftje'],
+  summary: "Add a quick pick to a child's schriftje for today (staff of the child's group)",
+  request: { params: ChildParam, body: { content: { 'application/json': { schema: AddItem } }, required: true } },
+  responses: { 201: json(DiaryItem, 'The saved pick'), ...errors(403, 404, 422) },
+});
+
 export const childrenRoutes: ApiModule = (api) => {
   api.openapi(listChildren, async (c) => c.json({ items: await parentChildren(c.var.em, c.var.api.actor) }, 200));
 
@@ -153,6 +189,11 @@ export const childrenRoutes: ApiModule = (api) => {
     const { child } = c.req.valid('param');
     const entry = await writeParentEntry(c.var.em, c.var.api.actor, child, { text: c.req.valid('json').text });
     return c.json(entry, 201);
+  });
+
+  api.openapi(addItem, async (c) => {
+    const [item] = await addDiaryItems(c.var.em, c.var.api.actor, [c.req.valid('param').child], c.req.valid('json'));
+    return c.json(item!, 201);
   });
 
   api.openapi(editDiary, async (c) => {
