@@ -6,6 +6,7 @@ import type { Portal } from '../../core/portal.ts';
 import type { AppEnv, AuthedEnv } from '../env.ts';
 import type { Pages } from '../render.ts';
 import { dayHeading, thumbSize } from './photos.ts';
+import { todayPage } from './today.ts';
 import { clockOf } from '../../core/clock.ts';
 
 /**
@@ -38,11 +39,12 @@ export function homeRoutes(app: Hono<AuthedEnv>, _portal: Pick<Portal, 'config'>
   app.get('/', async (c) => {
     const session = c.var.session;
     const staff = sideOf(session.actor) !== 'parent';
+    // Staff land on their group's day (Vandaag); parents on their children's cards below.
+    if (staff) return await todayPage(c, pages);
     const now = clockOf(c.var.em).now();
     return pages.render(c, 'pages/home', {
       firstName: session.firstName,
-      staff,
-      home: staff ? undefined : await parentHome(c.var.em, session.actor, now),
+      home: await parentHome(c.var.em, session.actor, now),
       day: dayHeading(c, now.toISOString(), now).toLowerCase(),
       thumbSize,
       announcementDay: (iso: string) => dayHeading(c, iso, now).toLowerCase(),
