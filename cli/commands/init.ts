@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { checkOrganisationField, getOrganisation, initOrganisation } from '../../core/directory/organisation.ts';
+import { vapidKeys } from '../../core/push/vapid.ts';
 import { action } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
@@ -60,6 +61,9 @@ export function registerInit(program: Command, io: CliIO): void {
               default: current.defaultLanguage,
             });
           }
+          // The Web Push key pair (core/push/vapid.ts), kept in the database with the other
+          // signing keys; made once, so running init again keeps every device subscribed.
+          await vapidKeys(em);
           return await initOrganisation(em, ctx.actor, {
             name: answers.name!,
             publicUrl: answers.url!,

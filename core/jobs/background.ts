@@ -7,6 +7,9 @@ import { pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
 import { startDecisionMailWorker } from '../schedule/decision-mail.ts';
 import { scanNotifications, startNotificationWorker } from '../notifications/notify.ts';
+import { startPushWorker } from '../push/deliver.ts';
+import { scanPush } from '../push/scan.ts';
+import { vapidKeys } from '../push/vapid.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { systemActor } from '../actor.ts';
@@ -15,10 +18,12 @@ import { clockOf } from '../clock.ts';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
 const NOTIFY_SCAN_MS = 5 * 60_000;
+/** Pushes are meant to be prompt: who is due is looked at every minute. */
+const PUSH_SCAN_MS = 60_000;
 
 /**
  * The background work of a running server: the mail queues (accounts, announcement copies,
- * notifications, swap decisions, with a scan every five minutes for who is due) and photo processing (with pg-boss maintenance:
+ * notifications, swap decisions, with a scan every five minutes for who is due; Web Push, scanned every minute) and photo processing (with pg-boss maintenance:
  * expiring stuck jobs, archiving finished ones; composers.ts lists every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
@@ -32,6 +37,9 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
   await startDecisionMailWorker(ctx);
   await startNotificationWorker(ctx);
   await startDataExportWorker(ctx);
+  // An install from before Web Push gets its VAPID key pair on this first start.
+  await vapidKeys(ctx.em());
+  await startPushWorker(ctx);
   // Who is due for a notification mail (immediate: every few minutes; digest: once a day).
   const notifications = async () => {
     try {
@@ -39,6 +47,14 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
       if (queued) ctx.log.debug(`notifications: ${queued} parent(s) queued`);
     } catch (err) {
       ctx.log.warn(`notification scan failed: ${loggableMessage(err)}`);
+    }
+  };
+  const pushes = async () => {
+    try {
+      const queued = await scanPush(ctx);
+      if (queued) ctx.log.debug(`push: ${queued} push(es) queued`);
+    } catch (err) {
+      ctx.log.warn(`push scan failed: ${loggableMessage(err)}`);
     }
   };
   const housekeeping = async () => {
@@ -84,6 +100,7 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
     setInterval(housekeeping, HOUSEKEEPING_MS),
     setInterval(retention, 24 * 60 * 60_000),
     setInterval(notifications, NOTIFY_SCAN_MS),
+    setInterval(pushes, PUSH_SCAN_MS),
   ];
   for (const t of timers) t.unref();
   return () => {

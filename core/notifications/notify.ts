@@ -227,6 +227,34 @@ export function composeNotification(i: {
 }
 
 /**
+ * The kinds of news this parent gets as a push on at least one device: the mail leaves them out,
+ * so nobody is told the same thing twice. A parent without a device (or who unticked a kind) gets
+ * it by mail as before; a device removed by its push service (410) puts it back in the mail.
+ */
+async function pushedCategories(em: EntityManager, parentId: number): Promise<Set<string>> {
+  const rows = (await em.getConnection().execute(
+    `select ps.categories from push_setting ps join account a on a.id = ps.account_id
+      where a.parent_id = ? and exists (select 1 from push_subscription s where s.account_id = a.id)`,
+    [parentId],
+  )) as { categories: string[] }[];
+  return new Set(rows[0]?.categories ?? []);
+}
+
+function withoutPushed(news: News, pushed: Set<string>): News {
+  return {
+    children: news.children
+      .map((c) => ({
+        ...c,
+        photos: pushed.has('photos') ? 0 : c.photos,
+        diary: pushed.has('diary') ? 0 : c.diary,
+        messages: pushed.has('replies') ? 0 : c.messages,
+      }))
+      .filter((c) => c.photos + c.diary + c.messages > 0),
+    announcements: pushed.has('announcements') ? [] : news.announcements,
+  };
+}
+
+/**
  * Sends one notification, or nothing when there is no news in its window, the parent switched
  * notifications off meanwhile, or their access is suspended. Throws on a failed send (the queue
  * retries).
@@ -239,7 +267,7 @@ export async function sendNotification(ctx: NotifyContext, job: NotifyJob): Prom
     .getConnection()
     .execute('select 1 from account where parent_id = ? and suspended_at is not null', [parent.id])) as unknown[];
   if (suspended.length) return 'skipped';
-  const news = await newsFor(em, parent.id, new Date(job.since), new Date(job.until));
+  const news = withoutPushed(await newsFor(em, parent.id, new Date(job.since), new Date(job.until)), await pushedCategories(em, parent.id));
   if (news.children.length === 0 && news.announcements.length === 0) return 'nothing';
   const organisation = await getOrganisation(em);
   const base = publicBaseUrl(ctx, organisation.publicUrl);

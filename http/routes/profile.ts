@@ -23,6 +23,7 @@ import { clearSessionCookie, PATHS } from '../middleware/session.ts';
 import type { AuthRouteDeps } from './login.ts';
 import { PROFILE_PATH } from './password.ts';
 import { clockTime, dayHeading, dayInSentence } from './photos.ts';
+import { pushCard, pushRoutes } from './push.ts';
 
 export const EMAIL_PATH = `${PROFILE_PATH}/e-mailadres`;
 export const LANGUAGE_PATH = `${PROFILE_PATH}/taal`;
@@ -36,6 +37,8 @@ export const APPS_PATH = `${PROFILE_PATH}/apps`;
 export interface ProfileRouteDeps extends AuthRouteDeps {
   log: Logger;
   locationSections: readonly LocationSection[];
+  /** The hashed URL of views/static/push.js (the "on this device" button). */
+  pushScript?: string;
 }
 
 type Errors = Record<string, string>;
@@ -84,12 +87,14 @@ export function profileRoutes(app: Hono<AuthedEnv>, deps: ProfileRouteDeps): voi
           lastUsedDay: dayHeading(c, t.lastUsedAt.toISOString()),
           lastUsedTime: clockTime(t.lastUsedAt),
         })),
+        push: { ...(await pushCard(c)), script: deps.pushScript ?? '' },
       },
       status,
     );
   };
 
   app.get(PROFILE_PATH, (c) => profilePage(c));
+  pushRoutes(app, { secure, renderProfile: (c, errors) => profilePage(c, undefined, errors, 422) });
 
   app.post(DATA_EXPORT_REQUEST_PATH, async (c) => {
     await requestOwnDataExport(c.var.em, portal, c.var.actor);
