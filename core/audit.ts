@@ -38,6 +38,7 @@ export type AuditType =
   | 'photo.downloaded'
   | 'photo.deleted'
   | 'photo.hidden'
+  | 'photo.published'
   | 'photo.shown'
   | 'profile.updated'
   | 'email.change_requested'
@@ -60,6 +61,10 @@ export type AuditType =
   | 'schedule.imported'
   | 'day.cancelled'
   | 'day.reinstated'
+  | 'child.sick_reported'
+  | 'child.sick_ended'
+  | 'child.pickup_set'
+  | 'child.pickup_cleared'
   | 'swap.requested'
   | 'swap.approved'
   | 'swap.rejected'
@@ -68,7 +73,10 @@ export type AuditType =
   | 'message.child_assigned'
   | 'export.written'
   | 'database.created'
-  | 'export.restored';
+  | 'export.restored'
+  | 'push.subscribed'
+  | 'push.unsubscribed'
+  | 'push.settings';
 
 export interface AuditInput {
   type: AuditType;

@@ -7,6 +7,7 @@ import { API_BASE, createApi } from './api/app.ts';
 import { apiError } from './api/errors.ts';
 import { wellKnownRoutes } from './api/well-known.ts';
 import { loadAssets } from './assets.ts';
+import { inlineStyle } from './inline-style.ts';
 import { type Branding, siteNameMiddleware } from './branding.ts';
 import type { AppEnv } from './env.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
@@ -37,6 +38,8 @@ import { profileRoutes, publicProfileRoutes } from './routes/profile.ts';
 import { secondFactorRoutes } from './routes/second-factor.ts';
 import { staffPhotoRoutes, UPLOAD_PATH } from './routes/staff-photos.ts';
 import { swapRoutes, swapSection } from './routes/swaps.ts';
+import { todayRoutes } from './routes/today.ts';
+import { childDayRoutes } from './routes/child-day.ts';
 
 export type { AppEnv } from './env.ts';
 
@@ -80,13 +83,15 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   const plugins = preparePlugins(portal, options.plugins ?? installedPlugins, () => pages);
   const branding = options.branding ?? {};
   const shell = createShell(assets, branding);
-  const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref, branding, shell: shell.links });
+  // Our stylesheet and the organisation's colours, inlined in every page; the CSP allows it by hash.
+  const style = inlineStyle(assets.css, branding.theme);
+  const pages = createPages(assets, { nav: plugins.nav, helpHref: plugins.helpHref, branding, shell: shell.links, style });
 
   const app = new Hono<AppEnv>();
   app.use(requestContext(portal.log, portal.config.server.trustProxy));
   // Outermost but for the request context: it sees each response as finally sent.
   app.use(compression());
-  app.use(securityHeaders({ https }));
+  app.use(securityHeaders({ https, styleHashes: [style.hash] }));
   app.use(noStoreHtml());
   app.use(language());
   const throttle = createThrottle(portal.em(), { ...throttleLimitsOf(portal.config), ...options.throttle });
@@ -139,7 +144,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
-  assetRoutes(app, [assets.css, assets.htmx, assets.upload, assets.register, branding.logo, branding.theme]);
+  assetRoutes(app, [assets.css, assets.htmx, assets.upload, assets.photoViewer, assets.register, assets.push, branding.logo, branding.theme]);
   shellAssetRoutes(app, shell);
 
   app.use(sessionLoader(portal, { secure: https, trustProxy: portal.config.server.trustProxy }));
@@ -164,11 +169,13 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   secondFactorRoutes(authed, deps);
   homeRoutes(authed, portal, pages);
   staffPhotoRoutes(authed, portal, pages, https);
-  profileRoutes(authed, { ...deps, log: portal.log, locationSections: [swapSection, ...plugins.locationSections, ...(options.locationSections ?? [])] });
+  profileRoutes(authed, { ...deps, log: portal.log, pushScript: assets.push.url, locationSections: [swapSection, ...plugins.locationSections, ...(options.locationSections ?? [])] });
   photoRoutes(authed, portal, pages);
   diaryRoutes(authed, deps);
   messageRoutes(authed, deps);
   swapRoutes(authed, deps);
+  todayRoutes(authed, deps);
+  childDayRoutes(authed, deps);
   plugins.mountPrivate(authed);
 
   app.notFound(notFoundHandler(pages));

@@ -27,8 +27,12 @@ export interface Assets {
   htmx: Asset;
   /** Our small progressive enhancement of the photo upload form (per-file progress). */
   upload: Asset;
+  /** Swipe and arrow keys between photos on the photo page (its links work without it). */
+  photoViewer: Asset;
   /** Registers the service worker (http/shell.ts). */
   register: Asset;
+  /** The Web Push button on Mijn gegevens (http/routes/push.ts). */
+  push: Asset;
 }
 
 /** `/assets/portal.css` + hash → `/assets/portal.<hash>.css` (the hash before the extension). */
@@ -68,6 +72,8 @@ export function loadAssets(): Assets {
     css: load('/assets/portal.css', projectPath('views', 'static', 'portal.css'), 'text/css; charset=utf-8'),
     htmx: load('/assets/htmx.min.js', require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
     upload: load('/assets/upload.js', projectPath('views', 'static', 'upload.js'), 'text/javascript; charset=utf-8'),
+    photoViewer: load('/assets/photo-viewer.js', projectPath('views', 'static', 'photo-viewer.js'), 'text/javascript; charset=utf-8'),
     register: load('/assets/sw-register.js', projectPath('views', 'static', 'sw-register.js'), 'text/javascript; charset=utf-8'),
+    push: load('/assets/push.js', projectPath('views', 'static', 'push.js'), 'text/javascript; charset=utf-8'),
   };
 }

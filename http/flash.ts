@@ -16,12 +16,16 @@ export const FLASH_KEYS = [
   'second_factor_disabled',
   'photos_uploaded',
   'tags_saved',
+  'photos_ready_to_tag',
+  'photos_published',
   'photo_hidden',
   'photo_shown',
   'photo_deleted',
   'details_saved',
   'language_saved',
   'notifications_saved',
+  'push_saved',
+  'push_device_removed',
   'email_change_sent',
   'email_changed',
   'diary_saved',
@@ -39,6 +43,10 @@ export const FLASH_KEYS = [
   'swap_day_cancelled',
   'swap_approved',
   'swap_rejected',
+  'sick_reported',
+  'sick_ended',
+  'pickup_saved',
+  'pickup_cleared',
 ] as const;
 export type FlashKey = (typeof FLASH_KEYS)[number];
 

@@ -58,6 +58,11 @@ export const catalogue = declare({
     anyOf: [...orgOfGroup, r.parentInGroup],
   },
   'group.work': { target: 'group', does: 'work in a group: its day, its photos, its schriftjes', anyOf: [...orgOfGroup] },
+  'group.today': {
+    target: 'group',
+    does: "see a group's day (Vandaag): who comes, who is ill, who picks up whom",
+    anyOf: [...orgOfGroup],
+  },
   'group.photos.upload': { target: 'group', does: 'upload photos to a group', anyOf: orgOfGroup.map((rule) => where(rule, is.groupOpen)) },
   'group.messages.read': { target: 'group', does: "read a group's conversations with parents", anyOf: [...orgOfGroup] },
   'group.announce': {
@@ -98,6 +103,8 @@ export const catalogue = declare({
   },
   'schedule.read': { target: 'child', does: "see a child's contracted days, cancellations and credits", anyOf: [...seesChild] },
   'child.photos.read': { target: 'child', does: 'see the photos in which their own child is tagged', anyOf: [r.guardian] },
+  'child.sick.report': { target: 'child', does: 'report their own child ill, and better again', anyOf: [r.guardian] },
+  'child.pickup.set': { target: 'child', does: 'say who picks their own child up today or tomorrow', anyOf: [r.guardian] },
 
   // --- parents --------------------------------------------------------------------------------
   'parent.read': { target: 'parent', does: "see a parent's contact details", anyOf: [r.admin, r.self, r.staffOfParentsChild] },

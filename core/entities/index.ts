@@ -4,16 +4,19 @@ import { AuditEvent } from './audit.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
 import { DataExport } from './data-export.ts';
 import { DeletedRow } from './deleted-row.ts';
-import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen } from './diary.ts';
+import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen, DiaryItem } from './diary.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
 import { Announcement, AnnouncementRead, Message, MessageAttachment, MessageRead, MessageThread } from './message.ts';
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
 import { Photo, PhotoDownload, PhotoTag, PhotoView } from './photo.ts';
+import { PhotoVariant } from './photo-variant.ts';
 import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from './schedule.ts';
+import { PickupNote, SickReport } from './child-day.ts';
 import { ScheduleRules } from './schedule-rules.ts';
 import { EmailChange, ServerSecret } from './profile.ts';
+import { PushSetting, PushSubscription } from './push.ts';
 import { Staff } from './staff.ts';
 import { StaffAssignment } from './staff-assignment.ts';
 
@@ -30,8 +33,11 @@ export * from './message.ts';
 export * from './organisation.ts';
 export * from './parent.ts';
 export * from './photo.ts';
+export * from './photo-variant.ts';
 export * from './profile.ts';
+export * from './push.ts';
 export * from './schedule.ts';
+export * from './child-day.ts';
 export * from './schedule-rules.ts';
 export * from './staff.ts';
 export * from './staff-assignment.ts';
@@ -58,11 +64,13 @@ export const coreEntities = [
   PhotoTag,
   PhotoDownload,
   PhotoView,
+  PhotoVariant,
   EmailChange,
   ServerSecret,
   DiaryEntry,
   DiaryEntryRevision,
   DiaryEntrySeen,
+  DiaryItem,
   MessageThread,
   Message,
   MessageRead,
@@ -77,4 +85,8 @@ export const coreEntities = [
   DayCancellation,
   SwapCredit,
   SwapRequest,
+  SickReport,
+  PickupNote,
+  PushSubscription,
+  PushSetting,
 ];

@@ -48,6 +48,8 @@ export const EXPORTED: readonly ExportTable[] = [
   { name: 'diary_entry', since: 'updated_at' },
   { name: 'diary_entry_revision', since: 'edited_at' },
   { name: 'diary_entry_seen', since: 'seen_at' },
+  // Picks are added and taken back, never changed.
+  { name: 'diary_item', since: 'created_at' },
   { name: 'message_thread', since: 'last_message_at' },
   { name: 'message', since: 'created_at' },
   { name: 'message_read', since: 'read_at' },
@@ -58,6 +60,9 @@ export const EXPORTED: readonly ExportTable[] = [
   { name: 'contract_day', since: 'created_at' },
   { name: 'day_cancellation', since: 'created_at' },
   { name: 'swap_credit', since: 'created_at' },
+  // "Weer beter" moves the last day of a report without an updated_at: exported in full.
+  { name: 'sick_report', since: null },
+  { name: 'pickup_note', since: 'updated_at' },
   // Status, reason and decision change later without an updated_at: exported in full.
   { name: 'swap_request', since: null },
   { name: 'audit_event', since: 'at' },
@@ -71,12 +76,15 @@ export const EXCLUDED: Readonly<Record<string, string>> = {
   session: 'login sessions: their ids are credentials, and a restored portal starts with everyone logged out',
   password_reset_token: 'reset links are credentials and expire within the hour',
   recovery_code: 'second-factor recovery codes are credentials',
+  photo_variant: "kept image variants of the photo page (a cache of derived files); made again on the first request",
   email_change: 'pending address changes carry a confirmation token; the confirmed address is in account',
-  server_secret: 'signing keys of the unsubscribe links; a restored portal makes new ones',
+  server_secret: 'signing keys of the unsubscribe links and the Web Push (VAPID) key; a restored portal makes new ones',
   rate_limit: 'login throttling counters that expire by themselves',
   mikro_orm_migrations: 'the schema state, recorded in the manifest as the schema version',
   api_token: 'app logins: their hashes are credentials, and a restored portal has every app log in again',
   data_export: "pending 'download mijn gegevens' links (token hashes) and files that live 48 hours",
+  push_subscription: 'browser push endpoints and their keys, bound to the VAPID key in server_secret: devices subscribe again on a restored portal',
+  push_setting: 'push choices per account that go with the subscriptions; chosen again when a device subscribes',
   deleted_row: 'not a table of its own in an export: a --since export writes its rows as deleted_row (the keys deleted since then)',
 };
 

@@ -19,6 +19,11 @@ import { Migration20261206110000PhotoViews } from './Migration20261206110000Phot
 import { Migration20261206120000StaffLifecycle } from './Migration20261206120000StaffLifecycle.ts';
 import { Migration20261206130000LocationLrk } from './Migration20261206130000LocationLrk.ts';
 import { Migration20261206130100ChildPreviousNumbers } from './Migration20261206130100ChildPreviousNumbers.ts';
+import { Migration20261206140400DiaryItems } from './Migration20261206140400DiaryItems.ts';
+import { Migration20261206140000PhotoVariants } from './Migration20261206140000PhotoVariants.ts';
+import { Migration20261206140300PhotoAwaitingPublish } from './Migration20261206140300PhotoAwaitingPublish.ts';
+import { Migration20261206140200ChildDay } from './Migration20261206140200ChildDay.ts';
+import { Migration20261206140100Push } from './Migration20261206140100Push.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -46,4 +51,9 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261206120000StaffLifecycle', class: Migration20261206120000StaffLifecycle },
   { name: 'Migration20261206130000LocationLrk', class: Migration20261206130000LocationLrk },
   { name: 'Migration20261206130100ChildPreviousNumbers', class: Migration20261206130100ChildPreviousNumbers },
+  { name: 'Migration20261206140400DiaryItems', class: Migration20261206140400DiaryItems },
+  { name: 'Migration20261206140000PhotoVariants', class: Migration20261206140000PhotoVariants },
+  { name: 'Migration20261206140300PhotoAwaitingPublish', class: Migration20261206140300PhotoAwaitingPublish },
+  { name: 'Migration20261206140200ChildDay', class: Migration20261206140200ChildDay },
+  { name: 'Migration20261206140100Push', class: Migration20261206140100Push },
 ];
