@@ -78,6 +78,11 @@ describe('the parent home page', () => {
     expect(html).toContain('1 ongelezen bericht over Evi');
     expect(html).toContain('Sint komt vrijdag');
     expect(html).not.toContain('Alleen voor Vlinder');
+    // What is new comes first: the unread message and the unread announcement above the children.
+    const fresh = html.indexOf('<h2 id="nieuw">Nieuw voor u</h2>');
+    expect(fresh).toBeGreaterThan(0);
+    expect(fresh).toBeLessThan(html.indexOf('1 ongelezen bericht over Evi'));
+    expect(html.indexOf('Sint komt vrijdag')).toBeLessThan(html.indexOf('id="kind-'));
     // Sam is in the same group but not Anna's child.
     expect(html).not.toContain('>Sam');
   });

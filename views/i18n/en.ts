@@ -117,6 +117,7 @@ export const en: Record<MessageKey, string> = {
   'home.unreadOne': "1 unread message about {name}",
   'home.unreadMany': "{n} unread messages about {name}",
   'home.announcements': "Announcements",
+  'home.whatsNew': "New for you",
   'home.new': "new",
 
   'more.title': 'More',

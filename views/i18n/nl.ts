@@ -120,6 +120,7 @@ export const nl = {
   'home.unreadOne': "1 ongelezen bericht over {name}",
   'home.unreadMany': "{n} ongelezen berichten over {name}",
   'home.announcements': "Mededelingen",
+  'home.whatsNew': "Nieuw voor u",
   'home.new': "nieuw",
 
   'more.title': 'Meer',
