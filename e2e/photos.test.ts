@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, } from '../core/dates.ts';
-import { addChild } from '../core/directory/children.ts';
 import { setConsent } from '../core/directory/consent.ts';
-import { addGroup } from '../core/directory/groups.ts';
-import { addLocation } from '../core/directory/locations.ts';
 import { addParent } from '../core/directory/parents.ts';
 import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { processUploadedPhoto, startPhotoWorker, uploadPhoto } from '../core/photos/upload.ts';
@@ -17,6 +13,7 @@ import type { Actor } from '../core/actor.ts';
 import type { Page } from 'playwright-core';
 import { accountFor } from '../http/testing.ts';
 import { admin } from '../test/portal.ts';
+import { jpeg, seedCentrum } from './photo-world.ts';
 import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, logInAs } from './harness.ts';
 
 /**
@@ -32,31 +29,17 @@ if (!hasChromium) console.warn(SKIP_REASON);
 const TIMEOUT = 180_000;
 const PASSWORD = 'een lange zin als wachtwoord';
 
-async function jpeg(path: string, hue: number): Promise<string> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="900">
-    <rect width="1200" height="900" fill="hsl(${hue},55%,72%)"/><circle cx="400" cy="450" r="220" fill="#e67e22"/>
-    <rect x="700" y="300" width="300" height="380" fill="#2e86c1"/></svg>`;
-  await sharp(Buffer.from(svg)).jpeg({ quality: 88 }).toFile(path);
-  return path;
-}
 
 describe.skipIf(!hasChromium)('photos in the browser', () => {
   let e2e: E2E;
   beforeAll(async () => {
     e2e = await startE2E();
     const em = e2e.portal.em();
-    await addLocation(em, admin, { name: 'Centrum', phone: '045 123 45 67' });
-    await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-    await addGroup(em, admin, { location: 'Centrum', name: 'Zolder' });
-    const since = addDays(e2e.portal.clock.today(), -30);
-    for (const [n, first, group] of [
+    await seedCentrum(e2e, ['Boomhut', 'Zolder'], [
       ['K1', 'Evi', 'Boomhut'],
       ['K2', 'Thijs', 'Boomhut'],
       ['K9', 'Lot', 'Zolder'],
-    ] as const) {
-      await addChild(em, admin, { childNumber: n, firstName: first, lastName: 'Jansen', birthDate: '2023-05-01', group, startDate: since });
-      await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
-    }
+    ]);
     await addParent(em, admin, { email: 'anna@example.nl', firstName: 'Anna', lastName: 'Jansen', children: ['K1'] });
     await addParent(em, admin, { email: 'eva@example.nl', firstName: 'Eva', lastName: 'de Wit', children: ['K9'] });
     await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Bakker', role: 'staff' });
@@ -183,17 +166,10 @@ describe.skipIf(!hasChromium)('photo-first viewing in the browser', () => {
   beforeAll(async () => {
     e2e = await startE2E();
     const em = e2e.portal.em();
-    await addLocation(em, admin, { name: 'Centrum', phone: '045 123 45 67' });
-    await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-    await addGroup(em, admin, { location: 'Centrum', name: 'Zolder' });
-    const since = addDays(e2e.portal.clock.today(), -30);
-    for (const [n, first, group] of [
+    await seedCentrum(e2e, ['Boomhut', 'Zolder'], [
       ['K1', 'Evi', 'Boomhut'],
       ['K9', 'Lot', 'Zolder'],
-    ] as const) {
-      await addChild(em, admin, { childNumber: n, firstName: first, lastName: 'Jansen', birthDate: '2023-05-01', group, startDate: since });
-      await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
-    }
+    ]);
     await addParent(em, admin, { email: 'anna@example.nl', firstName: 'Anna', lastName: 'Jansen', children: ['K1', 'K9'] });
     await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Bakker', role: 'staff' });
     await assignStaff(em, admin, 'mia@example.nl', { group: 'Boomhut' });

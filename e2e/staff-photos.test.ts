@@ -1,16 +1,12 @@
-import sharp from 'sharp';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../core/dates.ts';
-import { addChild } from '../core/directory/children.ts';
-import { setConsent } from '../core/directory/consent.ts';
-import { addGroup } from '../core/directory/groups.ts';
-import { addLocation } from '../core/directory/locations.ts';
 import { addParent } from '../core/directory/parents.ts';
 import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { startPhotoWorker } from '../core/photos/upload.ts';
 import { accountFor } from '../http/testing.ts';
 import { admin } from '../test/portal.ts';
 import type { Page } from 'playwright-core';
+import { jpeg, seedCentrum } from './photo-world.ts';
 import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
 
 /**
@@ -27,12 +23,6 @@ const TIMEOUT = 180_000;
 const PASSWORD = 'een lange zin als wachtwoord';
 const TABLET = { width: 768, height: 1024 };
 
-async function jpeg(path: string, hue: number): Promise<string> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="900">
-    <rect width="1200" height="900" fill="hsl(${hue},55%,72%)"/><circle cx="400" cy="450" r="220" fill="#e67e22"/></svg>`;
-  await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(path);
-  return path;
-}
 
 /** What has keyboard focus: "name=value" of an input, else the element's text. */
 const focused = async (page: Page) =>
@@ -62,17 +52,11 @@ describe.skipIf(!hasChromium)('bulk tagging in the browser', () => {
   beforeAll(async () => {
     e2e = await startE2E();
     const em = e2e.portal.em();
-    await addLocation(em, admin, { name: 'Centrum' });
-    await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-    const since = addDays(e2e.portal.clock.today(), -30);
-    for (const [n, first, consent] of [
-      ['K1', 'Evi', 'ja'],
-      ['K2', 'Noor', 'nee'],
-      ['K3', 'Thijs', 'ja'],
-    ] as const) {
-      await addChild(em, admin, { childNumber: n, firstName: first, lastName: 'Jansen', birthDate: '2023-05-01', group: 'Boomhut', startDate: since });
-      await setConsent(em, admin, n, { internal: consent, external: 'nee' });
-    }
+    await seedCentrum(e2e, ['Boomhut'], [
+      ['K1', 'Evi', 'Boomhut'],
+      ['K2', 'Noor', 'Boomhut', 'nee'],
+      ['K3', 'Thijs', 'Boomhut'],
+    ]);
     await addParent(em, admin, { email: 'anna@example.nl', firstName: 'Anna', lastName: 'Jansen', children: ['K1'] });
     await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Bakker', role: 'staff' });
     await assignStaff(em, admin, 'mia@example.nl', { group: 'Boomhut' });

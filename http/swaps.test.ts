@@ -6,18 +6,16 @@ import { cancelDay } from '../core/schedule/cancel.ts';
 import { creditsOf } from '../core/schedule/credits.ts';
 import { decideSwap, requestSwap } from '../core/schedule/swaps.ts';
 import { PASSWORD, PEOPLE } from '../test/messages.ts';
-import { createTestPortal, type TestPortal } from '../test/portal.ts';
-import { type ScheduleWorld, seedScheduleWorld } from '../test/schedule.ts';
-import { type AppEnv, createApp } from './app.ts';
-import { loggedInBrowser } from './testing.ts';
+import type { TestPortal } from '../test/portal.ts';
+import type { ScheduleWorld, } from '../test/schedule.ts';
+import type { AppEnv, } from './app.ts';
+import { loggedInBrowser, scheduleWorldApp } from './testing.ts';
 
 /**
  * Afmelden en ruilen over HTTP, mostly from the attacker's side: another family's child or
  * request is "not found", a forged CSRF token is refused before anything is written, and a
  * parent or group staff cannot reach the manager's page. Then the pages do what they say.
  */
-
-const LOOSE = { throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { points: 10_000, seconds: 60 } } };
 
 let portal: TestPortal;
 let app: Hono<AppEnv>;
@@ -26,9 +24,7 @@ let w: ScheduleWorld;
 const loggedIn = (email: string) => loggedInBrowser(app, email, PASSWORD);
 
 beforeAll(async () => {
-  portal = await createTestPortal({ 'server.trustProxy': true });
-  w = await seedScheduleWorld(portal);
-  app = createApp(portal, LOOSE);
+  ({ portal, app, w } = await scheduleWorldApp());
 });
 afterAll(async () => {
   await portal?.destroy();

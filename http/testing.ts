@@ -8,7 +8,9 @@ import type { AppEnv } from './env.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { startAccountMailWorker } from '../core/mail/account-mail-worker.ts';
 import { admin as testAdmin, createTestPortal, type TestPortal } from '../test/portal.ts';
+import { type ScheduleWorld, seedScheduleWorld } from '../test/schedule.ts';
 import { type SmtpSink, startSmtpSink } from '../test/smtp.ts';
+import { createApp } from './app.ts';
 
 /**
  * Test helpers for the web side (HTTP tests and e2e): accounts made directly with the entities,
@@ -182,4 +184,17 @@ export async function startMailingPortal(flags: Record<string, unknown> = {}): P
   });
   await startAccountMailWorker(portal);
   return { portal, smtp };
+}
+
+/** Login brakes far above what a suite needs: its browsers log in dozens of times a minute. */
+export const LOOSE = { throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { points: 10_000, seconds: 60 } } };
+
+/**
+ * The schedule world (test/schedule.ts) behind the web app. The app trusts X-Forwarded-For, so
+ * each loggedInBrowser comes from its own address.
+ */
+export async function scheduleWorldApp(): Promise<{ portal: TestPortal; app: Hono<AppEnv>; w: ScheduleWorld }> {
+  const portal = await createTestPortal({ 'server.trustProxy': true });
+  const w = await seedScheduleWorld(portal);
+  return { portal, app: createApp(portal, LOOSE), w };
 }

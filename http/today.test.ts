@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../core/dates.ts';
 import { PickupNote, SickReport } from '../core/entities/child-day.ts';
 import { PASSWORD, PEOPLE } from '../test/messages.ts';
-import { createTestPortal, type TestPortal } from '../test/portal.ts';
-import { type ScheduleWorld, seedScheduleWorld } from '../test/schedule.ts';
+import type { TestPortal } from '../test/portal.ts';
+import type { ScheduleWorld, } from '../test/schedule.ts';
 import { API_BASE } from './api/app.ts';
-import { type AppEnv, createApp } from './app.ts';
-import { loggedInBrowser } from './testing.ts';
+import type { AppEnv, } from './app.ts';
+import { loggedInBrowser, scheduleWorldApp } from './testing.ts';
 
 /**
  * Vandaag, Ziek melden and Ophalen over HTTP, from the attacker's side first: another family's
@@ -16,8 +16,6 @@ import { loggedInBrowser } from './testing.ts';
  * bad value is a 422 next to its field. The clock stands on the schedule world's Monday.
  */
 
-const LOOSE = { throttle: { accountIp: { points: 10_000, seconds: 60 }, ip: { points: 10_000, seconds: 60 } } };
-
 let portal: TestPortal;
 let app: Hono<AppEnv>;
 let w: ScheduleWorld;
@@ -25,10 +23,8 @@ let w: ScheduleWorld;
 const loggedIn = (email: string) => loggedInBrowser(app, email, PASSWORD);
 
 beforeAll(async () => {
-  portal = await createTestPortal({ 'server.trustProxy': true });
-  w = await seedScheduleWorld(portal);
+  ({ portal, app, w } = await scheduleWorldApp());
   portal.clock.set(`${w.monday}T07:00:00Z`);
-  app = createApp(portal, LOOSE);
 });
 afterAll(async () => {
   await portal?.destroy();
