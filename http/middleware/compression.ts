@@ -68,15 +68,19 @@ export function compression(): MiddlewareHandler<AppEnv> {
     if (!isCompressible(type)) return;
     // Whether or not this one is compressed, a cache must keep the variants apart.
     varyOnEncoding(res.headers);
-    if (c.req.method === 'HEAD' || !res.body || res.status === 204 || res.status === 304) return;
+    if (c.req.method === 'HEAD' || res.status === 204 || res.status === 304) return;
     if (res.headers.has('Content-Encoding')) return;
     const encoding = chooseEncoding(c.req.header('Accept-Encoding'));
     if (!encoding) return;
     const length = Number(res.headers.get('Content-Length') ?? Number.NaN);
     if (length < MIN_COMPRESS_BYTES) return;
-    const plain = new Uint8Array(await res.arrayBuffer());
+    // The headers before anything touches the body: once it is read, @hono/node-server's
+    // lightweight Response answers with the headers it was made with and forgets those set on it
+    // since (the security headers, Vary), e.g. on a page from c.html() with no header set before.
+    // So each path from here on sends a new Response with this copy, also without compressing.
     const headers = new Headers(res.headers);
-    if (plain.byteLength < MIN_COMPRESS_BYTES) {
+    const plain = res.body ? new Uint8Array(await res.arrayBuffer()) : null;
+    if (!plain || plain.byteLength < MIN_COMPRESS_BYTES) {
       c.res = undefined;
       c.res = new Response(plain, { status: res.status, statusText: res.statusText, headers });
       return;
