@@ -143,8 +143,9 @@ describe('pages and the app with the organisation\'s branding', () => {
     expect(html).toMatch(/<span>Boomgaard Ouders<\/span>/);
     expect(html).toMatch(/<title>[^<]+ · Boomgaard Ouders<\/title>/);
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
-    const portalCss = style.indexOf('prefers-color-scheme: dark');
-    const themeCss = style.indexOf('--accent: #8a1c4a;');
+    // Inlined minified: "prefers-color-scheme:dark", "--accent:#8a1c4a".
+    const portalCss = style.search(/prefers-color-scheme:\s*dark/);
+    const themeCss = style.search(/--accent:\s*#8a1c4a/);
     expect(portalCss).toBeGreaterThan(-1);
     expect(themeCss).toBeGreaterThan(portalCss);
 

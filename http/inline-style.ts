@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { transformSync } from 'esbuild';
 import type { Asset } from './assets.ts';
 
 /**
@@ -33,9 +34,11 @@ export function inlineStyle(css: Asset, theme?: Asset): InlineStyle {
   const decoder = new TextDecoder();
   // Trimmed so the template's one-line <style><%~ css %></style> holds exactly this text, and a
   // `</style` can never end the element early (our own files; checked all the same).
+  // Minified: the comments are for us, not for every page a parent loads (a third of the bytes),
+  // and a page's text should hold nothing a search in it could mistake for markup.
   const text = [css, theme]
     .filter((a): a is Asset => a !== undefined)
-    .map((a) => decoder.decode(a.body).trim())
+    .map((a) => transformSync(decoder.decode(a.body), { loader: 'css', minify: true }).code.trim())
     .join('\n');
   if (/<\/style/i.test(text)) throw new Error('a stylesheet contains "</style": it cannot be inlined');
   return { css: text, hash: styleHash(text) };
