@@ -61,6 +61,9 @@ export async function eraseParent(em: EntityManager, actor: Actor, email: string
     const downloads = await sqlCount(tx, 'update photo_download set email = ? where parent_id = ?', [`erased-parent-${parent.id}`, parent.id]);
     // Their traced display views too (core/photos/traced-views.ts): kept for tracing, without the address.
     await sqlCount(tx, 'update photo_view set email = ? where parent_id = ?', [`erased-parent-${parent.id}`, parent.id]);
+    // Who reported a child ill or set a pickup note: kept for the group, without the address.
+    await sqlCount(tx, 'update sick_report set reported_by = ? where reported_by_parent_id = ?', [ERASED_AUTHOR, parent.id]);
+    await sqlCount(tx, 'update pickup_note set set_by = ? where set_by_parent_id = ?', [ERASED_AUTHOR, parent.id]);
 
     const traces = await removeChildTraces(tx, orphanIds);
 

@@ -78,8 +78,22 @@ async function collect(em: EntityManager, parentId: number, email: string) {
     [parentId, ...ids],
   );
   const diary = await q(
-    `select c.child_number, e.day, e.author_kind, e.author_label, e.text, e.lines, e.created_at, e.updated_at
+    `select c.child_number, e.day, e.author_kind, e.author_label, e.text, e.lines,
+            (select coalesce(json_agg(json_build_object('kind', i.kind, 'from', i.starts_at, 'until', i.ends_at, 'value', i.value, 'detail', i.detail)
+                                      order by i.starts_at, i.created_at), '[]') from diary_item i where i.entry_id = e.id) as moments,
+            e.created_at, e.updated_at
        from diary_entry e join child c on c.id = e.child_id where e.child_id ${inChildren} order by e.day, e.created_at`,
+    ids,
+  );
+  // Health and who-picks-up are the family's data too (the note of a sick report included).
+  const sickReports = await q(
+    `select c.child_number, to_char(s.from_date, 'YYYY-MM-DD') as from_date, to_char(s.until_date, 'YYYY-MM-DD') as until_date, s.note, s.created_at
+       from sick_report s join child c on c.id = s.child_id where s.child_id ${inChildren} order by s.from_date, s.id`,
+    ids,
+  );
+  const pickups = await q(
+    `select c.child_number, to_char(n.date, 'YYYY-MM-DD') as date, n.name, n.relation, n.time, n.note, n.updated_at
+       from pickup_note n join child c on c.id = n.child_id where n.child_id ${inChildren} order by n.date, n.id`,
     ids,
   );
   // Not a thread that may be about another child (awaiting its child), unless this parent started it.
@@ -113,7 +127,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
       where t.child_id ${inChildren} and ${SHAREABLE} and p.display_key is not null order by p.taken_at, p.id`,
     ids,
   );
-  return { profile, appLogins, children, placements, consent, guardians, diary, messages, ownDownloads, auditEvents, photos };
+  return { profile, appLogins, children, placements, consent, guardians, diary, sickReports, pickups, messages, ownDownloads, auditEvents, photos };
 }
 
 /**
@@ -172,6 +186,8 @@ export async function exportParentData(
     consentHistory: data.consent,
     parentsOfYourChildren: data.guardians,
     schriftje: data.diary,
+    sickReports: data.sickReports,
+    pickups: data.pickups,
     messages: data.messages,
     yourDownloads: data.ownDownloads,
     yourPhotoViews,

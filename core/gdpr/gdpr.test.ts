@@ -10,6 +10,9 @@ import { readZip } from '../../test/zip.ts';
 import type { Actor } from '../actor.ts';
 import { addDays, } from '../dates.ts';
 import { saveStaffEntry, writeParentEntry } from '../diary/entries.ts';
+import { addDiaryItems } from '../diary/items.ts';
+import { setPickup } from '../pickup/pickup.ts';
+import { reportSick } from '../schedule/sick.ts';
 import { addChild } from '../directory/children.ts';
 import { setConsent } from '../directory/consent.ts';
 import { addGroup } from '../directory/groups.ts';
@@ -93,6 +96,9 @@ beforeAll(async () => {
   await saveStaffEntry(portal.em(), mia, settings, childId.K2!, { text: 'Sam heeft een toren gebouwd.' });
   await writeParentEntry(portal.em(), who['anna@example.nl']!, childId.K1!, { text: 'Evi sliep slecht vannacht.' });
   await writeParentEntry(portal.em(), who['bram@example.nl']!, childId.K2!, { text: 'Sam wordt om vier uur opgehaald.' });
+  await addDiaryItems(portal.em(), mia, [childId.K2!], { kind: 'mood', value: 'blij', from: '00:00' });
+  await reportSick(portal.em(), who['bram@example.nl']!, { childId: childId.K2!, note: 'Koorts' });
+  await setPickup(portal.em(), who['bram@example.nl']!, { childId: childId.K2!, name: 'Opa Piet', time: '16:30' });
 
   const ctx = { config: portal.config, attachments: portal.attachments, jobs: portal.jobs };
   const evi = await startThread(portal.em(), ctx, who['anna@example.nl']!, { groupId, subject: 'Knuffel kwijt', body: 'Heeft iemand de knuffel gezien?' });
@@ -121,6 +127,10 @@ describe('portal gdpr export', () => {
     expect(data.consentHistory).toHaveLength(1);
     expect(data.schriftje.map((e: { text: string }) => e.text).sort()).toEqual(['Sam heeft een toren gebouwd.', 'Sam wordt om vier uur opgehaald.']);
     expect(data.messages.map((m: { body: string }) => m.body)).toEqual(['Opa haalt Sam vandaag op.']);
+    // The schriftje's moments, the sick report (with its note) and the pickup note are Sam's data too.
+    expect(data.schriftje.flatMap((e: { moments: { kind: string; value: string }[] }) => e.moments)).toEqual([expect.objectContaining({ kind: 'mood', value: 'blij' })]);
+    expect(data.sickReports).toEqual([expect.objectContaining({ child_number: 'K2', note: 'Koorts' })]);
+    expect(data.pickups).toEqual([expect.objectContaining({ child_number: 'K2', name: 'Opa Piet', time: '16:30' })]);
     expect(data.yourDownloads).toHaveLength(1);
     // Anna downloaded photo 1 (Sam is in it): Bram sees that as "a parent of the group".
     expect(data.downloadsOfYourChildrensPhotos.map((d: { by: string }) => d.by).sort()).toEqual(['group-parent', 'you']);
