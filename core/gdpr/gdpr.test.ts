@@ -23,6 +23,7 @@ import { Account } from '../entities/account.ts';
 import { AuditEvent } from '../entities/audit.ts';
 import { Child } from '../entities/child.ts';
 import { DiaryEntry } from '../entities/diary.ts';
+import { PickupNote, SickReport } from '../entities/child-day.ts';
 import { Group } from '../entities/group.ts';
 import { Message, MessageThread } from '../entities/message.ts';
 import { Guardianship, Parent } from '../entities/parent.ts';
@@ -184,6 +185,8 @@ describe('portal gdpr erase', () => {
 
   it("erases a parent whose child has another parent: the child's record stays, their own writing goes, their messages lose their name", async () => {
     const anna = who['anna@example.nl']!;
+    await reportSick(portal.em(), anna, { childId: childId.K1!, note: 'Waterpokken' });
+    await setPickup(portal.em(), anna, { childId: childId.K1!, name: 'Oma Ria', time: '17:00' });
     const report = await eraseParent(portal.em(), admin, 'anna@example.nl');
     expect(report).toMatchObject({ childrenWithoutGuardian: [], ownDiaryEntriesRemoved: 1, diaryEntriesRemoved: 0, messagesAnonymised: 1, downloadsAnonymised: 1 });
     const em = portal.em();
@@ -200,6 +203,12 @@ describe('portal gdpr erase', () => {
     expect(await em.count(PhotoView, { email: 'anna@example.nl' })).toBe(0);
     expect(await em.count(PhotoView, { email: `erased-parent-${anna.kind === 'parent' ? anna.parentId : 0}` })).toBe(1);
     expect(await em.count(PhotoTag, { photo: photo1 })).toBe(2);
+    // Her sick report and pickup note stay for the group (Evi is still ill, Oma still comes), without her address.
+    const [sick] = await em.find(SickReport, { child: childId.K1! });
+    const [pickup] = await em.find(PickupNote, { child: childId.K1! });
+    expect(sick?.note).toBe('Waterpokken');
+    expect(pickup?.name).toBe('Oma Ria');
+    expect(JSON.stringify([sick?.reportedBy, pickup?.setBy])).not.toContain('anna@');
     const [event] = await em.find(AuditEvent, { type: 'gdpr.erased' });
     expect(event?.subject).toMatch(/^parent:\d+$/);
     expect(JSON.stringify(event)).not.toContain('anna@');
