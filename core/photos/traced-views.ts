@@ -13,6 +13,7 @@ import { PhotoNotFoundError, type PhotoStore } from './store.ts';
 import { embedTraceCode } from './trace-mark.ts';
 import { imageKeyForActor } from './visibility.ts';
 import { encodeVariant, VARIANT_TYPES, type VariantFormat, type VariantWidth } from './process.ts';
+import { variantEncodeSlots } from './encode-slots.ts';
 
 /**
  * Traced display images (privacy invariant 2): every image larger than a thumbnail that a parent
@@ -229,6 +230,14 @@ export interface VariantImage extends DisplayImage {
   contentType: string;
 }
 
+/**
+ * encodeVariant within the process's encode slots (encode-slots.ts). Only the encode itself: its
+ * input (a traced JPEG that may be made first) is ready before a slot is taken, so a variant
+ * made from another never waits on a slot it holds.
+ */
+const boundedEncode = async (input: Buffer, width: number, format: VariantFormat): Promise<Buffer> =>
+  await variantEncodeSlots.run(() => encodeVariant(input, width, format));
+
 let variantsMade = 0;
 /** How many variants this process has encoded (tests: a repeat request makes none). */
 export const variantEncodes = (): number => variantsMade;
@@ -296,7 +305,7 @@ export async function imageVariantForActor(
   const variant = `${width}.${format}`;
   const parentId = parentIdOf(actor);
   if (parentId === undefined) {
-    const kept = await keptVariant(em, ctx, photoId, null, variant, displayKey, async () => await encodeVariant(await load(ctx, displayKey), width, format));
+    const kept = await keptVariant(em, ctx, photoId, null, variant, displayKey, async () => await boundedEncode(await load(ctx, displayKey), width, format));
     return { key: kept.key, traceCode: null, contentType, read: async () => kept.data ?? (await load(ctx, kept.key)) };
   }
   const row = await viewRow(em, parentId, photoId);
@@ -309,7 +318,7 @@ export async function imageVariantForActor(
     }
     const kept = await keptVariant(em, ctx, photoId, parentId, `${w}.jpeg`, displayKey, async () => {
       embeds++;
-      return await embedTraceCode(await encodeVariant(await load(ctx, displayKey), w, 'jpeg'), Number(row.trace_code));
+      return await embedTraceCode(await boundedEncode(await load(ctx, displayKey), w, 'jpeg'), Number(row.trace_code));
     });
     return kept.data ?? (await load(ctx, kept.key));
   };
@@ -320,10 +329,10 @@ export async function imageVariantForActor(
   } else if (format === 'jpeg') {
     image = await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => {
       embeds++;
-      return await embedTraceCode(await encodeVariant(await load(ctx, displayKey), width, 'jpeg'), Number(row.trace_code));
+      return await embedTraceCode(await boundedEncode(await load(ctx, displayKey), width, 'jpeg'), Number(row.trace_code));
     });
   } else {
-    image = await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => await encodeVariant(await tracedJpeg(width), width, format));
+    image = await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => await boundedEncode(await tracedJpeg(width), width, format));
   }
   return {
     key: image.key,
