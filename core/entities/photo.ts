@@ -45,6 +45,11 @@ export const Photo = defineEntity({
     hiddenAt: p.datetime().nullable(),
     /** Uploaded and not yet published by staff (core/photos/batch-tagging.ts): parents do not see it. */
     awaitingPublish: p.boolean().default(false),
+    /**
+     * When staff published it (null while it waits): the news in e-mail and push counts photos
+     * by this, so a photo published hours after its upload is still news.
+     */
+    publishedAt: p.datetime().nullable(),
   },
 });
 export type IPhoto = InferEntity<typeof Photo>;

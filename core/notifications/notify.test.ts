@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { saveStaffEntry } from '../../core/diary/entries.ts';
 import { Child } from '../../core/entities/child.ts';
+import { Photo } from '../../core/entities/photo.ts';
+import { tagPhoto } from '../../core/photos/tagging.ts';
 import { Parent } from '../../core/entities/parent.ts';
 import { sendAnnouncement } from '../../core/messages/announcements.ts';
 import { replyToThread, startThread } from '../../core/messages/threads.ts';
@@ -119,6 +121,27 @@ describe('the mail', () => {
     const later = new Date(until.getTime() + 60_000);
     expect(await sendNotification(portal, { parentId: cor, since: until.toISOString(), until: later.toISOString() })).toBe('nothing');
     expect(smtp.messages.length).toBe(before + 1);
+  });
+
+  it('counts a photo as news when staff publish it, not when it was uploaded', async () => {
+    const { actors } = world;
+    const em = portal.em().fork();
+    const cor = actors.cor.kind === 'parent' ? actors.cor.parentId : -1;
+    const uploaded = portal.clock.now();
+    const photo = em.create(Photo, { group: world.groups.boomhut, takenAt: uploaded, state: 'ready', awaitingPublish: true });
+    await em.flush();
+    portal.clock.advance({ hours: 3 });
+    const beforePublish = portal.clock.now();
+    // Waiting to be published: no news in the hours since the upload.
+    expect((await newsFor(portal.em(), cor, new Date(uploaded.getTime() - 1000), beforePublish)).children[0]?.photos ?? 0).toBe(0);
+    portal.clock.advance({ minutes: 1 });
+    await tagPhoto(portal.em(), actors.mia, photo.id, { childNumbers: [], noChildConfirmed: true });
+    const after = portal.clock.now();
+    // Published three hours after the upload: news in the window that holds the publishing,
+    // none in the one that held only the upload.
+    const sam = (w: { children: { firstName: string; photos: number }[] }) => w.children.find((c) => c.firstName === 'Sam')?.photos ?? 0;
+    expect(sam(await newsFor(portal.em(), cor, beforePublish, after))).toBe(1);
+    expect(sam(await newsFor(portal.em(), cor, new Date(uploaded.getTime() - 1000), beforePublish))).toBe(0);
   });
 
   it('sends nothing to a parent who switched off after the job was queued', async () => {

@@ -127,7 +127,7 @@ export async function newsFor(em: EntityManager, parentId: number, since: Date, 
        (select count(*) from photo p
          where p.group_id in (select pl.group_id from placement pl where pl.child_id = c.id
                                 and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date))
-           and p.uploaded_at > ? and p.uploaded_at <= ? and ${SHAREABLE})::int as photos,
+           and p.published_at > ? and p.published_at <= ? and ${SHAREABLE})::int as photos,
        (select count(*) from diary_entry d where d.child_id = c.id and d.author_kind = 'staff'
            and d.updated_at > ? and d.updated_at <= ?)::int as diary,
        (select count(*) from message m join message_thread t on t.id = m.thread_id

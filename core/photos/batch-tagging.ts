@@ -204,12 +204,12 @@ export async function saveBatchTags(em: EntityManager, actor: Actor, input: Batc
     // SHAREABLE but for the flag being cleared: a photo with a consent conflict stays unpublished.
     const published = await sql<{ id: string }>(
       tx,
-      `update photo p set awaiting_publish = false
+      `update photo p set awaiting_publish = false, published_at = ?
         where p.id = any(?::uuid[]) and p.awaiting_publish and p.state = 'ready' and p.hidden_at is null
           and (p.no_child_confirmed or exists (select 1 from photo_tag t where t.photo_id = p.id))
           and ${everyTaggedChildConsents('internal')}
         returning p.id`,
-      [`{${ids.join(',')}}`],
+      [clockOf(tx).now(), `{${ids.join(',')}}`],
     );
     for (const p of published) audit(tx, { type: 'photo.published', actor, subject: p.id });
     return published.map((p) => p.id);

@@ -87,7 +87,10 @@ export async function tagPhoto(em: EntityManager, actor: Actor, photoId: string,
       if (!existing.has(child.id)) tx.create(PhotoTag, { photo, child, taggedBy: actor.label });
     }
     photo.noChildConfirmed = numbers.length === 0 && Boolean(input.noChildConfirmed);
-    if (input.publish !== false) photo.awaitingPublish = false;
+    if (input.publish !== false && photo.awaitingPublish) {
+      photo.awaitingPublish = false;
+      photo.publishedAt = clockOf(tx).now();
+    }
   });
   return await tagStatus(em, actor, photoId);
 }
