@@ -8,6 +8,7 @@ import { ACCOUNT_MAIL_DEAD, ensureAccountMailQueue } from '../core/mail/account-
 import { runCli } from '../test/cli.ts';
 import { freePort, type SmtpSink, startSmtpSink } from '../test/smtp.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
+import { vapidKeys } from '../core/push/vapid.ts';
 
 /** `portal doctor` as a script runs it, on the tests' clock. */
 const doctor = (args: string[], env: Record<string, string>) => runCli(args, env);
@@ -20,6 +21,8 @@ beforeAll(async () => {
   portal = await createTestPortal();
   smtp = await startSmtpSink();
   await initOrganisation(portal.em(), admin, { name: 'Zon', publicUrl: 'https://ouders.zon.nl', helpdeskEmail: 'help@zon.nl' });
+  // What `portal init` makes: the Web Push key pair.
+  await vapidKeys(portal.em());
   env = {
     PORTAL_DATABASE_URL: portal.dbUrl,
     PORTAL_DATABASE_POOL_MAX: '2',
@@ -44,13 +47,14 @@ describe('portal doctor', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^CHECK\s+STATUS\s+DETAIL$/);
     const rows = Object.fromEntries(lines.slice(1).map((l) => l.split(/ {2,}/)).map(([check, status, detail]) => [check, { status, detail }]));
-    expect(Object.keys(rows)).toEqual(['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'public-url', 'queue']);
+    expect(Object.keys(rows)).toEqual(['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'public-url', 'queue', 'push']);
     expect(rows['database']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^PostgreSQL \d+/) });
     expect(rows['migrations']?.status).toBe('ok');
     expect(rows['embedded']?.status).toBe('skip'); // PORTAL_DATABASE_URL is set
     expect(rows['smtp']).toMatchObject({ status: 'ok', detail: expect.stringContaining(`smtp://127.0.0.1:${smtp.port}`) });
     expect(rows['public-url']).toMatchObject({ status: 'ok', detail: expect.stringContaining('https://ouders.zon.nl') });
     expect(rows['queue']?.status).toBe('ok');
+    expect(rows['push']).toMatchObject({ status: 'ok', detail: expect.stringContaining('VAPID key pair present') });
     expect(smtp.messages).toHaveLength(0); // verify() sends nothing
   });
 
@@ -123,6 +127,34 @@ describe('portal doctor', () => {
     } finally {
       await portal.em().getConnection().execute('insert into mikro_orm_migrations (name, executed_at) values (?, now())', [last!.name]);
     }
+  });
+
+  it('the Web Push keys: missing is a warning (and the doctor makes none), a key that is not P-256 fails', async () => {
+    const secret = async () =>
+      (await portal.em().getConnection().execute(`select value from server_secret where name = 'vapid'`)) as { value: string }[];
+    const [kept] = await secret();
+    const push = async () => {
+      const r = await doctor(['--json', 'doctor', ...anyDisk], env);
+      return { code: r.code, check: (JSON.parse(r.stdout).checks as { check: string; status: string; detail: string }[]).find((c) => c.check === 'push') };
+    };
+    try {
+      await portal.em().getConnection().execute(`delete from server_secret where name = 'vapid'`);
+      const missing = await push();
+      expect(missing.code).toBe(0);
+      expect(missing.check).toMatchObject({ status: 'warn', detail: expect.stringContaining('no VAPID key pair yet') });
+      expect(await secret()).toEqual([]);
+      // 32 bytes, but beyond the curve's order: no P-256 private key, so no public point.
+      await portal.em().getConnection().execute(`insert into server_secret (name, value, created_at) values ('vapid', ?, now())`, ['ff'.repeat(32)]);
+      const bad = await push();
+      expect(bad.code).toBe(1);
+      expect(bad.check).toMatchObject({ status: 'fail', detail: expect.stringContaining('not a P-256 key') });
+      await portal.em().getConnection().execute(`update server_secret set value = ? where name = 'vapid'`, ['ab'.repeat(16)]);
+      expect((await push()).check).toMatchObject({ status: 'fail', detail: expect.stringContaining('16 bytes, not 32') });
+    } finally {
+      await portal.em().getConnection().execute(`delete from server_secret where name = 'vapid'`);
+      await portal.em().getConnection().execute(`insert into server_secret (name, value, created_at) values ('vapid', ?, now())`, [kept!.value]);
+    }
+    expect((await push()).check?.status).toBe('ok');
   });
 
   it('a dead letter in the job queue is reported', async () => {

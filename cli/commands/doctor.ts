@@ -13,7 +13,7 @@ interface DoctorFlags {
 export function registerDoctor(program: Command, io: CliIO): void {
   program
     .command('doctor')
-    .description('check configuration, database, migrations, mail, disk, public URL and job queue; exit 1 when a check fails')
+    .description('check configuration, database, migrations, mail, disk, public URL, job queue and the push keys; exit 1 when a check fails')
     .option('--min-free <amount>', 'warn below this much free disk space: 2GiB, 500MB, 10%, or 2GiB,10% (default 1GiB,5%)')
     .option('--timeout <seconds>', 'deadline of each check', '10')
     .addHelpText(

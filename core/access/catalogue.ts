@@ -111,6 +111,15 @@ export const catalogue = declare({
   'parent.update': { target: 'parent', does: 'change their own details (mijn gegevens)', anyOf: [r.admin, r.self] },
   'parent.export': { target: 'parent', does: 'download all their data (AVG/GDPR)', anyOf: [r.admin, r.self] },
 
+  // --- push notifications (the person's own account only; not even an administrator) -------
+  'account.pushSubscribe': { target: 'account', does: 'register a browser for their own push notifications', anyOf: [r.ownAccount] },
+  'account.pushSettings': {
+    target: 'account',
+    does: 'see and choose their own push notifications: devices, kinds of news, quiet hours',
+    anyOf: [r.ownAccount],
+  },
+  'pushSubscription.remove': { target: 'pushSubscription', does: 'remove a browser from their own push notifications', anyOf: [r.ownAccount] },
+
   // --- photos ---------------------------------------------------------------------------------
   'photo.view': {
     target: 'photo',

@@ -56,12 +56,6 @@ const NO_ACTION_NEEDED: Record<string, string> = {
   toStaffPhoto: 'a row the caller has authorized',
   changePassword: "the actor's own password",
   requestEmailChange: "the actor's own address",
-  ownAccountId: "the account behind the actor (push)",
-  categoriesFor: 'which kinds of push news the actor\'s side can choose',
-  subscribeOwnDevice: "the actor's own browsers (push)",
-  unsubscribeOwnDevice: "the actor's own browsers (push)",
-  ownPushSettings: "the actor's own push choices",
-  setOwnPushSettings: "the actor's own push choices",
 };
 
 interface Fn {

@@ -26,7 +26,8 @@ import { targets } from './targets.ts';
  * Boomhut) of `ander`; Bo (K3, Kikkers); Mats (K4, Egeltjes) of `wyckOuder`; Lot (K6, Boomhut,
  * no photo consent). `geschorst` is Evi's other parent, suspended. `leid` works in Boomhut,
  * `manager` runs Centrum, `leidWyck` works in Egeltjes; `admin` is the terminal, `beheerder` an
- * admin account with a staff record.
+ * admin account with a staff record. Accounts (push) exist for ouder, ander, geschorst (suspended),
+ * leid and beheerder; the push subscriptions are ouder's, geschorst's and leid's.
  */
 
 const ACTORS = ['ouder', 'ander', 'geschorst', 'wyckOuder', 'leid', 'manager', 'leidWyck', 'admin', 'beheerder'] as const;
@@ -46,6 +47,8 @@ const OBJECTS: Record<TargetKind, readonly string[]> = {
   cancellation: ['evi', 'noor', 'mats'],
   credit: ['evi', 'noor', 'mats'],
   swapRequest: ['evi', 'noor', 'mats'],
+  account: ['ouder', 'ander', 'geschorst', 'leid', 'beheerder'],
+  pushSubscription: ['ouder', 'geschorst', 'leid'],
 };
 
 const EVERYTHING = '*';
@@ -130,6 +133,10 @@ const EXPECTED: Record<ActionName, Partial<Record<ActorName, string>>> = {
   'swapRequest.read': { ouder: 'evi', ander: 'noor', wyckOuder: 'mats', leid: 'evi noor', manager: 'evi noor', leidWyck: 'mats', ...admins },
   'swapRequest.withdraw': ownSchedule,
   'swapRequest.decide': { manager: 'evi noor', ...admins },
+  // Push: only the person's own (active) login; no administrator chooses for someone else.
+  'account.pushSubscribe': { ouder: 'ouder', ander: 'ander', leid: 'leid', beheerder: 'beheerder' },
+  'account.pushSettings': { ouder: 'ouder', ander: 'ander', leid: 'leid', beheerder: 'beheerder' },
+  'pushSubscription.remove': { ouder: 'ouder', leid: 'leid' },
 };
 
 let portal: TestPortal;
@@ -308,6 +315,26 @@ beforeAll(async () => {
     ids.cancellation[name] = c!.id;
     ids.credit[name] = credit!.id;
     ids.swapRequest[name] = request!.id;
+  }
+
+  // Logins for the push actions (geschorst's was made by the suspension), and a browser each.
+  ids.account = {};
+  ids.pushSubscription = {};
+  for (const name of ['ouder', 'ander', 'geschorst', 'leid', 'beheerder'] as const) {
+    const column = ['leid', 'beheerder'].includes(name) ? 'staff_id' : 'parent_id';
+    const person = await idOf(column === 'staff_id' ? 'staff' : 'parent', 'email', `${name}@example.nl`);
+    await sql(
+      `insert into account (email, ${column}, created_at, updated_at) values (?, ?, ?, ?) on conflict (${column}) do nothing`,
+      [`${name}@example.nl`.toLowerCase(), person, now, now],
+    );
+    ids.account[name] = await idOf('account', column, String(person));
+  }
+  for (const name of ['ouder', 'geschorst', 'leid'] as const) {
+    const [row] = await sql<{ id: number }>(
+      `insert into push_subscription (account_id, endpoint, p256dh, auth, created_at) values (?, ?, 'x', 'y', ?) returning id`,
+      [ids.account[name], `https://push.example.net/${name}`, now],
+    );
+    ids.pushSubscription[name] = row!.id;
   }
 });
 

@@ -17,8 +17,8 @@ export interface Sql {
   params: unknown[];
 }
 
-/** The relation a rule's sub-select yields: ids of children, groups, locations, parents, or (child, group) placements. */
-export type Relation = 'child' | 'group' | 'location' | 'placement' | 'parent';
+/** The relation a rule's sub-select yields: ids of children, groups, locations, parents, accounts, or (child, group) placements. */
+export type Relation = 'child' | 'group' | 'location' | 'placement' | 'parent' | 'account';
 
 /** Every object of the target kind (an administrator). */
 export const EVERY = 'every' as const;
@@ -155,6 +155,25 @@ export const rules = {
   self: rule('the parent themselves', 'parent', ({ actor }) => {
     const parentId = parentIdOf(actor);
     return parentId === undefined ? null : { sql: `select ?::int where ${ACTIVE_PARENT}`, params: [parentId, parentId] };
+  }),
+
+  /**
+   * The person's own login, while it may be used: a parent's account not suspended, a staff
+   * member's (managers and admin accounts too) not suspended and the staff member active. Only
+   * the person: an administrator does not choose another person's push notifications, and the
+   * terminal admin has no account at all.
+   */
+  ownAccount: rule('their own account', 'account', ({ actor }) => {
+    const parentId = parentIdOf(actor);
+    if (parentId !== undefined) {
+      return { sql: 'select a.id from account a where a.parent_id = ? and a.suspended_at is null', params: [parentId] };
+    }
+    const staffId = staffIdOf(actor);
+    if (staffId === undefined) return null;
+    return {
+      sql: 'select a.id from account a join staff st on st.id = a.staff_id where a.staff_id = ? and a.suspended_at is null and st.active',
+      params: [staffId],
+    };
   }),
 
   /** Staff (or a manager) working in the group, directly or through the location. */

@@ -1,7 +1,7 @@
 /**
  * The kinds of object an action is about, and how each reaches the relations the rules speak
  * of: its table, the alias the conditions use, the shape of its id, and the SQL expression (on
- * that alias) of its child, group, (child, group) placement, location and parent. A relation a
+ * that alias) of its child, group, (child, group) placement, location, parent and account. A relation a
  * kind does not have is simply absent: a rule on it can then never grant that kind (the
  * catalogue's own test checks every declared rule reaches its target).
  */
@@ -15,6 +15,7 @@ export interface Target {
   location?: string;
   placement?: string;
   parent?: string;
+  account?: string;
 }
 
 const groupLocation = (alias: string) => `(select cg.location_id from care_group cg where cg.id = ${alias}.group_id)`;
@@ -41,6 +42,10 @@ export const targets = {
   cancellation: { table: 'day_cancellation', alias: 'dc', id: 'int', child: 'dc.child_id', group: 'dc.group_id' },
   credit: { table: 'swap_credit', alias: 'sc', id: 'int', child: 'sc.child_id', group: 'sc.group_id' },
   swapRequest: { table: 'swap_request', alias: 'sr', id: 'int', child: 'sr.child_id', group: 'sr.group_id' },
+  /** A login of a parent or a staff member: what is about the person's own account (push). */
+  account: { table: 'account', alias: 'acc', id: 'int', account: 'acc.id' },
+  /** One browser subscribed to an account's push notifications. */
+  pushSubscription: { table: 'push_subscription', alias: 'psub', id: 'int', account: 'psub.account_id' },
 } as const satisfies Record<string, Target>;
 
 export type TargetKind = keyof typeof targets;

@@ -10,6 +10,7 @@ import { createMailTransport } from '../mail/transport.ts';
 import { type CreatePortalOptions, createPortal, type Portal } from '../portal.ts';
 import { checkDisk, DEFAULT_DISK_THRESHOLD, type DiskThreshold } from './disk.ts';
 import { checkPublicUrl } from './public-url.ts';
+import { checkPush } from './push.ts';
 import { checkQueue } from './queue.ts';
 import { type CheckResult, fail, ok, oneLine, skip, warn, withTimeout } from './report.ts';
 
@@ -35,7 +36,7 @@ export interface DoctorReport {
   checks: CheckResult[];
 }
 
-const CHECKS = ['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'public-url', 'queue'] as const;
+const CHECKS = ['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'public-url', 'queue', 'push'] as const;
 
 /**
  * `portal doctor`: everything an admin checks when the portal misbehaves, each with its own
@@ -108,9 +109,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
   if (portal) {
     checks.push(await run('queue', timeoutMs, () => checkQueue(portal.em(), options.stuckMinutes ?? 5)));
+    checks.push(await run('push', timeoutMs, () => checkPush(portal.em())));
     await portal.close().catch((err) => options.log.warn(`doctor: closing the database: ${oneLine(err)}`));
   } else {
     checks.push(skip('queue', 'no database'));
+    checks.push(skip('push', 'no database'));
   }
   return report();
 }

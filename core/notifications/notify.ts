@@ -116,9 +116,18 @@ export interface ChildNews {
 export interface News {
   children: ChildNews[];
   announcements: string[];
+  /**
+   * Decisions on this parent's own swap requests (approved or rejected) in the window. The push
+   * scan tells them ("decisions"); the digest mail does not, see `mailedNews`.
+   */
+  decisions: number;
 }
 
-/** What is new for a parent in the window (since, until], per child; counts only. */
+/**
+ * What is new for a parent in the window (since, until], per child; counts only. The one source
+ * of a parent's news: the e-mail notification and the push scan (core/push/scan.ts) both read it,
+ * so they can never disagree about what happened or about whose children it concerns.
+ */
 export async function newsFor(em: EntityManager, parentId: number, since: Date, until: Date): Promise<News> {
   const day = dayOf(until);
   const hidden = settledThreadFilter(parentId, 't');
@@ -144,11 +153,20 @@ export async function newsFor(em: EntityManager, parentId: number, since: Date, 
       order by a.created_at, a.id`,
     [since, until, ...reaches.params],
   )) as { subject: string }[];
+  // The decision mail (core/schedule/decision-mail.ts) goes to the parent who asked; so does
+  // this news. Only while the child is still theirs (guardianship), like everything above.
+  const [decided] = (await em.getConnection().execute(
+    `select count(*)::int as n from swap_request sr
+      where sr.requested_by_parent_id = ? and sr.status in ('approved', 'rejected') and sr.decided_at > ? and sr.decided_at <= ?
+        and exists (select 1 from guardianship g where g.child_id = sr.child_id and g.parent_id = sr.requested_by_parent_id)`,
+    [parentId, since, until],
+  )) as { n: number }[];
   return {
     children: rows
       .map((r) => ({ firstName: r.first_name, photos: r.photos, diary: r.diary, messages: r.messages }))
       .filter((c) => c.photos + c.diary + c.messages > 0),
     announcements: announcements.map((a) => a.subject),
+    decisions: decided?.n ?? 0,
   };
 }
 
@@ -240,7 +258,15 @@ async function pushedCategories(em: EntityManager, parentId: number): Promise<Se
   return new Set(rows[0]?.categories ?? []);
 }
 
-function withoutPushed(news: News, pushed: Set<string>): News {
+/**
+ * What the notification mail tells of the news: everything but what the parent gets as a push,
+ * and never the decisions on swap requests. A decision is mailed on its own the moment it is
+ * made (core/schedule/decision-mail.ts: child, day and the manager's reason), whether or not the
+ * parent has push; repeating it as a line in the digest would tell it twice, and a digest line
+ * could say less than that mail already did. The decision mail stays even for parents who get
+ * the "decisions" push: it is the written answer to their request, with the reason for a "no".
+ */
+function mailedNews(news: News, pushed: Set<string>): News {
   return {
     children: news.children
       .map((c) => ({
@@ -251,6 +277,7 @@ function withoutPushed(news: News, pushed: Set<string>): News {
       }))
       .filter((c) => c.photos + c.diary + c.messages > 0),
     announcements: pushed.has('announcements') ? [] : news.announcements,
+    decisions: 0,
   };
 }
 
@@ -267,7 +294,7 @@ export async function sendNotification(ctx: NotifyContext, job: NotifyJob): Prom
     .getConnection()
     .execute('select 1 from account where parent_id = ? and suspended_at is not null', [parent.id])) as unknown[];
   if (suspended.length) return 'skipped';
-  const news = withoutPushed(await newsFor(em, parent.id, new Date(job.since), new Date(job.until)), await pushedCategories(em, parent.id));
+  const news = mailedNews(await newsFor(em, parent.id, new Date(job.since), new Date(job.until)), await pushedCategories(em, parent.id));
   if (news.children.length === 0 && news.announcements.length === 0) return 'nothing';
   const organisation = await getOrganisation(em);
   const base = publicBaseUrl(ctx, organisation.publicUrl);

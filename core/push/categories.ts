@@ -20,7 +20,7 @@ export const CATEGORY_PATHS: Record<PushCategory, string> = {
   diary: '/',
   replies: '/berichten',
   announcements: '/berichten',
-  decisions: '/',
+  decisions: '/ruilen',
   parentMessages: '/berichten',
 };
 

@@ -13,6 +13,17 @@ import { sendPush } from './deliver.ts';
 import { PUSH_QUEUE, type PushJob, pushQueue, scanPush } from './scan.ts';
 import { ownPushSettings, setOwnPushSettings, subscribeOwnDevice, unsubscribeOwnDevice } from './subscriptions.ts';
 import { vapidKeys } from './vapid.ts';
+import { suspendParent, unsuspendParent } from '../accounts/suspension.ts';
+import { deactivateStaff, reactivateStaff } from '../directory/staff.ts';
+import { addDays } from '../dates.ts';
+import { newsFor } from '../notifications/notify.ts';
+import { cancelDay } from '../schedule/cancel.ts';
+import { DECISION_MAIL_QUEUE } from '../schedule/decision-mail.ts';
+import { importSchedule } from '../schedule/schedule-import.ts';
+import { decideSwap, requestSwap } from '../schedule/swaps.ts';
+import { PEOPLE } from '../../test/messages.ts';
+import { nextMonday } from '../../test/schedule.ts';
+import { admin } from '../../test/portal.ts';
 
 /**
  * Web Push end to end against a push service stand-in that checks the VAPID JWT and decrypts
@@ -216,7 +227,86 @@ describe('what the push service answers', () => {
   });
 });
 
+describe('decisions on swap requests: one source for push and mail', () => {
+  it('push and the mail see the same decision (newsFor); the digest leaves it to the decision mail', async () => {
+    const { actors } = world;
+    const em = portal.em();
+    const evi = (await em.findOneOrFail(Child, { childNumber: 'K1' })).id;
+    const monday = nextMonday(portal.clock.today());
+    const contracts = ['ma', 'di', 'wo'].map((d) => `K1;Centrum;Boomhut;${d};hele dag`);
+    expect((await importSchedule(em, admin, { source: ['Kindnummer;Locatie;Groep;Dag;Dagdeel', ...contracts].join('\r\n') })).applied).toBe(true);
+    const credit = (await cancelDay(em, actors.anna, { childId: evi, date: monday })).credit!.id;
+    const { requestId } = await requestSwap(em, actors.anna, { childId: evi, creditId: credit, date: addDays(monday, 3) });
+    await subscribeOwnDevice(em, actors.anna, service.subscribe('anna-phone'), loop);
+    // Bart is Evi's other parent: the decision mail goes to Anna, who asked, and so does the news.
+    await subscribeOwnDevice(em, actors.bart, service.subscribe('bart-phone'), loop);
+    await portal.em().getConnection().execute(`delete from pgboss.job where name = ?`, [DECISION_MAIL_QUEUE]);
+    const since = portal.clock.now();
+    await news();
+    await decideSwap(em, portal, admin, requestId, { approve: false, reason: 'De groep is vol' });
+    await news();
+    const until = portal.clock.now();
+
+    // The one source: Anna has one decision in the window, Bart none.
+    expect((await newsFor(em, parentIdOf(actors.anna), since, until)).decisions).toBe(1);
+    expect((await newsFor(em, parentIdOf(actors.bart), since, until)).decisions).toBe(0);
+    // Push tells Anna (and only Anna), with no word of the child, the day or the reason.
+    await scanPush(portal);
+    await deliverQueued();
+    expect(payloads('anna-phone')).toEqual([{ title: 'Je aanvraag is beoordeeld', url: 'https://ouders.example.nl/ruilen' }]);
+    expect(payloads('bart-phone')).toEqual([]);
+    // The decision mail was queued once, at the decision; the digest of the same window does not
+    // repeat it, with a device or without one.
+    const mails = (await em.getConnection().execute(`select count(*)::int as n from pgboss.job where name = ?`, [DECISION_MAIL_QUEUE])) as { n: number }[];
+    expect(mails[0]!.n).toBe(1);
+    const window = { parentId: parentIdOf(actors.anna), since: since.toISOString(), until: until.toISOString() };
+    expect(await sendNotification({ ...portal, mail: portal.mail }, window)).toBe('nothing');
+    await portal.em().nativeDelete(PushSubscription, {});
+    expect(await sendNotification({ ...portal, mail: portal.mail }, window)).toBe('nothing');
+  });
+});
+
 describe('subscriptions (attacker side)', () => {
+  it("a suspended parent can neither subscribe a browser, nor read or change settings, nor remove a device", async () => {
+    const { actors } = world;
+    const { id } = await subscribeOwnDevice(portal.em(), actors.bart, service.subscribe('bart-phone'), loop);
+    await suspendParent(portal.em(), admin, PEOPLE.bart, 'foto gedeeld');
+    try {
+      // The actor outlived the suspension (a request in flight): the catalogue refuses by itself.
+      await expect(subscribeOwnDevice(portal.em(), actors.bart, service.subscribe('bart-tablet'), loop)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(ownPushSettings(portal.em(), actors.bart)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(setOwnPushSettings(portal.em(), actors.bart, { categories: [] })).rejects.toMatchObject({ code: 'not_found' });
+      await expect(unsubscribeOwnDevice(portal.em(), actors.bart, { id })).rejects.toMatchObject({ code: 'not_found' });
+      expect((await portal.em().find(PushSubscription, {})).map((d) => d.id)).toEqual([id]);
+      // Nor is anything pushed to the device still there.
+      await news();
+      await sendAnnouncement(portal.em(), ctx(), world.actors.hanna, { locationId: world.locations.centrum, subject: 'a', body: 'b' });
+      await news();
+      expect(await scanPush(portal)).toBe(0);
+    } finally {
+      await unsuspendParent(portal.em(), admin, PEOPLE.bart);
+    }
+  });
+
+  it('a deactivated staff member can no longer subscribe or remove a device', async () => {
+    const { id } = await subscribeOwnDevice(portal.em(), world.actors.otto, service.subscribe('otto-tablet'), loop);
+    await deactivateStaff(portal.em(), admin, PEOPLE.otto);
+    try {
+      await expect(subscribeOwnDevice(portal.em(), world.actors.otto, service.subscribe('otto-phone'), loop)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(unsubscribeOwnDevice(portal.em(), world.actors.otto, { id })).rejects.toMatchObject({ code: 'not_found' });
+    } finally {
+      await reactivateStaff(portal.em(), admin, PEOPLE.otto);
+    }
+    // Active again: their own device is theirs to remove.
+    await unsubscribeOwnDevice(portal.em(), world.actors.otto, { id });
+    expect(await portal.em().count(PushSubscription, { id })).toBe(0);
+  });
+
+  it('the terminal admin has no account to subscribe (and chooses for nobody else)', async () => {
+    await expect(subscribeOwnDevice(portal.em(), admin, service.subscribe('admin'), loop)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(ownPushSettings(portal.em(), admin)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it("another account's device cannot be removed, taken over or listed", async () => {
     const { actors } = world;
     const cors = service.subscribe('cor-phone');

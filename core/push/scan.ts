@@ -14,9 +14,10 @@ import { isPushCategory, type PushCategory } from './categories.ts';
  * Who gets a push, found the way the e-mail notifications are (core/notifications/notify.ts): a
  * scan every minute looks, per account with a device and a category chosen, at what is new in
  * the window (pushed_until, now] that the account may see, moves the mark to now and queues one
- * job per device and kind of news, all in one transaction. The scan reuses the mail's queries, so
- * a parent is told only about their own children (guardianship) and the announcements that reach
- * them; staff about parent messages in the conversations the catalogue lets them read.
+ * job per device and kind of news, all in one transaction. A parent's news is `newsFor`, the
+ * mail's own, so a parent is told only about their own children (guardianship), the
+ * announcements that reach them and the decisions on their own swap requests, exactly what the
+ * mail knows; staff about parent messages in the conversations the catalogue lets them read.
  *
  * Quiet hours: during them the mark does not move, so what happens at night is pushed once, in
  * one push per kind, at the first scan after they end. Nothing is dropped, and nobody's phone
@@ -63,12 +64,7 @@ export async function newsCategories(em: EntityManager, actor: Actor, parentId: 
     if (news.children.some((c) => c.diary > 0)) found.add('diary');
     if (news.children.some((c) => c.messages > 0)) found.add('replies');
     if (news.announcements.length > 0) found.add('announcements');
-    const decided = await em.getConnection().execute<unknown[]>(
-      `select 1 from swap_request sr join guardianship g on g.child_id = sr.child_id
-        where g.parent_id = ? and sr.status in ('approved', 'rejected') and sr.decided_at > ? and sr.decided_at <= ? limit 1`,
-      [parentId, since, until],
-    );
-    if (decided.length) found.add('decisions');
+    if (news.decisions > 0) found.add('decisions');
     return found;
   }
   const readable = filterOf(em, actor, 'thread.read');

@@ -1,18 +1,21 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { parentIdOf, staffIdOf } from '../access/index.ts';
+import { type ActionsOn, authorize, parentIdOf, type Side, sideOf, staffIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { clockOf } from '../clock.ts';
 import { Account } from '../entities/account.ts';
 import { PushSetting, PushSubscription } from '../entities/push.ts';
-import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { conflict, invalid, notFound } from '../errors.ts';
 import { isPushCategory, PARENT_CATEGORIES, type PushCategory, STAFF_CATEGORIES } from './categories.ts';
 
 /**
- * Subscribing to Web Push is about the actor's own account only: every query here is bound to
- * the account behind the actor, so another account's subscription is simply not found. A browser
- * endpoint already held by another account (two parents on one tablet) moves only when the keys
- * sent with it are the same: they are known only to that browser and the portal.
+ * Subscribing to Web Push is about the actor's own account only. Each use case names its action
+ * of the catalogue (`account.pushSubscribe`, `account.pushSettings`, `pushSubscription.remove`:
+ * the rule "their own account", which a suspended parent or a deactivated staff member no longer
+ * matches), and every query here is also bound to the account behind the actor, so another
+ * account's subscription is simply not found. A browser endpoint already held by another account
+ * (two parents on one tablet) moves only when the keys sent with it are the same: they are known
+ * only to that browser and the portal.
  */
 
 /** Browsers (devices) per account; the oldest goes when a new one comes past it. */
@@ -56,18 +59,24 @@ export function checkEndpoint(value: unknown, allowLoopback = false): string {
   return url.href;
 }
 
-export async function ownAccountId(em: EntityManager, actor: Actor): Promise<number> {
+/** The id of the account behind the actor, if it has one (the terminal admin has none). */
+async function accountIdOf(em: EntityManager, actor: Actor): Promise<number | undefined> {
   const parentId = parentIdOf(actor);
   const staffId = staffIdOf(actor);
   const where = parentId !== undefined ? { parent: parentId } : staffId !== undefined ? { staff: staffId } : undefined;
-  const account = where ? await em.findOne(Account, where, { fields: ['id'] }) : null;
-  if (!account) throw forbidden('push is for people with an account');
-  return account.id;
+  return where ? (await em.findOne(Account, where, { fields: ['id'] }))?.id : undefined;
 }
 
-/** The categories the actor's side may choose: parents their news, staff new parent messages. */
-export function categoriesFor(actor: Actor): readonly PushCategory[] {
-  return parentIdOf(actor) !== undefined ? PARENT_CATEGORIES : STAFF_CATEGORIES;
+/** The actor's own account, once the catalogue allows `action` on it; not found otherwise (no account, suspended). */
+export async function ownAccountId(em: EntityManager, actor: Actor, action: ActionsOn<'account'>): Promise<number> {
+  const accountId = await accountIdOf(em, actor);
+  await authorize(em, actor, action, accountId, 'account');
+  return accountId!;
+}
+
+/** The categories a side may choose: parents their news, staff new parent messages. */
+export function categoriesFor(side: Side): readonly PushCategory[] {
+  return side === 'parent' ? PARENT_CATEGORIES : STAFF_CATEGORIES;
 }
 
 /** Registers (or refreshes) one browser of the actor's own account. */
@@ -82,7 +91,7 @@ export async function subscribeOwnDevice(
   const auth = bytes(input.keys?.auth, 'keys.auth', 16);
   if (Buffer.from(p256dh, 'base64url')[0] !== 0x04) throw invalid('keys.p256dh', 'must be an uncompressed P-256 point');
   const device = typeof input.device === 'string' ? input.device.replace(/[\p{Cc}]/gu, '').trim().slice(0, 100) : '';
-  const accountId = await ownAccountId(em, actor);
+  const accountId = await ownAccountId(em, actor, 'account.pushSubscribe');
   return await em.transactional(async (tx) => {
     const now = clockOf(tx).now();
     const existing = await tx.findOne(PushSubscription, { endpoint });
@@ -93,7 +102,7 @@ export async function subscribeOwnDevice(
     Object.assign(row, { account: tx.getReference(Account, accountId), p256dh, auth, device });
     if (!(await tx.findOne(PushSetting, { account: accountId }))) {
       // First device: every kind of news of the actor's side, from now on (no flood of the past).
-      tx.create(PushSetting, { account: accountId, categories: [...categoriesFor(actor)], pushedUntil: now });
+      tx.create(PushSetting, { account: accountId, categories: [...categoriesFor(sideOf(actor))], pushedUntil: now });
     }
     await tx.flush();
     const others = await tx.find(PushSubscription, { account: accountId, id: { $ne: row.id } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
@@ -111,15 +120,19 @@ export async function unsubscribeOwnDevice(
   which: { id?: number; endpoint?: string },
   options: PushOptions = {},
 ): Promise<void> {
-  const accountId = await ownAccountId(em, actor);
+  const accountId = await accountIdOf(em, actor);
   const where =
-    which.id !== undefined && Number.isSafeInteger(which.id) && which.id > 0 && which.id <= 2_147_483_647
-      ? { id: which.id, account: accountId }
-      : typeof which.endpoint === 'string' && which.endpoint.length <= 2000
-        ? { endpoint: which.endpoint, account: accountId }
-        : undefined;
+    accountId === undefined
+      ? undefined
+      : which.id !== undefined && Number.isSafeInteger(which.id) && which.id > 0 && which.id <= 2_147_483_647
+        ? { id: which.id, account: accountId }
+        : typeof which.endpoint === 'string' && which.endpoint.length <= 2000
+          ? { endpoint: which.endpoint, account: accountId }
+          : undefined;
   const row = where ? await em.findOne(PushSubscription, where) : null;
   if (!row) throw notFound('push subscription');
+  // Found among the account's own; the catalogue still has its say (a suspended parent: no).
+  await authorize(em, actor, 'pushSubscription.remove', row.id, 'push subscription');
   em.remove(row);
   audit(em, { type: 'push.unsubscribed', actor, accountId, subject: null, ip: options.ip ?? null, details: { device: row.device } });
   await em.flush();
@@ -135,9 +148,9 @@ export interface PushSettingsView {
 
 /** The actor's own push choices and devices, for Mijn gegevens. */
 export async function ownPushSettings(em: EntityManager, actor: Actor): Promise<PushSettingsView> {
-  const accountId = await ownAccountId(em, actor);
+  const accountId = await ownAccountId(em, actor, 'account.pushSettings');
   const setting = await em.findOne(PushSetting, { account: accountId });
-  const available = categoriesFor(actor);
+  const available = categoriesFor(sideOf(actor));
   const devices = await em.find(PushSubscription, { account: accountId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   return {
     available,
@@ -162,14 +175,14 @@ export async function setOwnPushSettings(
   input: { categories: unknown; quietFrom?: unknown; quietUntil?: unknown },
   options: PushOptions = {},
 ): Promise<void> {
-  const available = categoriesFor(actor);
+  const available = categoriesFor(sideOf(actor));
   const list = Array.isArray(input.categories) ? input.categories : input.categories === undefined ? [] : [input.categories];
   for (const c of list) if (!isPushCategory(c) || !available.includes(c)) throw invalid('categories', `unknown category ${String(c).slice(0, 40)}`);
   const quietFrom = hour(input.quietFrom, 'quietFrom');
   const quietUntil = hour(input.quietUntil, 'quietUntil');
   if ((quietFrom === null) !== (quietUntil === null)) throw invalid('quietUntil', 'give both ends of the quiet hours, or neither');
   if (quietFrom !== null && quietFrom === quietUntil) throw invalid('quietUntil', 'the quiet hours cannot start and end at the same hour');
-  const accountId = await ownAccountId(em, actor);
+  const accountId = await ownAccountId(em, actor, 'account.pushSettings');
   await em.transactional(async (tx) => {
     const setting =
       (await tx.findOne(PushSetting, { account: accountId })) ??

@@ -30,10 +30,31 @@ export async function vapidKeys(em: EntityManager): Promise<VapidKeys> {
   return fromPrivate(await signingKey(em, KEY_NAME));
 }
 
-/** Whether the key pair exists yet (for `portal doctor`); makes nothing. */
-export async function hasVapidKeys(em: EntityManager): Promise<boolean> {
-  const rows = await em.getConnection().execute<unknown[]>('select 1 from server_secret where name = ?', [KEY_NAME]);
-  return rows.length > 0;
+export type VapidKeyState =
+  | { state: 'missing' }
+  | { state: 'valid'; publicKey: string }
+  | { state: 'invalid'; problem: string };
+
+/**
+ * Whether the key pair exists and is one a browser accepts, for `portal doctor`; makes nothing.
+ * Valid: the stored private key is 32 bytes, a P-256 scalar, and the public key derived from it
+ * decodes to a 65-byte uncompressed point (0x04, x, y), what PushManager.subscribe() takes.
+ */
+export async function vapidKeyState(em: EntityManager): Promise<VapidKeyState> {
+  const rows = await em.getConnection().execute<{ value: string }[]>('select value from server_secret where name = ?', [KEY_NAME]);
+  const stored = rows[0]?.value;
+  if (stored === undefined) return { state: 'missing' };
+  const raw = /^[0-9a-f]*$/i.test(stored) ? Buffer.from(stored, 'hex') : Buffer.alloc(0);
+  if (raw.length !== 32) return { state: 'invalid', problem: `the private key is ${raw.length} bytes, not 32` };
+  let publicKey: string;
+  try {
+    publicKey = fromPrivate(raw).publicKey;
+  } catch {
+    return { state: 'invalid', problem: 'the private key is not a P-256 key' };
+  }
+  const point = Buffer.from(publicKey, 'base64url');
+  if (point.length !== 65 || point[0] !== 0x04) return { state: 'invalid', problem: 'the public key is not an uncompressed P-256 point' };
+  return { state: 'valid', publicKey };
 }
 
 /**

@@ -18,6 +18,7 @@ import { photoRoutes } from './routes/photos.ts';
 import { loginRoutes, sessionRoutes } from './routes/session.ts';
 import { swapRoutes } from './routes/swaps.ts';
 import { childDayRoutes } from './routes/child-day.ts';
+import { pushRoutes } from './routes/push.ts';
 
 /**
  * The JSON API for the mobile app, mounted at /api/v1 (http/app.ts). The same core use cases as
@@ -32,7 +33,7 @@ export const API_VERSION = '1.0.0';
  * Core's areas, in the order of the reference; plugins add theirs after them (the `api` hook
  * of the plugin contract: the FAQ, the helpdesk).
  */
-export const API_MODULES: readonly ApiModule[] = [sessionRoutes, meRoutes, childrenRoutes, photoRoutes, messageRoutes, swapRoutes, childDayRoutes, accessRoutes];
+export const API_MODULES: readonly ApiModule[] = [sessionRoutes, meRoutes, childrenRoutes, photoRoutes, messageRoutes, swapRoutes, childDayRoutes, pushRoutes, accessRoutes];
 /** The only operations without a token (each says `security: PUBLIC` in the document): logging in. */
 export const PUBLIC_API_MODULES: readonly PublicApiModule[] = [loginRoutes];
 /** Areas of the website not (yet) in the API; the reference lists them while there are any. */
