@@ -310,30 +310,26 @@ export async function imageVariantForActor(
   }
   const row = await viewRow(em, parentId, photoId);
   const traceCode = formatTraceCode(Number(row.trace_code));
-  /** The parent's traced JPEG at `w`: the display copy at full width, else embedded at that width. */
-  const tracedJpeg = async (w: VariantWidth): Promise<Buffer> => {
+  /**
+   * The parent's traced JPEG at `w`, kept: at 1600 px the photo page's traced display copy (the
+   * same bytes as `/fotos/:id/groot`), at a smaller width the trace mark embedded in the picture
+   * at that width. The JPEG variant itself, and the input of its WebP and AVIF.
+   */
+  const tracedJpeg = async (w: VariantWidth): Promise<{ key: string; data: Buffer }> => {
     if (w === 1600) {
       const copy = await tracedCopy(em, ctx, parentId, photoId, displayKey);
-      return await copyBytes(em, ctx, parentId, photoId, displayKey, copy);
+      return { key: copy.key, data: await copyBytes(em, ctx, parentId, photoId, displayKey, copy) };
     }
     const kept = await keptVariant(em, ctx, photoId, parentId, `${w}.jpeg`, displayKey, async () => {
       embeds++;
       return await embedTraceCode(await boundedEncode(await load(ctx, displayKey), w, 'jpeg'), Number(row.trace_code));
     });
-    return kept.data ?? (await load(ctx, kept.key));
+    return { key: kept.key, data: kept.data ?? (await load(ctx, kept.key)) };
   };
-  let image: { key: string; data?: Buffer };
-  if (format === 'jpeg' && width === 1600) {
-    const copy = await tracedCopy(em, ctx, parentId, photoId, displayKey);
-    image = { key: copy.key, data: await copyBytes(em, ctx, parentId, photoId, displayKey, copy) };
-  } else if (format === 'jpeg') {
-    image = await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => {
-      embeds++;
-      return await embedTraceCode(await boundedEncode(await load(ctx, displayKey), width, 'jpeg'), Number(row.trace_code));
-    });
-  } else {
-    image = await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => await boundedEncode(await tracedJpeg(width), width, format));
-  }
+  const image: { key: string; data?: Buffer } =
+    format === 'jpeg'
+      ? await tracedJpeg(width)
+      : await keptVariant(em, ctx, photoId, parentId, variant, displayKey, async () => await boundedEncode((await tracedJpeg(width)).data, width, format));
   return {
     key: image.key,
     traceCode,
