@@ -4,9 +4,12 @@ import { addDays } from '../core/dates.ts';
 import { DayCancellation, SwapRequest } from '../core/entities/schedule.ts';
 import { cancelDay } from '../core/schedule/cancel.ts';
 import { creditsOf } from '../core/schedule/credits.ts';
+import { spokenDate } from '../core/schedule/decision-mail.ts';
+import { childSchedule } from '../core/schedule/overview.ts';
+import { reportSick, SICK_MAX_DAYS } from '../core/schedule/sick.ts';
 import { decideSwap, requestSwap } from '../core/schedule/swaps.ts';
 import { PASSWORD, PEOPLE } from '../test/messages.ts';
-import type { TestPortal } from '../test/portal.ts';
+import { TEST_NOW, type TestPortal } from '../test/portal.ts';
 import type { ScheduleWorld, } from '../test/schedule.ts';
 import type { AppEnv, } from './app.ts';
 import { loggedInBrowser, scheduleWorldApp } from './testing.ts';
@@ -174,5 +177,40 @@ describe('Afmelden en ruilen over HTTP', () => {
     const again = await cor.post(`/ruilen/${requestId}/ruildag-afmelden`, { kind: String(w.children.sam) });
     expect(again.status).toBe(422);
     expect(await again.text()).toContain('Deze ruildag is niet (meer) goedgekeurd.');
+  });
+
+  it('a day reported ill says so, links to the report, and can still be cancelled; after the deadline no "call us"', async () => {
+    // Sam's first day listed that can still be cancelled, within the days a report may reach.
+    const days = (await childSchedule(portal.em(), w.actors.cor, w.children.sam)).days;
+    const sickDay = days.find((d) => !d.refusal && !d.cancelled && !d.swap && d.date <= addDays(portal.clock.today(), SICK_MAX_DAYS))!.date;
+    await reportSick(portal.em(), w.actors.cor, { childId: w.children.sam, from: sickDay });
+    /** The row of one day on the page (each day is one list item). */
+    const rowOf = (page: string, date: string) => page.split('<li class="swap-day">').find((li) => li.includes(`<span>${spokenDate(date, 'nl')} <span`)) ?? '';
+
+    const cor = await loggedIn(PEOPLE.cor);
+    const page = await (await cor.get(`/ruilen?kind=${w.children.sam}`)).text();
+    const row = rowOf(page, sickDay);
+    expect(row).toContain('<span class="tag">ziek gemeld</span>');
+    expect(row).toContain(`href="/kind/${w.children.sam}/ziek"`);
+    expect(row).toMatch(/aria-label="Ziekmelding voor \w+ \d+ \w+ wijzigen of intrekken">Wijzigen<\/a>/);
+    // Not an afmelding: the day can still be given back in time (sick.ts).
+    expect(row).toContain('action="/ruilen/afmelden"');
+    expect(page.match(/ziek gemeld<\/span>/g)).toHaveLength(1);
+    // Another family's page says nothing of it.
+    const anna = await loggedIn(PEOPLE.anna);
+    expect(await (await anna.get('/ruilen')).text()).not.toContain('ziek gemeld');
+
+    try {
+      // Past the deadline on the day itself: no cancel button, and no "call us" either: the group knows.
+      portal.clock.set(`${sickDay}T10:30:00Z`);
+      const late = await (await (await loggedIn(PEOPLE.cor)).get(`/ruilen?kind=${w.children.sam}`)).text();
+      const lateRow = rowOf(late, sickDay);
+      expect(lateRow).toContain('ziek gemeld');
+      expect(lateRow).toContain(`href="/kind/${w.children.sam}/ziek"`);
+      expect(lateRow).not.toContain('action="/ruilen/afmelden"');
+      expect(late).not.toContain('Afmelden kon tot');
+    } finally {
+      portal.clock.set(TEST_NOW);
+    }
   });
 });

@@ -51,6 +51,8 @@ export function registerGdpr(program: Command, io: CliIO): void {
             ['Messages kept as "Verwijderde ouder"', r.messagesAnonymised],
             ['Photo tags removed', r.photoTagsRemoved],
             ['Photos hidden', r.photosHidden],
+            ["Those children's sick reports removed", r.sickReportsRemoved],
+            ["Those children's pickup notes removed", r.pickupNotesRemoved],
             ['Downloads kept without address', r.downloadsAnonymised],
           ]),
         );

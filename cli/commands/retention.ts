@@ -9,7 +9,7 @@ import { formatDetails } from '../output.ts';
 export function registerRetention(program: Command, io: CliIO): void {
   program
     .command('retention')
-    .description('retention of schriftje, messages, audit log, leavers and photos (config retention.* and photos.retentionMonths)')
+    .description('retention of schriftje, messages, audit log, sick reports and pickup notes, leavers and photos (config retention.* and photos.retentionMonths)')
     .command('run')
     .description('remove what is past its retention period now, and report it (the server also does this daily)')
     .option('--dry-run', 'only count what would be removed')
@@ -23,12 +23,16 @@ export function registerRetention(program: Command, io: CliIO): void {
             ['Conversations', x.threads],
             ['Announcements', x.announcements],
             ['Audit events', x.auditEvents],
+            ['Sick reports', x.sickReports],
+            ['Pickup notes', x.pickupNotes],
             [`Deletion keys for export --since (over ${DELETED_ROW_DAYS} days)`, x.deletions],
             ['Children who left', x.leavers.children.join(', ') || 'none'],
             ["  their schriftje entries", x.leavers.diaryEntries],
             ['  their conversations', x.leavers.threads],
             ['  their photo tags', x.leavers.photoTags],
             ['  photos hidden', x.leavers.photosHidden],
+            ['  their sick reports', x.leavers.sickReports],
+            ['  their pickup notes', x.leavers.pickupNotes],
             ['Photos', x.photos],
             ['Photo files', x.photoFiles],
           ]),

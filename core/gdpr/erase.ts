@@ -19,7 +19,9 @@ import { removeChildTraces } from './child-traces.ts';
  * recognised as one of ours) with the address replaced.
  *
  * When the erased parent was a child's last guardian, nobody is left to whom the child's
- * schriftje, conversations and photo tags belong: they go too (child-traces.ts).
+ * schriftje, conversations, photo tags, ziekmeldingen and ophaalberichten belong: they go too
+ * (child-traces.ts). With another guardian left, the parent's ziekmeldingen and ophaalberichten
+ * stay for the group, without the parent's address.
  *
  * What stays, because the organisation must keep it: the child's directory record (placements,
  * consent history: contract and care records), and the audit log (security events, removed by
@@ -38,6 +40,9 @@ export interface ErasureReport {
   messagesAnonymised: number;
   photoTagsRemoved: number;
   photosHidden: number;
+  /** Those children's ziekmeldingen and ophaalberichten. */
+  sickReportsRemoved: number;
+  pickupNotesRemoved: number;
   downloadsAnonymised: number;
 }
 
@@ -79,6 +84,8 @@ export async function eraseParent(em: EntityManager, actor: Actor, email: string
       messagesAnonymised: messages,
       photoTagsRemoved: traces.photoTags,
       photosHidden: traces.photosHidden,
+      sickReportsRemoved: traces.sickReports,
+      pickupNotesRemoved: traces.pickupNotes,
       downloadsAnonymised: downloads,
     };
     audit(tx, { type: 'gdpr.erased', actor, subject: `parent:${parent.id}`, details: { ...report } });

@@ -214,10 +214,20 @@ describe('portal gdpr erase', () => {
     expect(JSON.stringify(event)).not.toContain('anna@');
   });
 
-  it("erases a child's last parent: that child's schriftje, conversations and tags go, and the photos showing the child are hidden", async () => {
+  it("erases a child's last parent: that child's schriftje, conversations, tags and day notes go, and the photos showing the child are hidden", async () => {
+    const bram = who['bram@example.nl']!;
+    await reportSick(portal.em(), bram, { childId: childId.K2!, note: 'Oorontsteking' });
+    await setPickup(portal.em(), bram, { childId: childId.K2!, name: 'Opa Kees', time: '16:00' });
+    const evisNotes = { sick: await portal.em().count(SickReport, { child: childId.K1! }), pickup: await portal.em().count(PickupNote, { child: childId.K1! }) };
     const report = await eraseParent(portal.em(), admin, 'bram@example.nl');
-    expect(report).toMatchObject({ childrenWithoutGuardian: ['K2'], threadsRemoved: 1, photoTagsRemoved: 2, photosHidden: 2 });
+    expect(report).toMatchObject({ childrenWithoutGuardian: ['K2'], threadsRemoved: 1, photoTagsRemoved: 2, photosHidden: 2, sickReportsRemoved: 1, pickupNotesRemoved: 1 });
     const em = portal.em();
+    // No parent is left to whom Sam's health note belongs: it goes. Evi's (she has Dirk) stay.
+    expect(await em.count(SickReport, { child: childId.K2! })).toBe(0);
+    expect(await em.count(PickupNote, { child: childId.K2! })).toBe(0);
+    expect(evisNotes).toEqual({ sick: 1, pickup: 1 });
+    expect(await em.count(SickReport, { child: childId.K1! })).toBe(evisNotes.sick);
+    expect(await em.count(PickupNote, { child: childId.K1! })).toBe(evisNotes.pickup);
     expect(await em.count(DiaryEntry, { child: childId.K2! })).toBe(0);
     expect(await em.count(MessageThread, { child: childId.K2! })).toBe(0);
     expect(await em.count(PhotoTag, { child: childId.K2! })).toBe(0);

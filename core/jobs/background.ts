@@ -84,6 +84,8 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext): Prom
         threads: r.threads,
         announcements: r.announcements,
         auditEvents: r.auditEvents,
+        sickReports: r.sickReports,
+        pickupNotes: r.pickupNotes,
         deletions: r.deletions,
         leavers: r.leavers.children.length,
         photos: r.photos,

@@ -10,6 +10,7 @@ import { addLocation } from '../directory/locations.ts';
 import { addStaff, assignStaff } from '../directory/staff.ts';
 import { AuditEvent } from '../entities/audit.ts';
 import { Child } from '../entities/child.ts';
+import { PickupNote, SickReport } from '../entities/child-day.ts';
 import { DiaryEntry } from '../entities/diary.ts';
 import { Group } from '../entities/group.ts';
 import { MessageThread } from '../entities/message.ts';
@@ -26,11 +27,17 @@ let photoOfLeaver: string;
 const id: Record<string, number> = {};
 
 beforeAll(async () => {
-  portal = await createTestPortal({ 'retention.diaryMonths': 12, 'retention.messagesMonths': 6, 'retention.auditMonths': 3, 'retention.leaverGraceDays': 30 });
+  portal = await createTestPortal({
+    'retention.diaryMonths': 12,
+    'retention.messagesMonths': 6,
+    'retention.auditMonths': 3,
+    'retention.leaverGraceDays': 30,
+    'retention.dayNotesDays': 20,
+  });
   const em = portal.em();
   await addLocation(em, admin, { name: 'Centrum' });
   await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-  for (const [n, name] of [['K1', 'Evi'], ['K2', 'Sam'], ['K3', 'Noor']] as const) {
+  for (const [n, name] of [['K1', 'Evi'], ['K2', 'Sam'], ['K3', 'Noor'], ['K4', 'Lina']] as const) {
     await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: addDays(portal.clock.today(), -400) });
     await setConsent(em, admin, n, { internal: 'ja', external: 'nee' });
     id[n] = (await em.findOneOrFail(Child, { childNumber: n })).id;
@@ -71,24 +78,75 @@ beforeAll(async () => {
   await db.execute(
     `insert into deleted_row (table_name, row_key, deleted_at) values ('location', '{"id": 998}', now() - interval '100 days'), ('location', '{"id": 999}', now() - interval '10 days')`,
   );
-  // Sam left 45 days ago (past the 30-day grace), Noor 10 days ago (still within it).
+  // Day notes (retention.dayNotesDays = 20), by their last day: Evi's one exactly 20 days ago is
+  // inside the period (also a report that began long before), one 21 days ago is outside.
+  const sick = (child: number, from: number, until: number, note: string) =>
+    db.execute(`insert into sick_report (child_id, from_date, until_date, note, reported_by, created_at) values (?, ?, ?, ?, 'anna', ?)`, [
+      child,
+      addDays(portal.clock.today(), from),
+      addDays(portal.clock.today(), until),
+      note,
+      now,
+    ]);
+  const pickup = (child: number, day: number, name: string) =>
+    db.execute(`insert into pickup_note (child_id, date, name, time, set_by, updated_at) values (?, ?, ?, '16:30', 'anna', ?)`, [
+      child,
+      addDays(portal.clock.today(), day),
+      name,
+      now,
+    ]);
+  await sick(id.K1!, -40, -20, 'binnen de termijn');
+  await sick(id.K1!, -30, -21, 'net erbuiten');
+  await pickup(id.K1!, -20, 'Oma binnen');
+  await pickup(id.K1!, -21, 'Oma erbuiten');
+  // A leaver's notes go with the leaver (counted there, not twice); Lina left only a pickup note.
+  await sick(id.K2!, -50, -48, 'van een kind dat lang geleden vertrok');
+  await pickup(id.K2!, -46, 'Opa van Sam');
+  await pickup(id.K4!, -51, 'Tante van Lina');
+  await pickup(id.K3!, -11, 'Buurvrouw van Noor');
+  // Sam left 45 days ago and Lina 50 (past the 30-day grace), Noor 10 days ago (still within it).
   await db.execute(`update child set left_on = ? where id = ?`, [addDays(portal.clock.today(), -45), id.K2!]);
   await db.execute(`update child set left_on = ? where id = ?`, [addDays(portal.clock.today(), -10), id.K3!]);
+  await db.execute(`update child set left_on = ? where id = ?`, [addDays(portal.clock.today(), -50), id.K4!]);
 });
 afterAll(() => portal?.destroy());
 
 describe('retention', () => {
   it('a dry run counts per kind and removes nothing', async () => {
     const r = await applyRetention(portal.em(), portal, admin, { dryRun: true });
-    expect(r).toMatchObject({ dryRun: true, diaryEntries: 1, threads: 1, auditEvents: 1, deletions: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
+    expect(r).toMatchObject({
+      dryRun: true,
+      diaryEntries: 1,
+      threads: 1,
+      auditEvents: 1,
+      deletions: 1,
+      sickReports: 1,
+      pickupNotes: 1,
+      leavers: { children: ['K2', 'K4'], diaryEntries: 1, photoTags: 1, photosHidden: 1, sickReports: 1, pickupNotes: 2 },
+    });
     expect(await portal.em().count(DiaryEntry, {})).toBe(4);
+    expect(await portal.em().count(SickReport, {})).toBe(3);
+    expect(await portal.em().count(PickupNote, {})).toBe(5);
     expect(await portal.em().count(AuditEvent, { actor: 'oud' })).toBe(1);
   });
 
   it('removes what is past its period, keeps the rest, hides a photo of a leaver, and writes its report to the audit log', async () => {
     const r = await applyRetention(portal.em(), portal, admin);
-    expect(r).toMatchObject({ dryRun: false, diaryEntries: 1, threads: 1, auditEvents: 1, deletions: 1, leavers: { children: ['K2'], diaryEntries: 1, photoTags: 1, photosHidden: 1 } });
+    // The same counts as the dry run: a dry run tells what a run will do.
+    expect(r).toMatchObject({
+      dryRun: false,
+      diaryEntries: 1,
+      threads: 1,
+      auditEvents: 1,
+      deletions: 1,
+      sickReports: 1,
+      pickupNotes: 1,
+      leavers: { children: ['K2', 'K4'], diaryEntries: 1, photoTags: 1, photosHidden: 1, sickReports: 1, pickupNotes: 2 },
+    });
     const em = portal.em();
+    // Day notes: one day inside the period stays (by its last day, however early it began), one day outside goes.
+    expect((await em.find(SickReport, {})).map((x) => x.note)).toEqual(['binnen de termijn']);
+    expect((await em.find(PickupNote, {}, { orderBy: { date: 'asc' } })).map((x) => x.name)).toEqual(['Oma binnen', 'Buurvrouw van Noor']);
     expect((await em.find(DiaryEntry, {}, { orderBy: { day: 'asc' } })).map((e) => e.text)).toEqual(['recent', 'van een kind dat net vertrok']);
     expect(await em.count(MessageThread, {})).toBe(1);
     expect(await em.count(AuditEvent, { actor: 'oud' })).toBe(0);
@@ -101,17 +159,33 @@ describe('retention', () => {
     expect(await em.count(PhotoTag, { photo: photoOfLeaver })).toBe(1);
     expect((await em.findOneOrFail(Photo, { id: photoOfLeaver })).hiddenAt).not.toBeNull();
     const [event] = await em.find(AuditEvent, { type: 'retention.applied' });
-    expect(event?.details).toMatchObject({ diaryEntries: 1, auditEvents: 1 });
+    expect(event?.details).toMatchObject({ diaryEntries: 1, auditEvents: 1, sickReports: 1, pickupNotes: 1, leavers: { sickReports: 1, pickupNotes: 2 } });
     // Run again: nothing left to do.
-    expect(await applyRetention(portal.em(), portal, admin)).toMatchObject({ diaryEntries: 0, threads: 0, auditEvents: 0, deletions: 0, leavers: { children: [] } });
+    expect(await applyRetention(portal.em(), portal, admin)).toMatchObject({
+      diaryEntries: 0,
+      threads: 0,
+      auditEvents: 0,
+      deletions: 0,
+      sickReports: 0,
+      pickupNotes: 0,
+      leavers: { children: [] },
+    });
   });
 
   it('portal retention run --dry-run prints the report', async () => {
-    // A grace of 5 days: Noor, who left 10 days ago, is now past it.
-    const r = await runCli(['retention', 'run', '--dry-run'], { PORTAL_DATABASE_URL: portal.dbUrl, PORTAL_RETENTION_LEAVER_GRACE_DAYS: '5' });
+    // A grace of 5 days: Noor, who left 10 days ago, is now past it. Day notes for 10 days: Evi's
+    // two of 20 days ago are past it; Noor's of 11 days ago is hers as a leaver, not counted twice.
+    const r = await runCli(['retention', 'run', '--dry-run'], {
+      PORTAL_DATABASE_URL: portal.dbUrl,
+      PORTAL_RETENTION_LEAVER_GRACE_DAYS: '5',
+      PORTAL_RETENTION_DAY_NOTES_DAYS: '10',
+    });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/Would remove \(dry run\)/);
     expect(r.stdout).toMatch(/Children who left:\s+K3\n\s+their schriftje entries:\s+1\n/);
+    expect(r.stdout).toMatch(/Sick reports:\s+1\n\s*Pickup notes:\s+1\n/);
+    expect(r.stdout).toMatch(/their sick reports:\s+0\n\s+their pickup notes:\s+1\n/);
     expect(await portal.em().count(DiaryEntry, {})).toBe(2);
+    expect(await portal.em().count(PickupNote, {})).toBe(2);
   });
 });

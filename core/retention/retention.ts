@@ -4,7 +4,7 @@ import type { Actor } from '../actor.ts';
 import { requireAdmin } from '../access/index.ts';
 import { audit } from '../audit.ts';
 import { addDays, addMonths, dayOf } from '../dates.ts';
-import { countRows, sql, sqlCount } from '../db/sql.ts';
+import { countRows, inList, sql, sqlCount } from '../db/sql.ts';
 import { type ChildTracesRemoved, countChildTraces, removeChildTraces } from '../gdpr/child-traces.ts';
 import { prunePhotos } from '../photos/retention.ts';
 import type { PhotoContext } from '../photos/upload.ts';
@@ -20,8 +20,12 @@ import { clockOf, startOfDay } from '../clock.ts';
  * - conversations whose last message is older than retention.messagesMonths, and announcements
  *   older than that;
  * - audit events older than retention.auditMonths (the only delete the audit trigger allows);
- * - children who left more than retention.leaverGraceDays ago: their schriftje, conversations and
- *   photo tags (the grace period is the parents' time to download them, "Download mijn gegevens");
+ * - ziekmeldingen and ophaalberichten (day notes) more than retention.dayNotesDays after their
+ *   last day (a report's `until_date`, a note's `date`): they tell the group about a day, and
+ *   are kept a while for questions afterwards, not as a health record;
+ * - children who left more than retention.leaverGraceDays ago: their schriftje, conversations,
+ *   photo tags and day notes (the grace period is the parents' time to download them, "Download
+ *   mijn gegevens");
  * - photos per photos.retentionMonths (core/photos/retention.ts).
  */
 
@@ -31,6 +35,10 @@ export interface RetentionReport {
   threads: number;
   announcements: number;
   auditEvents: number;
+  /** Ziekmeldingen past retention.dayNotesDays (a leaver's are counted under leavers). */
+  sickReports: number;
+  /** Ophaalberichten past retention.dayNotesDays (a leaver's are counted under leavers). */
+  pickupNotes: number;
   /** Keys of deleted rows kept for `portal export --since`, older than DELETED_ROW_DAYS. */
   deletions: number;
   leavers: { children: string[] } & ChildTracesRemoved;
@@ -58,13 +66,18 @@ export async function applyRetention(
   const messagesBefore = monthsBefore(now, r.messagesMonths);
   const auditBefore = monthsBefore(now, r.auditMonths);
   const leftBefore = addDays(dayOf(now), -r.leaverGraceDays);
+  // A note whose last day is exactly dayNotesDays ago is still inside its period, as a leaver is.
+  const dayNotesBefore = addDays(dayOf(now), -r.dayNotesDays);
 
   // Each rule once: the dry run counts the rows the real run deletes.
+  // `child`: the rule is about a child's rows, which a leaver's removal (run first) may take.
   const rules = [
-    ['diaryEntries', 'diary_entry where day < ?', diaryBefore],
-    ['threads', 'message_thread where last_message_at < ?', messagesBefore],
-    ['announcements', 'announcement where created_at < ?', messagesBefore],
-    ['auditEvents', 'audit_event where at < ?', auditBefore],
+    ['diaryEntries', 'diary_entry where day < ?', diaryBefore, true],
+    ['threads', 'message_thread where last_message_at < ?', messagesBefore, true],
+    ['announcements', 'announcement where created_at < ?', messagesBefore, false],
+    ['auditEvents', 'audit_event where at < ?', auditBefore, false],
+    ['sickReports', 'sick_report where until_date < ?', dayNotesBefore, true],
+    ['pickupNotes', 'pickup_note where date < ?', dayNotesBefore, true],
   ] as const;
   // The keys are stamped by the database's trigger (its now(), like the export's snapshot time
   // that `--since` gives back), so their age is measured on the database's clock, not the portal's.
@@ -75,21 +88,25 @@ export async function applyRetention(
     // The keys of rows deleted long ago go first, before this run's own deletes record theirs:
     // those must reach an export, whatever time they were stamped with.
     const deletions = dryRun ? await countRows(tx, oldKeys, [keysBefore]) : await sqlCount(tx, `delete from ${oldKeys}`, [keysBefore]);
-    const removed = { diaryEntries: 0, threads: 0, announcements: 0, auditEvents: 0, deletions };
+    const removed = { diaryEntries: 0, threads: 0, announcements: 0, auditEvents: 0, sickReports: 0, pickupNotes: 0, deletions };
     const leavers = await sql<{ id: number; child_number: string }>(
       tx,
       `select c.id, c.child_number from child c
         where c.left_on is not null and c.left_on < ?
           and (exists (select 1 from diary_entry e where e.child_id = c.id)
             or exists (select 1 from message_thread t where t.child_id = c.id)
-            or exists (select 1 from photo_tag g where g.child_id = c.id))
+            or exists (select 1 from photo_tag g where g.child_id = c.id)
+            or exists (select 1 from sick_report s where s.child_id = c.id)
+            or exists (select 1 from pickup_note n where n.child_id = c.id))
         order by c.child_number`,
       [leftBefore],
     );
     const leaverIds = leavers.map((l) => l.id);
     const traces = dryRun ? await countChildTraces(tx, leaverIds) : await removeChildTraces(tx, leaverIds);
     if (dryRun) {
-      for (const [key, from, before] of rules) removed[key] = await countRows(tx, from, [before]);
+      // The real run removes the leavers' rows first, so a rule never counts them: neither here.
+      const notLeavers = leaverIds.length === 0 ? '' : ` and (child_id is null or child_id not ${inList(leaverIds)})`;
+      for (const [key, from, before, child] of rules) removed[key] = await countRows(tx, child ? `${from}${notLeavers}` : from, [before, ...(child ? leaverIds : [])]);
     } else {
       // The audit trigger lets a delete through only inside a transaction that says this.
       await sql(tx, `set local ouderportaal.audit_retention = 'on'`);

@@ -14,6 +14,7 @@ import { contractedDays } from './attendance.ts';
 import { cancelRefusal } from './cancel.ts';
 import { balance, type CreditView, creditsOf } from './credits.ts';
 import { type Rules, rulesForLocations } from './rules.ts';
+import { sickBetween } from './sick.ts';
 import { requestsOfChild, type SwapRequestView } from './swaps.ts';
 import { clockOf } from '../clock.ts';
 
@@ -35,6 +36,13 @@ export interface UpcomingDay {
   swapRequestId?: number;
   /** Why it cannot be cancelled now (a holiday, past the deadline); absent when it can. */
   refusal?: { code: 'holiday' | 'past' | 'after_deadline'; params: Record<string, string> };
+  /**
+   * The day is covered by a ziekmelding. It is still a contracted (or swap) day: whether it can
+   * be cancelled is decided as for any day, above (core/schedule/sick.ts says why).
+   */
+  sick?: boolean;
+  /** The ziekmelding covering the day (what the parent changes or withdraws); absent when not sick. */
+  sickReportId?: number;
 }
 
 export interface ChildSchedule {
@@ -103,6 +111,12 @@ export async function childSchedule(em: EntityManager, actor: Actor, childId: nu
     }
   }
   days.sort((a, b) => a.date.localeCompare(b.date));
+  // Reports do not overlap (reportSick merges them); the first covering a day is its report.
+  const reports = await sickBetween(em, child.id, t, last);
+  for (const d of days) {
+    const report = reports.find((r) => r.fromDate <= d.date && d.date <= r.untilDate);
+    if (report) Object.assign(d, { sick: true, sickReportId: report.id });
+  }
   const credits = (await creditsOf(em, [child.id], now)).get(child.id) ?? [];
   for (const d of days) {
     if (!d.cancelled || d.refusal) continue;

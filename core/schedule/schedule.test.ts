@@ -19,6 +19,7 @@ import { publicHoliday, publicHolidays } from './holidays.ts';
 import { childSchedule } from './overview.ts';
 import { isRefusal } from './refusal.ts';
 import { setRules } from './rules.ts';
+import { reportSick, SICK_MAX_DAYS } from './sick.ts';
 import { importSchedule } from './schedule-import.ts';
 import { cancelSwapDay, decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from './swaps.ts';
 
@@ -377,5 +378,32 @@ describe('a double tap', () => {
     expect(results.filter((r) => r === 'ok')).toHaveLength(1);
     expect(['credit_in_use', 'already_there']).toContain(results.find((r) => r !== 'ok'));
     expect(await portal.em().fork().count(SwapRequest, { credit: credit.id, status: { $in: ['pending', 'approved'] } })).toBe(1);
+  });
+});
+
+describe('a sick day in the parent\'s schedule', () => {
+  it('is marked with its report, and can still be cancelled by the ordinary rules (sick.ts)', async () => {
+    // Evi comes every weekday: the first day listed that can still be cancelled, within the days a report may reach.
+    const before = await childSchedule(portal.em(), w.actors.anna, w.children.evi);
+    const sickDay = before.days.find((d) => !d.refusal && !d.cancelled && !d.swap && d.date <= addDays(portal.clock.today(), SICK_MAX_DAYS))!.date;
+    expect(before.days.find((d) => d.date === sickDay)?.sick).toBeUndefined();
+    const report = await reportSick(portal.em(), w.actors.anna, { childId: w.children.evi, from: sickDay });
+
+    const after = await childSchedule(portal.em(), w.actors.anna, w.children.evi);
+    expect(after.days.find((d) => d.date === sickDay)).toMatchObject({ sick: true, sickReportId: report.id, cancelled: false });
+    expect(after.days.find((d) => d.date === sickDay)!.refusal).toBeUndefined();
+    // The report covers its days only: the next day listed is no sick day.
+    const next = after.days.find((d) => d.date > sickDay)!;
+    expect(next.sick).toBeUndefined();
+    expect(next.sickReportId).toBeUndefined();
+    // After the deadline on the day itself it cannot be cancelled, ill or not.
+    const atNoon = (await childSchedule(portal.em(), w.actors.anna, w.children.evi, noonOn(sickDay))).days.find((d) => d.date === sickDay);
+    expect(atNoon).toMatchObject({ sick: true, refusal: { code: 'after_deadline' } });
+
+    // Cancelled in time, it is an afmelding with its credit, and the ziekmelding stays.
+    const done = await cancelDay(portal.em(), w.actors.anna, { childId: w.children.evi, date: sickDay });
+    expect(done.credit).not.toBeNull();
+    const cancelled = (await childSchedule(portal.em(), w.actors.anna, w.children.evi)).days.find((d) => d.date === sickDay);
+    expect(cancelled).toMatchObject({ cancelled: true, cancellationId: done.cancellationId, sick: true, sickReportId: report.id });
   });
 });

@@ -27,6 +27,12 @@ import { date, optionalText, parseInput } from '../validation.ts';
  * - It gives no place back: the group's occupancy (what a manager weighs a swap request
  *   against) still counts the child, who may be back before the last day reported.
  * - The staff's Vandaag lists the child under "ziek", not under the children expected.
+ * - The parent's schedule (core/schedule/overview.ts) marks the days a report covers, with the
+ *   report, so the parent can change or withdraw it there. Such a day can still be cancelled
+ *   under the ordinary rules (before `cancelBefore`, earning the usual credit): the two are
+ *   independent, a ziekmelding neither replaces an afmelding nor forbids one. Refusing it would
+ *   take a choice away from the parent who tells the group, and teach parents to cancel first
+ *   and report later, or not at all. After the deadline the day stays as it is: ill, not cancelled.
  * Past days are refused (a ziekmelding tells the group what to expect), and a report spans at
  * most SICK_MAX_DAYS days from today: a longer illness is a conversation with the location.
  */
@@ -161,6 +167,15 @@ export async function sickForm(em: EntityManager, actor: Actor, childId: number)
   const today = clockOf(em).today();
   const rows = await em.find(SickReport, { child: child.id, untilDate: { $gte: today } }, { orderBy: { fromDate: 'asc', id: 'asc' } });
   return { child: { id: child.id, firstName: child.firstName }, today, lastDay: addDays(today, SICK_MAX_DAYS), open: rows.map(view) };
+}
+
+/**
+ * The reports of one child that cover any day from `from` until `until` (the parent's schedule),
+ * earliest first. Callers have decided the actor may see this child; this is a query.
+ */
+export async function sickBetween(em: EntityManager, childId: number, from: string, until: string): Promise<SickReportView[]> {
+  const rows = await em.find(SickReport, { child: childId, fromDate: { $lte: until }, untilDate: { $gte: from } }, { orderBy: { fromDate: 'asc', id: 'asc' } });
+  return rows.map(view);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../core/dates.ts';
 import { DayCancellation, SwapRequest } from '../../core/entities/schedule.ts';
+import { SICK_MAX_DAYS } from '../../core/schedule/sick.ts';
 import { PASSWORD, PEOPLE } from '../../test/messages.ts';
 import { createTestPortal, TEST_NOW, type TestPortal } from '../../test/portal.ts';
 import { type ScheduleWorld, seedScheduleWorld } from '../../test/schedule.ts';
@@ -178,5 +179,36 @@ describe('ruilen through the API', () => {
     // The own parent can withdraw it; withdrawing twice is the state's conflict.
     expect((await call('DELETE', `/swap-requests/${asked.id}`, 'cor')).status).toBe(204);
     expect((await json<ErrorBody>(await call('DELETE', `/swap-requests/${asked.id}`, 'cor'), 409)).error.code).toBe('not_pending');
+  });
+});
+
+describe('sick days in the schedule through the API', () => {
+  interface SickDay {
+    date: string;
+    cancelled: boolean;
+    swap: boolean;
+    refusal: unknown;
+    sick: boolean;
+    sickReportId: number | null;
+  }
+  const days = async (as: keyof typeof token, child: number) => (await json<{ days: SickDay[] }>(await call('GET', `/children/${child}/schedule`, as), 200)).days;
+
+  it('marks the days a ziekmelding covers with its id, which the sick endpoint lists; weer beter clears them', async () => {
+    const before = await days('anna', w.children.evi);
+    // Every day says whether it is sick: false and null, not absent.
+    expect(before.every((d) => d.sick === false && d.sickReportId === null)).toBe(true);
+    const sickDay = before.find((d) => d.refusal === null && !d.cancelled && !d.swap && d.date <= addDays(portal.clock.today(), SICK_MAX_DAYS))!.date;
+
+    const report = await json<{ id: number; fromDate: string; untilDate: string }>(await call('POST', `/children/${w.children.evi}/sick`, 'anna', { from: sickDay }), 201);
+    const after = await days('anna', w.children.evi);
+    expect(after.find((d) => d.date === sickDay)).toMatchObject({ sick: true, sickReportId: report.id, cancelled: false, refusal: null });
+    expect(after.filter((d) => d.sick).map((d) => d.date)).toEqual([sickDay]);
+    const listed = await json<{ open: { id: number }[] }>(await call('GET', `/children/${w.children.evi}/sick`, 'anna'), 200);
+    expect(listed.open.map((r) => r.id)).toContain(report.id);
+    // Another family's schedule knows nothing of it.
+    expect((await days('cor', w.children.sam)).some((d) => d.sick)).toBe(false);
+
+    expect((await call('DELETE', `/children/${w.children.evi}/sick`, 'anna')).status).toBe(204);
+    expect((await days('anna', w.children.evi)).some((d) => d.sick || d.sickReportId !== null)).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import { decidesSwaps } from '../../core/schedule/access.ts';
 import { isRefusal } from '../../core/schedule/refusal.ts';
 import { cancelSwapDay, decideSwap, requestSwap, swapRequestsInScope, withdrawSwap } from '../../core/schedule/swaps.ts';
 import type { AuthedEnv } from '../env.ts';
+import { sickPath } from './child-day.ts';
 import { type FlashKey, setFlash } from '../flash.ts';
 import { readForm, seeOther } from '../forms.ts';
 import type { LocationSection } from '../location-sections.ts';
@@ -25,6 +26,8 @@ import { clockOf } from '../../core/clock.ts';
  * day, withdraw a request) and the manager's Ruilverzoeken (approve, or reject with a reason,
  * with the day's occupancy in view). Every rule and every "may this actor" is core's
  * (core/schedule); a refusal is shown next to the form it is about, in the parent's words.
+ * A day covered by a ziekmelding says so and links to where it is changed or withdrawn; it can
+ * still be cancelled by the same rules as any day (core/schedule/sick.ts says why).
  */
 
 export const SWAPS_PATH = '/ruilen';
@@ -78,6 +81,8 @@ export function swapRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; pages: 
         rules: s.rules,
         balance: s.balance,
         days: s.days.map((d) => ({ ...d, label: dayText(c, d.date) })),
+        // A sick day links to the child's Ziek melden page, where the report is changed or ended.
+        sickHref: sickPath(s.child.id),
         credits: s.credits.map((cr) => ({ ...cr, label: creditLabel(cr) })),
         available: s.credits.filter((cr) => cr.state === 'available').map((cr) => ({ id: cr.id, label: creditLabel(cr) })),
         requests: s.requests.map((r) => ({ ...r, label: t('swaps.requestLine', { day: dayText(c, r.date), part: t(`swaps.part.${r.part}`) }) })),

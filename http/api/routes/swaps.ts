@@ -50,6 +50,14 @@ const ScheduleDay = z
     swap: z.boolean().openapi({ description: 'An approved swap day, not a contracted one (cancelling it frees its credit; it earns no new one)' }),
     swapRequestId: z.number().int().nullable().openapi({ description: 'A swap day’s request, for POST /swap-requests/{id}/cancel-day; null otherwise' }),
     refusal: Refusal.nullable().openapi({ description: 'Why it cannot be cancelled (now); null when it can' }),
+    sick: z.boolean().openapi({
+      description: 'Covered by a ziekmelding. Still a contracted or swap day: cancelling follows the same rules (refusal says whether it can now)',
+    }),
+    sickReportId: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'The ziekmelding covering the day, as GET /children/{child}/sick lists it (POST there changes it, DELETE ends it: weer beter); null when not sick' }),
   })
   .openapi('ScheduleDay');
 
@@ -270,6 +278,8 @@ export const swapRoutes: ApiModule = (api, { portal }) => {
           swap: d.swap ?? false,
           swapRequestId: d.swapRequestId ?? null,
           refusal: d.refusal ?? null,
+          sick: d.sick ?? false,
+          sickReportId: d.sickReportId ?? null,
         })),
         credits: s.credits.map((cr) => ({ id: cr.id, sourceDate: cr.sourceDate, part: cr.part, expiresOn: cr.expiresOn, state: cr.state })),
         balance: s.balance,
