@@ -154,6 +154,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
 
   'config show': ['portal config show', 'portal --config /etc/ouderportaal/portal.config.json config show'],
   doctor: ['portal doctor', 'portal --json doctor --timeout 5', 'portal doctor --min-free 5GiB,10%'],
+  'storage migrate': [
+    'portal storage migrate --to "s3://ouderportaal?endpoint=http://minio.intern:9000&region=eu-west-1&forcePathStyle=true" --dry-run',
+    'portal storage migrate --to s3://ouderportaal-photos/prod?region=eu-central-1',
+    'portal storage migrate --to /mnt/nas/ouderportaal',
+  ],
 
   'helpdesk list': ['portal helpdesk list', 'portal helpdesk list --status all --limit 20'],
   'helpdesk show': ['portal helpdesk show HD-7K3QXM', 'portal --json helpdesk show HD-7K3QXM'],

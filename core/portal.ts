@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path';
 import type { EntitySchema, MigrationObject, MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../config/schema.ts';
@@ -11,7 +10,8 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
-import { createFileStore, type PhotoStore } from './photos/store.ts';
+import type { PhotoStore } from './photos/store.ts';
+import { openConfiguredStorage, type Storage } from './storage/open.ts';
 
 
 export interface CreatePortalOptions {
@@ -126,15 +126,19 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
   let jobs: Promise<JobQueue> | undefined;
   let jobsState: JobsState = 'not_started';
   const mail = createMailTransport(config.mail.smtpUrl, config.dataDir, clock);
+  // Photos, uploads and attachments: the data folder, or where storage.url says (core/storage/open.ts).
+  let storage: Storage | undefined;
   const close = async () => {
     if (jobs) await (await jobs.catch(() => undefined))?.stop();
     if (jobs) jobsState = 'stopped';
     mail.close();
+    storage?.close();
     await orm.close(true);
     await embedded?.release();
   };
 
   try {
+    storage = await openConfiguredStorage(config);
     const mode = options.migrate ?? 'auto';
     if (mode !== 'none') {
       const status = await migrationStatus(orm);
@@ -159,9 +163,9 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     clock,
     hasher: createPasswordHasher(config.auth),
     mail,
-    photos: createFileStore(config.photos.dir ? resolve(config.dataDir, config.photos.dir) : join(config.dataDir, 'photos')),
-    incoming: createFileStore(join(config.dataDir, 'incoming')),
-    attachments: createFileStore(join(config.dataDir, 'attachments')),
+    photos: storage.photos,
+    incoming: storage.incoming,
+    attachments: storage.attachments,
     jobs: (options = {}) => {
       if (!jobs) {
         jobsState = 'starting';
