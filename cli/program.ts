@@ -113,7 +113,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'retention',
-    description: 'retention of schriftje, messages, audit log, leavers and photos (config retention.* and photos.retentionMonths)',
+    description: 'retention of schriftje, messages, audit log, sick reports and pickup notes, leavers and photos (config retention.* and photos.retentionMonths)',
     load: () => import('./commands/retention.ts').then((m) => m.registerRetention),
   },
   {
@@ -139,8 +139,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'doctor',
-    description: 'check configuration, database, migrations, mail, disk, public URL and job queue; exit 1 when a check fails',
+    description: 'check configuration, database, migrations, mail, disk, public URL, job queue and the push keys; exit 1 when a check fails',
     load: () => import('./commands/doctor.ts').then((m) => m.registerDoctor),
+  },
+  {
+    name: 'storage',
+    description: 'where photos, uploads and attachments are stored (storage.url): move them elsewhere',
+    load: () => import('./commands/storage.ts').then((m) => m.registerStorage),
   },
 ];
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accentProblem } from './colours.ts';
+import { storageUrlProblem } from './storage-url.ts';
 
 /**
  * Every setting of the portal, with its default, its environment variable and what it means.
@@ -54,6 +55,20 @@ export const configSchema = z
       .strict()
       .default({ port: 3000, host: '127.0.0.1', trustProxy: false, shutdownTimeoutMs: 10_000 }),
     dataDir: z.string().min(1, 'expected a folder path').default('./data'),
+    storage: z
+      .object({
+        /** Photos, uploads and attachments: a folder or s3://bucket?… (config/storage-url.ts); default the data folder. */
+        url: z
+          .string()
+          .trim()
+          .superRefine((url, ctx) => {
+            const problem = storageUrlProblem(url);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .optional(),
+      })
+      .strict()
+      .default({}),
     database: z
       .object({
         url: postgresUrl.optional(),
@@ -157,9 +172,15 @@ export const configSchema = z
         auditMonths: z.coerce.number().int().min(1).max(240).default(24),
         /** After a child leaves: days the parents can still download photos and schriftje. */
         leaverGraceDays: z.coerce.number().int().min(0).max(730).default(60),
+        /**
+         * Ziekmeldingen and ophaalberichten (day notes): removed this many days after their last
+         * day. They tell the group about a day; a few months cover questions afterwards (a bill,
+         * "was she ill that week?"), longer would make the portal a health record it is not.
+         */
+        dayNotesDays: z.coerce.number().int().min(1).max(730).default(90),
       })
       .strict()
-      .default({ diaryMonths: 24, messagesMonths: 24, auditMonths: 24, leaverGraceDays: 60 }),
+      .default({ diaryMonths: 24, messagesMonths: 24, auditMonths: 24, leaverGraceDays: 60, dayNotesDays: 90 }),
     branding: z
       .object({
         /** The name in every page's header and in the app; default: the name from `portal init`. */
@@ -191,7 +212,13 @@ export const configSchema = z
       .strict()
       .default({ level: 'info', format: 'auto' }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // photos.dir places the photos within a folder setup; a bucket has its own layout.
+    if (config.photos.dir && config.storage.url?.toLowerCase().startsWith('s3:')) {
+      ctx.addIssue({ code: 'custom', path: ['photos', 'dir'], message: 'only for folder storage: unset it when storage.url is s3://' });
+    }
+  });
 
 export type PortalConfig = z.output<typeof configSchema>;
 export type PortalConfigInput = z.input<typeof configSchema>;
@@ -235,6 +262,13 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_DATA_DIR',
     default: './data',
     description: 'Folder for the embedded database, photos and mail files',
+  },
+  {
+    key: 'storage.url',
+    env: 'PORTAL_STORAGE_URL',
+    default: '(dataDir)',
+    description:
+      'where photos, uploads and attachments are stored: a folder, file:// URL, or s3://bucket[/prefix]?endpoint=http://host:port&region=…&forcePathStyle=true (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)',
   },
   {
     key: 'database.url',
@@ -355,7 +389,7 @@ export const settings: SettingDoc[] = [
     key: 'photos.dir',
     env: 'PORTAL_PHOTOS_DIR',
     default: '(dataDir/photos)',
-    description: 'where processed photos are stored (content-addressed, metadata stripped)',
+    description: 'where processed photos are stored (content-addressed, metadata stripped); folder storage only (see storage.url)',
   },
   {
     key: 'photos.maxUploadBytes',
@@ -422,6 +456,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_RETENTION_LEAVER_GRACE_DAYS',
     default: '60',
     description: "after a child leaves: days the parents can still download photos and schriftje; then the child's schriftje, conversations and tags go",
+  },
+  {
+    key: 'retention.dayNotesDays',
+    env: 'PORTAL_RETENTION_DAY_NOTES_DAYS',
+    default: '90',
+    description: 'sick reports and pickup notes are removed this many days after their last day',
   },
   {
     key: 'branding.name',

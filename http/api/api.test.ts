@@ -20,6 +20,9 @@ import { addDays } from '../../core/dates.ts';
 import { cancelDay } from '../../core/schedule/cancel.ts';
 import { importSchedule } from '../../core/schedule/schedule-import.ts';
 import { decideSwap, requestSwap } from '../../core/schedule/swaps.ts';
+import { createECDH, randomBytes } from 'node:crypto';
+import { PushSubscription } from '../../core/entities/push.ts';
+import { subscribeOwnDevice } from '../../core/push/subscriptions.ts';
 import { type MessageWorld, PASSWORD, PEOPLE, type Person, seedMessageWorld } from '../../test/messages.ts';
 import { nextMonday } from '../../test/schedule.ts';
 import { FAMILY, seedTwinFamily, storeAmbiguousThread, type TwinFamily } from '../../test/thread-child.ts';
@@ -54,6 +57,14 @@ let swapCreditId: number;
 let withdrawId: number;
 let decideId: number;
 let swapDayId: number;
+/** Anna's browser, subscribed to push (the matrix removes it). */
+let pushId: number;
+let pushEndpoints = 0;
+/** A browser's Web Push subscription as PushSubscription.toJSON() gives it. */
+const browserSubscription = (endpoint = `https://push.example.net/send/${++pushEndpoints}`) => ({
+  endpoint,
+  keys: { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+});
 let ipCounter = 0;
 
 type Who = 'anonymous' | 'ownChild' | 'sameGroup' | 'otherGroup' | 'suspended' | 'staff' | 'otherStaff';
@@ -140,6 +151,7 @@ beforeAll(async () => {
   const forSwapDay = (await cancel(addDays(monday, 14))).credit!.id;
   ({ requestId: swapDayId } = await requestSwap(portal.em(), world.actors.anna, { childId: evi, creditId: forSwapDay, date: addDays(monday, 11) }));
   await decideSwap(portal.em(), portal, admin, swapDayId, { approve: true });
+  ({ id: pushId } = await subscribeOwnDevice(portal.em(), world.actors.anna, { ...browserSubscription(), device: 'Telefoon' }));
   tokens.anonymous = undefined;
   for (const [who, person] of Object.entries(PERSON) as [Exclude<Who, 'anonymous'>, Person][]) {
     tokens[who] = await tokenFor(PEOPLE[person]);
@@ -304,6 +316,11 @@ describe('access to every API route', () => {
     clearPickup: { method: 'DELETE', spec: '/children/{child}/pickup', path: () => `/children/${evi}/pickup` },
     logout: { method: 'DELETE', spec: '/session', path: () => '/session', ownToken: true },
     actions: { method: 'GET', spec: '/actions/{kind}/{id}', path: () => `/actions/photo/${photoId}` },
+    pushSettings: { method: 'GET', spec: '/push/settings', path: () => '/push/settings' },
+    setPushSettings: { method: 'PUT', spec: '/push/settings', path: () => '/push/settings', body: () => ({ categories: [], quietFrom: 20, quietUntil: 7 }) },
+    pushKey: { method: 'GET', spec: '/push/vapid-key', path: () => '/push/vapid-key' },
+    subscribePush: { method: 'POST', spec: '/push/subscriptions', path: () => '/push/subscriptions', body: () => browserSubscription() },
+    unsubscribePush: { method: 'DELETE', spec: '/push/subscriptions/{id}', path: () => `/push/subscriptions/${pushId}` },
   } satisfies Record<string, Route>;
   type Name = keyof typeof ROUTES;
   /** Public operations: not behind a token, tested on their own. */
@@ -313,13 +330,13 @@ describe('access to every API route', () => {
   // groups' photos and schriftjes, no parent album (empty), no downloads, no parent writing;
   // their groups' swap requests to plan by (a parent's list is empty), but only a manager decides.
   const MATRIX: Record<Who, Record<Name, number>> = {
-    anonymous: { addDiaryItem: 401, sick: 401, reportSick: 401, endSick: 401, pickup: 401, setPickup: 401, clearPickup: 401, getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401, actions: 401 },
-    ownChild: { addDiaryItem: 403, sick: 200, reportSick: 201, endSick: 204, pickup: 200, setPickup: 200, clearPickup: 204, getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 200, cancel: 201, undoCancel: 204, askSwap: 201, withdrawSwap: 204, cancelSwapDay: 204, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
-    sameGroup: { addDiaryItem: 404, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
-    otherGroup: { addDiaryItem: 404, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
-    suspended: { addDiaryItem: 401, sick: 401, reportSick: 401, endSick: 401, pickup: 401, setPickup: 401, clearPickup: 401, getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401, actions: 401 },
-    staff: { addDiaryItem: 201, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 403, rejectSwap: 403, logout: 204, actions: 200 },
-    otherStaff: { addDiaryItem: 404, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200 },
+    anonymous: { addDiaryItem: 401, sick: 401, reportSick: 401, endSick: 401, pickup: 401, setPickup: 401, clearPickup: 401, getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401, actions: 401, pushSettings: 401, setPushSettings: 401, pushKey: 401, subscribePush: 401, unsubscribePush: 401 },
+    ownChild: { addDiaryItem: 403, sick: 200, reportSick: 201, endSick: 204, pickup: 200, setPickup: 200, clearPickup: 204, getMe: 200, patchMe: 200, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 200, diary: 200, writeDiary: 201, editDiary: 200, threads: 200, messageGroups: 200, thread: 200, startThread: 201, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 200, cancel: 201, undoCancel: 204, askSwap: 201, withdrawSwap: 204, cancelSwapDay: 204, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200, pushSettings: 200, setPushSettings: 200, pushKey: 200, subscribePush: 201, unsubscribePush: 204 },
+    sameGroup: { addDiaryItem: 404, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 200, image: 200, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 201, reply: 404, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200, pushSettings: 200, setPushSettings: 200, pushKey: 200, subscribePush: 201, unsubscribePush: 404 },
+    otherGroup: { addDiaryItem: 404, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 200, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200, pushSettings: 200, setPushSettings: 200, pushKey: 200, subscribePush: 201, unsubscribePush: 404 },
+    suspended: { addDiaryItem: 401, sick: 401, reportSick: 401, endSick: 401, pickup: 401, setPickup: 401, clearPickup: 401, getMe: 401, patchMe: 401, children: 401, home: 401, album: 401, photo: 401, image: 401, download: 401, diary: 401, writeDiary: 401, editDiary: 401, threads: 401, messageGroups: 401, thread: 401, startThread: 401, reply: 401, announcements: 401, announcement: 401, attachment: 401, faq: 401, helpdesk: 401, schedule: 401, cancel: 401, undoCancel: 401, askSwap: 401, withdrawSwap: 401, cancelSwapDay: 401, swapRequests: 401, approveSwap: 401, rejectSwap: 401, logout: 401, actions: 401, pushSettings: 401, setPushSettings: 401, pushKey: 401, subscribePush: 401, unsubscribePush: 401 },
+    staff: { addDiaryItem: 201, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 403, children: 200, home: 200, album: 200, photo: 200, image: 200, download: 404, diary: 200, writeDiary: 403, editDiary: 403, threads: 200, messageGroups: 200, thread: 200, startThread: 404, reply: 201, announcements: 200, announcement: 200, attachment: 200, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 403, rejectSwap: 403, logout: 204, actions: 200, pushSettings: 200, setPushSettings: 200, pushKey: 200, subscribePush: 201, unsubscribePush: 404 },
+    otherStaff: { addDiaryItem: 404, sick: 404, reportSick: 404, endSick: 404, pickup: 404, setPickup: 404, clearPickup: 404, getMe: 200, patchMe: 403, children: 200, home: 200, album: 404, photo: 404, image: 404, download: 404, diary: 404, writeDiary: 404, editDiary: 404, threads: 200, messageGroups: 200, thread: 404, startThread: 404, reply: 404, announcements: 200, announcement: 404, attachment: 404, faq: 200, helpdesk: 201, schedule: 404, cancel: 404, undoCancel: 404, askSwap: 404, withdrawSwap: 404, cancelSwapDay: 404, swapRequests: 200, approveSwap: 404, rejectSwap: 404, logout: 204, actions: 200, pushSettings: 200, setPushSettings: 200, pushKey: 200, subscribePush: 201, unsubscribePush: 404 },
   };
 
   it('permitted actions: the buttons that will work, and nothing about what the caller may not see', async () => {
@@ -381,6 +398,33 @@ describe('access to every API route', () => {
 });
 
 describe('what the routes answer', () => {
+  it('push: the same use cases as Mijn gegevens, on the token\'s own account only', async () => {
+    const key = (await (await call('GET', '/push/vapid-key', { token: tokens.sameGroup })).json()) as { publicKey: string };
+    const point = Buffer.from(key.publicKey, 'base64url');
+    expect([point.length, point[0]]).toEqual([65, 0x04]);
+    // Cor registers the app's web view and chooses; Eva cannot remove Cor's device by its id.
+    const added = await call('POST', '/push/subscriptions', { token: tokens.sameGroup, body: { ...browserSubscription(), device: 'Web-app' } });
+    expect(added.status).toBe(201);
+    const { id } = (await added.json()) as { id: number };
+    expect((await call('DELETE', `/push/subscriptions/${id}`, { token: tokens.otherGroup })).status).toBe(404);
+    const put = await call('PUT', '/push/settings', { token: tokens.sameGroup, body: { categories: ['photos', 'decisions'], quietFrom: 21, quietUntil: 7 } });
+    expect(put.status).toBe(200);
+    const settings = (await put.json()) as { available: string[]; categories: string[]; quietFrom: number; devices: { id: number; device: string }[] };
+    expect(settings.available).toEqual(['photos', 'diary', 'replies', 'announcements', 'decisions']);
+    expect(settings.categories).toEqual(['photos', 'decisions']);
+    expect(settings.quietFrom).toBe(21);
+    expect(settings.devices).toContainEqual(expect.objectContaining({ id, device: 'Web-app' }));
+    // Staff choose among their own kinds only; a parent's kind is a 422 with its field.
+    const wrong = await call('PUT', '/push/settings', { token: tokens.staff, body: { categories: ['photos'] } });
+    expect(wrong.status).toBe(422);
+    expect(((await wrong.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toBe('categories');
+    // An endpoint that points the server at its own network is refused, like on the page.
+    const local = await call('POST', '/push/subscriptions', { token: tokens.sameGroup, body: browserSubscription('https://127.0.0.1/x') });
+    expect(local.status).toBe(422);
+    expect((await call('DELETE', `/push/subscriptions/${id}`, { token: tokens.sameGroup })).status).toBe(204);
+    expect(await portal.em().count(PushSubscription, { id })).toBe(0);
+  });
+
   it('the FAQ (a plugin) answers with the questions of the parent\'s location, rules filled in', async () => {
     const res = await call('GET', '/faq?q=ruiltegoed', { token: tokens.ownChild });
     expect(res.status).toBe(200);
