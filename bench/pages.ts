@@ -17,7 +17,8 @@
  *   "before photos" (every response but images); medians of N loads, ours and ceiling
  *   interleaved, with p99 and max.
  *
- *   npx tsx bench/pages.ts [--runs 3] [--profile slow3g|lighthouse|both] [--reuse DATABASE_URL]
+ *   npx tsx bench/pages.ts [--runs 3] [--profile slow3g|lighthouse|both] [--pages home,album,photo] [--waterfall] [--reuse DATABASE_URL]
+ *   (--waterfall: every response of the last load of each page, when asked, first byte, done)
  *   (PORTAL_DATABASE_URL=… for a PostgreSQL server; without it an embedded one in a temporary folder)
  *
  * Targets (issue 17, Slow 3G): home LCP <= 2.5 s, album <= 4.5 s, photo <= 4.5 s; home <= 25 KB
@@ -54,6 +55,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     profile: { type: 'string', default: 'both' },
     reuse: { type: 'string' },
+    waterfall: { type: 'boolean', default: false },
+    pages: { type: 'string', default: 'home,album,photo' },
   },
 });
 const RUNS = Number(values.runs);
@@ -97,9 +100,13 @@ const PHONE = { viewport: { width: 412, height: 823 }, deviceScaleFactor: 1.75, 
 
 interface Load {
   lcp: number;
+  /** The LCP element: its image URL, or its tag for text. */
+  lcpElement: string;
   bytes: number;
   beforePhotos: number;
   requests: number;
+  /** Every response: what it was, when asked (ms from the page's request), first byte, done, bytes. */
+  waterfall: { url: string; priority: string; asked: number; headers: number; done: number; bytes: number }[];
 }
 
 /** One cold load of `url` in a fresh context under `profile`. */
@@ -117,29 +124,45 @@ async function coldLoad(browser: Browser, url: string, profile: Profile, cookies
     });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpu });
     const types = new Map<string, string>();
+    const asked = new Map<string, { url: string; priority: string; at: number; headers: number }>();
+    const waterfall: Load['waterfall'] = [];
+    let origin: number | undefined;
     let bytes = 0;
     let beforePhotos = 0;
     let requests = 0;
-    cdp.on('Network.responseReceived', (e) => types.set(e.requestId, e.type));
+    // CDP timestamps are seconds on a monotonic clock; the page's own request is 0.
+    const ms = (t: number) => Math.round((t - (origin ?? t)) * 1000);
+    cdp.on('Network.requestWillBeSent', (e) => {
+      origin ??= e.timestamp;
+      asked.set(e.requestId, { url: e.request.url, priority: e.request.initialPriority, at: ms(e.timestamp), headers: Number.NaN });
+    });
+    cdp.on('Network.responseReceived', (e) => {
+      types.set(e.requestId, e.type);
+      const a = asked.get(e.requestId);
+      if (a) a.headers = ms(e.timestamp);
+    });
     cdp.on('Network.loadingFinished', (e) => {
       requests++;
       bytes += e.encodedDataLength;
       if (types.get(e.requestId) !== 'Image') beforePhotos += e.encodedDataLength;
+      const a = asked.get(e.requestId);
+      if (a) waterfall.push({ url: new URL(a.url).pathname, priority: a.priority, asked: a.at, headers: a.headers, done: ms(e.timestamp), bytes: e.encodedDataLength });
     });
     await page.goto(url, { waitUntil: 'load', timeout: 120_000 });
     await page.waitForLoadState('networkidle', { timeout: 120_000 });
-    const lcp = await page.evaluate(
+    const { lcp, lcpElement } = await page.evaluate(
       () =>
-        new Promise<number>((resolve) => {
+        new Promise<{ lcp: number; lcpElement: string }>((resolve) => {
           new PerformanceObserver((list) => {
-            const entries = list.getEntries();
-            resolve(entries[entries.length - 1]?.startTime ?? Number.NaN);
             // Node's types (this file's lib) know no browser entry types; it runs in Chromium.
+            const last = list.getEntries().at(-1) as { startTime: number; url?: string; element?: { tagName: string } | null } | undefined;
+            const url = last?.url ? new URL(last.url).pathname : '';
+            resolve({ lcp: last?.startTime ?? Number.NaN, lcpElement: url || (last?.element?.tagName.toLowerCase() ?? '?') });
           }).observe({ type: 'largest-contentful-paint' as never, buffered: true });
-          setTimeout(() => resolve(Number.NaN), 5000);
+          setTimeout(() => resolve({ lcp: Number.NaN, lcpElement: '?' }), 5000);
         }),
     );
-    return { lcp, bytes, beforePhotos, requests };
+    return { lcp, lcpElement, bytes, beforePhotos, requests, waterfall };
   } finally {
     await context.close();
   }
@@ -243,7 +266,7 @@ async function main() {
       const profile = PROFILES[key];
       if (!profile) throw new Error(`unknown profile ${key}`);
       console.log(`\n${profile.label}; 412x823 at DPR 1.75; ${RUNS} cold loads each, interleaved with the ceiling`);
-      for (const [name, path] of Object.entries(pages)) {
+      for (const [name, path] of Object.entries(pages).filter(([n]) => values.pages!.split(',').includes(n))) {
         const ours: Load[] = [];
         const bare: Load[] = [];
         for (let i = 0; i < RUNS; i++) {
@@ -265,8 +288,17 @@ async function main() {
             `  ceiling  median ${s(median(lcpBare))}, p99 ${s(p99(lcpBare))}, max ${s(max(lcpBare))} (one static file, ${kb(median(bare.map((l) => l.bytes)))} over the wire)`,
             `  ratio    ${(median(lcp) / median(lcpBare)).toFixed(2)}x the ceiling`,
             `  bytes    ${kb(median(ours.map((l) => l.bytes)))} in ${median(ours.map((l) => l.requests))} responses; before photos ${kb(median(ours.map((l) => l.beforePhotos)))}${byteNote}`,
+            `  LCP is   ${[...new Set(ours.map((l) => l.lcpElement))].join(', ')}`,
           ].join('\n'),
         );
+        if (values.waterfall) {
+          // The last load's responses in the order they were asked for: what shared the link with what.
+          const last = ours.at(-1)!;
+          for (const r of [...last.waterfall].sort((a, b) => a.asked - b.asked)) {
+            console.log(`    ${String(r.asked).padStart(6)} ${String(r.headers).padStart(6)} ${String(r.done).padStart(6)} ms ${kb(r.bytes).padStart(9)} ${r.priority.padEnd(8)} ${r.url}`);
+          }
+          console.log(`    (asked, first byte, done; LCP ${s(last.lcp)})`);
+        }
       }
     }
   } finally {

@@ -95,6 +95,18 @@ export async function newPage(
     hasTouch: viewport.width < 600,
   });
   const page = await context.newPage();
+  // A page's scripts come after its load event (scriptsLoaded): each navigation a test makes here
+  // also waits for them, so a key press or an htmx swap right after it is what the test means.
+  for (const name of ['goto', 'reload', 'goBack', 'goForward', 'waitForURL'] as const) {
+    const navigate = page[name].bind(page) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(page, {
+      [name]: async (...args: unknown[]) => {
+        const result = await navigate(...args);
+        await scriptsLoaded(page);
+        return result;
+      },
+    });
+  }
   return { context, page };
 }
 
@@ -105,11 +117,27 @@ export async function submitLogin(page: Page, email: string, password: string): 
   await page.getByRole('button', { name: 'Inloggen' }).click();
 }
 
-/** Logs in from the login page and waits for Home (an account that owes no step). */
+/**
+ * Waits until the page's scripts (htmx, the page's own) have run: the layout's loader
+ * (views/static/load-scripts.js) adds them after the load event, which is when page.goto and
+ * waitForURL return, and marks <html data-scripts="loaded"> when the last one has run. Call it
+ * before using something htmx does (a swap without a page load); without it a click may still
+ * be a plain link or form, which works too but is not what such a test checks.
+ */
+export async function scriptsLoaded(page: Page): Promise<void> {
+  await page.waitForLoadState('load');
+  // Strings: this file's lib has no DOM types; they run in the page. The loader sets the mark in
+  // its load handler: none after the load event means the page runs no scripts (javaScriptEnabled: false).
+  if ((await page.evaluate("document.documentElement.dataset.scripts ?? ''")) === '') return;
+  await page.waitForFunction("document.documentElement.dataset.scripts === 'loaded'");
+}
+
+/** Logs in from the login page and waits for Home (an account that owes no step) and its scripts. */
 export async function logInAs(page: Page, email: string, password: string): Promise<void> {
   await page.goto('/login');
   await submitLogin(page, email, password);
   await page.waitForURL((url) => url.pathname === '/');
+  await scriptsLoaded(page);
 }
 
 /** Runs axe on the page as it is now; fails the test with a readable list of violations. */

@@ -188,7 +188,10 @@ describe('login page', () => {
     expect(html).not.toContain('rel="stylesheet"');
     const offline = await (await app.request('/offline')).text();
     const css = /<link rel="stylesheet" href="(\/assets\/portal\.[0-9a-f]{12}\.css)">/.exec(offline)?.[1];
-    const js = /<script src="(\/assets\/htmx\.[0-9a-f]{12}\.min\.js)" defer><\/script>/.exec(html)?.[1];
+    // One small script while the page loads; it adds htmx (first) and the rest after the load event.
+    const loader = /<script src="(\/assets\/load-scripts\.[0-9a-f]{12}\.js)" defer data-scripts="([^"]+)"><\/script>/.exec(html);
+    const js = /^(\/assets\/htmx\.[0-9a-f]{12}\.min\.js)( |$)/.exec(loader?.[2] ?? '')?.[1];
+    expect((await app.request(loader?.[1] ?? '/none')).status).toBe(200);
     expect(css).toBeDefined();
     expect(js).toBeDefined();
     expect(html).toContain('<meta name="htmx-config" content=\'{"history":"reload","includeIndicatorCSS":false');

@@ -144,7 +144,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
-  assetRoutes(app, [assets.css, assets.htmx, assets.upload, assets.photoViewer, assets.register, assets.push, branding.logo, branding.theme]);
+  assetRoutes(app, [assets.css, assets.htmx, assets.upload, assets.photoViewer, assets.register, assets.loader, assets.push, branding.logo, branding.theme]);
   shellAssetRoutes(app, shell);
 
   app.use(sessionLoader(portal, { secure: https, trustProxy: portal.config.server.trustProxy }));

@@ -31,6 +31,11 @@ export interface Assets {
   photoViewer: Asset;
   /** Registers the service worker (http/shell.ts). */
   register: Asset;
+  /**
+   * The one script a page asks for while it loads: it adds the others (htmx, `register`, the
+   * page's own) after the page's load event, so they do not share a slow line with its photos.
+   */
+  loader: Asset;
   /** The Web Push button on Mijn gegevens (http/routes/push.ts). */
   push: Asset;
 }
@@ -74,6 +79,7 @@ export function loadAssets(): Assets {
     upload: load('/assets/upload.js', projectPath('views', 'static', 'upload.js'), 'text/javascript; charset=utf-8'),
     photoViewer: load('/assets/photo-viewer.js', projectPath('views', 'static', 'photo-viewer.js'), 'text/javascript; charset=utf-8'),
     register: load('/assets/sw-register.js', projectPath('views', 'static', 'sw-register.js'), 'text/javascript; charset=utf-8'),
+    loader: load('/assets/load-scripts.js', projectPath('views', 'static', 'load-scripts.js'), 'text/javascript; charset=utf-8'),
     push: load('/assets/push.js', projectPath('views', 'static', 'push.js'), 'text/javascript; charset=utf-8'),
   };
 }

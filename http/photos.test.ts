@@ -199,12 +199,17 @@ describe('access to every photo route', () => {
 });
 
 describe('the album and the photo page', () => {
-  it('groups photos under a day heading; the first screen of thumbnails loads at once, the first with high priority', async () => {
-    const html = await (await browsers.sameGroup.get('/fotos')).text();
+  it('groups photos under a day heading; the first thumbnail is preloaded and loads at once with high priority, the rest lazily', async () => {
+    const res = await browsers.sameGroup.get('/fotos');
+    const html = await res.text();
     expect(html).toContain('<h2>Vandaag</h2>');
-    const thumbs = [...html.matchAll(/<img src="\/fotos\/[0-9a-f-]{36}\/klein" alt="[^"]+" width="\d+" height="\d+"([^>]*)>/g)].map((m) => m[1]);
-    expect(thumbs).toEqual([' fetchpriority="high" decoding="async"', ' decoding="async"']);
-    expect(html).not.toContain('loading="lazy"'); // two photos: both on the first screen
+    const thumbs = [...html.matchAll(/<img src="(\/fotos\/[0-9a-f-]{36}\/klein)" alt="[^"]+" width="\d+" height="\d+"([^>]*)>/g)];
+    expect(thumbs.map((m) => m[2])).toEqual([' fetchpriority="high" decoding="async"', ' loading="lazy" decoding="async"']);
+    const preload = `<link rel="preload" href="${thumbs[0]![1]}" as="image" fetchpriority="high">`;
+    expect(html).toContain(preload);
+    expect(html.indexOf(preload)).toBeLessThan(html.indexOf('<style>'));
+    // And as a header, which the browser acts on before the HTML has arrived.
+    expect(res.headers.get('Link')).toBe(`<${thumbs[0]![1]}>; rel=preload; as=image; fetchpriority=high`);
     expect(html).not.toContain('Meer laden'); // two photos: one page
     expect(html).toContain('href="/spelregels"');
   });
@@ -568,14 +573,19 @@ describe('photo-first viewing: variants, previous/next and the album filters', (
   });
 
   it('the photo page: a <picture> with AVIF, WebP and JPEG sets, its size, the preload in the head, and the viewer script', async () => {
-    const html = await (await browsers.sameGroup.get(`/fotos/${wideId}`)).text();
+    const res = await browsers.sameGroup.get(`/fotos/${wideId}`);
+    const html = await res.text();
+    expect(res.headers.get('Link')).toBe(
+      `</fotos/${wideId}/groot>; rel=preload; as=image; type="image/avif"; imagesrcset="/fotos/${wideId}/480.avif 480w, /fotos/${wideId}/1024.avif 1024w, /fotos/${wideId}/1600.avif 1600w"; imagesizes="min(100vw, 133.3svh)"; fetchpriority=high`,
+    );
     expect(html).toContain(`<source type="image/avif" srcset="/fotos/${wideId}/480.avif 480w, /fotos/${wideId}/1024.avif 1024w, /fotos/${wideId}/1600.avif 1600w"`);
     expect(html).toContain(`<source type="image/webp" srcset="/fotos/${wideId}/480.webp 480w,`);
     expect(html).toContain(`srcset="/fotos/${wideId}/480.jpg 480w, /fotos/${wideId}/1024.jpg 1024w, /fotos/${wideId}/groot 1600w"`);
     expect(html).toContain('width="1600" height="1200"');
     expect(html).toMatch(/<link rel="preload" href="[^"]+" as="image" type="image\/avif" imagesrcset="[^"]*480\.avif 480w[^"]*" imagesizes="min\(100vw, 133\.3svh\)"/);
     expect(html.indexOf('rel="preload"')).toBeLessThan(html.indexOf('</head>'));
-    expect(html).toMatch(/<script src="\/assets\/photo-viewer\.[0-9a-f]+\.js" defer><\/script>/);
+    // The viewer comes after the page's load event, by the layout's loader, after htmx.
+    expect(html).toMatch(/<script src="\/assets\/load-scripts\.[0-9a-f]{12}\.js" defer data-scripts="\/assets\/htmx\.[0-9a-f]{12}\.min\.js [^"]* \/assets\/photo-viewer\.[0-9a-f]{12}\.js"><\/script>/);
     expect(html).toContain(' gemaakt, om ');
     // An 800 px photo has no 1024 or 1600 entries beyond its own width.
     const small = await (await browsers.sameGroup.get(`/fotos/${photoId}`)).text();

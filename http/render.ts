@@ -83,6 +83,29 @@ export interface HeadLink {
   crossorigin?: 'anonymous' | 'use-credentials';
 }
 
+/**
+ * The same preloads as a `Link` response header: the browser acts on it as soon as the headers
+ * arrive, before the HTML itself (on a slow line that comes in one piece, ~20 ms per KB later).
+ * Attribute values are quoted, so a srcset's commas stay inside it.
+ */
+export function linkHeader(links: readonly HeadLink[]): string {
+  const quoted = (value: string) => `"${value.replace(/["\\\r\n]/g, '')}"`;
+  return links
+    .filter((link) => link.rel === 'preload')
+    .map((link) => {
+      // Our own paths; anything that could end the <…> or the header is percent-encoded.
+      const params = [`<${link.href.replace(/[^\x21-\x7e]|[<>]/g, encodeURIComponent)}>`, 'rel=preload'];
+      if (link.as) params.push(`as=${link.as}`);
+      if (link.type) params.push(`type=${quoted(link.type)}`);
+      if (link.imagesrcset) params.push(`imagesrcset=${quoted(link.imagesrcset)}`);
+      if (link.imagesizes) params.push(`imagesizes=${quoted(link.imagesizes)}`);
+      if (link.fetchpriority) params.push(`fetchpriority=${link.fetchpriority}`);
+      if (link.crossorigin) params.push(`crossorigin=${link.crossorigin}`);
+      return params.join('; ');
+    })
+    .join(', ');
+}
+
 export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
   return {
     render(c, template, data = {}, status = 200) {
@@ -103,7 +126,7 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         csrfToken: c.var.csrfToken?.() ?? '',
         requestId: c.var.requestId ?? '',
         shell: extras.shell,
-        assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url, photoViewer: assets.photoViewer.url },
+        assets: { css: assets.css.url, theme: extras.branding?.theme?.url, htmx: assets.htmx.url, upload: assets.upload.url, photoViewer: assets.photoViewer.url, loader: assets.loader.url },
         inlineCss: extras.style?.css,
         // Layout options a page may override in its data or in its layout() call (base.eta):
         // `wide` for grids, staff screens and tables; `head` for early <link>s (HeadLink).
@@ -127,6 +150,10 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         // The header's name (siteNameMiddleware); an error page rendered before it ran still gets one.
         siteName: c.var.siteName ?? extras.branding?.name ?? t('app.name'),
       });
+      // Preloads a route passes in its data (not those of a template's layout() call) also go
+      // out as a header; a fragment has no <head> and gets none.
+      const early = isPage(template) ? linkHeader((data['head'] as HeadLink[] | undefined) ?? []) : '';
+      if (early) c.header('Link', early);
       return c.html(html, status);
     },
   };

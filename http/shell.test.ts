@@ -118,8 +118,10 @@ describe('fingerprinted assets', () => {
     const html = await (await app.request('/login')).text();
     // The stylesheet is inlined in pages; the offline page still links it.
     const offline = await (await app.request('/offline')).text();
-    const urls = [...`${html}${offline}`.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    expect(urls.length).toBeGreaterThanOrEqual(3);
+    // Scripts are linked by the loader's data-scripts (views/static/load-scripts.js), a list.
+    const urls = [...`${html}${offline}`.matchAll(/(?:href|src|data-scripts)="(\/assets\/[^"]+)"/g)].flatMap((m) => m[1]!.split(' '));
+    expect(urls.length).toBeGreaterThanOrEqual(4);
+    expect(urls.some((u) => u.startsWith('/assets/htmx.'))).toBe(true);
     expect(urls.some((u) => u.startsWith('/assets/portal.'))).toBe(true);
     for (const url of urls) {
       expect(url).toMatch(/^\/assets\/[a-z-]+\.[0-9a-f]{12}\.[a-z.]+$/);
@@ -140,7 +142,8 @@ describe('installable', () => {
     expect(html).toContain('<meta name="theme-color" content="#8a1c4a">');
     expect(html).toMatch(/<link rel="icon" href="\/icons\/favicon\.[0-9a-f]{12}\.ico" sizes="32x32">/);
     expect(html).toMatch(/<link rel="icon" href="\/icons\/icon\.[0-9a-f]{12}\.svg" type="image\/svg\+xml">/);
-    expect(html).toMatch(/<script src="\/assets\/sw-register\.[0-9a-f]{12}\.js" defer><\/script>/);
+    // Registered after the page's load event: the layout's loader adds it after htmx.
+    expect(html).toMatch(/<script src="\/assets\/load-scripts\.[0-9a-f]{12}\.js" defer data-scripts="\/assets\/htmx\.[0-9a-f]{12}\.min\.js \/assets\/sw-register\.[0-9a-f]{12}\.js"><\/script>/);
   });
 
   it('the manifest carries the organisation name and the configured colour', async () => {

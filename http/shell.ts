@@ -48,6 +48,7 @@ export function createShell(assets: Assets, branding: Branding): Shell {
     assets.htmx.url,
     assets.upload.url,
     assets.register.url,
+    assets.loader.url,
     icons.svg.url,
     icons.png192.url,
     icons.png512.url,
