@@ -59,6 +59,8 @@ export interface Portal {
   readonly incoming: PhotoStore;
   /** Attachments of messages and announcements (PDF, images without metadata), content-addressed. */
   readonly attachments: PhotoStore;
+  /** The parents' data-export ZIPs until their link expires (core/gdpr/self-service.ts), content-addressed. */
+  readonly exports: PhotoStore;
   /**
    * The job queue, started on first use (a provisioning command that sends nothing never
    * connects it). `supervise` (maintenance) is for the long-running server.
@@ -166,6 +168,7 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     photos: storage.photos,
     incoming: storage.incoming,
     attachments: storage.attachments,
+    exports: storage.exports,
     jobs: (options = {}) => {
       if (!jobs) {
         jobsState = 'starting';

@@ -16,7 +16,7 @@ export const DataExport = defineEntity({
     parent: p.manyToOne(Parent).deleteRule('cascade'),
     requestedAt: p.datetime().onCreate(stamp),
     readyAt: p.datetime().nullable(),
-    /** File name under <dataDir>/exports (random, never derived from the parent). */
+    /** Key of the ZIP in the exports store (its SHA-256; before that store, a random file name under <dataDir>/exports). */
     file: p.string().length(100).nullable(),
     tokenHash: p.string().length(64).nullable().unique(),
     expiresAt: p.datetime().nullable(),

@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { parentIdOf } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
@@ -22,13 +24,15 @@ import {
 } from '../mail/account-mail.ts';
 import { validityText } from '../auth/password-reset.ts';
 import { composeProfileMail } from '../profile/email-change.ts';
-import type { PhotoStore } from '../photos/store.ts';
+import { isPhotoKey, type PhotoStore, sweepOrphans } from '../photos/store.ts';
 import { exportParentData } from './export.ts';
 import { clockOf } from '../clock.ts';
 
 /**
  * "Download mijn gegevens" in Mijn gegevens: the parent asks, a job builds the same ZIP as
- * `portal gdpr export` (core/gdpr/export.ts) into <dataDir>/exports, and a mail brings a link.
+ * `portal gdpr export` (core/gdpr/export.ts) into the `exports` store (the data folder's exports/
+ * or the bucket, core/storage/open.ts), and a mail brings a link. The store, not the job's local
+ * disk, because with more than one node the job runs on one and the link is opened on another.
  * The link is a secret made when the mail is sent (stored as its hash, voided when the send
  * fails, like every account mail), and it opens the file only for the same parent, logged in:
  * a forwarded or intercepted mail alone is not enough. Files are removed when the link expires.
@@ -44,6 +48,8 @@ const REQUEST_INTERVAL_MS = 24 * 3_600_000;
 
 export interface DataExportContext extends MailContext {
   photos: PhotoStore;
+  /** Where the ZIPs are kept until their link expires; `file` of a row is its key there. */
+  exports: PhotoStore;
 }
 
 export interface DataExportStatus {
@@ -52,7 +58,11 @@ export interface DataExportStatus {
   expiresAt: Date | null;
 }
 
-const exportsDir = (ctx: Pick<MailContext, 'config'>) => join(ctx.config.dataDir, 'exports');
+/**
+ * Before the exports store, a ZIP was `<dataDir>/exports/<random>.zip` and `file` its name. Such a
+ * file is still served and pruned until its link runs out (48 hours after the upgrade at most).
+ */
+const legacyPath = (ctx: Pick<MailContext, 'config'>, file: string) => join(ctx.config.dataDir, 'exports', file);
 
 function parentOf(actor: Actor): number {
   const parentId = parentIdOf(actor);
@@ -100,9 +110,18 @@ export async function buildDataExport(ctx: DataExportContext, exportId: number):
   const row = await em.findOne(DataExport, { id: exportId }, { populate: ['parent'] });
   if (!row || row.readyAt) return 'skipped'; // erased meanwhile, or a retry after success
   const parent = row.parent;
-  const file = `${randomBytes(16).toString('hex')}.zip`;
   const actor: Actor = { kind: 'parent', parentId: parent.id, label: parent.email };
-  await exportParentData(em, ctx.photos, actor, parent.email, join(exportsDir(ctx), file));
+  // The ZIP is written to this machine's temp folder first (the export writes a file), then
+  // streamed into the store; `put` is durable when it returns, before the row says "ready".
+  const scratch = await mkdtemp(join(tmpdir(), 'portal-export-'));
+  let file: string;
+  try {
+    const zip = join(scratch, 'export.zip');
+    await exportParentData(em, ctx.photos, actor, parent.email, zip);
+    file = (await ctx.exports.put(createReadStream(zip))).key;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
   const account = await em.findOne(Account, { parent: parent.id });
   await em.transactional(async (tx) => {
     await tx.nativeUpdate(DataExport, { id: row.id }, { readyAt: clockOf(tx).now(), file });
@@ -128,34 +147,55 @@ export async function startDataExportWorker(ctx: DataExportContext): Promise<str
  */
 export async function openOwnDataExport(
   em: EntityManager,
-  ctx: Pick<MailContext, 'config'>,
+  ctx: Pick<DataExportContext, 'config' | 'exports'>,
   actor: Actor,
   token: string,
   now = clockOf(em).now(),
-): Promise<{ path: string; size: number; filename: string }> {
+): Promise<{ open: () => Promise<Readable>; size: number; filename: string }> {
   const parentId = parentOf(actor);
   const missing = notFound('export');
   if (!TOKEN_SHAPE.test(token)) throw missing;
   const row = await em.findOne(DataExport, { tokenHash: sha256Hex(token) });
   if (!row || row.parent.id !== parentId || !row.file || !row.expiresAt || row.expiresAt <= now) throw missing;
-  const path = join(exportsDir(ctx), row.file);
-  const info = await stat(path).catch(() => null);
+  const file = row.file;
+  const legacy = !isPhotoKey(file);
+  const info = legacy ? await stat(legacyPath(ctx, file)).catch(() => null) : await ctx.exports.stat(file);
   if (!info) throw missing;
   await em.transactional(async (tx) => {
     await tx.nativeUpdate(DataExport, { id: row.id }, { downloadedAt: now });
     audit(tx, { type: 'gdpr.export_downloaded', actor, subject: `parent:${parentId}` });
   });
-  return { path, size: info.size, filename: `mijn-gegevens-${now.toISOString().slice(0, 10)}.zip` };
+  return {
+    open: async () => (legacy ? createReadStream(legacyPath(ctx, file)) : await ctx.exports.stream(file)),
+    size: info.size,
+    filename: `mijn-gegevens-${now.toISOString().slice(0, 10)}.zip`,
+  };
 }
 
 /** Removes the files of expired links (and of requests that never got one within a week). */
-export async function pruneDataExports(em: EntityManager, ctx: Pick<MailContext, 'config'>, now = clockOf(em).now()): Promise<number> {
+export async function pruneDataExports(
+  em: EntityManager,
+  ctx: Pick<DataExportContext, 'config' | 'exports'>,
+  now = clockOf(em).now(),
+): Promise<number> {
   const stale = await em.find(DataExport, {
     file: { $ne: null },
     $or: [{ expiresAt: { $lte: now } }, { expiresAt: null, readyAt: { $lte: new Date(now.getTime() - 7 * 24 * 3_600_000) } }],
   });
-  for (const row of stale) await rm(join(exportsDir(ctx), row.file!), { force: true });
+  for (const row of stale) {
+    const file = row.file!;
+    if (!isPhotoKey(file)) await rm(legacyPath(ctx, file), { force: true });
+    // Content-addressed: two byte-identical ZIPs would share a key; keep it while another row needs it.
+    else if (!(await em.count(DataExport, { file, id: { $nin: stale.map((r) => r.id) } }))) await ctx.exports.delete(file);
+  }
   if (stale.length) await em.nativeUpdate(DataExport, { id: { $in: stale.map((r: IDataExport) => r.id) } }, { file: null, tokenHash: null });
+  // ZIPs no row points at any more: the parent was erased (the rows go with them), or a job
+  // stopped between its `put` and "ready". An hour is far more than that gap.
+  await sweepOrphans(
+    ctx.exports,
+    async (keys) => new Set((await em.find(DataExport, { file: { $in: keys } }, { fields: ['file'] })).map((r) => r.file!)),
+    { olderThanMs: 3_600_000 },
+  );
   return stale.length;
 }
 

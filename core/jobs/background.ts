@@ -3,7 +3,7 @@ import { pruneSessions } from '../auth/sessions.ts';
 import { PasswordResetToken } from '../entities/account.ts';
 import type { MailContext } from '../mail/account-mail.ts';
 import { startAccountMailWorker } from '../mail/account-mail-worker.ts';
-import { pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts';
+import { type DataExportContext, pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts';
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
 import { startDecisionMailWorker } from '../schedule/decision-mail.ts';
 import { scanNotifications, startNotificationWorker } from '../notifications/notify.ts';
@@ -29,7 +29,7 @@ const PUSH_SCAN_MS = 60_000;
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
  * Data past its retention period (every kind, retention.ts) goes once a day. Returns a function that stops the timers.
  */
-export async function startBackgroundWork(ctx: MailContext & PhotoContext): Promise<() => void> {
+export async function startBackgroundWork(ctx: MailContext & PhotoContext & Pick<DataExportContext, 'exports'>): Promise<() => void> {
   await ctx.jobs({ supervise: true });
   await startAccountMailWorker(ctx);
   await startPhotoWorker(ctx);

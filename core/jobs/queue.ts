@@ -11,6 +11,8 @@ import type { Logger } from '../log.ts';
  */
 
 export const QUEUE_SCHEMA = 'pgboss';
+/** PostgreSQL's deadlock_detected. */
+const DEADLOCK = '40P01';
 
 export interface QueueSettings {
   retryLimit: number;
@@ -82,17 +84,33 @@ export class JobQueue {
       ...(settings.deadLetter ? { deadLetter: settings.deadLetter } : {}),
     };
     if (settings.deadLetter && !(await this.boss.getQueue(settings.deadLetter))) {
-      await this.boss.createQueue(settings.deadLetter).catch(() => {});
+      await this.createQueue(settings.deadLetter, { name: settings.deadLetter });
     }
     if (!(await this.boss.getQueue(name))) {
-      // Two processes may race to create it; the loser's error is fine when the queue exists.
-      await this.boss.createQueue(name, { name, ...policy }).catch(async (err: Error) => {
-        if (!(await this.boss.getQueue(name))) throw err;
-      });
+      await this.createQueue(name, { name, ...policy });
     } else {
       await this.boss.updateQueue(name, { name, ...policy });
     }
     this.created.add(name);
+  }
+
+  /**
+   * Creates a queue that another process may be creating at the same moment (two nodes starting
+   * together). The loser's error is fine when the queue exists. Each queue is a partition of
+   * pg-boss's job table, and two processes attaching partitions at once can deadlock: PostgreSQL
+   * then aborts one of them, whose queue does not exist yet, so that one tries again.
+   */
+  private async createQueue(name: string, options: PgBoss.Queue): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(name, options);
+        return;
+      } catch (err) {
+        if (await this.boss.getQueue(name)) return;
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 100 * attempt));
+      }
+    }
   }
 
   /** Enqueue on the transaction of `em` (call inside `em.transactional`). */

@@ -37,7 +37,7 @@ export interface MigrateOptions {
 }
 
 /**
- * Copies every key of the three stores from one location to another, one at a time, streamed.
+ * Copies every key of the stores from one location to another, one at a time, streamed.
  * Keys are the SHA-256 of their content and the target's `put` hashes what it receives, so a
  * copy that arrives under its own key is verified end to end; source bytes that hash to
  * something else are reported and not copied. What the target already holds with the same
@@ -54,7 +54,7 @@ export async function migrateStorage(from: Storage, to: Storage, options: Migrat
     from: describeStorage(from.location),
     to: describeStorage(to.location),
     dryRun,
-    stores: { photos: empty(), incoming: empty(), attachments: empty() },
+    stores: { photos: empty(), incoming: empty(), attachments: empty(), exports: empty() },
     failures: [],
   };
 

@@ -4,8 +4,12 @@ import type { PortalConfig } from '../../config/schema.ts';
 import { parseStorageUrl, type StorageLocation } from '../../config/storage-url.ts';
 import { createFileStore, type PhotoStore } from '../photos/store.ts';
 
-/** The portal's stores, each content-addressed: what `portal storage migrate` copies. */
-export const STORE_NAMES = ['photos', 'incoming', 'attachments'] as const;
+/**
+ * The portal's stores, each content-addressed: what `portal storage migrate` copies. `exports`
+ * holds the parents' "Download mijn gegevens" ZIPs (core/gdpr/self-service.ts) until their link
+ * expires: built by a job on one node, served by a request on any other.
+ */
+export const STORE_NAMES = ['photos', 'incoming', 'attachments', 'exports'] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 
 export interface Storage extends Record<StoreName, PhotoStore> {
@@ -27,7 +31,7 @@ export interface OpenStorageOptions {
 }
 
 /**
- * The three stores at a location: `<folder>/photos`, `/incoming`, `/attachments`, or the same
+ * The stores at a location: `<folder>/photos`, `/incoming`, `/attachments`, `/exports`, or the same
  * names as key prefixes in the bucket. The AWS SDK is loaded only for an s3:// location.
  * Credentials come from the SDK's usual chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
  * (/ AWS_SESSION_TOKEN), AWS_PROFILE, or the machine's role.
@@ -39,6 +43,7 @@ export async function openStorage(location: StorageLocation, options: OpenStorag
       photos: createFileStore(options.photosDir ?? join(location.path, 'photos')),
       incoming: createFileStore(join(location.path, 'incoming')),
       attachments: createFileStore(join(location.path, 'attachments')),
+      exports: createFileStore(join(location.path, 'exports')),
       close: () => {},
     };
   }
@@ -60,6 +65,7 @@ export async function openStorage(location: StorageLocation, options: OpenStorag
     photos: store('photos'),
     incoming: store('incoming'),
     attachments: store('attachments'),
+    exports: store('exports'),
     close: () => {
       if (!options.client) client.destroy();
     },

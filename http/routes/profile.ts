@@ -1,5 +1,4 @@
 import { sideOf } from '../../core/access/index.ts';
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import { listOwnApiTokens, revokeOwnApiToken } from '../../core/auth/api-tokens.ts';
@@ -20,6 +19,7 @@ import { readForm } from '../forms.ts';
 import type { LocationSection } from '../location-sections.ts';
 import { LANGUAGE_QUERY } from '../middleware/language.ts';
 import { clearSessionCookie, PATHS } from '../middleware/session.ts';
+import type { Portal } from '../../core/portal.ts';
 import type { AuthRouteDeps } from './login.ts';
 import { PROFILE_PATH } from './password.ts';
 import { clockTime, dayHeading, dayInSentence } from './photos.ts';
@@ -35,6 +35,8 @@ export const DATA_EXPORT_REQUEST_PATH = `${PROFILE_PATH}/gegevens-downloaden`;
 export const APPS_PATH = `${PROFILE_PATH}/apps`;
 
 export interface ProfileRouteDeps extends AuthRouteDeps {
+  /** Plus the exports store: the ZIP behind a mailed link may have been built on another node. */
+  portal: AuthRouteDeps['portal'] & Pick<Portal, 'exports'>;
   log: Logger;
   locationSections: readonly LocationSection[];
   /** The hashed URL of views/static/push.js (the "on this device" button). */
@@ -105,7 +107,7 @@ export function profileRoutes(app: Hono<AuthedEnv>, deps: ProfileRouteDeps): voi
   // The mailed link: only for the logged-in parent it was made for (core says 404 otherwise).
   app.get(`${DATA_EXPORT_PATH}:token`, async (c) => {
     const file = await openOwnDataExport(c.var.em, portal, c.var.actor, c.req.param('token'));
-    return c.body(Readable.toWeb(createReadStream(file.path)) as ReadableStream, 200, {
+    return c.body(Readable.toWeb(await file.open()) as ReadableStream, 200, {
       'Content-Type': 'application/zip',
       'Content-Length': String(file.size),
       'Content-Disposition': `attachment; filename="${file.filename}"`,
