@@ -2,8 +2,6 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setConsent } from '../core/directory/consent.ts';
-import { addParent } from '../core/directory/parents.ts';
-import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { processUploadedPhoto, startPhotoWorker, uploadPhoto } from '../core/photos/upload.ts';
 import { tagPhoto } from '../core/photos/tagging.ts';
 import { Group } from '../core/entities/group.ts';
@@ -11,7 +9,6 @@ import { Staff } from '../core/entities/staff.ts';
 import { Child } from '../core/entities/child.ts';
 import type { Actor } from '../core/actor.ts';
 import type { Page } from 'playwright-core';
-import { accountFor } from '../http/testing.ts';
 import { admin } from '../test/portal.ts';
 import { jpeg, seedCentrum } from './photo-world.ts';
 import { checkA11y, type E2E, hasChromium, newPage, SKIP_REASON, screenshot, startE2E, VIEWPORTS, logInAs } from './harness.ts';
@@ -34,17 +31,18 @@ describe.skipIf(!hasChromium)('photos in the browser', () => {
   let e2e: E2E;
   beforeAll(async () => {
     e2e = await startE2E();
-    const em = e2e.portal.em();
     await seedCentrum(e2e, ['Boomhut', 'Zolder'], [
       ['K1', 'Evi', 'Boomhut'],
       ['K2', 'Thijs', 'Boomhut'],
       ['K9', 'Lot', 'Zolder'],
-    ]);
-    await addParent(em, admin, { email: 'anna@example.nl', firstName: 'Anna', lastName: 'Jansen', children: ['K1'] });
-    await addParent(em, admin, { email: 'eva@example.nl', firstName: 'Eva', lastName: 'de Wit', children: ['K9'] });
-    await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Bakker', role: 'staff' });
-    await assignStaff(em, admin, 'mia@example.nl', { group: 'Boomhut' });
-    for (const email of ['anna@example.nl', 'eva@example.nl', 'mia@example.nl']) await accountFor(e2e.portal, email, PASSWORD);
+    ], {
+      parents: [
+        ['anna@example.nl', 'Anna', 'Jansen', ['K1']],
+        ['eva@example.nl', 'Eva', 'de Wit', ['K9']],
+      ],
+      staff: [['mia@example.nl', 'Mia', 'Bakker', 'Boomhut']],
+      password: PASSWORD,
+    });
     await startPhotoWorker(e2e.portal);
   }, TIMEOUT);
   afterAll(async () => {
@@ -169,13 +167,14 @@ describe.skipIf(!hasChromium)('photo-first viewing in the browser', () => {
     await seedCentrum(e2e, ['Boomhut', 'Zolder'], [
       ['K1', 'Evi', 'Boomhut'],
       ['K9', 'Lot', 'Zolder'],
-    ]);
-    await addParent(em, admin, { email: 'anna@example.nl', firstName: 'Anna', lastName: 'Jansen', children: ['K1', 'K9'] });
-    await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Bakker', role: 'staff' });
-    await assignStaff(em, admin, 'mia@example.nl', { group: 'Boomhut' });
-    await addStaff(em, admin, { email: 'otto@example.nl', firstName: 'Otto', lastName: 'Smit', role: 'staff' });
-    await assignStaff(em, admin, 'otto@example.nl', { group: 'Zolder' });
-    for (const email of ['anna@example.nl', 'mia@example.nl']) await accountFor(e2e.portal, email, PASSWORD);
+    ], {
+      parents: [['anna@example.nl', 'Anna', 'Jansen', ['K1', 'K9']]],
+      staff: [
+        ['mia@example.nl', 'Mia', 'Bakker', 'Boomhut'],
+        ['otto@example.nl', 'Otto', 'Smit', 'Zolder'],
+      ],
+      password: PASSWORD,
+    });
     const actor = async (email: string): Promise<Actor> => ({ kind: 'staff', staffId: (await em.findOneOrFail(Staff, { email })).id, label: email });
     const mia = await actor('mia@example.nl');
     const boomhut = await em.findOneOrFail(Group, { name: 'Boomhut' });

@@ -1,10 +1,6 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addParent } from '../core/directory/parents.ts';
-import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { startPhotoWorker } from '../core/photos/upload.ts';
-import { accountFor } from '../http/testing.ts';
-import { admin } from '../test/portal.ts';
 import type { Page } from 'playwright-core';
 import { jpeg, seedCentrum } from './photo-world.ts';
 import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
@@ -51,16 +47,15 @@ describe.skipIf(!hasChromium)('bulk tagging in the browser', () => {
   let e2e: E2E;
   beforeAll(async () => {
     e2e = await startE2E();
-    const em = e2e.portal.em();
     await seedCentrum(e2e, ['Boomhut'], [
       ['K1', 'Evi', 'Boomhut'],
       ['K2', 'Noor', 'Boomhut', 'nee'],
       ['K3', 'Thijs', 'Boomhut'],
-    ]);
-    await addParent(em, admin, { email: 'anna@example.nl', firstName: 'Anna', lastName: 'Jansen', children: ['K1'] });
-    await addStaff(em, admin, { email: 'mia@example.nl', firstName: 'Mia', lastName: 'Bakker', role: 'staff' });
-    await assignStaff(em, admin, 'mia@example.nl', { group: 'Boomhut' });
-    for (const email of ['anna@example.nl', 'mia@example.nl']) await accountFor(e2e.portal, email, PASSWORD);
+    ], {
+      parents: [['anna@example.nl', 'Anna', 'Jansen', ['K1']]],
+      staff: [['mia@example.nl', 'Mia', 'Bakker', 'Boomhut']],
+      password: PASSWORD,
+    });
     await startPhotoWorker(e2e.portal);
   }, TIMEOUT);
   afterAll(async () => {
