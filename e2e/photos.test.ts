@@ -228,7 +228,7 @@ describe.skipIf(!hasChromium)('photo-first viewing in the browser', () => {
             expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `no sideways scroll at ${name}`).toBeLessThanOrEqual(viewport.width);
             // The browser chose one of our variants (AVIF where it can), not the 1600 px JPEG on a phone.
             const src = await page.evaluate<string>(`document.querySelector('.photo-stage img').currentSrc`);
-            expect(src).toMatch(/\/(480|1024|1600)\.avif$/);
+            expect(src).toMatch(/\/(480|768|1024|1600)\.avif$/);
             await checkA11y(page, `${role} photo page at ${name}`);
             await screenshot(page, `photo-first-${role}-photo-${name}`);
           } finally {

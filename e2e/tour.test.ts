@@ -66,7 +66,7 @@ const NOT_PAGES: readonly (readonly [pattern: string, reason: string])[] = [
   ['/fotos/:id/status', "htmx fragment: one photo's row while it is processed"],
   ['/fotos/:id/klein', 'image: thumbnail'],
   ['/fotos/:id/groot', 'image: display size'],
-  ['/fotos/:id/:file{(?:480|1024|1600)\\.(?:avif|webp|jpg)}', 'image: a responsive variant'],
+  ['/fotos/:id/:file{(?:480|768|1024|1600)\\.(?:avif|webp|jpg)}', 'image: a responsive variant'],
   ['/mijn-gegevens/gegevens/:token', "download: the parent's data export (zip)"],
   ['/berichten/bijlage/:id', "download: a message's attachment"],
   ['/locatie', 'redirect to /locatie/ruilverzoeken'],

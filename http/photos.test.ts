@@ -413,7 +413,7 @@ describe('photo-first viewing: variants, previous/next and the album filters', (
   let fleur: TestBrowser;
   let lotId: number;
   let samId: number;
-  const FILES = ['480.avif', '480.webp', '480.jpg', '1024.avif', '1024.webp', '1024.jpg', '1600.avif', '1600.webp', '1600.jpg'];
+  const FILES = ['480.avif', '480.webp', '480.jpg', '768.avif', '768.webp', '768.jpg', '1024.avif', '1024.webp', '1024.jpg', '1600.avif', '1600.webp', '1600.jpg'];
 
   beforeAll(async () => {
     const em = portal.em();
@@ -438,7 +438,7 @@ describe('photo-first viewing: variants, previous/next and the album filters', (
   });
 
   it('serves every width×format with its content type and width; a parent gets traced copies, kept after the first request', async () => {
-    const widths: Record<string, number> = { '480': 480, '1024': 1024, '1600': 1600 };
+    const widths: Record<string, number> = { '480': 480, '768': 768, '1024': 1024, '1600': 1600 };
     const types: Record<string, string> = { avif: 'image/avif', webp: 'image/webp', jpg: 'image/jpeg' };
     const formats: Record<string, string> = { avif: 'heif', webp: 'webp', jpg: 'jpeg' };
     const bytes: Record<string, Buffer> = {};
@@ -576,11 +576,11 @@ describe('photo-first viewing: variants, previous/next and the album filters', (
     const res = await browsers.sameGroup.get(`/fotos/${wideId}`);
     const html = await res.text();
     expect(res.headers.get('Link')).toBe(
-      `</fotos/${wideId}/groot>; rel=preload; as=image; type="image/avif"; imagesrcset="/fotos/${wideId}/480.avif 480w, /fotos/${wideId}/1024.avif 1024w, /fotos/${wideId}/1600.avif 1600w"; imagesizes="min(100vw, 133.3svh)"; fetchpriority=high`,
+      `</fotos/${wideId}/groot>; rel=preload; as=image; type="image/avif"; imagesrcset="/fotos/${wideId}/480.avif 480w, /fotos/${wideId}/768.avif 768w, /fotos/${wideId}/1024.avif 1024w, /fotos/${wideId}/1600.avif 1600w"; imagesizes="min(100vw, 133.3svh)"; fetchpriority=high`,
     );
-    expect(html).toContain(`<source type="image/avif" srcset="/fotos/${wideId}/480.avif 480w, /fotos/${wideId}/1024.avif 1024w, /fotos/${wideId}/1600.avif 1600w"`);
+    expect(html).toContain(`<source type="image/avif" srcset="/fotos/${wideId}/480.avif 480w, /fotos/${wideId}/768.avif 768w, /fotos/${wideId}/1024.avif 1024w, /fotos/${wideId}/1600.avif 1600w"`);
     expect(html).toContain(`<source type="image/webp" srcset="/fotos/${wideId}/480.webp 480w,`);
-    expect(html).toContain(`srcset="/fotos/${wideId}/480.jpg 480w, /fotos/${wideId}/1024.jpg 1024w, /fotos/${wideId}/groot 1600w"`);
+    expect(html).toContain(`srcset="/fotos/${wideId}/480.jpg 480w, /fotos/${wideId}/768.jpg 768w, /fotos/${wideId}/1024.jpg 1024w, /fotos/${wideId}/groot 1600w"`);
     expect(html).toContain('width="1600" height="1200"');
     expect(html).toMatch(/<link rel="preload" href="[^"]+" as="image" type="image\/avif" imagesrcset="[^"]*480\.avif 480w[^"]*" imagesizes="min\(100vw, 133\.3svh\)"/);
     expect(html.indexOf('rel="preload"')).toBeLessThan(html.indexOf('</head>'));
@@ -589,7 +589,7 @@ describe('photo-first viewing: variants, previous/next and the album filters', (
     expect(html).toContain(' gemaakt, om ');
     // An 800 px photo has no 1024 or 1600 entries beyond its own width.
     const small = await (await browsers.sameGroup.get(`/fotos/${photoId}`)).text();
-    expect(small).toContain(`srcset="/fotos/${photoId}/480.avif 480w, /fotos/${photoId}/1600.avif 800w"`);
+    expect(small).toContain(`srcset="/fotos/${photoId}/480.avif 480w, /fotos/${photoId}/768.avif 768w, /fotos/${photoId}/1600.avif 800w"`);
   });
 
   it('the child switcher shows one child\'s album; another family\'s child or a bad id is 404; one child means no switcher', async () => {

@@ -472,8 +472,12 @@ function zonedWallClockToUtc(wall: number, zone: string): number {
 // ---------------------------------------------------------------------------------------------
 // The photo page's variants
 
-/** The widths the photo page offers (srcset), the largest being the display image's own. */
-export const VARIANT_WIDTHS = [480, 1024, 1600] as const;
+/**
+ * The widths the photo page offers (srcset), the largest being the display image's own. 768 is
+ * what most phones ask for (412 px at DPR 1.75 needs 721, 360 at DPR 2 needs 720): without it
+ * they took the 1024, twice the bytes on a slow line and a slower first encode.
+ */
+export const VARIANT_WIDTHS = [480, 768, 1024, 1600] as const;
 export type VariantWidth = (typeof VARIANT_WIDTHS)[number];
 export const VARIANT_FORMATS = ['avif', 'webp', 'jpeg'] as const;
 export type VariantFormat = (typeof VARIANT_FORMATS)[number];

@@ -224,7 +224,7 @@ export async function tracedCopiesForExport(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The photo page's variants (480, 1024 and 1600 px wide; AVIF, WebP and JPEG)
+// The photo page's variants (VARIANT_WIDTHS wide; AVIF, WebP and JPEG)
 
 export interface VariantImage extends DisplayImage {
   contentType: string;

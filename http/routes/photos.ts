@@ -131,7 +131,8 @@ export type ImageVariant = 'thumb' | 'display' | { width: VariantWidth; format: 
 
 /** File extensions of the variants in their URLs ("/fotos/<id>/1024.avif"). */
 const EXTENSIONS: Record<VariantFormat, string> = { avif: 'avif', webp: 'webp', jpeg: 'jpg' };
-const VARIANT_FILE = /^(480|1024|1600)\.(avif|webp|jpg)$/;
+const WIDTHS_PATTERN = VARIANT_WIDTHS.join('|');
+const VARIANT_FILE = new RegExp(`^(${WIDTHS_PATTERN})\\.(avif|webp|jpg)$`);
 
 /** The photo as the page's <picture> shows it: a srcset per format, sizes, and its size. */
 export interface PhotoPicture {
@@ -322,7 +323,7 @@ export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>
     await serve(c, c.var.actor, c.req.param('id') ?? '', variant, 'Cookie');
   app.get(`${PHOTOS_PATH}/:id/klein`, image('thumb'));
   app.get(`${PHOTOS_PATH}/:id/groot`, image('display'));
-  app.get(`${PHOTOS_PATH}/:id/:file{(?:480|1024|1600)\\.(?:avif|webp|jpg)}`, async (c) => {
+  app.get(`${PHOTOS_PATH}/:id/:file{(?:${WIDTHS_PATTERN})\\.(?:avif|webp|jpg)}`, async (c) => {
     const [, width, ext] = VARIANT_FILE.exec(c.req.param('file')) ?? [];
     const format: VariantFormat = ext === 'jpg' ? 'jpeg' : (ext as VariantFormat);
     return await serve(c, c.var.actor, c.req.param('id'), { width: Number(width) as VariantWidth, format }, 'Cookie');
