@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../test/portal.ts';
+import { servingAt } from '../test/serve-process.ts';
 
 /**
  * The `portal` command runs compiled JavaScript (scripts/build.mjs), rebuilt when a source
@@ -128,18 +129,8 @@ describe('portal from dist/', () => {
 
   it('serves pages from views/, a plugin page from its own views and the stylesheet', async () => {
     const child: ChildProcess = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd: scratch, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const onData = (d: Buffer) => {
-          output += d;
-          const m = /running at (http:\/\/\S+)/.exec(output);
-          if (m) resolve(m[1]!);
-        };
-        child.stdout!.on('data', onData);
-        child.stderr!.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
-      });
+      const url = await servingAt(child, 'serve').url;
       const login = await fetch(`${url}/`);
       expect(await login.text()).toMatch(/<form method="post" action="\/login">/);
       const help = await fetch(`${url}/p/helpdesk`);

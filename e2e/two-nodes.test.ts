@@ -23,6 +23,7 @@ import { admin, createTestPortal, TEST_NOW, type TestPortal } from '../test/port
 import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../test/s3.ts';
 import { type SmtpSink, startSmtpSink } from '../test/smtp.ts';
 import { readZip } from '../test/zip.ts';
+import { servingAt } from '../test/serve-process.ts';
 
 /**
  * Two real `portal serve` processes (bin/portal.mjs) on their own ports and their own, empty
@@ -111,18 +112,8 @@ async function startNode(name: string): Promise<Node> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d;
-      const m = /running at (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`node ${name} exited with ${code}: ${output}`)));
-  });
-  return { name, url, dataDir, child, output: () => output };
+  const serving = servingAt(child, `node ${name}`);
+  return { name, url: await serving.url, dataDir, child, output: serving.output };
 }
 
 async function stopNode(node: Node | undefined): Promise<void> {
