@@ -86,6 +86,27 @@ export function filterOf(em: EntityManager, actor: Actor, action: ActionName): S
   return actionPredicate(action, context(em, actor)) ?? { sql: 'false', params: [] };
 }
 
+/**
+ * The groups the action's objects can lie in for this actor: the union of the grants of its
+ * rules that reach the target through its group, conditions on the object left out. A bound,
+ * not a decision: the caller still filters every object with `filterOf`. For queries that walk
+ * an index group by group (the album) instead of filtering the whole table. Null when a rule
+ * that applies to the actor reaches the objects otherwise (an administrator reaches them all).
+ */
+export function groupsOf(em: EntityManager, actor: Actor, action: ActionName): Sql | null {
+  const ctx = context(em, actor);
+  const target: Target = targets[catalogue[action].target];
+  const grants: Sql[] = [];
+  for (const rule of catalogue[action].anyOf) {
+    const grant = rule.grant(ctx);
+    if (grant === null) continue;
+    if (grant !== EVERY && rule.on === 'group' && target.group) grants.push(grant);
+    else if (grant === EVERY || relationColumn(target, rule)) return null;
+  }
+  if (grants.length === 0) return { sql: 'select null::int where false', params: [] };
+  return { sql: grants.map((g) => `(${g.sql})`).join(' union '), params: grants.flatMap((g) => g.params) };
+}
+
 /** The scope's ids as a list, for callers that filter with the ORM (`{ id: { $in: ids } }`). */
 export async function scopeIds(em: EntityManager, actor: Actor, action: ActionName): Promise<'all' | number[]> {
   const scope = scopeOf(em, actor, action);

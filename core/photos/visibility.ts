@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../actor.ts';
 import { createHash } from 'node:crypto';
-import { filterOf, parentIdOf, SHAREABLE } from '../access/index.ts';
+import { filterOf, groupsOf, parentIdOf, SHAREABLE } from '../access/index.ts';
+import type { Sql } from '../access/rules.ts';
 import { queryPrepared } from '../db/prepared.ts';
 import { notFound } from '../errors.ts';
-import { formatPageCursor, pageLimit, parsePageCursor } from '../paging.ts';
+import { formatPageCursor, pageLimit, pageTimeSql, parsePageCursor } from '../paging.ts';
 
 /**
  * Who sees which photo (privacy invariants 1 and 2 of DESIGN.md), decided in SQL so that a list
@@ -70,6 +71,14 @@ export const UNTIL_MAX = 300;
  * first, `limit` at a time after the cursor `before` (the previous page's last photo: its takenAt
  * and id, so photos taken in the same second are neither skipped nor repeated). Staff and admins
  * use the staff views (which also show held photos); for them this returns nothing.
+ *
+ * Walked group by group, so that a page costs the same after five years as after five days:
+ * per group the next candidates in album order come from the (group_id, taken_at) index, and the
+ * `photo.view` rule (consents, tags, the parent's groups) is evaluated on those candidates only,
+ * on every request (a withdrawn consent hides a photo on the next one). When the rule rejects
+ * candidates, the groups that could still contribute are asked again from their last candidate
+ * on, in growing batches, until the page is certain. The groups come from the same catalogue
+ * (`groupsOf`): a bound the rule itself then checks, not a second rule.
  */
 export async function parentAlbum(
   em: EntityManager,
@@ -79,37 +88,110 @@ export async function parentAlbum(
   if (parentIdOf(actor) === undefined) return [];
   // Up to a cursor (`until`, the page's "?tot=" after "meer laden") may be several pages at once.
   const limit = pageLimit(options.limit, 30, options.until ? UNTIL_MAX : 100);
+  const groups = groupsOf(em, actor, 'photo.view');
+  // Every rule that lets a parent see a photo goes through its group (catalogue.ts).
+  if (!groups) throw new Error('photo.view reaches a parent\'s photos other than through a group');
   const view = filterOf(em, actor, 'photo.view');
   const download = filterOf(em, actor, 'photo.download');
-  const params: unknown[] = [...download.params, ...view.params];
-  let extra = '';
-  if (options.before) {
-    extra += ' and (p.taken_at, p.id) < (?, ?::uuid)';
-    params.push(new Date(options.before.takenAt), options.before.id);
+  const wanted: number[] | undefined =
+    options.groupIds !== undefined || options.groupId !== undefined
+      ? [...(options.groupIds ?? []), ...(options.groupId !== undefined ? [options.groupId] : [])].filter(Number.isSafeInteger)
+      : undefined;
+  const onlyWanted = (column: string): Sql => {
+    if (options.groupIds !== undefined && options.groupId !== undefined) {
+      return { sql: ` and ${column} = any(?::int[]) and ${column} = ?`, params: [intArray(options.groupIds), options.groupId] };
+    }
+    return wanted ? { sql: ` and ${column} = any(?::int[])`, params: [intArray(wanted)] } : { sql: '', params: [] };
+  };
+  const until: Sql = options.until
+    ? { sql: ' and (p.taken_at, p.id) >= (?, ?::uuid)', params: [new Date(options.until.takenAt), options.until.id] }
+    : { sql: '', params: [] };
+  const start: Cursor = options.before
+    ? { at: new Date(options.before.takenAt).toISOString(), id: options.before.id }
+    : { at: 'infinity', id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' };
+
+  // One round: the next `k` photos in album order of each group after its cursor, with the rule's verdict.
+  const round = async (from: Sql, k: number): Promise<Candidate[]> => {
+    const sql = `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, ${pageTimeSql('p.taken_at')} as at_text,
+              (extract(epoch from p.taken_at) * 1000000)::bigint::text as at_us,
+              (${view.sql}) as visible, (${download.sql}) as own_child
+         from ${from.sql}
+         cross join lateral (
+           select * from photo p
+            where p.group_id = g.gid and p.taken_at <= g.at and (p.taken_at, p.id) < (g.at, g.pid)${until.sql}
+            order by p.taken_at desc, p.id desc
+            limit ?) p`;
+    const params = [...view.params, ...download.params, ...from.params, ...until.params, k];
+    // Not prepared: a generic plan (any limit, any groups) measured slower than planning each time.
+    return (await em.getConnection().execute(sql, params, 'all', em.getTransactionContext())) as Candidate[];
+  };
+
+  const first = onlyWanted('s.gid');
+  let k = Math.ceil(limit * 1.25) + 1;
+  let candidates = await round(
+    {
+      sql: `(select distinct s.gid, ?::timestamptz as at, ?::uuid as pid from (${groups.sql}) s(gid) where s.gid is not null${first.sql}) g`,
+      params: [start.at, start.id, ...groups.params, ...first.params],
+    },
+    k,
+  );
+  const shown: Candidate[] = [];
+  const frontier = new Map<number, Candidate>();
+  const take = (batch: Candidate[], asked: Set<number> | undefined) => {
+    const count = new Map<number, number>();
+    const oldest = new Map<number, Candidate>();
+    for (const c of batch) {
+      if (c.visible) shown.push(c);
+      const seen = oldest.get(c.group_id);
+      if (!seen || albumOrder(c, seen) > 0) oldest.set(c.group_id, c);
+      count.set(c.group_id, (count.get(c.group_id) ?? 0) + 1);
+    }
+    // Each group's oldest candidate is where its next batch starts.
+    for (const [g, c] of oldest) frontier.set(g, c);
+    // A group that gave fewer than asked has no more; so has one that was asked and gave none.
+    for (const g of asked ?? count.keys()) if ((count.get(g) ?? 0) < k) frontier.delete(g);
+  };
+  take(candidates, undefined);
+  for (;;) {
+    shown.sort(albumOrder);
+    const last = shown.length >= limit ? shown[limit - 1] : undefined;
+    // Groups whose unseen photos could still belong on the page: those not past the page's last photo.
+    const open = [...frontier.values()].filter((c) => !last || albumOrder(c, last) < 0);
+    if (open.length === 0) break;
+    for (const c of frontier.values()) if (!open.includes(c)) frontier.delete(c.group_id);
+    // Fast growth: a group whose photos are mostly held costs few round trips.
+    k = Math.min(k * 4, 5000);
+    candidates = await round(
+      {
+        sql: 'unnest(?::int[], ?::timestamptz[], ?::uuid[]) g(gid, at, pid)',
+        params: [intArray(open.map((c) => c.group_id)), textArray(open.map((c) => c.at_text)), textArray(open.map((c) => c.id))],
+      },
+      k,
+    );
+    take(candidates, new Set(open.map((c) => c.group_id)));
   }
-  if (options.until) {
-    extra += ' and (p.taken_at, p.id) >= (?, ?::uuid)';
-    params.push(new Date(options.until.takenAt), options.until.id);
-  }
-  if (options.groupId !== undefined) {
-    extra += ' and p.group_id = ?';
-    params.push(options.groupId);
-  }
-  if (options.groupIds !== undefined) {
-    extra += ' and p.group_id = any(?::int[])';
-    params.push(`{${options.groupIds.filter(Number.isSafeInteger).join(',')}}`);
-  }
-  params.push(limit);
-  const rows = (await em.getConnection().execute(
-    `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, (${download.sql}) as own_child
-       from photo p
-      where (${view.sql})${extra}
-      order by p.taken_at desc, p.id desc
-      limit ?`,
-    params,
-  )) as Row[];
-  return rows.map(toView);
+  return shown.slice(0, limit).map(toView);
 }
+
+interface Candidate extends Row {
+  visible: boolean;
+  /** taken_at in UTC with its microseconds (pageTimeSql): the next round's cursor. */
+  at_text: string;
+  /** taken_at in microseconds since 1970, for ordering here exactly as PostgreSQL does. */
+  at_us: string;
+}
+
+type Cursor = { at: string; id: string };
+
+/** Album order, newest first: negative when `a` comes before `b`. UUIDs compare as their hex text. */
+function albumOrder(a: Candidate, b: Candidate): number {
+  const at = BigInt(b.at_us) - BigInt(a.at_us);
+  if (at !== 0n) return at > 0n ? 1 : -1;
+  return a.id === b.id ? 0 : a.id < b.id ? 1 : -1;
+}
+
+const intArray = (ids: number[]): string => `{${ids.filter(Number.isSafeInteger).join(',')}}`;
+const textArray = (values: string[]): string => `{${values.map((v) => `"${v}"`).join(',')}}`;
 
 /**
  * One photo for one actor, or not found: for a parent only when it is in their album right now;
