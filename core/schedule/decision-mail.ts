@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../../config/schema.ts';
+import type { Actor } from '../actor.ts';
 import { getOrganisation } from '../directory/organisation.ts';
 import type { Language } from '../entities/organisation.ts';
 import { SwapRequest } from '../entities/schedule.ts';
@@ -9,7 +10,7 @@ import { ensureMailQueue, publicBaseUrl, senderOf } from '../mail/account-mail.t
 import type { MailTransport } from '../mail/transport.ts';
 import { escapeHtml } from '../messages/format.ts';
 import { fullName } from '../people.ts';
-import { parentIsActive } from '../access/index.ts';
+import { can, parentIsActive } from '../access/index.ts';
 
 /**
  * The e-mail to the parent who asked for a swap, once the manager has decided. The job holds
@@ -115,8 +116,12 @@ export async function sendDecisionMail(ctx: DecisionMailWorkerContext, job: Deci
   const request = await em.findOne(SwapRequest, { id: job.requestId }, { populate: ['child', 'group', 'requestedByParent'] });
   const parent = request?.requestedByParent;
   if (!request || !parent || (request.status !== 'approved' && request.status !== 'rejected')) return 'skipped';
-  // A suspended parent gets no mail from the portal (as for announcements).
+  // A suspended parent gets no mail from the portal (as for announcements); nor does one who is
+  // no longer the child's parent when the decision comes (the same rule as the page's, and as
+  // the push of the decision, core/notifications/notify.ts newsFor).
   if (!(await parentIsActive(em, parent.id))) return 'skipped';
+  const asked: Actor = { kind: 'parent', parentId: parent.id, label: parent.email };
+  if (!(await can(em, asked, 'swapRequest.read', request.id))) return 'skipped';
   const organisation = await getOrganisation(em);
   const composed = composeDecisionMail({
     lang: parent.language,

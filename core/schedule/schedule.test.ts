@@ -6,7 +6,9 @@ import { freePort, startSmtpSink, type SmtpSink } from '../../test/smtp.ts';
 import type { Actor } from '../actor.ts';
 import { addDays, } from '../dates.ts';
 import { presentChildren } from '../diary/day-sheet.ts';
+import { linkParent, unlinkParent } from '../directory/parents.ts';
 import { addStaff, assignStaff } from '../directory/staff.ts';
+import { Child } from '../entities/child.ts';
 import { AuditEvent } from '../entities/audit.ts';
 import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from '../entities/schedule.ts';
 import { Staff } from '../entities/staff.ts';
@@ -256,6 +258,15 @@ describe('ruilen', () => {
     expect(mail.text).toContain('Reden: Donderdag is <vol>');
     expect(String(mail.html)).toContain('Donderdag is &lt;vol&gt;');
     expect(mail.text).toContain('https://ouders.example.nl/ruilen');
+    // A parent who is no longer the child's parent when the mail goes gets nothing about it.
+    const { childNumber } = await portal.em().fork().findOneOrFail(Child, loser.child.id);
+    await unlinkParent(portal.em(), admin, to, childNumber);
+    try {
+      expect(await sendDecisionMail(portal, { requestId: loser.id })).toBe('skipped');
+    } finally {
+      await linkParent(portal.em(), admin, to, childNumber);
+    }
+    expect(smtp.to(to)).toHaveLength(1);
 
     // Its credit is free again, but Thursday is full now: refused at once.
     const actor = loser.child.id === w.children.sam ? w.actors.cor : w.pia;
