@@ -128,8 +128,15 @@ export async function scriptsLoaded(page: Page): Promise<void> {
   await page.waitForLoadState('load');
   // Strings: this file's lib has no DOM types; they run in the page. The loader sets the mark in
   // its load handler: none after the load event means the page runs no scripts (javaScriptEnabled: false).
-  if ((await page.evaluate("document.documentElement.dataset.scripts ?? ''")) === '') return;
-  await page.waitForFunction("document.documentElement.dataset.scripts === 'loaded'");
+  // Polled from here, not with page.waitForFunction: that evaluates its string with eval inside
+  // the page, which the portal's CSP (no 'unsafe-eval') refuses.
+  const state = async () => (await page.evaluate("document.documentElement.dataset.scripts ?? ''")) as string;
+  if ((await state()) === '') return;
+  const deadline = Date.now() + 15_000;
+  while ((await state()) !== 'loaded') {
+    if (Date.now() > deadline) throw new Error(`the page's scripts did not load within 15 s: ${page.url()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** Logs in from the login page and waits for Home (an account that owes no step) and its scripts. */
