@@ -13,7 +13,7 @@ import { addParent } from '../directory/parents.ts';
 import { Child } from '../entities/child.ts';
 import { Group } from '../entities/group.ts';
 import { Parent } from '../entities/parent.ts';
-import { type AlbumCursor, type AlbumPhoto, parentAlbum, UNTIL_MAX } from './visibility.ts';
+import { type AlbumCursor, type AlbumPhoto, parentAlbum, type AlbumRow, albumPhotoOf, UNTIL_MAX } from './visibility.ts';
 
 /**
  * The album walks an index group by group and checks the rule on the candidates only
@@ -58,16 +58,8 @@ async function oracle(
     `select p.id, p.group_id, p.taken_at, p.caption, p.width, p.height, (${download.sql}) as own_child
        from photo p where (${view.sql})${extra} order by p.taken_at desc, p.id desc limit ?`,
     params,
-  )) as { id: string; group_id: number; taken_at: Date; caption: string | null; width: number | null; height: number | null; own_child: boolean }[];
-  return rows.map((r) => ({
-    id: r.id,
-    groupId: r.group_id,
-    takenAt: new Date(r.taken_at).toISOString(),
-    caption: r.caption,
-    width: r.width,
-    height: r.height,
-    downloadable: r.own_child,
-  }));
+  )) as AlbumRow[];
+  return rows.map(albumPhotoOf);
 }
 
 /** Every page of the album, old and new side by side, from the start to the end. */

@@ -31,7 +31,7 @@ export interface AlbumPhoto {
   downloadable: boolean;
 }
 
-interface Row {
+export interface AlbumRow {
   id: string;
   group_id: number;
   taken_at: string | Date;
@@ -41,7 +41,8 @@ interface Row {
   own_child: boolean;
 }
 
-const toView = (r: Row): AlbumPhoto => ({
+/** A photo row of the album's queries as the album shows it. */
+export const albumPhotoOf = (r: AlbumRow): AlbumPhoto => ({
   id: r.id,
   groupId: r.group_id,
   takenAt: new Date(r.taken_at).toISOString(),
@@ -170,10 +171,10 @@ export async function parentAlbum(
     );
     take(candidates, new Set(open.map((c) => c.group_id)));
   }
-  return shown.slice(0, limit).map(toView);
+  return shown.slice(0, limit).map(albumPhotoOf);
 }
 
-interface Candidate extends Row {
+interface Candidate extends AlbumRow {
   visible: boolean;
   /** taken_at in UTC with its microseconds (pageTimeSql): the next round's cursor. */
   at_text: string;
@@ -207,9 +208,9 @@ export async function photoForActor(em: EntityManager, actor: Actor, photoId: st
        from photo p
       where p.id = ? and (${view.sql})`,
     [...download.params, photoId, ...view.params],
-  )) as Row[];
+  )) as AlbumRow[];
   if (!rows[0]) throw missing;
-  return toView(rows[0]);
+  return albumPhotoOf(rows[0]);
 }
 
 /**
