@@ -10,7 +10,7 @@ import { publicBaseUrl, senderOf, ensureMailQueue } from '../mail/account-mail.t
 import type { MailTransport } from '../mail/transport.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { notificationHeaders, unsubscribeToken, unsubscribeUrl } from '../profile/notifications.ts';
-import { settledThreadFilter } from '../access/index.ts';
+import { filterOf, settledThreadFilter } from '../access/index.ts';
 import { parentAnnouncementFilter } from '../messages/access.ts';
 import { escapeHtml } from '../messages/format.ts';
 import { clockOf } from '../clock.ts';
@@ -154,12 +154,13 @@ export async function newsFor(em: EntityManager, parentId: number, since: Date, 
     [since, until, ...reaches.params],
   )) as { subject: string }[];
   // The decision mail (core/schedule/decision-mail.ts) goes to the parent who asked; so does
-  // this news. Only while the child is still theirs (guardianship), like everything above.
+  // this news, and by the same rule (swapRequest.read): only while the child is still theirs.
+  const readable = filterOf(em, { kind: 'parent', parentId, label: `parent:${parentId}` }, 'swapRequest.read');
   const [decided] = (await em.getConnection().execute(
     `select count(*)::int as n from swap_request sr
       where sr.requested_by_parent_id = ? and sr.status in ('approved', 'rejected') and sr.decided_at > ? and sr.decided_at <= ?
-        and exists (select 1 from guardianship g where g.child_id = sr.child_id and g.parent_id = sr.requested_by_parent_id)`,
-    [parentId, since, until],
+        and (${readable.sql})`,
+    [parentId, since, until, ...readable.params],
   )) as { n: number }[];
   return {
     children: rows
