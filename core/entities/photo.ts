@@ -18,7 +18,8 @@ export type PhotoState = (typeof PHOTO_STATES)[number];
 export const Photo = defineEntity({
   name: 'Photo',
   tableName: 'photo',
-  indexes: [{ properties: ['group', 'takenAt'] }],
+  // The album's walk, newest first with the id breaking ties (Migration20261207040000PhotoAlbumIndex).
+  indexes: [{ properties: ['group', 'takenAt', 'id'] }],
   properties: {
     id: p
       .uuid()

@@ -275,12 +275,22 @@ export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>
     const before = parseAlbumCursor(c.req.query('voor'));
     const until = parseAlbumCursor(c.req.query('tot'));
     const album = (options: { before?: AlbumCursor; until?: AlbumCursor; limit: number }) => parentAlbum(c.var.em, actor, { ...options, groupIds });
-    // Up to "?tot=" (where "meer laden" got to: a reload or Back shows the same photos), else a page.
-    const photos = until && !before ? await album({ until, limit: 300 }) : await album({ before, limit: ALBUM_PAGE });
-    const last = photos.at(-1);
     // The next page is read ahead so that its link can name where it ends: htmx puts that
-    // "?tot=" in the address bar, and without JavaScript the link is that address.
-    const ahead = last ? await album({ before: { takenAt: last.takenAt, id: last.id }, limit: ALBUM_PAGE }) : [];
+    // "?tot=" in the address bar, and without JavaScript the link is that address. A page and
+    // the next come from one walk of the album (two pages' worth), not two.
+    let photos: AlbumPhoto[];
+    let ahead: AlbumPhoto[];
+    if (until && !before) {
+      // Up to "?tot=" (where "meer laden" got to: a reload or Back shows the same photos).
+      photos = await album({ until, limit: 300 });
+      const last = photos.at(-1);
+      ahead = last ? await album({ before: { takenAt: last.takenAt, id: last.id }, limit: ALBUM_PAGE }) : [];
+    } else {
+      const two = await album({ before, limit: 2 * ALBUM_PAGE });
+      photos = two.slice(0, ALBUM_PAGE);
+      ahead = two.slice(ALBUM_PAGE);
+    }
+    const last = photos.at(-1);
     const end = ahead.at(-1);
     const more = last && end
       ? {
