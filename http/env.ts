@@ -38,6 +38,8 @@ export interface AppVariables {
   sessionToken: string | undefined;
   /** Small numbers beside navigation items (unread messages), by href; set for full pages only. */
   navCounts?: Record<string, number>;
+  /** How to count the navigation's unread number when no route set `navCounts` (http/nav.ts). */
+  navCount?: () => Promise<number>;
 }
 
 export type AppEnv = { Variables: AppVariables };

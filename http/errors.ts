@@ -32,7 +32,7 @@ export function renderError(
   pages: Pages,
   status: ContentfulStatusCode,
   kind: ErrorKind = kindFor(status),
-): Response {
+): Promise<Response> {
   const htmx = c.req.header('HX-Request') === 'true';
   return pages.render(
     c,

@@ -116,7 +116,7 @@ describe('the parent home page', () => {
   it('a suspended parent gets nothing from core, and the session is gone', async () => {
     const bart = await browser('bart');
     await suspendParent(portal.em(), admin, PEOPLE.bart, 'test');
-    expect(await parentHome(portal.em(), world.actors.bart)).toEqual({ children: [], announcements: [] });
+    expect(await parentHome(portal.em(), world.actors.bart)).toEqual({ children: [], announcements: [], unread: 0 });
     const res = await bart.get('/');
     expect(res.status).toBe(303);
     expect(res.headers.get('Location')).toBe('/login');

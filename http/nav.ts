@@ -64,7 +64,10 @@ export function navCounts(): MiddlewareHandler<AppEnv> {
       c.req.header('HX-Request') !== 'true' &&
       (accept === undefined || accept.includes('text/html'));
     if (session && page && landingPath(session) === '/') {
-      c.set('navCounts', { '/berichten': await unreadCount(c.var.em, session.actor) });
+      // Counted when the page is rendered (http/render.ts), after what the route did (a thread it
+      // just marked read no longer counts), and only if the route did not count it itself (home
+      // has it from its own statement).
+      c.set('navCount', () => unreadCount(c.var.em, session.actor));
     }
     await next();
   };

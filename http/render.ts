@@ -24,7 +24,7 @@ export interface Pages {
     template: string,
     data?: Record<string, unknown>,
     status?: ContentfulStatusCode,
-  ): Response;
+  ): Promise<Response>;
 }
 
 /**
@@ -108,7 +108,7 @@ export function linkHeader(links: readonly HeadLink[]): string {
 
 export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
   return {
-    render(c, template, data = {}, status = 200) {
+    async render(c, template, data = {}, status = 200) {
       // The error handler may render before every middleware ran; fall back rather than fail.
       const lang = c.var.lang ?? DEFAULT_LANGUAGE;
       const t = c.var.t ?? translator(lang);
@@ -117,6 +117,7 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
       // The navigation only for a session that owes no step (second factor, forced change).
       const nav =
         session && landingPath(session) === '/' ? [...navFor(session.actor), ...(extras.nav?.(session.actor) ?? [])] : undefined;
+      const counts = nav && !c.var.navCounts && c.var.navCount ? { '/berichten': await c.var.navCount() } : c.var.navCounts;
       // Full pages show (and use up) the flash message; fragments leave it for the next page.
       const flash = isPage(template) ? takeFlash(c) : undefined;
       const html = eta.render(template, {
@@ -143,7 +144,7 @@ export function createPages(assets: Assets, extras: PageExtras = {}): Pages {
         nav: nav?.map((item) => ({
           ...item,
           current: item.href === currentHref(nav, c.req.path),
-          count: c.var.navCounts?.[item.href] ?? 0,
+          count: counts?.[item.href] ?? 0,
         })),
         flash: flash ? t(`flash.${flash}`, data['flashParams'] as Record<string, string> | undefined) : undefined,
         ...data,

@@ -5,6 +5,8 @@ import { settledThreadFilter } from '../access/index.ts';
 import { parentAnnouncementFilter } from '../messages/access.ts';
 import { dayOf } from '../dates.ts';
 import { queryPrepared } from '../db/prepared.ts';
+import type { Sql } from '../access/rules.ts';
+import { parentUnreadSql, statementName } from '../messages/unread.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { clockOf } from '../clock.ts';
 
@@ -58,10 +60,12 @@ export interface HomeAnnouncement {
 export interface ParentHome {
   children: HomeChild[];
   announcements: HomeAnnouncement[];
+  /** The number beside "Berichten" (core/messages/unread.ts), from the same statement. */
+  unread: number;
 }
 
 /** The home page's statement for one parent and day (exported so bench/home.ts can EXPLAIN it). */
-export function parentHomeQuery(parentId: number, day: string): { sql: string; params: unknown[] } {
+export function parentHomeQuery(parentId: number, day: string, unread: Sql = { sql: '0', params: [] }): Sql {
   const reaches = parentAnnouncementFilter(parentId, day);
   const hidden = settledThreadFilter(parentId, 't');
   return {
@@ -103,16 +107,19 @@ export function parentHomeQuery(parentId: number, day: string): { sql: string; p
                  join location l on l.id = a.location_id
                  left join care_group g on g.id = a.group_id
                 where exists (select 1 from active) and ${reaches.sql}
-                order by a.created_at desc, a.id desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json)
+                order by a.created_at desc, a.id desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json),
+       'unread', ${unread.sql}
      ) as home`,
-    params: [parentId, day, day, parentId, day, ...hidden.params, parentId, parentId, ...reaches.params],
+    params: [parentId, day, day, parentId, day, ...hidden.params, parentId, parentId, ...reaches.params, ...unread.params],
   };
 }
 
 export async function parentHome(em: EntityManager, actor: Actor, now = clockOf(em).now()): Promise<ParentHome> {
   const parentId = parentIdOf(actor);
-  if (parentId === undefined) return { children: [], announcements: [] };
-  const { sql, params } = parentHomeQuery(parentId, dayOf(now));
-  const rows = await queryPrepared<{ home: ParentHome }>(em, 'parent_home', sql, params);
+  if (parentId === undefined) return { children: [], announcements: [], unread: 0 };
+  // The navigation's unread count rides along: the page needs it, and a round trip is most of
+  // what a cheap statement costs (bench/home.ts).
+  const { sql, params } = parentHomeQuery(parentId, dayOf(now), parentUnreadSql(em, actor));
+  const rows = await queryPrepared<{ home: ParentHome }>(em, statementName('parent_home', sql), sql, params);
   return rows[0]!.home;
 }

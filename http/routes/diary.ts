@@ -344,10 +344,10 @@ export function diaryRoutes(
     let html = '';
     for (const [i, childId] of childIds.entries()) {
       const row = await staffDayRow(c.var.em, actorOf(c), childId);
-      html += await pages.render(c, 'partials/diary-moments', { ...rowData(c, row, groupId, {}, i === 0 ? pick : {}), oob: oobAll }).text();
+      html += await (await pages.render(c, 'partials/diary-moments', { ...rowData(c, row, groupId, {}, i === 0 ? pick : {}), oob: oobAll })).text();
     }
     const progress = groupId ? await diaryProgress(c.var.em, actorOf(c), groupId).catch(() => undefined) : undefined;
-    if (progress) html += await pages.render(c, 'partials/diary-progress', { ...helpers(c), progress, oob: true }).text();
+    if (progress) html += await (await pages.render(c, 'partials/diary-progress', { ...helpers(c), progress, oob: true })).text();
     return c.html(html, status);
   };
 
@@ -391,13 +391,13 @@ export function diaryRoutes(
         errors: pickProblems(err),
       };
       if (!isHtmx(c)) return await daySheetPage(c, groupId, undefined, group, 422);
-      return c.html(await pages.render(c, 'partials/diary-group-status', { ...helpers(c), group }).text(), 422);
+      return c.html(await (await pages.render(c, 'partials/diary-group-status', { ...helpers(c), group })).text(), 422);
     }
     if (!isHtmx(c)) {
       setFlash(c, 'diary_saved', secure);
       return c.redirect(`${DIARY_PATH}?${GROUP}=${groupId}`, 303);
     }
-    const status = await pages.render(c, 'partials/diary-group-status', { ...helpers(c), group: { savedAt: timeFormat.format(clockOf(c.var.em).now()), count: childIds.length } }).text();
+    const status = await (await pages.render(c, 'partials/diary-group-status', { ...helpers(c), group: { savedAt: timeFormat.format(clockOf(c.var.em).now()), count: childIds.length } })).text();
     const rest = await (await picksFragment(c, childIds, groupId, {}, 200, true)).text();
     return c.html(status + rest, 200);
   });
@@ -441,9 +441,9 @@ export function diaryRoutes(
       }
     }
     const row = await staffDayRow(c.var.em, actor, childId);
-    const html = await pages.render(c, 'partials/diary-note', rowData(c, row, groupId, state), status).text();
+    const html = await (await pages.render(c, 'partials/diary-note', rowData(c, row, groupId, state), status)).text();
     const progress = groupId ? await diaryProgress(c.var.em, actor, groupId).catch(() => undefined) : undefined;
-    const oob = progress ? await pages.render(c, 'partials/diary-progress', { ...helpers(c), progress, oob: true }).text() : '';
+    const oob = progress ? await (await pages.render(c, 'partials/diary-progress', { ...helpers(c), progress, oob: true })).text() : '';
     return c.html(html + oob, status);
   });
 }

@@ -42,9 +42,12 @@ export function homeRoutes(app: Hono<AuthedEnv>, _portal: Pick<Portal, 'config'>
     // Staff land on their group's day (Vandaag); parents on their children's cards below.
     if (staff) return await todayPage(c, pages);
     const now = clockOf(c.var.em).now();
+    const home = await parentHome(c.var.em, session.actor, now);
+    // The navigation's number came with the page's own statement: no second count (http/nav.ts).
+    c.set('navCounts', { '/berichten': home.unread });
     return pages.render(c, 'pages/home', {
       firstName: session.firstName,
-      home: await parentHome(c.var.em, session.actor, now),
+      home,
       day: dayHeading(c, now.toISOString(), now).toLowerCase(),
       thumbSize,
       announcementDay: (iso: string) => dayHeading(c, iso, now).toLowerCase(),

@@ -29,7 +29,6 @@ import {
   writableGroups,
 } from '../../core/messages/threads.ts';
 import { assignThreadChild, threadChildCandidates } from '../../core/messages/thread-child.ts';
-import { unreadCount } from '../../core/messages/unread.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
@@ -118,10 +117,6 @@ export function messageRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; page
   const threadItems = (c: Context<AuthedEnv>, threads: ThreadSummary[]) => threads.map((t) => ({ ...t, when: when(c, t.lastMessageAt) }));
   const announcementItems = (c: Context<AuthedEnv>, list: AnnouncementSummary[]) => list.map((a) => ({ ...a, when: when(c, a.createdAt) }));
 
-  /** After marking something read, the number in the navigation of this very page must follow. */
-  const refreshCount = async (c: Context<AuthedEnv>) => {
-    if (c.var.navCounts) c.set('navCounts', { ...c.var.navCounts, [MESSAGES_PATH]: await unreadCount(c.var.em, actorOf(c)) });
-  };
 
   app.get(MESSAGES_PATH, async (c) => {
     const actor = actorOf(c);
@@ -222,7 +217,6 @@ export function messageRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; page
     const id = c.req.param('id');
     const thread = await threadView(c.var.em, actor, id);
     await markThreadRead(c.var.em, actor, id);
-    await refreshCount(c);
     // Staff of the group (or an admin) assign the child of a thread that awaits it.
     const candidates = await threadChildCandidates(c.var.em, actor, id);
     return pages.render(c, 'pages/message-thread', { ...threadData(c, thread), candidates, values: {}, errors: {} });
@@ -315,7 +309,6 @@ export function messageRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; page
     const id = c.req.param('id');
     const a = await announcementView(c.var.em, actor, id);
     await markAnnouncementRead(c.var.em, actor, id);
-    await refreshCount(c);
     return pages.render(c, 'pages/announcement', {
       announcement: {
         ...a,
