@@ -47,7 +47,7 @@ describe('portal doctor', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^CHECK\s+STATUS\s+DETAIL$/);
     const rows = Object.fromEntries(lines.slice(1).map((l) => l.split(/ {2,}/)).map(([check, status, detail]) => [check, { status, detail }]));
-    expect(Object.keys(rows)).toEqual(['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'public-url', 'queue', 'push']);
+    expect(Object.keys(rows)).toEqual(['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'storage', 'public-url', 'queue', 'push']);
     expect(rows['database']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^PostgreSQL \d+/) });
     expect(rows['migrations']?.status).toBe('ok');
     expect(rows['embedded']?.status).toBe('skip'); // PORTAL_DATABASE_URL is set

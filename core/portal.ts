@@ -142,15 +142,15 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
   try {
     storage = await openConfiguredStorage(config);
     const mode = options.migrate ?? 'auto';
-    if (mode !== 'none') {
+    if (mode === 'auto' && config.database.autoMigrate) {
+      // Looks at what is pending under the migration lock (migrate.ts): nodes starting together
+      // take turns, and only the first has anything to apply.
+      const applied = await migrateUp(orm);
+      if (applied.length) log.info(`database migrated: ${applied.join(', ')}`);
+    } else if (mode !== 'none') {
       const status = await migrationStatus(orm);
-      if (mode === 'auto' && config.database.autoMigrate) {
-        const applied = await migrateUp(orm);
-        if (applied.length) log.info(`database migrated: ${applied.join(', ')}`);
-      } else {
-        if (status.unknown.length) await migrateUp(orm); // throws DatabaseAheadError
-        if (status.pending.length) throw new MigrationsPendingError(status.pending);
-      }
+      if (status.unknown.length) await migrateUp(orm); // throws DatabaseAheadError
+      if (status.pending.length) throw new MigrationsPendingError(status.pending);
     }
   } catch (err) {
     await close();

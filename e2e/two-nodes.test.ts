@@ -253,6 +253,13 @@ describe('two portal processes over one database and one bucket', () => {
     expect((await anna.request(a, `/fotos/${id}/klein`)).status).toBe(200);
   });
 
+  it('the daily retention ran once for both nodes starting together, not once on each (core/jobs/periodic.ts)', async () => {
+    const [runs] = await sql<{ n: number }>(`select count(*)::int as n from audit_event where type = 'retention.applied'`);
+    expect(runs?.n).toBe(1);
+    const marks = await sql<{ name: string }>('select name from periodic_run order by name');
+    expect(marks.map((m) => m.name)).toEqual(expect.arrayContaining(['housekeeping', 'notification-scan', 'retention']));
+  });
+
   it('failed logins count across both nodes: 3 on A and 2 on B brake the 6th, the right password too', async () => {
     const statuses: number[] = [];
     for (const node of [a, a, a, b, b]) statuses.push((await new Visitor().login(node, 'bram@example.nl', 'verkeerd wachtwoord 123')).status);

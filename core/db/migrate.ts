@@ -1,5 +1,14 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Migrator } from '@mikro-orm/migrations';
+import pg from 'pg';
+
+/**
+ * The advisory lock (two-key form, so it can never be one of pg-boss's one-key locks) that one
+ * migration run holds: classid 0x4f50 ("OP", the portal's locks), objid 1. core/jobs/periodic.ts
+ * uses the same classid with other objids.
+ */
+export const PORTAL_LOCK_CLASS = 0x4f50;
+const MIGRATION_LOCK = 1;
 
 export interface MigrationStatus {
   executed: string[];
@@ -45,11 +54,41 @@ export async function migrationStatus(orm: MikroORM): Promise<MigrationStatus> {
   };
 }
 
-/** Apply every pending migration in one transaction (all or nothing). Returns their names. */
+/**
+ * Apply every pending migration in one transaction (all or nothing). Returns their names.
+ *
+ * Nodes that start together (a deploy of several `portal serve`) each call this: they queue on
+ * one session-level advisory lock, taken on a connection of its own (not one of the pool's,
+ * which the migrator needs), and each looks at what is pending only once it holds the lock. The
+ * first applies the migrations; the others then find nothing pending. Even the bookkeeping
+ * table is created under the lock: two `create table if not exists` at once can collide.
+ */
 export async function migrateUp(orm: MikroORM): Promise<string[]> {
-  const status = await migrationStatus(orm);
-  if (status.unknown.length) throw new DatabaseAheadError(status.unknown);
-  if (!status.pending.length) return [];
-  await migrator(orm).up();
-  return status.pending;
+  return await withMigrationLock(orm, async () => {
+    const status = await migrationStatus(orm);
+    if (status.unknown.length) throw new DatabaseAheadError(status.unknown);
+    if (!status.pending.length) return [];
+    await migrator(orm).up();
+    return status.pending;
+  });
+}
+
+async function withMigrationLock<T>(orm: MikroORM, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({
+    connectionString: orm.config.get('clientUrl'),
+    application_name: 'ouderportaal-migrate',
+    connectionTimeoutMillis: 10_000,
+  });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1, $2)', [PORTAL_LOCK_CLASS, MIGRATION_LOCK]);
+    try {
+      return await fn();
+    } finally {
+      // Ending the session would release it too; unlocking first hands it over at once.
+      await client.query('select pg_advisory_unlock($1, $2)', [PORTAL_LOCK_CLASS, MIGRATION_LOCK]).catch(() => {});
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

@@ -12,6 +12,7 @@ import { checkDisk, DEFAULT_DISK_THRESHOLD, type DiskThreshold } from './disk.ts
 import { checkPublicUrl } from './public-url.ts';
 import { checkPush } from './push.ts';
 import { checkQueue } from './queue.ts';
+import { checkStorage } from './storage.ts';
 import { type CheckResult, fail, ok, oneLine, skip, warn, withTimeout } from './report.ts';
 
 export type { CheckResult, CheckStatus } from './report.ts';
@@ -36,7 +37,7 @@ export interface DoctorReport {
   checks: CheckResult[];
 }
 
-const CHECKS = ['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'public-url', 'queue', 'push'] as const;
+const CHECKS = ['config', 'database', 'migrations', 'embedded', 'smtp', 'disk', 'storage', 'public-url', 'queue', 'push'] as const;
 
 /**
  * `portal doctor`: everything an admin checks when the portal misbehaves, each with its own
@@ -91,6 +92,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const folders = [{ label: 'data', path: config.dataDir }];
   if (config.photos.dir) folders.push({ label: 'photos', path: resolve(config.dataDir, config.photos.dir) });
   checks.push(await run('disk', timeoutMs, () => checkDisk(folders, options.disk ?? DEFAULT_DISK_THRESHOLD)));
+  checks.push(await run('storage', timeoutMs, () => checkStorage(config, options.disk ?? DEFAULT_DISK_THRESHOLD)));
 
   const organisation = portal
     ? await withTimeout(timeoutMs, () => getOrganisation(portal.em())).then(

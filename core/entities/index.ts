@@ -12,6 +12,7 @@ import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
 import { Photo, PhotoDownload, PhotoTag, PhotoView } from './photo.ts';
 import { PhotoVariant } from './photo-variant.ts';
+import { PeriodicRun } from './periodic-run.ts';
 import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from './schedule.ts';
 import { PickupNote, SickReport } from './child-day.ts';
 import { ScheduleRules } from './schedule-rules.ts';
@@ -34,6 +35,7 @@ export * from './organisation.ts';
 export * from './parent.ts';
 export * from './photo.ts';
 export * from './photo-variant.ts';
+export * from './periodic-run.ts';
 export * from './profile.ts';
 export * from './push.ts';
 export * from './schedule.ts';
@@ -89,4 +91,5 @@ export const coreEntities = [
   PickupNote,
   PushSubscription,
   PushSetting,
+  PeriodicRun,
 ];

@@ -15,11 +15,97 @@ import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { systemActor } from '../actor.ts';
 import { loggableMessage } from '../db/errors.ts';
 import { clockOf } from '../clock.ts';
+import { type PeriodicOutcome, type PeriodicTask, runPeriodic } from './periodic.ts';
 
 const HOUSEKEEPING_MS = 15 * 60_000;
 const NOTIFY_SCAN_MS = 5 * 60_000;
 /** Pushes are meant to be prompt: who is due is looked at every minute. */
 const PUSH_SCAN_MS = 60_000;
+const RETENTION_MS = 24 * 60 * 60_000;
+/** Retention is daily, but asked for hourly: a failed run (or a node that was down) is caught up within the hour. */
+const RETENTION_TICK_MS = 60 * 60_000;
+
+type BackgroundContext = MailContext & PhotoContext & Pick<DataExportContext, 'exports'>;
+
+/** A periodic task and how often each node asks whether it is due (periodic.ts). */
+export interface BackgroundTask extends PeriodicTask {
+  tickMs: number;
+  /** Run (when due) at start, before the server listens. */
+  atStart: boolean;
+}
+
+/**
+ * The periodic work of a server. Every node has every task; `runPeriodic` lets one run per
+ * period across the nodes (the scans' windows are safe on their own as well: each parent's or
+ * account's mark moves in one compare-and-set, so two scans never queue one window twice).
+ * A task throws on failure, so its mark stays and the next tick tries again.
+ */
+export function backgroundTasks(ctx: BackgroundContext): BackgroundTask[] {
+  // Who is due for a notification mail (immediate: every few minutes; digest: once a day).
+  const notifications = async () => {
+    const queued = await scanNotifications(ctx);
+    if (queued) ctx.log.debug(`notifications: ${queued} parent(s) queued`);
+  };
+  const pushes = async () => {
+    const queued = await scanPush(ctx);
+    if (queued) ctx.log.debug(`push: ${queued} push(es) queued`);
+  };
+  const housekeeping = async () => {
+    const em = ctx.em();
+    const sessions = await pruneSessions(em, ctx.config.auth);
+    const links = await em.nativeDelete(PasswordResetToken, {
+      $or: [{ expiresAt: { $lte: clockOf(em).now() } }, { usedAt: { $ne: null } }],
+    });
+    const exports = await pruneDataExports(em, ctx);
+    const appTokens = await pruneApiTokens(em);
+    if (sessions || links || exports || appTokens) {
+      ctx.log.debug(
+        `housekeeping: ${sessions} session(s), ${links} reset link(s), ${exports} expired data export(s), ${appTokens} app token(s) removed`,
+      );
+    }
+  };
+  // Every kind of data past its period (retention.ts).
+  const retention = async () => {
+    const r = await applyRetention(ctx.em(), ctx, systemActor('system:retention'));
+    ctx.log.info('retention applied', {
+      diaryEntries: r.diaryEntries,
+      threads: r.threads,
+      announcements: r.announcements,
+      auditEvents: r.auditEvents,
+      sickReports: r.sickReports,
+      pickupNotes: r.pickupNotes,
+      deletions: r.deletions,
+      leavers: r.leavers.children.length,
+      photos: r.photos,
+      photoFiles: r.photoFiles,
+    });
+  };
+  return [
+    { name: 'housekeeping', periodMs: HOUSEKEEPING_MS, tickMs: HOUSEKEEPING_MS, atStart: true, run: housekeeping },
+    { name: 'retention', periodMs: RETENTION_MS, tickMs: RETENTION_TICK_MS, atStart: true, run: retention },
+    { name: 'notification-scan', periodMs: NOTIFY_SCAN_MS, tickMs: NOTIFY_SCAN_MS, atStart: true, run: notifications },
+    { name: 'push-scan', periodMs: PUSH_SCAN_MS, tickMs: PUSH_SCAN_MS, atStart: false, run: pushes },
+  ];
+}
+
+const FAILED: Record<string, string> = {
+  housekeeping: 'housekeeping failed',
+  retention: 'retention failed',
+  'notification-scan': 'notification scan failed',
+  'push-scan': 'push scan failed',
+};
+
+/** One tick of a task: runs it when due and not running elsewhere; a failure is a warning, never a crash. */
+export async function tick(ctx: Pick<BackgroundContext, 'em' | 'log'>, task: PeriodicTask): Promise<PeriodicOutcome | 'failed'> {
+  try {
+    const outcome = await runPeriodic(ctx.em(), task);
+    if (outcome === 'busy') ctx.log.debug(`${task.name}: running on another node (or still running here)`);
+    return outcome;
+  } catch (err) {
+    ctx.log.warn(`${FAILED[task.name] ?? `${task.name} failed`}: ${loggableMessage(err)}`);
+    return 'failed';
+  }
+}
 
 /**
  * The background work of a running server: the mail queues (accounts, announcement copies,
@@ -27,9 +113,11 @@ const PUSH_SCAN_MS = 60_000;
  * expiring stuck jobs, archiving finished ones; composers.ts lists every kind of account
  * mail), and housekeeping: sessions past their idle or absolute end and used or expired reset
  * links are deleted every 15 minutes (they are refused anyway; this keeps the tables small).
- * Data past its retention period (every kind, retention.ts) goes once a day. Returns a function that stops the timers.
+ * Data past its retention period (every kind, retention.ts) goes once a day. With several
+ * nodes, each periodic task runs once per period between them (backgroundTasks, periodic.ts).
+ * Returns a function that stops the timers.
  */
-export async function startBackgroundWork(ctx: MailContext & PhotoContext & Pick<DataExportContext, 'exports'>): Promise<() => void> {
+export async function startBackgroundWork(ctx: BackgroundContext): Promise<() => void> {
   await ctx.jobs({ supervise: true });
   await startAccountMailWorker(ctx);
   await startPhotoWorker(ctx);
@@ -40,70 +128,9 @@ export async function startBackgroundWork(ctx: MailContext & PhotoContext & Pick
   // An install from before Web Push gets its VAPID key pair on this first start.
   await vapidKeys(ctx.em());
   await startPushWorker(ctx);
-  // Who is due for a notification mail (immediate: every few minutes; digest: once a day).
-  const notifications = async () => {
-    try {
-      const queued = await scanNotifications(ctx);
-      if (queued) ctx.log.debug(`notifications: ${queued} parent(s) queued`);
-    } catch (err) {
-      ctx.log.warn(`notification scan failed: ${loggableMessage(err)}`);
-    }
-  };
-  const pushes = async () => {
-    try {
-      const queued = await scanPush(ctx);
-      if (queued) ctx.log.debug(`push: ${queued} push(es) queued`);
-    } catch (err) {
-      ctx.log.warn(`push scan failed: ${loggableMessage(err)}`);
-    }
-  };
-  const housekeeping = async () => {
-    try {
-      const em = ctx.em();
-      const sessions = await pruneSessions(em, ctx.config.auth);
-      const links = await em.nativeDelete(PasswordResetToken, {
-        $or: [{ expiresAt: { $lte: clockOf(em).now() } }, { usedAt: { $ne: null } }],
-      });
-      const exports = await pruneDataExports(em, ctx);
-      const appTokens = await pruneApiTokens(em);
-      if (sessions || links || exports || appTokens) {
-        ctx.log.debug(
-          `housekeeping: ${sessions} session(s), ${links} reset link(s), ${exports} expired data export(s), ${appTokens} app token(s) removed`,
-        );
-      }
-    } catch (err) {
-      ctx.log.warn(`housekeeping failed: ${loggableMessage(err)}`);
-    }
-  };
-  // Retention once a day (and at start): every kind of data past its period (retention.ts).
-  const retention = async () => {
-    try {
-      const r = await applyRetention(ctx.em(), ctx, systemActor('system:retention'));
-      ctx.log.info('retention applied', {
-        diaryEntries: r.diaryEntries,
-        threads: r.threads,
-        announcements: r.announcements,
-        auditEvents: r.auditEvents,
-        sickReports: r.sickReports,
-        pickupNotes: r.pickupNotes,
-        deletions: r.deletions,
-        leavers: r.leavers.children.length,
-        photos: r.photos,
-        photoFiles: r.photoFiles,
-      });
-    } catch (err) {
-      ctx.log.warn(`retention failed: ${loggableMessage(err)}`);
-    }
-  };
-  await housekeeping();
-  await retention();
-  await notifications();
-  const timers = [
-    setInterval(housekeeping, HOUSEKEEPING_MS),
-    setInterval(retention, 24 * 60 * 60_000),
-    setInterval(notifications, NOTIFY_SCAN_MS),
-    setInterval(pushes, PUSH_SCAN_MS),
-  ];
+  const tasks = backgroundTasks(ctx);
+  for (const task of tasks) if (task.atStart) await tick(ctx, task);
+  const timers = tasks.map((task) => setInterval(() => void tick(ctx, task), task.tickMs));
   for (const t of timers) t.unref();
   return () => {
     for (const t of timers) clearInterval(t);

@@ -25,6 +25,7 @@ import { Migration20261206140300PhotoAwaitingPublish } from './Migration20261206
 import { Migration20261206140200ChildDay } from './Migration20261206140200ChildDay.ts';
 import { Migration20261206140100Push } from './Migration20261206140100Push.ts';
 import { Migration20261207040000PhotoAlbumIndex } from './Migration20261207040000PhotoAlbumIndex.ts';
+import { Migration20261207041000PeriodicRuns } from './Migration20261207041000PeriodicRuns.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -58,4 +59,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261206140200ChildDay', class: Migration20261206140200ChildDay },
   { name: 'Migration20261206140100Push', class: Migration20261206140100Push },
   { name: 'Migration20261207040000PhotoAlbumIndex', class: Migration20261207040000PhotoAlbumIndex },
+  { name: 'Migration20261207041000PeriodicRuns', class: Migration20261207041000PeriodicRuns },
 ];
