@@ -6,7 +6,6 @@ import { currentPlacement } from '../authorization.ts';
 import { parseDate } from '../dates.ts';
 import { Placement } from '../entities/child.ts';
 import { DiaryEntry, DiaryEntryRevision, type DiaryLine, type IDiaryEntry } from '../entities/diary.ts';
-import { Guardianship } from '../entities/parent.ts';
 import { conflict, DomainError, type ErrorDetail, forbidden, invalid } from '../errors.ts';
 import { fullName } from '../people.ts';
 import { type DiaryPhoto, shareablePhotos, taggedShareablePhotos } from '../photos/visibility.ts';
@@ -176,9 +175,16 @@ export interface ChildChoice {
 export async function parentChildren(em: EntityManager, actor: Actor): Promise<ChildChoice[]> {
   const parentId = parentIdOf(actor);
   if (parentId === undefined) return [];
-  const links = await em.find(Guardianship, { parent: parentId }, { populate: ['child'] });
-  return links
-    .map((l) => ({ id: l.child.id, name: fullName(l.child), firstName: l.child.firstName }))
+  // Plain rows, not entities: the album asks this on every page, and hydrating the children
+  // cost more than reading them.
+  const rows = (await em.getConnection().execute(
+    `select c.id, c.first_name, c.infix, c.last_name from guardianship g join child c on c.id = g.child_id where g.parent_id = ?`,
+    [parentId],
+    'all',
+    em.getTransactionContext(),
+  )) as { id: number; first_name: string; infix: string | null; last_name: string }[];
+  return rows
+    .map((c) => ({ id: c.id, name: fullName({ firstName: c.first_name, infix: c.infix, lastName: c.last_name }), firstName: c.first_name }))
     .sort((a, b) => a.firstName.localeCompare(b.firstName, 'nl') || a.id - b.id);
 }
 
