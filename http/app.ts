@@ -33,7 +33,7 @@ import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { MESSAGES_PATH, messageRoutes } from './routes/messages.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
-import { photoRoutes } from './routes/photos.ts';
+import { photoRoutes, THUMB_PATH, thumbHotPath } from './routes/photos.ts';
 import { profileRoutes, publicProfileRoutes } from './routes/profile.ts';
 import { secondFactorRoutes } from './routes/second-factor.ts';
 import { staffPhotoRoutes, UPLOAD_PATH } from './routes/staff-photos.ts';
@@ -144,6 +144,9 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
+  // A thumbnail, decided in one statement (routes/photos.ts thumbHotPath); what it does not
+  // serve goes on to the ordinary route behind the session loader and the login gate.
+  app.get(THUMB_PATH, thumbHotPath(portal, { secure: https }));
   assetRoutes(app, [assets.css, assets.htmx, assets.upload, assets.photoViewer, assets.register, assets.loader, assets.push, branding.logo, branding.theme]);
   shellAssetRoutes(app, shell);
 

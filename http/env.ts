@@ -32,6 +32,8 @@ export interface AppVariables {
   em: EntityManager;
   /** The browser's address: the socket's, or X-Forwarded-For's first hop behind a trusted proxy. */
   clientIp: string | null;
+  /** The account a request was served to without loading the session (the thumbnail's hot path), for the access log. */
+  servedAccount?: number;
   /** The logged-in session, if the cookie holds a live one. */
   session: SessionInfo | undefined;
   /** The session cookie's value as sent (live or not); to end it on logout or login. */

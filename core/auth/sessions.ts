@@ -24,7 +24,7 @@ export type SessionSettings = Pick<
 >;
 
 /** lastSeenAt is written at most this often, so a page with ten requests costs one write. */
-const TOUCH_EVERY_MS = 60_000;
+export const TOUCH_EVERY_MS = 60_000;
 
 export interface SessionInfo {
   /** SHA-256 of the cookie value: the session's key in the table. */

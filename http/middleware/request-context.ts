@@ -64,7 +64,7 @@ export function requestContext(log: Logger, trustProxy: boolean): MiddlewareHand
       path: loggablePath(c.req.path),
       status: c.res.status,
       ms: Math.round(performance.now() - started),
-      account: c.var.session?.account.id,
+      account: c.var.session?.account.id ?? c.var.servedAccount,
     });
   };
 }

@@ -1,4 +1,7 @@
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { SessionSettings } from '../../core/auth/sessions.ts';
+import { thumbForSession } from '../../core/photos/image-gate.ts';
 import type { Actor } from '../../core/actor.ts';
 import { dayOf } from '../../core/dates.ts';
 import { downloadPhoto, mustAcceptRules } from '../../core/photos/downloads.ts';
@@ -19,7 +22,8 @@ import {
   photoForActor,
 } from '../../core/photos/visibility.ts';
 import type { Portal } from '../../core/portal.ts';
-import type { AuthedEnv, WebContext } from '../env.ts';
+import type { AppEnv, AuthedEnv, WebContext } from '../env.ts';
+import { SESSION_COOKIE } from '../middleware/session.ts';
 import { isHtmx, readForm } from '../forms.ts';
 import type { HeadLink, Pages } from '../render.ts';
 import { clockOf } from '../../core/clock.ts';
@@ -161,6 +165,31 @@ export function photoPicture(photo: Pick<AlbumPhoto, 'id' | 'width' | 'height'>)
 }
 type ServeImage = (c: WebContext, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => Promise<Response>;
 const servers = new WeakMap<object, ServeImage>();
+const caches = new WeakMap<object, ByteCache>();
+
+/** One memory for image bytes per portal, shared by the pages, the API and the thumbnail's hot path. */
+function imageCacheOf(portal: object): ByteCache {
+  let cache = caches.get(portal);
+  if (!cache) {
+    cache = new ByteCache(IMAGE_CACHE_BYTES, 512 * 1024);
+    caches.set(portal, cache);
+  }
+  return cache;
+}
+
+/** The headers of an image answer, and the 304 when the client's copy is the same bytes. */
+function imageHeaders(c: WebContext, key: string, vary: 'Cookie' | 'Authorization') {
+  const etag = `"${key}"`;
+  const headers = {
+    'Cache-Control': IMAGE_CACHE,
+    ETag: etag,
+    'X-Content-Type-Options': 'nosniff',
+    Vary: vary,
+  };
+  const match = c.req.header('If-None-Match');
+  const notModified = match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag) ?? false;
+  return { headers, notModified };
+}
 
 /**
  * Serves one image of a photo to an actor: the pages (cookie) and the app API (bearer token)
@@ -170,8 +199,7 @@ const servers = new WeakMap<object, ServeImage>();
 export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
   const known = servers.get(portal);
   if (known) return known;
-  // One memory per portal, shared by the pages and the API.
-  const images = new ByteCache(IMAGE_CACHE_BYTES, 512 * 1024);
+  const images = imageCacheOf(portal);
   const serve: ServeImage = async (c: WebContext, actor: Actor, id: string, variant: ImageVariant, vary: 'Cookie' | 'Authorization') => {
     // Asked again on every request: a client's cached copy must be revalidated, and a request
     // after a withdrawn consent gets nothing. The display image goes to a parent as their own
@@ -185,22 +213,51 @@ export function imageServer(portal: Pick<Portal, 'photos'>): ServeImage {
       const thumbKey = await imageKeyForActor(c.var.em, actor, id, variant);
       image = { key: thumbKey, read: () => images.get(thumbKey, (k) => portal.photos.get(k)) };
     }
-    const etag = `"${image.key}"`;
-    const headers = {
-      'Cache-Control': IMAGE_CACHE,
-      ETag: etag,
-      'X-Content-Type-Options': 'nosniff',
-      Vary: vary,
-    };
-    const match = c.req.header('If-None-Match');
-    if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-      return c.body(null, 304, headers);
-    }
+    const { headers, notModified } = imageHeaders(c, image.key, vary);
+    if (notModified) return c.body(null, 304, headers);
     const data = await image.read();
     return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': image.contentType ?? imageType(data) });
   };
   servers.set(portal, serve);
   return serve;
+}
+
+/** The thumbnail's address: its hot path (app.ts) and the ordinary route below. */
+export const THUMB_PATH = `${PHOTOS_PATH}/:id/klein`;
+
+/**
+ * `GET /fotos/:id/klein` before the session loader and the rest of the logged-in machinery
+ * (http/app.ts mounts it there; the security headers and the access log are outside it and
+ * still apply): one prepared statement (core/photos/image-gate.ts) decides the session and the
+ * photo and yields the store key, with no unit of work and nothing hydrated. An album page asks
+ * for thirty of these at once (issue 18).
+ *
+ * It only ever serves. Every other verdict (no or an ended session, one that owes a step, a
+ * refused, unknown or unprocessed photo) goes on to the ordinary route, which decides again
+ * and answers exactly as before: the login redirect (and the cookie's removal), the owed step's
+ * page, "not found" for refused and unknown alike. Only the requests that get bytes are faster.
+ * What is served is what the ordinary route serves a parent or staff member alike (the thumbnail
+ * is not traced): the same key, bytes, ETag/304 and headers.
+ */
+export function thumbHotPath(
+  portal: Pick<Portal, 'em' | 'photos'> & { config: { auth: SessionSettings } },
+  options: { secure: boolean },
+): MiddlewareHandler<AppEnv> {
+  const images = imageCacheOf(portal);
+  // Only for its connection pool and the portal's clock: the gate reads raw rows (and writes
+  // lastSeenAt with a plain update), so this unit of work never holds an entity and can serve
+  // every request.
+  const em = portal.em();
+  return async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE, options.secure ? 'host' : undefined);
+    const verdict = await thumbForSession(em, portal.config.auth, token, c.req.param('id') ?? '');
+    if (!verdict.serve) return await next();
+    c.set('servedAccount', verdict.accountId);
+    const { headers, notModified } = imageHeaders(c, verdict.key, 'Cookie');
+    if (notModified) return c.body(null, 304, headers);
+    const data = await images.get(verdict.key, (k) => portal.photos.get(k));
+    return c.body(new Uint8Array(data), 200, { ...headers, 'Content-Type': imageType(data) });
+  };
 }
 
 /** The album's child switcher: `?kind=<child id>` (kept in no session), checked as the child's own album. */
@@ -331,7 +388,7 @@ export function photoRoutes(app: Hono<AuthedEnv>, portal: Pick<Portal, 'photos'>
   const serve = imageServer(portal);
   const image = (variant: ImageVariant) => async (c: Context<AuthedEnv>) =>
     await serve(c, c.var.actor, c.req.param('id') ?? '', variant, 'Cookie');
-  app.get(`${PHOTOS_PATH}/:id/klein`, image('thumb'));
+  app.get(THUMB_PATH, image('thumb'));
   app.get(`${PHOTOS_PATH}/:id/groot`, image('display'));
   app.get(`${PHOTOS_PATH}/:id/:file{(?:${WIDTHS_PATTERN})\\.(?:avif|webp|jpg)}`, async (c) => {
     const [, width, ext] = VARIANT_FILE.exec(c.req.param('file')) ?? [];
