@@ -14,3 +14,9 @@ export const statusForCode: Record<ErrorCode, ContentfulStatusCode> = {
   unauthenticated: 401,
   rate_limited: 429,
 };
+
+/**
+ * Seconds a client is asked to wait (Retry-After) while the database is out of reach: the page
+ * says "try again in a minute", and a restarting database is usually back well within that.
+ */
+export const UNAVAILABLE_RETRY_AFTER_S = 30;

@@ -112,6 +112,50 @@ export function badTextError(err: unknown): DomainError | null {
   return new DomainError('validation', err.code === '22001' ? 'a value is too long' : UNSTORABLE_TEXT);
 }
 
+/**
+ * SQLSTATEs that say the server is not there for us (rather than that a statement was wrong):
+ * an administrator or a crash ended the connection (57P01, 57P02), the server is starting or
+ * shutting down (57P03), its connections are full (53300), the database went away (3D000), the
+ * connection class 08 (08P01 excepted: node-postgres reports a NUL byte with it, see BAD_TEXT).
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '3D000', '08000', '08001', '08003', '08004', '08006']);
+/** Socket errors node-postgres passes on when it cannot reach the server or loses it. */
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * Failures that carry no code: node-postgres when the socket closes under a query, knex's pool
+ * when no connection could be had in time, and the server refusing new connections to a database
+ * (`allow_connections false`: SQLSTATE 55000, which also means other things, hence the text).
+ */
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|Connection ended unexpectedly|Client has encountered a connection error|Knex: Timeout acquiring a connection|is not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)/;
+
+/**
+ * Why the database cannot be reached, as a short label safe for a log ("57P01", "ECONNREFUSED",
+ * "connection lost"), or null when err is not about reaching it. Looks through `cause` and an
+ * AggregateError's errors (a refused connection to both ::1 and 127.0.0.1). Never returns the
+ * message itself: knex puts the statement, values bound in, in front of it.
+ */
+export function databaseUnavailableReason(err: unknown, depth = 0): string | null {
+  if (!(err instanceof Error) || depth > 4) return null;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) return code;
+  if (err.name === 'KnexTimeoutError') return 'no connection in time';
+  // The text only for errors without another SQLSTATE: a statement's error quotes what was typed,
+  // and a message that says "Connection terminated" is no outage.
+  const otherState = typeof code === 'string' && SQLSTATE.test(code) && code !== '55000';
+  if (!otherState && UNAVAILABLE_MESSAGE.test(err.message)) return 'connection lost or refused';
+  for (const inner of [err.cause, ...(err instanceof AggregateError ? err.errors : [])]) {
+    const reason = databaseUnavailableReason(inner, depth + 1);
+    if (reason) return reason;
+  }
+  return null;
+}
+
+/** The database is out of reach (stopped, restarting, refusing connections): a 503, not a 500. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  return databaseUnavailableReason(err) !== null;
+}
+
 /** Runs fn in a transaction and translates database errors on the way out. */
 export async function inTransaction<T>(em: EntityManager, fn: (em: EntityManager) => Promise<T>): Promise<T> {
   try {

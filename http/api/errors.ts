@@ -2,11 +2,11 @@ import { z } from '@hono/zod-openapi';
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { badTextError, loggableError } from '../../core/db/errors.ts';
+import { badTextError, databaseUnavailableReason, loggableError } from '../../core/db/errors.ts';
 import { DomainError, type ErrorCode, type ErrorDetail, isDomainError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { isRefusal, type RefusalCode } from '../../core/schedule/refusal.ts';
-import { statusForCode } from '../error-status.ts';
+import { statusForCode, UNAVAILABLE_RETRY_AFTER_S } from '../error-status.ts';
 import { loggablePath } from '../middleware/request-context.ts';
 
 /**
@@ -20,7 +20,7 @@ import { loggablePath } from '../middleware/request-context.ts';
  * Core's codes plus the reasons a token login can be refused after a correct password, and the
  * schedule's refusals (afmelden, ruilen), which keep their own stable code.
  */
-export type ApiErrorCode = ErrorCode | RefusalCode | 'password_change_required' | 'second_factor_required' | 'account_suspended' | 'payload_too_large' | 'internal';
+export type ApiErrorCode = ErrorCode | RefusalCode | 'password_change_required' | 'second_factor_required' | 'account_suspended' | 'payload_too_large' | 'unavailable' | 'internal';
 
 export const ErrorSchema = z
   .object({
@@ -69,6 +69,13 @@ export function apiErrorResponse(c: Context, caught: Error, log: Logger): Respon
     if (err.status === 400) return apiError(c, 422, 'validation', 'the request body is not valid JSON', [{ path: 'body', message: 'not valid JSON' }]);
     if (err.status === 413) return apiError(c, 413, 'payload_too_large', 'the request body is too large');
     return apiError(c, err.status as ContentfulStatusCode, err.status === 404 ? 'not_found' : 'validation', err.message || 'request refused');
+  }
+  const unavailable = databaseUnavailableReason(err);
+  if (unavailable) {
+    // The database is out of reach: nothing wrong with the request, so 503 and when to try again.
+    log.warn(`${c.req.method} ${loggablePath(c.req.path)}: database unavailable (${unavailable})`, { reqId: c.get('requestId') });
+    c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+    return apiError(c, 503, 'unavailable', 'the service is temporarily unavailable; try again shortly');
   }
   // A database error without its statement and parameters (loggableError): they hold what was sent.
   log.error(`${c.req.method} ${loggablePath(c.req.path)} failed: ${loggableError(err)}`, { reqId: c.get('requestId') });

@@ -324,6 +324,11 @@ export const en: Record<MessageKey, string> = {
   'error.422.text': 'Not all details were filled in correctly. Please go back and check what you entered.',
   'error.429.title': 'Please wait',
   'error.429.text': 'You have tried too many times in a row. Please wait a few minutes and try again.',
+  'error.503.title': 'Temporarily unavailable',
+  'error.503.text': 'The portal cannot be reached for a moment. It is usually back within a minute.',
+  'unavailable.safe':
+    'Everything you sent before is stored safely. What you sent just now may not have arrived: if so, please send it again shortly.',
+  'unavailable.retry': 'Try again',
   'error.500.title': 'Something went wrong',
   'error.500.text':
     'Something went wrong on our side. Please try again later. If it still does not work, contact the helpdesk and mention the error code below.',

@@ -329,6 +329,11 @@ export const nl = {
   'error.422.text': 'Niet alle gegevens zijn goed ingevuld. Ga terug en controleer wat u invulde.',
   'error.429.title': 'Even geduld',
   'error.429.text': 'U heeft het te vaak achter elkaar geprobeerd. Wacht een paar minuten en probeer het dan opnieuw.',
+  'error.503.title': 'Tijdelijk niet beschikbaar',
+  'error.503.text': 'Het portaal is heel even niet bereikbaar. Meestal is het binnen een minuut weer in orde.',
+  'unavailable.safe':
+    'Wat u eerder heeft verstuurd, is veilig bewaard. Wat u zojuist verstuurde, is misschien niet aangekomen: stuur het dan straks nog een keer.',
+  'unavailable.retry': 'Probeer het opnieuw',
   'error.500.title': 'Er ging iets mis',
   'error.500.text':
     'Er ging bij ons iets mis. Probeer het later opnieuw. Lukt het dan nog niet, neem dan contact op met de helpdesk en noem de foutcode hieronder.',
