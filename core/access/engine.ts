@@ -107,6 +107,31 @@ export function groupsOf(em: EntityManager, actor: Actor, action: ActionName): S
   return { sql: grants.map((g) => `(${g.sql})`).join(' union '), params: grants.flatMap((g) => g.params) };
 }
 
+/**
+ * An index-friendly bound on the action's objects for this actor: each rule's grant as
+ * `column = any(array(grant))` on the column it reaches the target by (its group, its location,
+ * ...), or'ed; conditions left out. A superset of `filterOf`, never a decision: callers AND it
+ * with `filterOf`. PostgreSQL plans `x in (sub-select) or y in (sub-select)` as a scan of the
+ * whole table with hashed sub-plans (every announcement, on every page's unread count: 28 ms
+ * at Partou's 98,000), while the `any(array(...))` form is an index scan per branch (BitmapOr).
+ * Null when a rule reaches the objects without such a column (an administrator reaches all).
+ */
+export function boundOf(em: EntityManager, actor: Actor, action: ActionName): Sql | null {
+  const ctx = context(em, actor);
+  const target: Target = targets[catalogue[action].target];
+  const parts: Sql[] = [];
+  for (const rule of catalogue[action].anyOf) {
+    const grant = rule.grant(ctx);
+    if (grant === null) continue;
+    const column = relationColumn(target, rule);
+    // No bound by a pair of columns (a thread's child and group): array() holds one column.
+    if (grant === EVERY || !column || column.includes(',')) return null;
+    parts.push({ sql: `${column} = any(array(${grant.sql}))`, params: grant.params });
+  }
+  if (parts.length === 0) return { sql: 'false', params: [] };
+  return { sql: `(${parts.map((p) => p.sql).join(' or ')})`, params: parts.flatMap((p) => p.params) };
+}
+
 /** The scope's ids as a list, for callers that filter with the ORM (`{ id: { $in: ids } }`). */
 export async function scopeIds(em: EntityManager, actor: Actor, action: ActionName): Promise<'all' | number[]> {
   const scope = scopeOf(em, actor, action);

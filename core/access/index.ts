@@ -4,7 +4,7 @@
  * name their action; nothing else in the portal decides access.
  */
 export { type ActionDescription, type ActionName, type ActionsOn, actionNames, catalogue, describeCatalogue } from './catalogue.ts';
-export { authorize, can, explain, filterOf, groupsOf, mayDo, permittedActions, requireAdmin, type Scope, scopeFilter, scopeIds, scopeOf } from './engine.ts';
+export { authorize, boundOf, can, explain, filterOf, groupsOf, mayDo, permittedActions, requireAdmin, type Scope, scopeFilter, scopeIds, scopeOf } from './engine.ts';
 export { isAdmin, isManager, isPerson, isSystem, parentIdOf, type Side, sideOf, staffIdOf, worksForOrganisation } from './actors.ts';
 export { everyTaggedChildConsents, SHAREABLE, settledThreadFilter } from './conditions.ts';
 export type { TargetKind } from './targets.ts';

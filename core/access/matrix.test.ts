@@ -10,7 +10,7 @@ import { addGroup } from '../directory/groups.ts';
 import { addLocation } from '../directory/locations.ts';
 import { addParent } from '../directory/parents.ts';
 import { addStaff, assignStaff } from '../directory/staff.ts';
-import { type ActionName, actionNames, authorize, catalogue, filterOf, permittedActions, scopeOf, type TargetKind } from './index.ts';
+import { type ActionName, actionNames, authorize, boundOf, catalogue, filterOf, permittedActions, scopeOf, type TargetKind } from './index.ts';
 import { targets } from './targets.ts';
 
 /**
@@ -404,6 +404,25 @@ describe('filters compose', () => {
           .getConnection()
           .execute<{ n: number }[]>(`select count(*)::int as n from ${target.table} ${target.alias} where ${filter.sql} and false`, filter.params);
         expect(row!.n, `${action} as ${who}`).toBe(0);
+      }
+    }
+  });
+});
+
+describe('bounds hold everything their filter lets through', () => {
+  it('`boundOf` is a superset of `filterOf`: bound and filter find the same rows, for every action and actor', async () => {
+    const em = portal.em();
+    for (const action of actionNames) {
+      const target = targets[catalogue[action].target];
+      if (target.id === 'none') continue;
+      for (const who of ACTORS) {
+        const filter = filterOf(em, actors[who], action);
+        const bound = boundOf(em, actors[who], action);
+        if (!bound) continue;
+        const count = async (where: string, params: unknown[]) =>
+          (await em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${target.table} ${target.alias} where ${where}`, params))[0]!.n;
+        const filtered = await count(filter.sql, filter.params);
+        expect(await count(`${bound.sql} and ${filter.sql}`, [...bound.params, ...filter.params]), `${action} as ${who}`).toBe(filtered);
       }
     }
   });

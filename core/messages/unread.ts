@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
-import { filterOf, parentIdOf, scopeFilter, scopeOf, staffIdOf } from '../access/index.ts';
+import { boundOf, filterOf, parentIdOf, scopeFilter, scopeOf, staffIdOf } from '../access/index.ts';
 import type { Sql } from '../access/rules.ts';
 import type { Actor } from '../actor.ts';
 import { queryPrepared } from '../db/prepared.ts';
@@ -44,15 +44,17 @@ export function parentUnreadSql(em: EntityManager, actor: Actor): Sql | undefine
   if (parentId === undefined) return undefined;
   const threads = scopeFilter(scopeOf(em, actor, 'thread.read'), 't.id');
   const announcements = filterOf(em, actor, 'announcement.read');
+  // The catalogue's own bound first, so the announcements are found by index (boundOf).
+  const bound = boundOf(em, actor, 'announcement.read') ?? { sql: 'true', params: [] };
   return {
     sql: `((select count(*) from message_thread t
                left join message_read r on r.thread_id = t.id and r.parent_id = ?
               where ${threads.sql}
                 and t.last_staff_message_at > coalesce(r.read_at, '-infinity'))
           + (select count(*) from announcement a
-              where ${announcements.sql}
+              where ${bound.sql} and ${announcements.sql}
                 and not exists (select 1 from announcement_read ar where ar.announcement_id = a.id and ar.parent_id = ?)))`,
-    params: [parentId, ...threads.params, ...announcements.params, parentId],
+    params: [parentId, ...threads.params, ...bound.params, ...announcements.params, parentId],
   };
 }
 
