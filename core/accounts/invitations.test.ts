@@ -8,6 +8,7 @@ import { addLocation } from '../directory/locations.ts';
 import { initOrganisation } from '../directory/organisation.ts';
 import { addParent } from '../directory/parents.ts';
 import { Account, Session } from '../entities/account.ts';
+import { ApiToken } from '../entities/api-token.ts';
 import { QUEUE_SCHEMA } from '../jobs/queue.ts';
 import { mailStatus, retryFailedMail, workMailQueue } from '../mail/queue-status.ts';
 import { inviteParents, resetPasswordByAdmin } from './invitations.ts';
@@ -102,6 +103,34 @@ describe('parents invite', () => {
     const a = await account('anna@example.nl');
     expect(await portal.hasher.verify(a.passwordHash!, fresh)).toBe(true);
     expect(await portal.hasher.verify(a.passwordHash!, old)).toBe(false);
+  });
+
+  it('a resend to several at once gives each their own password and ends their sessions and app tokens', async () => {
+    // The hashes of mails sent together are stored together (one transaction for those ready):
+    // each account must still get its own, and lose what was logged in with the old password.
+    const emails = ['anna@example.nl', 'cor@example.nl'];
+    const em = portal.em();
+    const now = portal.clock.now();
+    const later = new Date(now.getTime() + 3_600_000);
+    for (const [i, email] of emails.entries()) {
+      const a = await account(email);
+      em.create(Session, { idHash: `${i}`.repeat(64), account: a.id, lastSeenAt: now, expiresAt: later });
+      em.create(ApiToken, { tokenHash: `t${i}`.padEnd(64, 'x'), account: a.id, name: 'telefoon', lastUsedAt: now, expiresAt: later });
+    }
+    await em.flush();
+    await em.nativeUpdate(Account, { email: { $in: emails } }, { invitationSentAt: null });
+    const before = new Map(await Promise.all(emails.map(async (e) => [e, smtp.to(e).length] as const)));
+    const resend = await inviteParents(portal.em(), portal, admin, { emails, resend: true });
+    expect(await workMailQueue(portal, { ids: resend.queued.map((q) => q.jobId!) })).toEqual({ sent: 2, failed: [], pending: 0 });
+    for (const email of emails) {
+      const mails = smtp.to(email);
+      expect(mails).toHaveLength(before.get(email)! + 1);
+      const a = await account(email);
+      expect(await portal.hasher.verify(a.passwordHash!, passwordFrom(mails.at(-1)!))).toBe(true);
+      expect(a.invitationSentAt).toEqual(portal.clock.now());
+      expect(await portal.em().count(Session, { account: a.id })).toBe(0);
+      expect(await portal.em().count(ApiToken, { account: a.id, revokedAt: null })).toBe(0);
+    }
   });
 
   it('queues nothing when one named parent does not exist (one transaction)', async () => {
