@@ -328,6 +328,16 @@ describe('variants', () => {
     }
   });
 
+  it('hands each variant to onVariant as it is encoded, once, with the bytes it returns', async () => {
+    // The upload job stores each variant as soon as it is handed out (overlapping the large encode).
+    const handed: [string, Buffer][] = [];
+    const result = await processImage(await marked(3000, 2000).jpeg().toBuffer(), {
+      onVariant: (name, variant) => handed.push([name, variant.data]),
+    });
+    expect(handed).toHaveLength(3);
+    expect(new Map(handed)).toEqual(new Map([['original', result.original.data], ['display', result.display.data], ['thumbnail', result.thumbnail.data]]));
+  });
+
   it('fits a tall picture on its height', async () => {
     const result = await processImage(await marked(1000, 2400).png().toBuffer(), { format: 'webp' });
     expect(result.display).toMatchObject({ width: 667, height: 1600, contentType: 'image/webp' });

@@ -75,6 +75,13 @@ export interface ProcessOptions extends InspectOptions {
   thumbSize?: number;
   /** Output format of all variants (default 'jpeg'). */
   format?: OutputFormat;
+  /**
+   * Called with each variant as soon as it is encoded, before the others are done (the small ones
+   * finish first): the caller can start storing it while the full-resolution copy still encodes.
+   * A variant handed out here may belong to a photo that is rejected after all (a truncated file
+   * fails in the last pipeline): whatever the caller stored of it is then an unreferenced file.
+   */
+  onVariant?: (name: 'original' | 'display' | 'thumbnail', variant: ImageVariant) => void;
 }
 
 export interface ImageVariant {
@@ -300,10 +307,14 @@ export async function processImage(input: Uint8Array, options: ProcessOptions = 
     // Rotation does not change the longest side, which decides whether WebP can hold the original.
     const longest = Math.max(info.width, info.height);
     const originalFormat: OutputFormat = format === 'webp' && longest > WEBP_MAX_SIDE ? 'jpeg' : format;
+    const handOut = (name: 'original' | 'display' | 'thumbnail') => (variant: ImageVariant) => {
+      options.onVariant?.(name, variant);
+      return variant;
+    };
     [original, display, thumbnail] = await Promise.all([
-      encode(upright(), originalFormat, QUALITY.original),
-      encode(fitInside(upright(), displaySize), format, QUALITY.display),
-      encode(fitInside(upright(), thumbSize), format, QUALITY.thumbnail),
+      encode(upright(), originalFormat, QUALITY.original).then(handOut('original')),
+      encode(fitInside(upright(), displaySize), format, QUALITY.display).then(handOut('display')),
+      encode(fitInside(upright(), thumbSize), format, QUALITY.thumbnail).then(handOut('thumbnail')),
     ]);
   } catch (err) {
     throw rejection(err, info.format, heic, maxPixels);

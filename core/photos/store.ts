@@ -170,14 +170,19 @@ export function createFileStore(root: string): PhotoStore {
   /** Puts a complete, fsynced temp file in place and makes the rename durable. */
   async function install(tempPath: string, key: string): Promise<void> {
     const dir = shardDir(key);
+    const outer = join(root, key.slice(0, 2));
+    // The first directory mkdir made: undefined (both there), the inner `cd` alone, or `ab`.
     const firstCreated = await mkdir(dir, { recursive: true });
     await rename(tempPath, pathOf(key));
-    await fsyncDir(dir);
-    if (firstCreated !== undefined) {
-      // New shard directories: their own entries must be durable too.
-      await fsyncDir(join(root, key.slice(0, 2)));
-      await fsyncDir(root);
-    }
+    // The rename's entry, and the entry of each directory made just now, must be durable. Only a
+    // directory that got a new entry needs its fsync: a new `cd` is an entry in `ab`, a new `ab`
+    // one in the root. They are issued together and all awaited before `put` returns, so the
+    // journal commits them at once instead of one after another; the order among them does not
+    // matter, since nobody learns the key (no row is written) until every one has completed.
+    const dirs = [dir];
+    if (firstCreated !== undefined) dirs.push(outer);
+    if (firstCreated !== undefined && firstCreated !== dir) dirs.push(root);
+    await Promise.all(dirs.map(fsyncDir));
   }
 
   async function put(data: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {

@@ -10,7 +10,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import { optionalText, parseInput } from '../validation.ts';
 import { inspectImage, PhotoRejectedError, processImage } from './process.ts';
-import type { PhotoStore } from './store.ts';
+import type { PhotoStore, PutResult } from './store.ts';
 import { clockOf } from '../clock.ts';
 
 /**
@@ -55,12 +55,19 @@ export async function uploadPhoto(
   if (!group) throw notFound('group');
   const caption = parseInput(optionalText(500, 'caption'), input.caption ?? '') ?? null;
 
+  const maxPixels = ctx.config.photos.maxPixels;
+  const inHand = input.data instanceof Uint8Array ? input.data : null;
+  // Bytes already in memory are checked before they are stored (a refused file never touches the
+  // store) and not read back; a stream is checked once it is stored whole.
+  if (inHand) await inspectImage(inHand, { maxPixels });
   const stored = await ctx.incoming.put(input.data, { maxBytes: ctx.config.photos.maxUploadBytes });
-  try {
-    await inspectImage(await ctx.incoming.get(stored.key), { maxPixels: ctx.config.photos.maxPixels });
-  } catch (err) {
-    await ctx.incoming.delete(stored.key);
-    throw err;
+  if (!inHand) {
+    try {
+      await inspectImage(await ctx.incoming.get(stored.key), { maxPixels });
+    } catch (err) {
+      await ctx.incoming.delete(stored.key);
+      throw err;
+    }
   }
   const jobs = await photoQueue(ctx);
   return await em.transactional(async (tx) => {
@@ -91,9 +98,25 @@ export async function processUploadedPhoto(ctx: PhotoContext, photoId: string): 
   if (photo?.state !== 'processing' || !photo.sourceKey) return 'skipped';
   const sourceKey = photo.sourceKey;
   let processed: Awaited<ReturnType<typeof processImage>>;
+  // Each variant goes to the store as soon as it is encoded: the display version's and the
+  // thumbnail's writes and fsyncs overlap the full-resolution encode instead of following it.
+  const stored: Partial<Record<'original' | 'display' | 'thumbnail', Promise<PutResult>>> = {};
   try {
-    processed = await processImage(await ctx.incoming.get(sourceKey), { maxPixels: ctx.config.photos.maxPixels, now: clockOf(em).now() });
+    processed = await processImage(await ctx.incoming.get(sourceKey), {
+      maxPixels: ctx.config.photos.maxPixels,
+      now: clockOf(em).now(),
+      onVariant: (name, variant) => {
+        const put = ctx.photos.put(variant.data);
+        // Its failure is seen below (Promise.all, allSettled); until then it must not count as
+        // unhandled while the other variants are still encoding.
+        put.catch(() => {});
+        stored[name] = put;
+      },
+    });
   } catch (err) {
+    // Wait for the writes already started (a rejected photo's variants are files without a row,
+    // which the orphan sweeper removes), so none is still running when the job is retried.
+    await Promise.allSettled(Object.values(stored));
     if (!(err instanceof PhotoRejectedError)) throw err; // a passing fault: the queue retries
     await em.nativeUpdate(
       Photo,
@@ -104,11 +127,12 @@ export async function processUploadedPhoto(ctx: PhotoContext, photoId: string): 
     return 'failed';
   }
   // Files first, then the row: a crash in between leaves files without a row, which the sweeper
-  // removes; never a row that points at a missing file.
+  // removes; never a row that points at a missing file. Every put is durable when it resolves
+  // (file and directory entries fsynced), and the row is written only after all three resolved.
   const [original, display, thumb] = await Promise.all([
-    ctx.photos.put(processed.original.data),
-    ctx.photos.put(processed.display.data),
-    ctx.photos.put(processed.thumbnail.data),
+    stored.original ?? ctx.photos.put(processed.original.data),
+    stored.display ?? ctx.photos.put(processed.display.data),
+    stored.thumbnail ?? ctx.photos.put(processed.thumbnail.data),
   ]);
   await em.nativeUpdate(
     Photo,
