@@ -29,6 +29,7 @@ import autocannon from 'autocannon';
 import { cliAdmin } from '../core/actor.ts';
 import { initOrganisation } from '../core/directory/organisation.ts';
 import { parentHomeQuery } from '../core/home/home.ts';
+import { parentUnreadSql } from '../core/messages/unread.ts';
 import type { Portal } from '../core/portal.ts';
 import { benchPortal, num, secs } from './planning-export.ts';
 
@@ -293,8 +294,9 @@ async function main() {
     );
     const out = [row('home', history, options.scale.photos * history, run.ours, run.ceiling, 0.5)];
     if (history === options.histories.at(-1)) {
-      // The plan of the home statement for one parent with two children.
-      const { sql, params } = parentHomeQuery(1, portal.clock.today());
+      // The plan of the home statement for one parent with two children, unread count included.
+      const parent = { kind: 'parent' as const, parentId: 1, label: 'bench' };
+      const { sql, params } = parentHomeQuery(1, portal.clock.today(), parentUnreadSql(portal.em(), parent));
       const plan = (await portal.em().getConnection().execute(`explain (analyze, buffers, costs off) ${sql}`, params)) as { 'QUERY PLAN': string }[];
       out.push('', `plan of the home statement (parent 1, two children, ${history}x history):`, ...plan.map((r) => `  ${r['QUERY PLAN']}`));
     }
