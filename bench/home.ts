@@ -103,22 +103,32 @@ export function generateSql(scale: Scale): string[] {
               now() - (i % 300) * interval '1 day', now() - (i % 300) * interval '1 day', now() - (i % 300) * interval '1 day',
               now() - (i % 300) * interval '1 day' + interval '2 hours'
          from generate_series(1, ${scale.threads}) i, lateral (select (i - 1) % ${scale.children} + 1 as c) x`,
+    ...conversationSql({ messagesPerThread: scale.messagesPerThread, locations: scale.locations, groups: scale.groups, announcements: 20, locationDays: 3, groupDays: 2 }),
+    'analyze',
+  ];
+}
+
+/**
+ * The messages of the threads already there, most of them read by the child's parents (a third
+ * with an unread reply), and `announcements` to every location and every group, one each
+ * `locationDays` / `groupDays` back. Shared with bench/partou.ts.
+ */
+export function conversationSql(o: { messagesPerThread: number; locations: number; groups: number; announcements: number; locationDays: number; groupDays: number }): string[] {
+  return [
     `insert into message (thread_id, author_side, author_label, body, created_at)
        select t.id, case when m % 2 = 0 then 'parent' else 'staff' end, 'bench', 'Bericht ' || m, t.created_at + m * interval '10 minutes'
-         from message_thread t, generate_series(1, ${scale.messagesPerThread}) m`,
-    // Most conversations read by the child's parents; a third have an unread reply.
+         from message_thread t, generate_series(1, ${o.messagesPerThread}) m`,
     `insert into message_read (thread_id, parent_id, read_at)
        select t.id, g.parent_id, t.last_staff_message_at + interval '1 hour'
          from message_thread t join guardianship g on g.child_id = t.child_id
         where abs(hashtext(t.id::text)) % 3 <> 0
        on conflict do nothing`,
     `insert into announcement (id, location_id, group_id, author_label, subject, body, email_copy, created_at)
-       select gen_random_uuid(), l, null, 'Locatiemanager', 'Mededeling ' || i, 'Tekst', false, now() - i * interval '3 days'
-         from generate_series(1, ${scale.locations}) l, generate_series(1, 20) i
+       select gen_random_uuid(), l, null, 'Locatiemanager', 'Mededeling ' || i, 'Tekst', false, now() - i * interval '${o.locationDays} days'
+         from generate_series(1, ${o.locations}) l, generate_series(1, ${o.announcements}) i
        union all
-       select gen_random_uuid(), (g - 1) % ${scale.locations} + 1, g, 'Groep', 'Groepsbericht ' || i, 'Tekst', false, now() - i * interval '2 days'
-         from generate_series(1, ${scale.groups}) g, generate_series(1, 20) i`,
-    'analyze',
+       select gen_random_uuid(), (g - 1) % ${o.locations} + 1, g, 'Groep', 'Groepsbericht ' || i, 'Tekst', false, now() - i * interval '${o.groupDays} days'
+         from generate_series(1, ${o.groups}) g, generate_series(1, ${o.announcements}) i`,
   ];
 }
 

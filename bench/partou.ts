@@ -48,6 +48,7 @@ import { unreadCount } from '../core/messages/unread.ts';
 import { imageKeyForActor, parentAlbum } from '../core/photos/visibility.ts';
 import { createPortal, type Portal } from '../core/portal.ts';
 import { installedSchema } from '../plugins/schema.ts';
+import { conversationSql } from './home.ts';
 import { num, secs } from './planning-export.ts';
 
 const { values } = parseArgs({
@@ -136,20 +137,7 @@ function structureSql(): string[] {
               now() - ((c * 7 + k * 90) % 1800) * interval '1 day', now() - ((c * 7 + k * 90) % 1800) * interval '1 day',
               now() - ((c * 7 + k * 90) % 1800) * interval '1 day', now() - ((c * 7 + k * 90) % 1800) * interval '1 day' + interval '2 hours'
          from generate_series(1, ${S.children}) c, generate_series(1, 2) k`,
-    `insert into message (thread_id, author_side, author_label, body, created_at)
-       select t.id, case when m % 2 = 0 then 'parent' else 'staff' end, 'bench', 'Bericht ' || m, t.created_at + m * interval '10 minutes'
-         from message_thread t, generate_series(1, 5) m`,
-    `insert into message_read (thread_id, parent_id, read_at)
-       select t.id, g.parent_id, t.last_staff_message_at + interval '1 hour'
-         from message_thread t join guardianship g on g.child_id = t.child_id
-        where abs(hashtext(t.id::text)) % 3 <> 0
-       on conflict do nothing`,
-    `insert into announcement (id, location_id, group_id, author_label, subject, body, email_copy, created_at)
-       select gen_random_uuid(), l, null, 'Locatiemanager', 'Mededeling ' || i, 'Tekst', false, now() - i * interval '9 days'
-         from generate_series(1, ${S.locations}) l, generate_series(1, 10) i
-       union all
-       select gen_random_uuid(), (g - 1) % ${S.locations} + 1, g, 'Groep', 'Groepsbericht ' || i, 'Tekst', false, now() - i * interval '5 days'
-         from generate_series(1, ${S.groups}) g, generate_series(1, 10) i`,
+    ...conversationSql({ messagesPerThread: 5, locations: S.locations, groups: S.groups, announcements: 10, locationDays: 9, groupDays: 5 }),
   ];
 }
 

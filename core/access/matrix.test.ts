@@ -392,39 +392,34 @@ describe.each(actionNames)('%s', (action) => {
   });
 });
 
+/** Every action with a table, asked by every actor: its filter, and a row count on its table. */
+async function eachFilter(check: (c: { action: ActionName; who: (typeof ACTORS)[number]; filter: { sql: string; params: unknown[] }; count: (where: string, params: unknown[]) => Promise<number> }) => Promise<void>) {
+  const em = portal.em();
+  for (const action of actionNames) {
+    const target = targets[catalogue[action].target];
+    if (target.id === 'none') continue;
+    const count = async (where: string, params: unknown[]) =>
+      (await em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${target.table} ${target.alias} where ${where}`, params))[0]!.n;
+    for (const who of ACTORS) await check({ action, who, filter: filterOf(em, actors[who], action), count });
+  }
+}
+
 describe('filters compose', () => {
   it("an action's filter is one expression: `and false` after it leaves nothing, for every action and actor", async () => {
-    const em = portal.em();
-    for (const action of actionNames) {
-      const target = targets[catalogue[action].target];
-      if (target.id === 'none') continue;
-      for (const who of ACTORS) {
-        const filter = filterOf(em, actors[who], action);
-        const [row] = await em
-          .getConnection()
-          .execute<{ n: number }[]>(`select count(*)::int as n from ${target.table} ${target.alias} where ${filter.sql} and false`, filter.params);
-        expect(row!.n, `${action} as ${who}`).toBe(0);
-      }
-    }
+    await eachFilter(async ({ action, who, filter, count }) => {
+      expect(await count(`${filter.sql} and false`, filter.params), `${action} as ${who}`).toBe(0);
+    });
   });
 });
 
 describe('bounds hold everything their filter lets through', () => {
   it('`boundOf` is a superset of `filterOf`: bound and filter find the same rows, for every action and actor', async () => {
-    const em = portal.em();
-    for (const action of actionNames) {
-      const target = targets[catalogue[action].target];
-      if (target.id === 'none') continue;
-      for (const who of ACTORS) {
-        const filter = filterOf(em, actors[who], action);
-        const bound = boundOf(em, actors[who], action);
-        if (!bound) continue;
-        const count = async (where: string, params: unknown[]) =>
-          (await em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from ${target.table} ${target.alias} where ${where}`, params))[0]!.n;
-        const filtered = await count(filter.sql, filter.params);
-        expect(await count(`${bound.sql} and ${filter.sql}`, [...bound.params, ...filter.params]), `${action} as ${who}`).toBe(filtered);
-      }
-    }
+    await eachFilter(async ({ action, who, filter, count }) => {
+      const bound = boundOf(portal.em(), actors[who], action);
+      if (!bound) return;
+      const filtered = await count(filter.sql, filter.params);
+      expect(await count(`${bound.sql} and ${filter.sql}`, [...bound.params, ...filter.params]), `${action} as ${who}`).toBe(filtered);
+    });
   });
 });
 
