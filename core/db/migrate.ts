@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Migrator } from '@mikro-orm/migrations';
-import pg from 'pg';
+import { withOwnConnection } from './own-connection.ts';
 
 /**
  * The advisory lock (two-key form, so it can never be one of pg-boss's one-key locks) that one
@@ -74,13 +74,7 @@ export async function migrateUp(orm: MikroORM): Promise<string[]> {
 }
 
 async function withMigrationLock<T>(orm: MikroORM, fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({
-    connectionString: orm.config.get('clientUrl'),
-    application_name: 'ouderportaal-migrate',
-    connectionTimeoutMillis: 10_000,
-  });
-  await client.connect();
-  try {
+  return await withOwnConnection(orm.config.get('clientUrl'), 'ouderportaal-migrate', async (client) => {
     await client.query('select pg_advisory_lock($1, $2)', [PORTAL_LOCK_CLASS, MIGRATION_LOCK]);
     try {
       return await fn();
@@ -88,7 +82,5 @@ async function withMigrationLock<T>(orm: MikroORM, fn: () => Promise<T>): Promis
       // Ending the session would release it too; unlocking first hands it over at once.
       await client.query('select pg_advisory_unlock($1, $2)', [PORTAL_LOCK_CLASS, MIGRATION_LOCK]).catch(() => {});
     }
-  } finally {
-    await client.end().catch(() => {});
-  }
+  });
 }

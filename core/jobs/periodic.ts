@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import pg from 'pg';
+import type pg from 'pg';
 import { clockOf } from '../clock.ts';
 import { PORTAL_LOCK_CLASS } from '../db/migrate.ts';
+import { withOwnConnection } from '../db/own-connection.ts';
 
 /**
  * Periodic background work that must happen once per period however many `portal serve` nodes
@@ -43,13 +44,7 @@ export function isDue(last: Date | null, now: Date, periodMs: number): boolean {
 
 /** Runs `task` if it is due and no other node runs it now; the time is the portal Clock's (of `em`). */
 export async function runPeriodic(em: EntityManager, task: PeriodicTask): Promise<PeriodicOutcome> {
-  const client = new pg.Client({
-    connectionString: em.config.get('clientUrl'),
-    application_name: 'ouderportaal-periodic',
-    connectionTimeoutMillis: 10_000,
-  });
-  await client.connect();
-  try {
+  return await withOwnConnection(em.config.get('clientUrl'), 'ouderportaal-periodic', async (client) => {
     await client.query('begin');
     try {
       const outcome = await underLock(client, em, task);
@@ -59,9 +54,7 @@ export async function runPeriodic(em: EntityManager, task: PeriodicTask): Promis
       await client.query('rollback').catch(() => {});
       throw err;
     }
-  } finally {
-    await client.end().catch(() => {});
-  }
+  });
 }
 
 async function underLock(client: pg.Client, em: EntityManager, task: PeriodicTask): Promise<PeriodicOutcome> {
