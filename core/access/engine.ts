@@ -86,6 +86,16 @@ export function filterOf(em: EntityManager, actor: Actor, action: ActionName): S
   return actionPredicate(action, context(em, actor)) ?? { sql: 'false', params: [] };
 }
 
+/** The action's target, and its rules that apply to this actor with their grants (for the bounds below). */
+function grantsOf(em: EntityManager, actor: Actor, action: ActionName): { target: Target; applying: { rule: Rule; grant: Sql | typeof EVERY }[] } {
+  const ctx = context(em, actor);
+  const applying = catalogue[action].anyOf.flatMap((rule) => {
+    const grant = rule.grant(ctx);
+    return grant === null ? [] : [{ rule, grant }];
+  });
+  return { target: targets[catalogue[action].target], applying };
+}
+
 /**
  * The groups the action's objects can lie in for this actor: the union of the grants of its
  * rules that reach the target through its group, conditions on the object left out. A bound,
@@ -94,12 +104,9 @@ export function filterOf(em: EntityManager, actor: Actor, action: ActionName): S
  * that applies to the actor reaches the objects otherwise (an administrator reaches them all).
  */
 export function groupsOf(em: EntityManager, actor: Actor, action: ActionName): Sql | null {
-  const ctx = context(em, actor);
-  const target: Target = targets[catalogue[action].target];
+  const { target, applying } = grantsOf(em, actor, action);
   const grants: Sql[] = [];
-  for (const rule of catalogue[action].anyOf) {
-    const grant = rule.grant(ctx);
-    if (grant === null) continue;
+  for (const { rule, grant } of applying) {
     if (grant !== EVERY && rule.on === 'group' && target.group) grants.push(grant);
     else if (grant === EVERY || relationColumn(target, rule)) return null;
   }
@@ -117,12 +124,9 @@ export function groupsOf(em: EntityManager, actor: Actor, action: ActionName): S
  * Null when a rule reaches the objects without such a column (an administrator reaches all).
  */
 export function boundOf(em: EntityManager, actor: Actor, action: ActionName): Sql | null {
-  const ctx = context(em, actor);
-  const target: Target = targets[catalogue[action].target];
+  const { target, applying } = grantsOf(em, actor, action);
   const parts: Sql[] = [];
-  for (const rule of catalogue[action].anyOf) {
-    const grant = rule.grant(ctx);
-    if (grant === null) continue;
+  for (const { rule, grant } of applying) {
     const column = relationColumn(target, rule);
     // No bound by a pair of columns (a thread's child and group): array() holds one column.
     if (grant === EVERY || !column || column.includes(',')) return null;
