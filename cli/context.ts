@@ -45,11 +45,17 @@ export function createContext(io: CliIO, global: GlobalOptions): CommandContext 
       // not pay for the ORM, the entities and the plugins (see cli/program.ts).
       const [{ createPortal }, { installedSchema }] = await Promise.all([import('../core/portal.ts'), import('../plugins/schema.ts')]);
       const portal = await createPortal(config, { log, extensions: installedSchema(), clock: processClock(io), ...options });
+      let result: Awaited<ReturnType<typeof fn>>;
       try {
-        return await fn(portal.em(), portal);
-      } finally {
-        await portal.close();
+        result = await fn(portal.em(), portal);
+      } catch (err) {
+        // Closing can fail for the same reason the command did (a full disk refuses the
+        // embedded database's lock file): the command's error is the one to report.
+        const { rethrowAfterCleanup } = await import('../core/storage/disk-full.ts');
+        return await rethrowAfterCleanup(err, () => portal.close(), (closeErr) => log.warn(`closing the portal failed too: ${(closeErr as Error).message}`));
       }
+      await portal.close();
+      return result;
     },
     confirm: async (question, yes) => {
       if (yes) return;

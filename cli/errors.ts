@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { CommanderError } from 'commander';
 
 /**
@@ -8,6 +9,7 @@ import { CommanderError } from 'commander';
  *        missing, unreachable or at another version than this code)
  *   3    not found, or conflict (already exists, in use)
  *   4    unexpected internal error (a bug: run again with --verbose and report it)
+ *   5    no space left on a disk (the message names the folder): free space and run again
  *   130  interrupted (Ctrl-C, also at a question)
  */
 export const EXIT = {
@@ -18,6 +20,7 @@ export const EXIT = {
   notFound: 3,
   conflict: 3,
   internal: 4,
+  diskFull: 5,
   interrupted: 130,
 } as const;
 
@@ -62,6 +65,12 @@ export async function describeError(caught: unknown): Promise<{ code: number; me
     return { code: err.code === 'not_found' || err.code === 'conflict' ? EXIT.notFound : EXIT.refused, message };
   }
   if (err instanceof ConfigError) return { code: EXIT.usage, message: err.message };
+  // A full disk is neither the input's fault nor a bug: its own code, so a cron job can say so.
+  const { describeNoSpace, isNoSpace, isStorageFull } = await import('../core/storage/disk-full.ts');
+  const path = (err as NodeJS.ErrnoException | null)?.path;
+  const full = isStorageFull(err) || !path ? err : await describeNoSpace(err, dirname(path));
+  if (isStorageFull(full)) return { code: EXIT.diskFull, message: full.message };
+  if (isNoSpace(err)) return { code: EXIT.diskFull, message: `no space left on a disk (${(err as Error).message}): free space and run again` };
   if (err instanceof DatabaseAheadError || err instanceof MigrationsPendingError || err instanceof DatabaseMissingError) {
     return { code: EXIT.database, message: err.message };
   }

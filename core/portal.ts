@@ -11,6 +11,7 @@ import { JobQueue } from './jobs/queue.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
 import type { PhotoStore } from './photos/store.ts';
+import { rethrowAfterCleanup } from './storage/disk-full.ts';
 import { openConfiguredStorage, type Storage } from './storage/open.ts';
 
 
@@ -153,8 +154,8 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
       if (status.pending.length) throw new MigrationsPendingError(status.pending);
     }
   } catch (err) {
-    await close();
-    throw err;
+    // A failing close (the lock file on a full disk) must not hide why the start failed.
+    return await rethrowAfterCleanup(err, close, (closeErr) => log.warn(`closing after a failed start failed too: ${(closeErr as Error).message}`));
   }
 
   return {

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { badTextError, databaseUnavailableReason, loggableError } from '../core/db/errors.ts';
 import { isDomainError } from '../core/errors.ts';
+import { isStorageFull } from '../core/storage/disk-full.ts';
 import type { Logger } from '../core/log.ts';
 import { DEFAULT_LANGUAGE, translate } from '../views/i18n/index.ts';
 import type { AppEnv } from './env.ts';
@@ -14,7 +15,7 @@ import { loggablePath } from './middleware/request-context.ts';
 import type { Pages } from './render.ts';
 
 /** Statuses with their own text in the catalogues (`error.<kind>.title/.text`); others fall back to 400 or 500. */
-export const ERROR_KINDS = ['400', '401', '403', 'csrf', '404', '409', '413', '422', '429', '500', '503'] as const;
+export const ERROR_KINDS = ['400', '401', '403', 'csrf', '404', '409', '413', '422', '429', '500', '503', '507'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 function kindFor(status: number): ErrorKind {
@@ -84,6 +85,11 @@ export function errorHandler(log: Logger, pages: Pages): ErrorHandler<AppEnv> {
       status = statusForCode[err.code];
     } else if (err instanceof HTTPException) {
       status = err.status as ContentfulStatusCode;
+    } else if (isStorageFull(err)) {
+      // 507 Insufficient Storage: exactly this, and unlike a 503 no promise that a retry soon
+      // helps. The folder and the bytes go to the log for the administrator, not to the page.
+      log.error(`${c.req.method} ${loggablePath(c.req.path)}: ${err.message}`, { reqId: c.get('requestId') });
+      status = 507;
     } else {
       // Unexpected: the stack goes to the log (with the request id the visitor sees), never to the page.
       // A database error without its statement and parameters (loggableError): they hold what was typed.

@@ -2,6 +2,7 @@ import type { WriteStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { invalid } from '../errors.ts';
+import { describeNoSpace, isNoSpace, rethrowAfterCleanup } from '../storage/disk-full.ts';
 
 /**
  * Files that hold personal data (exports, AVG ZIPs, `.eml` mails with their links and initial
@@ -62,7 +63,13 @@ export async function privateWriteStream(path: string): Promise<WriteStream> {
     await handle.close();
     throw err;
   }
-  return handle.createWriteStream();
+  const stream = handle.createWriteStream();
+  // A write that fails on a full disk says nothing of the file: name it, so the CLI's line
+  // (cli/errors.ts) says which folder to free. Listeners run in order: this one comes first.
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (isNoSpace(err) && !err.path) err.path = path;
+  });
+  return stream;
 }
 
 /**
@@ -75,9 +82,11 @@ export async function writePrivateFile(path: string, data: string | Uint8Array, 
     await handle.chmod(PRIVATE_FILE);
     await handle.writeFile(data);
     if (options.sync) await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    // A full disk names the folder and the bytes; closing (which may fail the same way) must not hide it.
+    return await rethrowAfterCleanup(await describeNoSpace(err, dirname(resolve(path)), Buffer.byteLength(data)), () => handle.close());
   }
+  await handle.close();
 }
 
 /** How many entries refuseNonEmptyDir names before "and N more". */

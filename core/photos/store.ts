@@ -3,6 +3,7 @@ import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, un
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError } from '../errors.ts';
+import { rethrowAfterCleanup } from '../storage/disk-full.ts';
 // File times are set by the operating system from the real time, so the store compares them with
 // the system clock, never with the portal's (which a test may have pinned).
 import { systemClock } from '../clock.ts';
@@ -225,9 +226,12 @@ export function createFileStore(root: string): PhotoStore {
       await install(tempPath, key);
       return { key, size, sha256: key, created: true };
     } catch (err) {
-      await fh?.close().catch(() => {});
-      await unlinkQuietly(tempPath);
-      throw err;
+      // On a full disk removing the temp file can fail too: the write's own error is the one to
+      // report (rethrowAfterCleanup keeps it; the temp file is left to sweepTemp).
+      return await rethrowAfterCleanup(err, async () => {
+        await fh?.close().catch(() => {});
+        await unlinkQuietly(tempPath);
+      });
     }
   }
 

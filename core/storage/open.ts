@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { PortalConfig } from '../../config/schema.ts';
 import { parseStorageUrl, type StorageLocation } from '../../config/storage-url.ts';
 import { createFileStore, type PhotoStore } from '../photos/store.ts';
+import { withDiskFullErrors } from './disk-full.ts';
 
 /**
  * The portal's stores, each content-addressed: what `portal storage migrate` copies. `exports`
@@ -38,12 +39,14 @@ export interface OpenStorageOptions {
  */
 export async function openStorage(location: StorageLocation, options: OpenStorageOptions = {}): Promise<Storage> {
   if (location.kind === 'folder') {
+    // A full disk says which folder and how much space the write needed (core/storage/disk-full.ts).
+    const folder = (path: string) => withDiskFullErrors(createFileStore(path), path);
     return {
       location,
-      photos: createFileStore(options.photosDir ?? join(location.path, 'photos')),
-      incoming: createFileStore(join(location.path, 'incoming')),
-      attachments: createFileStore(join(location.path, 'attachments')),
-      exports: createFileStore(join(location.path, 'exports')),
+      photos: folder(options.photosDir ?? join(location.path, 'photos')),
+      incoming: folder(join(location.path, 'incoming')),
+      attachments: folder(join(location.path, 'attachments')),
+      exports: folder(join(location.path, 'exports')),
       close: () => {},
     };
   }

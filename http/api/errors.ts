@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { badTextError, databaseUnavailableReason, loggableError } from '../../core/db/errors.ts';
 import { DomainError, type ErrorCode, type ErrorDetail, isDomainError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { isStorageFull } from '../../core/storage/disk-full.ts';
 import { isRefusal, type RefusalCode } from '../../core/schedule/refusal.ts';
 import { statusForCode, UNAVAILABLE_RETRY_AFTER_S } from '../error-status.ts';
 import { loggablePath } from '../middleware/request-context.ts';
@@ -20,7 +21,7 @@ import { loggablePath } from '../middleware/request-context.ts';
  * Core's codes plus the reasons a token login can be refused after a correct password, and the
  * schedule's refusals (afmelden, ruilen), which keep their own stable code.
  */
-export type ApiErrorCode = ErrorCode | RefusalCode | 'password_change_required' | 'second_factor_required' | 'account_suspended' | 'payload_too_large' | 'unavailable' | 'internal';
+export type ApiErrorCode = ErrorCode | RefusalCode | 'password_change_required' | 'second_factor_required' | 'account_suspended' | 'payload_too_large' | 'unavailable' | 'storage_full' | 'internal';
 
 export const ErrorSchema = z
   .object({
@@ -69,6 +70,11 @@ export function apiErrorResponse(c: Context, caught: Error, log: Logger): Respon
     if (err.status === 400) return apiError(c, 422, 'validation', 'the request body is not valid JSON', [{ path: 'body', message: 'not valid JSON' }]);
     if (err.status === 413) return apiError(c, 413, 'payload_too_large', 'the request body is too large');
     return apiError(c, err.status as ContentfulStatusCode, err.status === 404 ? 'not_found' : 'validation', err.message || 'request refused');
+  }
+  if (isStorageFull(err)) {
+    // The disk is full (http/errors.ts says why 507): the folder and the bytes go to the log only.
+    log.error(`${c.req.method} ${loggablePath(c.req.path)}: ${err.message}`, { reqId: c.get('requestId') });
+    return apiError(c, 507, 'storage_full', 'the server has no space left to store this; nothing was saved: try again later');
   }
   const unavailable = databaseUnavailableReason(err);
   if (unavailable) {

@@ -324,6 +324,9 @@ export const en: Record<MessageKey, string> = {
   'error.422.text': 'Not all details were filled in correctly. Please go back and check what you entered.',
   'error.429.title': 'Please wait',
   'error.429.text': 'You have tried too many times in a row. Please wait a few minutes and try again.',
+  'error.507.title': 'Storage full',
+  'error.507.text':
+    'The portal has no room to store this right now. Nothing of what you just sent was saved. Please try again later; if it still does not work, let the helpdesk know.',
   'error.503.title': 'Temporarily unavailable',
   'error.503.text': 'The portal cannot be reached for a moment. It is usually back within a minute.',
   'unavailable.safe':

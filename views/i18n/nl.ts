@@ -329,6 +329,9 @@ export const nl = {
   'error.422.text': 'Niet alle gegevens zijn goed ingevuld. Ga terug en controleer wat u invulde.',
   'error.429.title': 'Even geduld',
   'error.429.text': 'U heeft het te vaak achter elkaar geprobeerd. Wacht een paar minuten en probeer het dan opnieuw.',
+  'error.507.title': 'Opslag vol',
+  'error.507.text':
+    'Het portaal heeft op dit moment geen ruimte om dit op te slaan. Er is niets bewaard van wat u zojuist verstuurde. Probeer het later nog eens; lukt het dan nog niet, laat het de helpdesk weten.',
   'error.503.title': 'Tijdelijk niet beschikbaar',
   'error.503.text': 'Het portaal is heel even niet bereikbaar. Meestal is het binnen een minuut weer in orde.',
   'unavailable.safe':
