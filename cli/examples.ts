@@ -102,6 +102,8 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'staff invite': ['portal staff invite --dry-run', 'portal staff invite anna@deboomhut.nl --resend'],
   'staff reset-password': ['portal staff reset-password anna@deboomhut.nl', 'portal staff reset-password anna@deboomhut.nl --no-wait'],
 
+  'photos status': ['portal photos status', 'portal photos status --json'],
+  'photos retry': ['portal photos retry --all', 'portal photos retry 0K3QX7M'],
   'photos trace': ['portal photos trace gelekte-foto.jpg', 'portal photos trace 0K3QX7M'],
   'photos prune': ['portal photos prune --dry-run', 'portal photos prune'],
   'photos external-export': ['portal photos external-export --out ./website-fotos', 'portal photos external-export --out /srv/nieuwsbrief/2026-12'],

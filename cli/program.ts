@@ -12,6 +12,7 @@ Exit codes:
   2    usage or configuration (bad option or setting; database missing, unreachable or at another version)
   3    not found, or conflict (already exists)
   4    unexpected internal error (run again with --verbose and report it)
+  5    no space left on a disk (the folder is named): free space and run again
   130  interrupted (Ctrl-C)
 
 Environment: PORTAL_DATABASE_URL, PORTAL_DATA_DIR, PORTAL_PORT, ... (see \`portal config show\`)`;
@@ -77,7 +78,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'photos',
-    description: 'photos: trace a leaked copy, retention, export for external use',
+    description: 'photos: the processing pipeline, trace a leaked copy, retention, export for external use',
     load: () => import('./commands/photos.ts').then((m) => m.registerPhotos),
   },
   {

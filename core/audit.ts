@@ -37,6 +37,7 @@ export type AuditType =
   | 'second_factor.failure'
   | 'photo.downloaded'
   | 'photo.deleted'
+  | 'photo.retried'
   | 'photo.hidden'
   | 'photo.published'
   | 'photo.shown'

@@ -21,6 +21,8 @@ export const FLASH_KEYS = [
   'photo_hidden',
   'photo_shown',
   'photo_deleted',
+  'photo_retried',
+  'photo_upload_gone',
   'details_saved',
   'language_saved',
   'notifications_saved',

@@ -36,6 +36,17 @@ export class MultipartError extends HTTPException {
 }
 
 /**
+ * More files than `maxFiles` in one body. Raised once the whole body is read and the files
+ * within the limit were handled, so the caller can undo those and refuse the upload as a whole.
+ */
+export class TooManyFilesError extends MultipartError {
+  constructor(readonly maxFiles: number) {
+    super(`at most ${maxFiles} files at a time`);
+    this.name = 'TooManyFilesError';
+  }
+}
+
+/**
  * Reads a multipart body part by part: `onFile` is awaited for each file before the next one is
  * parsed (busboy pauses the socket meanwhile), with the text fields seen so far.
  */
@@ -107,12 +118,21 @@ export async function readMultipart(
         }
       });
     });
-    parser.on('filesLimit', () => fail(new MultipartError(`at most ${limits.maxFiles} files at a time`)));
+    // Not a failure at once: the file in progress would be left half-handled. busboy skips the
+    // files past the limit; the caller learns of them when the body ends.
+    let tooMany = false;
+    parser.on('filesLimit', () => {
+      tooMany = true;
+    });
+    parser.on('partsLimit', () => {
+      tooMany = true;
+    });
     parser.on('error', (err) => fail(new MultipartError((err as Error).message)));
     parser.on('close', () => {
       chain.then(() => {
         if (failed) return;
         if (!csrfChecked) return fail(new CsrfError('no token sent'));
+        if (tooMany) return fail(new TooManyFilesError(limits.maxFiles));
         resolve(fields);
       }, fail);
     });

@@ -1,11 +1,62 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { action } from '../context.ts';
+import { EXIT, ExitStatus, UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
-import { formatDetails } from '../output.ts';
+import { formatDetails, formatTable } from '../output.ts';
+import { terminalLine } from '../terminal-text.ts';
 
 export function registerPhotos(program: Command, io: CliIO): void {
-  const photos = program.command('photos').description('photos: trace a leaked copy, retention, export for external use');
+  const photos = program.command('photos').description('photos: the processing pipeline, trace a leaked copy, retention, export for external use');
+
+  photos
+    .command('status')
+    .description('photos processing, overdue and failed (with the reason and whether a retry can help)')
+    .action(
+      action(io, async (ctx) => {
+        const { photoPipelineStatus } = await import('../../core/photos/pipeline-status.ts');
+        const status = await ctx.withPortal((em) => photoPipelineStatus(em, ctx.actor));
+        ctx.out.print(
+          status,
+          (s) =>
+            formatDetails([
+              ['Processing', s.processing],
+              ['Overdue (reaper acts)', s.overdue],
+              ['Oldest in queue since', s.oldestProcessingSince],
+              ['Ready', s.ready],
+              ['Failed', s.failed],
+            ]) +
+            (s.failures.length
+              ? `\nFailed (portal photos retry <photo-id> or --all tries those marked retryable again):\n${formatTable(s.failures, [
+                  { header: 'PHOTO', value: (f) => f.photoId },
+                  { header: 'GROUP', value: (f) => f.group },
+                  { header: 'UPLOADED', value: (f) => f.uploadedAt },
+                  { header: 'CODE', value: (f) => f.code },
+                  { header: 'RETRYABLE', value: (f) => f.retryable },
+                  { header: 'REASON', value: (f) => f.reason },
+                ])}`
+              : ''),
+        );
+      }),
+    );
+
+  photos
+    .command('retry')
+    .description('queue failed photos again whose upload is still kept (stuck ones); the others must be uploaded again')
+    .argument('[photo-id...]', 'the photos to try again (from portal photos status)')
+    .option('--all', 'every failed photo whose upload is still kept')
+    .action(
+      action(io, async (ctx, ids: string[], f: { all?: boolean }) => {
+        if (!f.all && ids.length === 0) throw new UsageError('name the photos to try again, or give --all');
+        if (f.all && ids.length) throw new UsageError('give photo ids or --all, not both');
+        const { retryFailedPhotos } = await import('../../core/photos/retry.ts');
+        const r = await ctx.withPortal((em, portal) => retryFailedPhotos(em, portal, ctx.actor, f.all ? 'all' : ids));
+        ctx.out.result(r, `${r.retried.length} photo(s) queued again.`);
+        // Each photo that could not be tried again: one line on stderr, and exit 1 for scripts.
+        for (const x of r.refused) io.stderr(`${terminalLine(`${x.photoId}: ${x.message}`)}\n`);
+        if (r.refused.length) throw new ExitStatus(EXIT.refused);
+      }),
+    );
 
   photos
     .command('trace')

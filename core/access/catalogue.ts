@@ -43,6 +43,7 @@ export const catalogue = declare({
   'mail.status': adminTask("see and retry the mail queue"),
   'schedule.manage': adminTask('import contracted days and set the afmelden and ruilen rules'),
   'photo.externalExport': adminTask('export photos with external consent for publication'),
+  'photo.pipeline': adminTask('see the photo pipeline (processing, failed) and retry failed photos'),
   'helpdesk.manage': adminTask('handle helpdesk requests and their settings'),
   'faq.manage': adminTask('edit the FAQ'),
 

@@ -71,6 +71,7 @@ const EXPECTED: Record<ActionName, Partial<Record<ActorName, string>>> = {
   'mail.status': admins,
   'schedule.manage': admins,
   'photo.externalExport': admins,
+  'photo.pipeline': admins,
   'helpdesk.manage': admins,
   'faq.manage': admins,
   'location.read': { ouder: 'centrum', ander: 'centrum', wyckOuder: 'wyck', leid: 'centrum', manager: 'centrum', leidWyck: 'wyck', ...admins },

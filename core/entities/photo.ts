@@ -19,7 +19,11 @@ export const Photo = defineEntity({
   name: 'Photo',
   tableName: 'photo',
   // The album's walk, newest first with the id breaking ties (Migration20261207040000PhotoAlbumIndex).
-  indexes: [{ properties: ['group', 'takenAt', 'id'] }],
+  indexes: [
+    { properties: ['group', 'takenAt', 'id'] },
+    // The reaper's look at what is still in the pipeline (Migration20261207080000PhotoProcessingLimits).
+    { name: 'photo_processing_idx', expression: `create index "photo_processing_idx" on "photo" ("queued_at") where "state" = 'processing'` },
+  ],
   properties: {
     id: p
       .uuid()
@@ -29,7 +33,14 @@ export const Photo = defineEntity({
     uploadedBy: p.manyToOne(Staff).nullable().deleteRule('set null'),
     caption: p.string().length(500).nullable(),
     state: p.enum(['processing', 'ready', 'failed'] as PhotoState[]).default('processing'),
+    /** Why it failed, in English (CLI, logs). */
     failureReason: p.string().length(500).nullable(),
+    /** Why it failed, as a code staff see translated (core/photos/reaper.ts PhotoFailureCode). */
+    failureCode: p.string().length(40).nullable(),
+    /** How often the reaper (or a retry) queued it again after its first job. */
+    attempts: p.integer().default(0),
+    /** When it last went into the processing queue: the reaper's limit counts from here. */
+    queuedAt: p.datetime().nullable(),
     /** From the EXIF capture time; the upload time when the camera did not say. */
     takenAt: p.datetime(),
     uploadedAt: p.datetime().onCreate(stamp),

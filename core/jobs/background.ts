@@ -12,6 +12,8 @@ import { scanPush } from '../push/scan.ts';
 import { vapidKeys } from '../push/vapid.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
+import { reapStuckPhotos } from '../photos/reaper.ts';
+import { sweepIncoming } from '../photos/sweep.ts';
 import { systemActor } from '../actor.ts';
 import { loggableMessage } from '../db/errors.ts';
 import { clockOf } from '../clock.ts';
@@ -24,6 +26,11 @@ const PUSH_SCAN_MS = 60_000;
 const RETENTION_MS = 24 * 60 * 60_000;
 /** Retention is daily, but asked for hourly: a failed run (or a node that was down) is caught up within the hour. */
 const RETENTION_TICK_MS = 60 * 60_000;
+/** Photos stuck in processing are looked at every minute: none stays there more than a few (reaper.ts). */
+const PHOTO_REAPER_MS = 60_000;
+/** Uploads as received (GPS and all) and temp files older than an hour go hourly; asked every 10 minutes to catch up soon. */
+const PHOTO_SWEEP_MS = 60 * 60_000;
+const PHOTO_SWEEP_TICK_MS = 10 * 60_000;
 
 type BackgroundContext = MailContext & PhotoContext & Pick<DataExportContext, 'exports'>;
 
@@ -80,7 +87,16 @@ export function backgroundTasks(ctx: BackgroundContext): BackgroundTask[] {
       photoFiles: r.photoFiles,
     });
   };
+  const photoReaper = async () => {
+    await reapStuckPhotos(ctx); // logs what it did
+  };
+  const photoSweep = async () => {
+    const r = await sweepIncoming(ctx);
+    if (r.removed || r.tempFiles) ctx.log.info('photo uploads swept', { removed: r.removed, kept: r.kept, tempFiles: r.tempFiles });
+  };
   return [
+    { name: 'photo-reaper', periodMs: PHOTO_REAPER_MS, tickMs: PHOTO_REAPER_MS, atStart: true, run: photoReaper },
+    { name: 'photo-sweep', periodMs: PHOTO_SWEEP_MS, tickMs: PHOTO_SWEEP_TICK_MS, atStart: true, run: photoSweep },
     { name: 'housekeeping', periodMs: HOUSEKEEPING_MS, tickMs: HOUSEKEEPING_MS, atStart: true, run: housekeeping },
     { name: 'retention', periodMs: RETENTION_MS, tickMs: RETENTION_TICK_MS, atStart: true, run: retention },
     { name: 'notification-scan', periodMs: NOTIFY_SCAN_MS, tickMs: NOTIFY_SCAN_MS, atStart: true, run: notifications },
@@ -93,6 +109,8 @@ const FAILED: Record<string, string> = {
   retention: 'retention failed',
   'notification-scan': 'notification scan failed',
   'push-scan': 'push scan failed',
+  'photo-reaper': 'photo reaper failed',
+  'photo-sweep': 'photo upload sweep failed',
 };
 
 /** One tick of a task: runs it when due and not running elsewhere; a failure is a warning, never a crash. */

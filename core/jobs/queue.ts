@@ -19,6 +19,11 @@ export interface QueueSettings {
   retryDelaySeconds: number;
   /** Where jobs go after their last failed attempt. */
   deadLetter?: string;
+  /**
+   * How long a job may stay active before it counts as abandoned (its worker died) and is tried
+   * again. pg-boss's default is 15 minutes; a queue without it keeps what is stored.
+   */
+  expireInSeconds?: number;
 }
 
 /**
@@ -82,6 +87,7 @@ export class JobQueue {
       retryDelay: settings.retryDelaySeconds,
       retryBackoff: true,
       ...(settings.deadLetter ? { deadLetter: settings.deadLetter } : {}),
+      ...(settings.expireInSeconds ? { expireInSeconds: settings.expireInSeconds } : {}),
     };
     if (settings.deadLetter && !(await this.boss.getQueue(settings.deadLetter))) {
       await this.createQueue(settings.deadLetter, { name: settings.deadLetter });

@@ -8,7 +8,7 @@ import { Photo } from '../entities/photo.ts';
 import { forbidden, } from '../errors.ts';
 import { referencedKeys } from './retention.ts';
 import { photoForStaff } from './tagging.ts';
-import type { PhotoContext } from './upload.ts';
+import { type PhotoContext, releaseSource } from './upload.ts';
 import { SHAREABLE } from './visibility.ts';
 import { pageLimit } from '../paging.ts';
 import { systemClock } from '../clock.ts';
@@ -32,6 +32,10 @@ export interface StaffPhoto {
   caption: string | null;
   status: PhotoStatus;
   failureReason: string | null;
+  /** Why it failed, as a code the page translates (upload.ts PhotoFailureCode); null for older failures. */
+  failureCode: string | null;
+  /** Failed with its upload still kept: "opnieuw proberen" can help (retry.ts). */
+  retryable: boolean;
   tagCount: number;
   noChildConfirmed: boolean;
   /** Tagged children without internal consent in force ("Thijs: geen toestemming"). */
@@ -52,6 +56,8 @@ interface StaffRow {
   caption: string | null;
   state: 'processing' | 'ready' | 'failed';
   failure_reason: string | null;
+  failure_code: string | null;
+  has_source: boolean;
   hidden: boolean;
   no_child_confirmed: boolean;
   awaiting_publish: boolean;
@@ -65,6 +71,7 @@ interface StaffRow {
 }
 
 const STAFF_COLUMNS = `p.id, p.group_id, p.taken_at, p.uploaded_at, p.caption, p.state, p.failure_reason,
+  p.failure_code, p.source_key is not null as has_source,
   p.hidden_at is not null as hidden, p.no_child_confirmed, p.awaiting_publish, p.uploaded_by_id, p.width, p.height,
   (select count(*) from photo_tag t where t.photo_id = p.id)::int as tag_count,
   ${SHAREABLE} as shared,
@@ -92,6 +99,8 @@ const toStaffPhoto = (r: StaffRow): StaffPhoto => ({
   caption: r.caption,
   status: statusOf(r),
   failureReason: r.failure_reason,
+  failureCode: r.failure_code,
+  retryable: r.state === 'failed' && r.has_source,
   tagCount: r.tag_count,
   noChildConfirmed: r.no_child_confirmed,
   heldFor: r.held_for ?? [],
@@ -220,7 +229,7 @@ export async function tagSheet(em: EntityManager, actor: Actor, photoId: string)
  */
 export async function deletePhoto(
   em: EntityManager,
-  ctx: Pick<PhotoContext, 'photos' | 'incoming'>,
+  ctx: Pick<PhotoContext, 'photos' | 'incoming' | 'em'>,
   actor: Actor,
   photoId: string,
 ): Promise<{ groupId: number }> {
@@ -247,6 +256,7 @@ export async function deletePhoto(
   });
   const stillUsed = await referencedKeys(em, removed.keys);
   for (const key of removed.keys) if (!stillUsed.has(key)) await ctx.photos.deleteStale(key, startedAt);
-  if (removed.source) await ctx.incoming.delete(removed.source);
+  // Another photo of the same bytes may still need the upload: it goes with the last of them.
+  if (removed.source) await releaseSource(ctx, removed.source);
   return { groupId: removed.groupId };
 }

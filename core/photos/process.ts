@@ -270,6 +270,23 @@ export async function inspectImage(input: Uint8Array, options: InspectOptions = 
   return info;
 }
 
+/**
+ * `inspectImage` plus one decode of every byte at thumbnail size: what an upload is checked with
+ * while the uploader waits, so a truncated or damaged file is refused by name instead of failing
+ * later in the queue. A JPEG decodes at an eighth of its size here (shrink-on-load): about 30 ms
+ * for 12 megapixels, against the seconds the three variants take.
+ */
+export async function inspectUpload(input: Uint8Array, options: InspectOptions = {}): Promise<ImageInfo> {
+  const info = await inspectImage(input, options);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  try {
+    await sharp(input, sharpOptions(maxPixels)).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+  } catch (err) {
+    throw rejection(err, info.format, info.format === 'heif', maxPixels);
+  }
+  return info;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processing
 

@@ -14,11 +14,12 @@ import { PhotoTooLargeError } from '../../core/photos/store.ts';
 import { batchTagSheet, type BatchSheet, saveBatchTags } from '../../core/photos/batch-tagging.ts';
 import { setPhotoHidden, tagPhoto } from '../../core/photos/tagging.ts';
 import { uploadPhoto } from '../../core/photos/upload.ts';
+import { PhotoNotRetryableError, retryPhoto } from '../../core/photos/retry.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AuthedEnv } from '../env.ts';
 import { setFlash } from '../flash.ts';
 import { isHtmx, readForm, seeOther } from '../forms.ts';
-import { readMultipart } from '../multipart.ts';
+import { readMultipart, TooManyFilesError } from '../multipart.ts';
 import { PHOTOS_PATH } from './photos.ts';
 import type { Pages } from '../render.ts';
 
@@ -120,29 +121,40 @@ export function staffPhotoRoutes(app: Hono<AuthedEnv>, portal: Portal, pages: Pa
     const actor = c.var.actor;
     const outcomes: UploadOutcome[] = [];
     let groupId = 0;
-    await readMultipart(
-      c,
-      { maxFiles: portal.config.photos.maxFilesPerUpload, maxFileBytes: portal.config.photos.maxUploadBytes },
-      async (fields, file) => {
-        if (file.field !== FILE_FIELD) return file.drain();
-        if (!file.filename) return file.drain(); // the empty part a form sends with no file chosen
-        groupId = Number(fields['groep']);
-        try {
-          const { photoId } = await uploadPhoto(c.var.em, portal, actor, {
-            groupId,
-            caption: fields['bijschrift'] || null,
-            data: file.data,
-          });
-          outcomes.push({ filename: file.filename, photo: await staffPhoto(c.var.em, actor, photoId) });
-        } catch (err) {
-          file.drain();
-          // A refused file (wrong format, too large, too many pixels) is reported by name and
-          // the others go on; anything else (no such group, a fault) ends the request.
-          if (!isDomainError(err) || err.code !== 'validation') throw err;
-          outcomes.push({ filename: file.filename, error: refusal(c, err) });
-        }
-      },
-    );
+    try {
+      await readMultipart(
+        c,
+        { maxFiles: portal.config.photos.maxFilesPerUpload, maxFileBytes: portal.config.photos.maxUploadBytes },
+        async (fields, file) => {
+          if (file.field !== FILE_FIELD) return file.drain();
+          if (!file.filename) return file.drain(); // the empty part a form sends with no file chosen
+          groupId = Number(fields['groep']);
+          try {
+            const { photoId } = await uploadPhoto(c.var.em, portal, actor, {
+              groupId,
+              caption: fields['bijschrift'] || null,
+              data: file.data,
+            });
+            outcomes.push({ filename: file.filename, photo: await staffPhoto(c.var.em, actor, photoId) });
+          } catch (err) {
+            file.drain();
+            // A refused file (wrong format, too large, too many pixels) is reported by name and
+            // the others go on; anything else (no such group, a fault) ends the request.
+            if (!isDomainError(err) || err.code !== 'validation') throw err;
+            outcomes.push({ filename: file.filename, error: refusal(c, err) });
+          }
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof TooManyFilesError)) throw err;
+      // More files than allowed: the upload is refused as a whole, naming the limit, and the
+      // photos already taken from it are undone (their jobs then find no row), so the staff
+      // member is never left guessing which of the files made it.
+      for (const o of outcomes) if (o.photo) await deletePhoto(c.var.em, portal, actor, o.photo.id);
+      const refused = [{ filename: '', error: c.var.t('staffPhotos.refused.too_many_files', { max: err.maxFiles }) }];
+      if (isHtmx(c)) return pages.render(c, 'partials/upload-outcomes', { outcomes: refused }, 422);
+      return await groupPage(c, refused, 422);
+    }
     if (isHtmx(c)) {
       return pages.render(c, 'partials/upload-outcomes', { outcomes }, outcomes.some((o) => o.error) ? 422 : 200);
     }
@@ -303,6 +315,21 @@ export function staffPhotoRoutes(app: Hono<AuthedEnv>, portal: Portal, pages: Pa
     await setPhotoHidden(c.var.em, c.var.actor, c.req.param('id'), hidden);
     setFlash(c, hidden ? 'photo_hidden' : 'photo_shown', secure);
     return seeOther(c, `/fotos/${c.req.param('id')}/taggen`);
+  });
+
+  /** "Opnieuw proberen" on a failed photo whose upload is still kept (core/photos/retry.ts). */
+  app.post('/fotos/:id/opnieuw', async (c) => {
+    await readForm(c);
+    const photo = await staffPhoto(c.var.em, c.var.actor, c.req.param('id'));
+    try {
+      await retryPhoto(c.var.em, portal, c.var.actor, photo.id);
+      setFlash(c, 'photo_retried', secure);
+    } catch (err) {
+      if (!(err instanceof PhotoNotRetryableError)) throw err;
+      // Not failed (any more), or its upload is gone: the row now says what to do.
+      if (err.why === 'upload_gone') setFlash(c, 'photo_upload_gone', secure);
+    }
+    return seeOther(c, `${photosHref(photo.groupId)}#foto-${photo.id}`);
   });
 
   app.post('/fotos/:id/verwijderen', async (c) => {

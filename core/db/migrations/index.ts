@@ -26,6 +26,7 @@ import { Migration20261206140200ChildDay } from './Migration20261206140200ChildD
 import { Migration20261206140100Push } from './Migration20261206140100Push.ts';
 import { Migration20261207040000PhotoAlbumIndex } from './Migration20261207040000PhotoAlbumIndex.ts';
 import { Migration20261207041000PeriodicRuns } from './Migration20261207041000PeriodicRuns.ts';
+import { Migration20261207080000PhotoProcessingLimits } from './Migration20261207080000PhotoProcessingLimits.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -60,4 +61,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261206140100Push', class: Migration20261206140100Push },
   { name: 'Migration20261207040000PhotoAlbumIndex', class: Migration20261207040000PhotoAlbumIndex },
   { name: 'Migration20261207041000PeriodicRuns', class: Migration20261207041000PeriodicRuns },
+  { name: 'Migration20261207080000PhotoProcessingLimits', class: Migration20261207080000PhotoProcessingLimits },
 ];
