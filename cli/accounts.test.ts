@@ -59,7 +59,7 @@ describe('portal parents invite / mail / suspend / audit', () => {
     const audit = JSON.parse((await portal('--json', 'audit', '--type', 'account.')).stdout);
     expect(audit[0]).toMatchObject({ type: 'account.suspended', subject: 'anna@example.nl', details: { reason: 'misbruik foto' } });
     const types = JSON.parse((await portal('--json', 'audit', '--subject', 'ANNA@example.nl')).stdout).map((e: { type: string }) => e.type);
-    expect(types).toEqual(['account.suspended', 'invitation.sent', 'invitation.requested']);
+    expect(types).toEqual(['account.suspended', 'mail.sent', 'invitation.sent', 'mail.sending', 'invitation.requested']);
     expect((await portal('parents', 'unsuspend', 'anna@example.nl')).code).toBe(0);
   });
 });

@@ -124,9 +124,16 @@ export const configSchema = z
         /** Attempts per mail before it is dead-lettered (`portal mail status` shows it). */
         retryLimit: z.coerce.number().int().min(0).max(50).default(8),
         retryDelaySeconds: z.coerce.number().int().min(1).max(3600).default(30),
+        /**
+         * An account mail taken by a worker that then dies is given to another after this long:
+         * a crash mid-send delays a parent by about this, not pg-boss's 15 minutes.
+         */
+        jobExpirySeconds: z.coerce.number().int().min(2).max(3600).default(60),
+        /** One send's time limit (at most half the expiry), so a hung SMTP server cannot outlast the job. */
+        sendTimeoutSeconds: z.coerce.number().int().min(1).max(600).default(20),
       })
       .strict()
-      .default({ retryLimit: 8, retryDelaySeconds: 30 }),
+      .default({ retryLimit: 8, retryDelaySeconds: 30, jobExpirySeconds: 60, sendTimeoutSeconds: 20 }),
     photos: z
       .object({
         /** Default: <dataDir>/photos. */
@@ -384,6 +391,18 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_MAIL_RETRY_DELAY_SECONDS',
     default: '30',
     description: 'first retry delay; doubles each time',
+  },
+  {
+    key: 'mail.jobExpirySeconds',
+    env: 'PORTAL_MAIL_JOB_EXPIRY_SECONDS',
+    default: '60',
+    description: 'an account mail whose worker died (crash, kill -9) goes to another worker after this long',
+  },
+  {
+    key: 'mail.sendTimeoutSeconds',
+    env: 'PORTAL_MAIL_SEND_TIMEOUT_SECONDS',
+    default: '20',
+    description: 'time limit of one send (at most half of mail.jobExpirySeconds); a send that runs out may still arrive and counts as possibly duplicated',
   },
   {
     key: 'photos.dir',

@@ -19,6 +19,8 @@ export type AuditType =
   | 'password.reset'
   | 'invitation.requested'
   | 'invitation.sent'
+  | 'mail.sending'
+  | 'mail.sent'
   | 'mail.failed'
   | 'import.planning'
   | 'import.parents'

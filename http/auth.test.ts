@@ -684,6 +684,8 @@ describe('forgot password', () => {
     expect(await auditTypes(account.accountId)).toEqual([
       'login.success',
       'password.reset_requested',
+      'mail.sending',
+      'mail.sent',
       'password.reset',
       'login.failure',
       'login.success',

@@ -21,7 +21,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startSmtpSink(port = 0): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /**
+   * Called with each mail once it is kept; the server answers the client only when this
+   * resolves. A drill holds the answer to have a mail the server took but whose sender never
+   * heard so (the sender dies meanwhile).
+   */
+  beforeReply?: (mail: ParsedMail) => Promise<void>;
+}
+
+export async function startSmtpSink(port = 0, options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
   const server = new SMTPServer({
     secure: false,
@@ -32,8 +41,9 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
     closeTimeout: 50,
     onData(stream, _session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
           messages.push(mail);
+          await options.beforeReply?.(mail);
           callback();
         })
         .catch(callback);

@@ -87,7 +87,7 @@ describe('parents invite', () => {
       expect(rows.some((r) => r.t.includes(password)), sql).toBe(false);
     }
     const events = await listAudit(portal.em(), admin, { subject: 'anna@example.nl' });
-    expect(events.map((e) => e.type)).toEqual(['invitation.sent', 'invitation.requested']);
+    expect(events.map((e) => e.type)).toEqual(['mail.sent', 'invitation.sent', 'mail.sending', 'invitation.requested']);
   });
 
   it('does not invite twice unless asked; a resend makes the old password stop working', async () => {

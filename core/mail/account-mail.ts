@@ -77,19 +77,49 @@ export interface Composed {
  */
 export type Composer = (input: ComposeInput) => Promise<Composed>;
 
-/** A queue of outgoing mail, with the mail retry settings and its dead-letter queue. */
-export async function ensureMailQueue(ctx: Pick<MailContext, 'config' | 'jobs'>, name: string, dead: string): Promise<JobQueue> {
+/**
+ * A queue of outgoing mail, with the mail retry settings and its dead-letter queue.
+ * `expireInSeconds`: see QueueSettings; the other mail queues keep pg-boss's 15 minutes (a data
+ * export's job builds a whole archive and may rightly take minutes).
+ */
+export async function ensureMailQueue(
+  ctx: Pick<MailContext, 'config' | 'jobs'>,
+  name: string,
+  dead: string,
+  options: { expireInSeconds?: number } = {},
+): Promise<JobQueue> {
   const jobs = await ctx.jobs();
   await jobs.ensureQueue(name, {
     retryLimit: ctx.config.mail.retryLimit,
     retryDelaySeconds: ctx.config.mail.retryDelaySeconds,
     deadLetter: dead,
+    ...options,
   });
   return jobs;
 }
 
+/**
+ * The account mails expire after `mail.jobExpirySeconds` (a minute): one batch of hashes and
+ * sends takes seconds, each send is time-limited (sendTimeoutMs), so only a dead worker's
+ * jobs get that old, and a parent waits about a minute after a crash, not a quarter of an hour.
+ */
 export async function ensureAccountMailQueue(ctx: Pick<MailContext, 'config' | 'jobs'>): Promise<JobQueue> {
-  return await ensureMailQueue(ctx, ACCOUNT_MAIL_QUEUE, ACCOUNT_MAIL_DEAD);
+  return await ensureMailQueue(ctx, ACCOUNT_MAIL_QUEUE, ACCOUNT_MAIL_DEAD, { expireInSeconds: ctx.config.mail.jobExpirySeconds });
+}
+
+/** One send's time limit: the configured one, but never more than half the job's expiry. */
+export function sendTimeoutMs(config: Readonly<PortalConfig>): number {
+  return Math.min(config.mail.sendTimeoutSeconds, config.mail.jobExpirySeconds / 2) * 1000;
+}
+
+/**
+ * The Message-ID of a queued mail: made from the job's id, so every attempt at the same job
+ * (a retry after a crash between sending and recording) carries the same one, and a copy can
+ * be recognised as a copy. The domain is the sender's.
+ */
+export function messageIdFor(jobId: string, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
+  return `<${jobId}@${domain}>`;
 }
 
 /** Queue a mail on the caller's transaction (call inside `em.transactional`). */

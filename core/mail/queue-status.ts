@@ -37,8 +37,62 @@ export interface MailStatus {
   sent: number;
   /** Gave up after the last retry: `portal mail retry` sends them again. */
   failed: number;
+  /** Recipients who may have a mail twice (a send interrupted by a crash, then sent again). */
+  possiblyDuplicated: number;
   retries: MailFailure[];
   failures: MailFailure[];
+  /** Per recipient of an account mail, from the audit trail of each send and the queue. */
+  recipients: RecipientMail[];
+}
+
+/**
+ * One recipient's account mails. `possiblyDuplicated`: mails that may have arrived twice (the
+ * copies carry the same Message-ID, and the newer mail says it replaces the earlier one).
+ */
+export interface RecipientMail {
+  accountId: number;
+  email: string;
+  sent: number;
+  pending: number;
+  failed: number;
+  possiblyDuplicated: number;
+}
+
+interface TrailRow {
+  job_id: string;
+  account_id: number;
+  email: string;
+  sending: number;
+  sent: number;
+  failed: number;
+  timed_out: number;
+}
+
+/**
+ * What each queued mail's audit trail says (account-mail-worker.ts writes it): a `mail.sending`
+ * with neither `mail.sent` nor `mail.failed` after it is a send the worker did not live to
+ * record, and a timed-out send may have arrived too. With a recorded send, each such attempt is
+ * one possible extra copy.
+ */
+async function trails(em: EntityManager): Promise<TrailRow[]> {
+  return (await em.getConnection().execute(
+    `select t.job_id, t.account_id, coalesce(a.email, t.subject) as email, t.sending, t.sent, t.failed, t.timed_out
+       from (select details->>'jobId' as job_id, max(account_id) as account_id, max(subject) as subject,
+                    count(*) filter (where type = 'mail.sending')::int as sending,
+                    count(*) filter (where type = 'mail.sent')::int as sent,
+                    count(*) filter (where type = 'mail.failed')::int as failed,
+                    count(*) filter (where type = 'mail.failed' and details->>'timedOut' = 'true')::int as timed_out
+               from audit_event
+              where type in ('mail.sending', 'mail.sent', 'mail.failed') and details ? 'jobId'
+              group by 1) t
+       left join account a on a.id = t.account_id`,
+  )) as TrailRow[];
+}
+
+/** Possible copies of one mail beyond the first. */
+export function possibleExtraCopies(t: Pick<TrailRow, 'sending' | 'sent' | 'failed' | 'timed_out'>): number {
+  const unrecorded = Math.max(0, t.sending - t.sent - t.failed);
+  return Math.max(0, t.sent + unrecorded + t.timed_out - 1);
 }
 
 interface JobRow {
@@ -82,12 +136,30 @@ export async function mailStatus(em: EntityManager, ctx: Pick<MailContext, 'conf
   const main = rows.filter((r) => r.name === ACCOUNT_MAIL_QUEUE);
   const dead = rows.filter((r) => r.name === ACCOUNT_MAIL_DEAD && r.state === 'created');
   const retrying = main.filter((r) => r.state === 'retry');
+  const recipients = new Map<number, RecipientMail>();
+  const of = (accountId: number, email: string | null) => {
+    const known = recipients.get(accountId);
+    if (known) return known;
+    const r = { accountId, email: email ?? `account ${accountId}`, sent: 0, pending: 0, failed: 0, possiblyDuplicated: 0 };
+    recipients.set(accountId, r);
+    return r;
+  };
+  for (const t of await trails(em)) {
+    const r = of(t.account_id, t.email);
+    if (t.sent > 0) r.sent++;
+    r.possiblyDuplicated += possibleExtraCopies(t);
+  }
+  for (const j of main) if (['created', 'active', 'retry'].includes(j.state)) of(j.data.accountId, j.email).pending++;
+  for (const j of dead) of(j.data.accountId, j.email).failed++;
+  const list = [...recipients.values()].sort((a, b) => a.email.localeCompare(b.email));
   return {
     queued: main.filter((r) => r.state === 'created').length,
     sending: main.filter((r) => r.state === 'active').length,
     retrying: retrying.length,
     sent: main.filter((r) => r.state === 'completed').length,
     failed: dead.length,
+    possiblyDuplicated: list.filter((r) => r.possiblyDuplicated > 0).length,
+    recipients: list,
     retries: retrying.map(failure),
     failures: dead.map((r) => ({ ...failure(r), error: main.find((m) => m.data.accountId === r.data.accountId && m.state === 'failed')?.output?.message ?? null })),
   };

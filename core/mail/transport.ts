@@ -14,6 +14,36 @@ export interface OutgoingMail {
   html: string;
   /** Custom headers, e.g. List-Unsubscribe later. */
   headers?: Record<string, string>;
+  /** `<id@domain>`; stable across the attempts at one queued mail (messageIdFor). Else nodemailer makes one. */
+  messageId?: string;
+}
+
+/**
+ * A send that did not finish within its time limit. The mail may still arrive (the server may
+ * have taken it just as we gave up), so it counts as possibly sent.
+ */
+export class MailTimeout extends Error {
+  constructor(ms: number) {
+    super(`the mail server did not take the mail within ${Math.round(ms / 1000)} s`);
+    this.name = 'MailTimeout';
+  }
+}
+
+/**
+ * `transport.send` with a time limit (a timer for infrastructure, not domain time). nodemailer's
+ * own timeouts are per connection step and per idle socket, so a server that trickles can hold
+ * a send far longer; the queue job must not outlive its expiry while we wait.
+ */
+export async function sendWithin(transport: MailTransport, mail: OutgoingMail, ms: number): Promise<{ messageId: string; where: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MailTimeout(ms)), ms);
+  });
+  try {
+    return await Promise.race([transport.send(mail), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface MailTransport {
