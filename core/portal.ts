@@ -3,11 +3,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PortalConfig } from '../config/schema.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { EmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded-postgres.ts';
+import { superviseEmbeddedPostgres, type EmbeddedSupervisor } from './db/embedded-supervisor.ts';
 import { DatabaseMissingError } from './db/errors.ts';
 import { MigrationsPendingError, migrateUp, migrationStatus } from './db/migrate.ts';
 import { openOrm } from './db/orm.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
 import { JobQueue } from './jobs/queue.ts';
+import { watchQueueReachability } from './jobs/queue-reachability.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
 import type { PhotoStore } from './photos/store.ts';
@@ -38,9 +40,15 @@ export interface CreatePortalOptions {
    * PostgreSQL's database is always created (see EmbeddedPostgres.acquire).
    */
   createDatabase?: boolean;
+  /**
+   * Start the embedded PostgreSQL again when it dies (embedded-supervisor.ts): the long-running
+   * server (`portal serve`) asks for it; a CLI command that dies with it is simply run again.
+   */
+  superviseDatabase?: boolean;
 }
 
-export type JobsState = 'not_started' | 'starting' | 'running' | 'failed' | 'stopped';
+/** `unreachable`: started, but its connections fail now (a database outage); it carries on once they answer. */
+export type JobsState = 'not_started' | 'starting' | 'running' | 'unreachable' | 'failed' | 'stopped';
 
 export interface Portal {
   readonly config: Readonly<PortalConfig>;
@@ -96,13 +104,15 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
   const clock = options.clock ?? systemClock;
   let embedded: EmbeddedPostgresHandle | undefined;
   let url = config.database.url;
+  let cluster: EmbeddedPostgres | undefined;
   if (!url) {
-    embedded = await new EmbeddedPostgres({
+    cluster = new EmbeddedPostgres({
       dataDir: config.dataDir,
       port: config.database.embeddedPort,
       log: (m) => log.info(m),
       debug: (m) => log.debug(m),
-    }).acquire();
+    });
+    embedded = await cluster.acquire();
     url = embedded.url;
   }
 
@@ -128,15 +138,20 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
 
   let jobs: Promise<JobQueue> | undefined;
   let jobsState: JobsState = 'not_started';
+  let unwatchJobs: (() => void) | undefined;
   const mail = createMailTransport(config.mail.smtpUrl, config.dataDir, clock);
   // Photos, uploads and attachments: the data folder, or where storage.url says (core/storage/open.ts).
   let storage: Storage | undefined;
+  let supervisor: EmbeddedSupervisor | undefined;
   const close = async () => {
+    unwatchJobs?.();
     if (jobs) await (await jobs.catch(() => undefined))?.stop();
     if (jobs) jobsState = 'stopped';
     mail.close();
     storage?.close();
     await orm.close(true);
+    // Before the release: a stop of the server must not look like a crash to restart from.
+    await supervisor?.stop();
     await embedded?.release();
   };
 
@@ -158,6 +173,8 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
     return await rethrowAfterCleanup(err, close, (closeErr) => log.warn(`closing after a failed start failed too: ${(closeErr as Error).message}`));
   }
 
+  if (cluster && embedded && options.superviseDatabase) supervisor = superviseEmbeddedPostgres(cluster, embedded.port, { log });
+
   return {
     config,
     log,
@@ -175,8 +192,12 @@ export async function createPortal(config: Readonly<PortalConfig>, options: Crea
         jobsState = 'starting';
         jobs = JobQueue.start(url, log, { supervise: options.supervise ?? false });
         jobs.then(
-          () => {
-            if (jobsState === 'starting') jobsState = 'running';
+          (queue) => {
+            if (jobsState !== 'starting') return;
+            jobsState = 'running';
+            unwatchJobs = watchQueueReachability(queue.boss, (reachable) => {
+              if (jobsState === 'running' || jobsState === 'unreachable') jobsState = reachable ? 'running' : 'unreachable';
+            });
           },
           () => {
             jobsState = 'failed';

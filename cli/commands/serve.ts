@@ -31,7 +31,7 @@ export function registerServe(program: Command, io: CliIO): void {
         const [{ createPortal }, { installedSchema }] = await Promise.all([import('../../core/portal.ts'), import('../../plugins/schema.ts')]);
         let portal: Awaited<ReturnType<typeof createPortal>>;
         try {
-          portal = await createPortal(config, { extensions: installedSchema(), clock });
+          portal = await createPortal(config, { extensions: installedSchema(), clock, superviseDatabase: true });
         } finally {
           process.off('SIGTERM', holdStop).off('SIGINT', holdStop);
         }

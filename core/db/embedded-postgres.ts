@@ -96,6 +96,18 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether a live pid is a postgres process. After a kill -9 the pid in a stale postmaster.pid
+ * may be given to another process; kill(0) alone would then take that one for the server.
+ */
+function isPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+  } catch {
+    return true; // no /proc (macOS), or gone meanwhile: pidAlive decided
+  }
+}
+
 function readPid(file: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(file, 'utf8').split('\n')[0] ?? '', 10);
@@ -133,6 +145,17 @@ async function freePort(): Promise<number> {
       const address = srv.address();
       srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
+  });
+}
+
+/** The port when nothing listens on it now, else undefined. */
+async function portIfFree(port: number | undefined): Promise<number | undefined> {
+  if (port === undefined) return undefined;
+  return await new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(undefined));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(port)));
   });
 }
 
@@ -213,7 +236,36 @@ export class EmbeddedPostgres {
     }
     const pid = Number.parseInt(lines[0] ?? '', 10);
     const port = Number.parseInt(lines[3] ?? '', 10);
-    return pidAlive(pid) && port > 0 ? { pid, port } : undefined;
+    return pidAlive(pid) && isPostgres(pid) && port > 0 ? { pid, port } : undefined;
+  }
+
+  /**
+   * The port in a postmaster.pid whose server is gone (kill -9, a power cut): starting again on
+   * it keeps the URL that running processes (the server's pool) hold. Undefined when none is left.
+   */
+  private previousPort(): number | undefined {
+    try {
+      const port = Number.parseInt(readFileSync(join(this.pgDir, 'postmaster.pid'), 'utf8').split('\n')[3] ?? '', 10);
+      return port > 0 ? port : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The postmaster.pid of a server that is gone (kill -9, OOM killer): postgres would remove it
+   * itself, but not while the old pid still answers kill(0), as a zombie that its new parent
+   * (often a container's PID 1) has not reaped yet, or as another process that got the pid since.
+   * Called only under the lock with no server running. Removing it is safe: a process of the old
+   * server still alive would still be attached to the shared memory, which postgres checks on its
+   * own (the key comes from the data folder) and then refuses to start; we try again later.
+   */
+  private removeStalePidFile(): void {
+    const file = join(this.pgDir, 'postmaster.pid');
+    const pid = readPid(file);
+    if (pid === undefined || this.postmaster() !== undefined) return;
+    this.debug(`removing the stale postmaster.pid of the embedded PostgreSQL (pid ${pid} is gone)`);
+    rmSync(file, { force: true });
   }
 
   /** The port of a server that is running now on this data folder, if any. */
@@ -272,9 +324,10 @@ export class EmbeddedPostgres {
     }
   }
 
-  private async startServer(user: { uid: number; gid: number } | undefined): Promise<number> {
+  private async startServer(user: { uid: number; gid: number } | undefined, fixedPort?: number): Promise<number> {
     const { pgCtl } = binaries();
-    const port = this.options.port ?? (await freePort());
+    const port = fixedPort ?? this.options.port ?? (await portIfFree(this.previousPort())) ?? (await freePort());
+    this.removeStalePidFile();
     const logFile = join(this.pgDir, 'server.log');
     const args = [
       'start',
@@ -339,6 +392,24 @@ export class EmbeddedPostgres {
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
+  }
+
+  /**
+   * Start the server again on `port` after it died, for the supervisor of a running portal
+   * (embedded-supervisor.ts): the same port, so the pools' URLs stay right. 'running' when
+   * another process (a CLI command) started it meanwhile. This process becomes responsible for
+   * stopping what it starts. Throws when it does not start; the caller retries with backoff.
+   */
+  async restart(port: number): Promise<'started' | 'running'> {
+    const user = await runAsUser(this.log);
+    return await withLock(this.lockFile, async () => {
+      const running = this.runningPort();
+      if (running === port) return 'running';
+      if (running !== undefined) throw new Error(`it was started on port ${running} meanwhile, not on ${port}: restart the portal`);
+      await this.startServer(user, port);
+      writeFileSync(this.ownerFile, String(process.pid), { mode: 0o600 });
+      return 'started';
+    });
   }
 
   /** Start the server, or join the one already running on this data folder. */

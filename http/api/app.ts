@@ -16,6 +16,7 @@ import { meRoutes } from './routes/me.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { photoRoutes } from './routes/photos.ts';
 import { loginRoutes, sessionRoutes } from './routes/session.ts';
+import { UNAVAILABLE_RESPONSE } from './schemas.ts';
 import { swapRoutes } from './routes/swaps.ts';
 import { childDayRoutes } from './routes/child-day.ts';
 import { pushRoutes } from './routes/push.ts';
@@ -78,6 +79,7 @@ export function createApi(portal: Portal, options: ApiOptions): OpenAPIHono<ApiE
     scheme: 'bearer',
     description: 'A token from POST /session',
   });
+  api.openAPIRegistry.registerComponent('responses', UNAVAILABLE_RESPONSE.name, UNAVAILABLE_RESPONSE.response);
 
   const deps = { portal, throttle: options.throttle };
   // Public: registered before the gate, so their handlers answer before it would run.

@@ -13,7 +13,8 @@ interface Operation {
   security?: unknown[];
   parameters?: { name: string; in: string; required?: boolean; description?: string; schema?: { type?: string; enum?: string[] } }[];
   requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> };
-  responses?: Record<string, { description?: string }>;
+  /** A response shared under components (the 503) is a `$ref`: shown by its name. */
+  responses?: Record<string, { description?: string; $ref?: string }>;
 }
 
 export interface DocsInput {
@@ -51,7 +52,7 @@ export function renderDocs(input: DocsInput): string {
           .map(([type, media]) => `<li>body: <code>${e(type)}</code>${media.schema?.$ref ? ` ${e(media.schema.$ref.split('/').at(-1) ?? '')}` : ''}</li>`)
           .join('');
         const responses = Object.entries(op.responses ?? {})
-          .map(([status, r]) => `<li><code>${e(status)}</code> ${e(r.description ?? '')}</li>`)
+          .map(([status, r]) => `<li><code>${e(status)}</code> ${e(r.description ?? r.$ref?.split('/').at(-1) ?? '')}</li>`)
           .join('');
         return `<article class="api-op" id="${e(`${method}-${path}`)}">
   <h3><code>${e(method.toUpperCase())} ${e(input.base)}${e(path)}</code></h3>

@@ -85,6 +85,13 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('documents the 503 of a database outage once, under components, and every operation refers to it', () => {
+    const shared = (document as unknown as { components: { responses: Record<string, { headers?: Record<string, unknown> }> } }).components.responses;
+    expect(shared['Unavailable']?.headers).toHaveProperty('Retry-After');
+    const without = operations().filter(({ op }) => (op as { responses?: Record<string, { $ref?: string }> }).responses?.['503']?.$ref !== '#/components/responses/Unavailable');
+    expect(without.map(({ method, path }) => `${method} ${path}`)).toEqual([]);
+  });
+
   it('keeps the document and the reference public, and asks for a token before saying a path does not exist', async () => {
     for (const path of ['/openapi.json', '/docs']) expect((await app.request(`http://localhost${API_BASE}${path}`)).status, path).toBe(200);
     expect((await app.request(`http://localhost${API_BASE}/bestaat-niet`)).status).toBe(401);

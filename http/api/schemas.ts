@@ -43,7 +43,22 @@ export const ChildParam = z.object({
   child: z.coerce.number().int().positive().openapi({ param: { name: 'child', in: 'path' }, example: 12 }),
 });
 
-/** The error responses a protected route can give, documented once. */
+/**
+ * The 503 every operation can give: the database is out of reach for a moment (restarting, or
+ * refusing connections; see http/api/errors.ts). One response under components, registered by
+ * createApi; each operation refers to it.
+ */
+export const UNAVAILABLE_RESPONSE = {
+  name: 'Unavailable',
+  response: {
+    description: 'Temporarily unavailable (the database is out of reach, e.g. restarting); nothing was done: try again after Retry-After seconds',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' as const, example: 30 } } },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  ref: { $ref: '#/components/responses/Unavailable' },
+};
+
+/** The error responses a protected route can give, documented once (503: UNAVAILABLE_RESPONSE). */
 export const errors = (...statuses: (401 | 403 | 404 | 409 | 413 | 422 | 429)[]) => {
   const text: Record<number, string> = {
     401: 'No valid bearer token (missing, revoked, expired, or the account was suspended)',
@@ -54,9 +69,11 @@ export const errors = (...statuses: (401 | 403 | 404 | 409 | 413 | 422 | 429)[])
     422: 'Validation failed; details per field',
     429: 'Too many requests; see Retry-After',
   };
-  return Object.fromEntries(
+  const documented: Record<string, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } } | { $ref: string }> = Object.fromEntries(
     [...new Set<number>([401, 429, ...statuses])].map((s) => [s, { description: text[s]!, content: { 'application/json': { schema: ErrorSchema } } }]),
   );
+  documented[503] = UNAVAILABLE_RESPONSE.ref;
+  return documented;
 };
 
 export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({

@@ -31,7 +31,12 @@ async function migrationsState(portal: Pick<Portal, 'orm'>): Promise<Readiness['
   return status.unknown.length ? 'ahead' : status.pending.length ? 'pending' : 'current';
 }
 
-/** What /readyz checks: the database answers, its schema is the one this code has, the job queue runs. */
+/**
+ * What /readyz checks: the database answers, its schema is the one this code has, the job queue
+ * runs and reaches its database ('unreachable' during an outage, core/jobs/queue-reachability.ts).
+ * After an outage it is 200 again by itself: the pools reconnect, and a dead embedded PostgreSQL
+ * is started again by its supervisor (core/db/embedded-supervisor.ts).
+ */
 export async function readiness(portal: Pick<Portal, 'ping' | 'orm' | 'jobsState'>): Promise<Readiness> {
   const database = (await within(portal.ping(), false)) ? 'ok' : 'unreachable';
   const migrations = database === 'ok' ? await within(migrationsState(portal), 'unknown' as const) : 'unknown';

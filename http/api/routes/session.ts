@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { issueApiToken, MAX_DEVICE_NAME, revokeOwnApiToken } from '../../../core/auth/api-tokens.ts';
 import { type ApiModule, PUBLIC, type PublicApiModule } from '../deps.ts';
 import { apiError, ErrorSchema } from '../errors.ts';
-import { errors, json } from '../schemas.ts';
+import { errors, json, UNAVAILABLE_RESPONSE } from '../schemas.ts';
 
 const LoginBody = z
   .object({
@@ -37,6 +37,7 @@ const login = createRoute({
     403: refused('account_suspended, password_change_required (change it on the website first) or second_factor_required (staff with two-step verification use the website)'),
     422: refused('Validation failed'),
     429: refused('Login brake: too many failed attempts; see Retry-After'),
+    503: UNAVAILABLE_RESPONSE.ref,
   },
 });
 
