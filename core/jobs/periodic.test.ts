@@ -122,12 +122,14 @@ describe('a periodic task on two nodes', () => {
     for (const stop of stops) stop();
     const applied = [...logs.a, ...logs.b].filter((l) => l.includes('retention applied'));
     expect(applied).toHaveLength(1);
-    // And housekeeping and the notification scan, each once: the marks are at this start.
+    // And housekeeping, the notification scan and the photo reaper and sweep, each once: the marks are at this start.
     const marks = await sql<{ name: string; last_run_at: Date }>(`select name, last_run_at from periodic_run order by name`);
     const now = a.clock.now().toISOString();
     expect(marks.filter((m) => new Date(m.last_run_at).toISOString() === now).map((m) => m.name)).toEqual([
       'housekeeping',
       'notification-scan',
+      'photo-reaper',
+      'photo-sweep',
       'retention',
     ]);
     // A tick of retention on either node the same day finds it done.
