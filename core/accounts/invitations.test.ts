@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, passwordFrom, type SmtpSink, startSmtpSink } from '../../test/smtp.ts';
+import { seedMailWorld } from '../../test/mail-world.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { listAudit } from '../audit.ts';
-import { addChild } from '../directory/children.ts';
-import { addGroup } from '../directory/groups.ts';
-import { addLocation } from '../directory/locations.ts';
-import { initOrganisation } from '../directory/organisation.ts';
-import { addParent } from '../directory/parents.ts';
 import { Account, Session } from '../entities/account.ts';
 import { ApiToken } from '../entities/api-token.ts';
 import { QUEUE_SCHEMA } from '../jobs/queue.ts';
@@ -34,14 +30,10 @@ beforeAll(async () => {
     // Fast hashes keep the suite quick; the policy floor is checked by the config schema test.
     'auth.argon2MemoryKiB': 19_456,
   });
-  const em = portal.em();
-  await initOrganisation(em, admin, { name: 'De Zon', publicUrl: 'https://ouders.dezon.nl', helpdeskEmail: 'help@dezon.nl' });
-  await addLocation(em, admin, { name: 'Centrum' });
-  await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-  await addChild(em, admin, { childNumber: 'K1', firstName: 'Evi', lastName: 'Berg', birthDate: '2024-01-01', group: 'Boomhut' });
-  for (const email of parents) {
-    await addParent(em, admin, { email, firstName: email.split('@')[0]!, lastName: 'Test', children: ['K1'], language: email.startsWith('cor') ? 'en' : 'nl' });
-  }
+  await seedMailWorld(
+    portal.em(),
+    parents.map((email) => ({ email, firstName: email.split('@')[0]!, language: email.startsWith('cor') ? ('en' as const) : ('nl' as const) })),
+  );
 });
 afterAll(async () => {
   await portal?.destroy();

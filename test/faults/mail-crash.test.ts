@@ -4,17 +4,13 @@ import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load.ts';
 import { inviteParents } from '../../core/accounts/invitations.ts';
-import { addChild } from '../../core/directory/children.ts';
-import { addGroup } from '../../core/directory/groups.ts';
-import { addLocation } from '../../core/directory/locations.ts';
-import { initOrganisation } from '../../core/directory/organisation.ts';
-import { addParent } from '../../core/directory/parents.ts';
 import { Account } from '../../core/entities/account.ts';
 import { QUEUE_SCHEMA } from '../../core/jobs/queue.ts';
 import { ACCOUNT_MAIL_QUEUE, ensureAccountMailQueue } from '../../core/mail/account-mail.ts';
 import { startAccountMailWorker } from '../../core/mail/account-mail-worker.ts';
 import type { MailStatus } from '../../core/mail/queue-status.ts';
 import { cliAgainst } from '../cli.ts';
+import { seedMailWorld } from '../mail-world.ts';
 import { admin, createTestPortal, type TestPortal } from '../portal.ts';
 import { passwordFrom, type SmtpSink, startSmtpSink } from '../smtp.ts';
 
@@ -62,14 +58,7 @@ beforeAll(async () => {
     'mail.jobExpirySeconds': EXPIRY_SECONDS,
     'auth.argon2MemoryKiB': 19_456,
   });
-  const em = portal.em();
-  await initOrganisation(em, admin, { name: 'De Zon', publicUrl: 'https://ouders.dezon.nl', helpdeskEmail: 'help@dezon.nl' });
-  await addLocation(em, admin, { name: 'Centrum' });
-  await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-  await addChild(em, admin, { childNumber: 'K1', firstName: 'Evi', lastName: 'Berg', birthDate: '2024-01-01', group: 'Boomhut' });
-  for (const email of emails) {
-    await addParent(em, admin, { email, firstName: 'Ouder', lastName: 'Test', children: ['K1'], language: 'nl' });
-  }
+  await seedMailWorld(portal.em(), emails.map((email) => ({ email, firstName: 'Ouder', language: 'nl' as const })));
 }, 60_000);
 
 afterAll(async () => {
