@@ -146,6 +146,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   restore: [
     'PORTAL_DATABASE_URL=postgres://portal@db.example.nl/portal_new portal restore /var/backups/portal/export-20261124T020000Z',
     'portal --data-dir ./restored restore ./exports/export-20261124T020000Z',
+    'portal --data-dir /srv/new/data restore /var/backups/portal/ouderportaal-backup-20261124T020000Z.tar',
+  ],
+  backup: [
+    'portal backup --out /var/backups/portal',
+    'PORTAL_PG_BIN=/usr/lib/postgresql/18/bin portal backup --out /var/backups/portal/nightly.tar.gz --gzip --force',
+    'PORTAL_BACKUP_DUMP=native portal backup --out /var/backups/portal',
   ],
 
   'db create': ['PORTAL_DATABASE_URL=postgres://portal@db.example.nl/ouderportaal portal db create', 'portal db create --dry-run'],

@@ -124,8 +124,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'restore',
-    description: 'load a complete export into a new, empty, migrated database (checks every file first)',
+    description: 'load a backup archive (portal backup) or a complete export into a new, empty portal (checks every file first)',
     load: () => import('./commands/export.ts').then((m) => m.registerExport),
+  },
+  {
+    name: 'backup',
+    description: 'the whole portal in one archive: database, photos and other files, configuration and logo, with a manifest',
+    load: () => import('./commands/backup.ts').then((m) => m.registerBackup),
   },
   { name: 'db', description: 'the database: create, migrations and status', load: () => import('./commands/db.ts').then((m) => m.registerDb) },
   {

@@ -77,6 +77,8 @@ export type AuditType =
   | 'export.written'
   | 'database.created'
   | 'export.restored'
+  | 'backup.written'
+  | 'backup.restored'
   | 'push.subscribed'
   | 'push.unsubscribed'
   | 'push.settings';

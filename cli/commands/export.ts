@@ -49,14 +49,21 @@ export function registerExport(program: Command, io: CliIO): void {
 
   program
     .command('restore')
-    .description('load a complete export into a new, empty, migrated database (checks every file first)')
-    .argument('<dir>', 'an export folder (export-<time>, with its manifest.json)')
+    .description('load a backup archive (portal backup) or a complete export into a new, empty portal (checks every file first)')
+    .argument('<path>', 'a backup archive (ouderportaal-backup-<time>.tar[.gz]) or an export folder (export-<time>, with its manifest.json)')
+    .option('--config-to <dir>', 'backup only: where the configuration file, settings and logo are copied (default DATA_DIR/restored-config)')
     .addHelpText(
       'after',
-      '\nRestored accounts have no password or second factor (an export holds no credentials): send new ones\nwith `portal parents invite --resend` and `portal staff invite --resend`.',
+      '\nA backup archive comes back whole (credentials, files, job queue); its configuration and logo are copied to\n--config-to for you to put in place. From an export folder, restored accounts have no password or second\nfactor (an export holds no credentials): send new ones with `portal parents invite --resend` and\n`portal staff invite --resend`.',
     )
     .action(
-      action(io, async (ctx, dir: string) => {
+      action(io, async (ctx, dir: string, flags: { configTo?: string }) => {
+        // A file is a backup archive (portal backup); a folder an export.
+        const { isBackupArchive } = await import('../../core/backup/restore.ts');
+        if (await isBackupArchive(resolve(ctx.io.cwd, dir))) {
+          const { restoreBackupCommand } = await import('./backup.ts');
+          return await restoreBackupCommand(ctx, dir, flags.configTo);
+        }
         const { restoreExport } = await import('../../core/export/restore.ts');
         const r = await ctx.withPortal((em) => restoreExport(em, ctx.actor, dir));
         ctx.out.result(r, `Restored ${r.rows} row(s) in ${r.tables} table(s) from the snapshot of ${r.snapshotAt}.`);
