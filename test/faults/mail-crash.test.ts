@@ -18,7 +18,7 @@ import { passwordFrom, type SmtpSink, startSmtpSink } from '../smtp.ts';
  * Drill: the process sending invitations is killed (SIGKILL) in the middle of a run, while the
  * mail server holds mails it has taken but not yet confirmed, the worst moment: sent, and not
  * known to be. Then a new worker starts. Every parent must get their invitation within seconds
- * (the expiry is shortened here to 3 s; the default of a minute is checked below), at most
+ * (the expiry is shortened here to 20 s; the default of a minute is checked below), at most
  * twice, both copies with the same Message-ID and the later one saying it replaces the earlier;
  * only the last password works; the audit log holds a `mail.sending` for each interrupted send;
  * and `portal mail status` tells the admin who may have theirs twice.
@@ -27,7 +27,12 @@ import { passwordFrom, type SmtpSink, startSmtpSink } from '../smtp.ts';
 const PARENTS = 48;
 /** The mail server takes this many, then holds its answers while the worker is killed. */
 const CRASH_AFTER = 16;
-const EXPIRY_SECONDS = 8;
+/**
+ * Short for the drill, long enough that a send on a busy CI machine stays inside its time limit
+ * (half the expiry): a send that times out also counts as possibly duplicated, which is another
+ * drill than this one.
+ */
+const EXPIRY_SECONDS = 20;
 const emails = Array.from({ length: PARENTS }, (_, i) => `ouder${String(i).padStart(2, '0')}@example.nl`);
 
 let portal: TestPortal;
@@ -88,7 +93,10 @@ describe('mail after a crash', () => {
     // A moment for the other connections' mails to reach the server and be held too.
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGKILL');
+    const killedAt = performance.now();
     expect(await exited).toBe('SIGKILL');
+    // A COMMIT the worker sent just before it died may still be in PostgreSQL's hands.
+    await new Promise((r) => setTimeout(r, 500));
     killed = true;
     holding = false;
     const taken = smtp.messages.length;
@@ -106,24 +114,38 @@ describe('mail after a crash', () => {
 
     // The restart: a new worker (here, in the test process).
     const restarted = performance.now();
+    const restartedAt = new Date();
     await startAccountMailWorker(portal);
-    const deadline = restarted + 30_000;
+    // All of them arrive (a generous deadline: 48 password hashes on a busy CI machine) ...
+    const deadline = restarted + 120_000;
+    // ... and the killed worker's mails are back with the queue after its expiry, not pg-boss's
+    // 15 minutes: measured from the kill on the queue (no job left active from before the
+    // restart), which depends on the expiry and the reaper's tick, not on how fast a busy
+    // machine hashes.
+    const orphaned = async () =>
+      ((await portal.em().getConnection().execute(
+        `select count(*)::int as n from ${QUEUE_SCHEMA}.job where name = ? and state = 'active' and started_on < ?`,
+        [ACCOUNT_MAIL_QUEUE, restartedAt],
+      )) as { n: number }[])[0]!.n;
+    let handedBack: number | undefined;
     const pending = async () =>
       ((await portal.em().getConnection().execute(
         `select count(*)::int as n from ${QUEUE_SCHEMA}.job where name = ? and state in ('created', 'active', 'retry')`,
         [ACCOUNT_MAIL_QUEUE],
       )) as { n: number }[])[0]!.n;
     while ((emails.some((e) => smtp.to(e).length === 0) || (await pending()) > 0) && performance.now() < deadline) {
+      if (handedBack === undefined && (await orphaned()) === 0) handedBack = (performance.now() - killedAt) / 1000;
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (performance.now() - restarted) / 1000;
     console.info(
-      `mail-crash drill: ${taken} mails taken before the kill (${unconfirmed} unconfirmed); ${emails.filter((e) => smtp.to(e).length > 0).length} of ${PARENTS} parents had theirs ${seconds.toFixed(1)} s after the restart`,
+      `mail-crash drill: ${taken} mails taken before the kill (${unconfirmed} unconfirmed); ${emails.filter((e) => smtp.to(e).length > 0).length} of ${PARENTS} parents had theirs ${seconds.toFixed(1)} s after the restart; the killed worker's mails back with the queue ${handedBack?.toFixed(1)} s after the kill`,
     );
     expect(emails.filter((e) => smtp.to(e).length === 0), 'parents without an invitation').toEqual([]);
     expect(await pending()).toBe(0);
-    // Seconds: the shortened expiry plus a reaper tick and the hashing, not pg-boss's 15 minutes.
-    expect(seconds).toBeLessThan(EXPIRY_SECONDS + 7);
+    // Seconds: the shortened expiry plus a reaper tick, not pg-boss's 15 minutes.
+    expect(handedBack).toBeDefined();
+    expect(handedBack!).toBeLessThan(EXPIRY_SECONDS + 7);
 
     const duplicated: string[] = [];
     for (const email of emails) {
@@ -139,6 +161,7 @@ describe('mail after a crash', () => {
         expect(await portal.hasher.verify(hash, passwordFrom(mails[0]!)), email).toBe(false);
       }
     }
+    console.info(`mail-crash drill: ${duplicated.length} parent(s) got a second copy, none a third; ${interrupted.length} sends had no recorded outcome`);
     // The held mails were taken by the server and never confirmed: their parents get a second
     // copy (so may those whose confirmation came just before the kill, before it was recorded).
     expect(duplicated.length).toBeGreaterThanOrEqual(unconfirmed);
@@ -177,7 +200,7 @@ describe('mail after a crash', () => {
     for (const email of duplicated) expect(text.stdout).toMatch(new RegExp(`${email.replace('.', '\\.')}\\s+1\\s+0\\s+0\\s+1`));
     expect(status.recipients.every((r) => r.sent === 1 && r.pending === 0 && r.failed === 0)).toBe(true);
     expect(status.recipients).toHaveLength(PARENTS);
-  }, 90_000);
+  }, 180_000);
 
   it('by default an account mail expires after a minute; the other queues keep theirs', async () => {
     const { config } = loadConfig({ env: {}, flags: { 'database.url': portal.dbUrl } });
