@@ -7,7 +7,7 @@ import { correctedChildNumbers } from '../core/directory/children.ts';
 import { silentLogger } from '../core/log.ts';
 import { createPortal } from '../core/portal.ts';
 import { installedSchema } from '../plugins/schema.ts';
-import { cliAgainst, runCli } from '../test/cli.ts';
+import { cliAgainst, runCli, ZON_CENTRUM } from '../test/cli.ts';
 import { createTestDatabase, TEST_NOW } from '../test/portal.ts';
 
 /**
@@ -27,11 +27,7 @@ beforeAll(async () => {
   dbUrl = await createTestDatabase();
   dir = mkdtempSync(join(tmpdir(), 'portal-children-cli-'));
   for (const args of [
-    ['init', '--name', 'Zon', '--url', 'https://ouders.zon.nl', '--helpdesk-email', 'help@zon.nl'],
-    ['locations', 'add', '--name', 'Centrum'],
-    ['groups', 'add', '--location', 'Centrum', '--name', 'Boomhut'],
-    ['groups', 'add', '--location', 'Centrum', '--name', 'Egeltjes'],
-    ['children', 'add', '--number', 'K1', '--first-name', 'Evi', '--last-name', 'Berg', '--birth-date', '2024-01-01', '--group', 'Boomhut', '--start', '2025-01-06'],
+    ...ZON_CENTRUM,
     ['children', 'add', '--number', 'K2', '--first-name', 'Daan', '--last-name', 'Berg', '--birth-date', '2023-03-01', '--group', 'Egeltjes', '--start', '2025-01-06'],
     ['children', 'add', '--number', 'K3', '--first-name', 'Noor', '--last-name', 'Smit', '--birth-date', '2024-05-01', '--group', 'Boomhut', '--start', '2025-01-06'],
     ['parents', 'add', '--email', 'anna@example.nl', '--first-name', 'Anna', '--last-name', 'Berg', '--child', 'K1'],

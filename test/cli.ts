@@ -52,3 +52,15 @@ export function cliAgainst(env: () => Record<string, string | undefined>) {
   };
   return { cli, json };
 }
+
+/**
+ * The command lines that make the CLI suites' small organisation: Zon, location Centrum with
+ * groups Boomhut and Egeltjes, and Evi (K1) in Boomhut. Suites add what they need after it.
+ */
+export const ZON_CENTRUM: readonly string[][] = [
+  ['init', '--name', 'Zon', '--url', 'https://ouders.zon.nl', '--helpdesk-email', 'help@zon.nl'],
+  ['locations', 'add', '--name', 'Centrum'],
+  ['groups', 'add', '--location', 'Centrum', '--name', 'Boomhut'],
+  ['groups', 'add', '--location', 'Centrum', '--name', 'Egeltjes'],
+  ['children', 'add', '--number', 'K1', '--first-name', 'Evi', '--last-name', 'Berg', '--birth-date', '2024-01-01', '--group', 'Boomhut', '--start', '2025-01-06'],
+];

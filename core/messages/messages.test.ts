@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { errorCode } from '../../test/errors.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEOPLE, type MessageWorld, seedMessageWorld } from '../../test/messages.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
@@ -6,7 +7,7 @@ import { startSmtpSink, type SmtpSink } from '../../test/smtp.ts';
 import { suspendParent } from '../accounts/suspension.ts';
 import { moveChild } from '../directory/children.ts';
 import { Announcement, Message, MessageAttachment, MessageThread } from '../entities/message.ts';
-import { type DomainError, isDomainError } from '../errors.ts';
+import type { DomainError } from '../errors.ts';
 import { ANNOUNCEMENT_MAIL_QUEUE, type AnnouncementMailJob, sendAnnouncementMail } from './announcement-mail.ts';
 import { announcementView, listAnnouncements, markAnnouncementRead, sendAnnouncement } from './announcements.ts';
 import { AttachmentRejectedError, prepareAttachment } from './attachments.ts';
@@ -31,15 +32,7 @@ let portal: TestPortal;
 let smtp: SmtpSink;
 let w: MessageWorld;
 
-const code = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (isDomainError(err)) return (err as DomainError).code;
-    throw err;
-  }
-};
+const code = async (p: Promise<unknown>) => (await errorCode(p)) ?? 'ok';
 
 const rows = async () => {
   const em = portal.em();
