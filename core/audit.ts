@@ -81,7 +81,9 @@ export type AuditType =
   | 'backup.restored'
   | 'push.subscribed'
   | 'push.unsubscribed'
-  | 'push.settings';
+  | 'push.settings'
+  | 'calendar_feed.created'
+  | 'calendar_feed.revoked';
 
 export interface AuditInput {
   type: AuditType;

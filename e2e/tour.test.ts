@@ -70,6 +70,7 @@ const NOT_PAGES: readonly (readonly [pattern: string, reason: string])[] = [
   ['/mijn-gegevens/gegevens/:token', "download: the parent's data export (zip)"],
   ['/berichten/bijlage/:id', "download: a message's attachment"],
   ['/locatie', 'redirect to /locatie/ruilverzoeken'],
+  ['/agenda/:file', "text/calendar: a parent's calendar feed, for calendar apps (e2e/calendar-feed.test.ts)"],
 ];
 
 /** Reports CSP violations to the page (installed before any of the page's own code runs). */

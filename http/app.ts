@@ -40,6 +40,7 @@ import { staffPhotoRoutes, UPLOAD_PATH } from './routes/staff-photos.ts';
 import { swapRoutes, swapSection } from './routes/swaps.ts';
 import { todayRoutes } from './routes/today.ts';
 import { childDayRoutes } from './routes/child-day.ts';
+import { calendarFeedRoutes, calendarFeedSettingsRoutes } from './routes/calendar-feed.ts';
 
 export type { AppEnv } from './env.ts';
 
@@ -72,6 +73,8 @@ export interface AppOptions {
   apiRateLimit?: Window;
   /** The organisation's name, logo and colour, read by startServer (loadBranding); default: ours. */
   branding?: Branding;
+  /** Calendar feed fetches per IP (default DEFAULT_FEED_WINDOW in core/calendar-feed/rate-limit.ts). */
+  calendarFeedRateLimit?: Window;
 }
 
 /** The web app: middleware, then one route module per area. Opens no port; see server.ts. */
@@ -144,6 +147,8 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
 
   // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
+  // The calendar feed: its token is its authorization; no session is read and no cookie set.
+  calendarFeedRoutes(app, { portal, publicUrl, rateLimit: options.calendarFeedRateLimit });
   // A thumbnail, decided in one statement (routes/photos.ts thumbHotPath); what it does not
   // serve goes on to the ordinary route behind the session loader and the login gate.
   app.get(THUMB_PATH, thumbHotPath(portal, { secure: https }));
@@ -179,6 +184,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   swapRoutes(authed, deps);
   todayRoutes(authed, deps);
   childDayRoutes(authed, deps);
+  calendarFeedSettingsRoutes(authed, { pages, secure: https, publicUrl });
   plugins.mountPrivate(authed);
 
   app.notFound(notFoundHandler(pages));

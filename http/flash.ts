@@ -38,6 +38,7 @@ export const FLASH_KEYS = [
   'marked_read',
   'data_export_requested',
   'app_signed_out',
+  'calendar_feed_revoked',
   'day_cancelled',
   'day_reinstated',
   'swap_requested',

@@ -86,8 +86,10 @@ describe('secrets in mailed links', () => {
       '/e-mailadres-bevestigen/:token',
       '/uitschrijven/:token',
       '/mijn-gegevens/gegevens/:token',
+      '/agenda/:token',
     ]);
     expect(loggablePath('//uitschrijven/12.abc')).toBe('/uitschrijven/[token]');
+    expect(loggablePath(`/agenda/${'a'.repeat(43)}.ics`)).toBe('/agenda/[token]');
     expect(loggablePath('/mijn-gegevens/gegevens-downloaden')).toBe('/mijn-gegevens/gegevens-downloaden');
     expect(loggablePath('/berichten/gesprek/12')).toBe('/berichten/gesprek/12');
   });

@@ -119,6 +119,11 @@ export const catalogue = declare({
     does: 'see and choose their own push notifications: devices, kinds of news, quiet hours',
     anyOf: [r.ownAccount],
   },
+  'account.calendarFeed': {
+    target: 'account',
+    does: 'make, renew and revoke their own private calendar feed (agenda-koppeling), which lists their children',
+    anyOf: [where(r.ownAccount, is.parentLogin)],
+  },
   'pushSubscription.remove': { target: 'pushSubscription', does: 'remove a browser from their own push notifications', anyOf: [r.ownAccount] },
 
   // --- photos ---------------------------------------------------------------------------------

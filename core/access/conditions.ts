@@ -114,6 +114,9 @@ export const conditions = {
     },
   },
 
+  /** The account is a parent's login (what is about their children, such as the calendar feed). */
+  parentLogin: { name: "a parent's login", sql: (t) => ({ sql: `${t.alias}.parent_id is not null`, params: [] }) },
+
   /** An announcement to a whole location (not to one group). */
   wholeLocation: { name: 'to the whole location', sql: () => ({ sql: 'a.group_id is null', params: [] }) },
 } satisfies Record<string, Condition>;

@@ -138,6 +138,8 @@ const EXPECTED: Record<ActionName, Partial<Record<ActorName, string>>> = {
   'account.pushSubscribe': { ouder: 'ouder', ander: 'ander', leid: 'leid', beheerder: 'beheerder' },
   'account.pushSettings': { ouder: 'ouder', ander: 'ander', leid: 'leid', beheerder: 'beheerder' },
   'pushSubscription.remove': { ouder: 'ouder', leid: 'leid' },
+  // The calendar feed: a parent's own active login only (a staff login has no children to list).
+  'account.calendarFeed': { ouder: 'ouder', ander: 'ander' },
 };
 
 let portal: TestPortal;

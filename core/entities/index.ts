@@ -1,6 +1,7 @@
 import { Account, PasswordResetToken, RateLimit, RecoveryCode, Session } from './account.ts';
 import { ApiToken } from './api-token.ts';
 import { AuditEvent } from './audit.ts';
+import { CalendarFeed } from './calendar-feed.ts';
 import { Child, ConsentRecord, Placement } from './child.ts';
 import { DataExport } from './data-export.ts';
 import { DeletedRow } from './deleted-row.ts';
@@ -24,6 +25,7 @@ import { StaffAssignment } from './staff-assignment.ts';
 export * from './account.ts';
 export * from './api-token.ts';
 export * from './audit.ts';
+export * from './calendar-feed.ts';
 export * from './child.ts';
 export * from './data-export.ts';
 export * from './deleted-row.ts';
@@ -92,4 +94,5 @@ export const coreEntities = [
   PushSubscription,
   PushSetting,
   PeriodicRun,
+  CalendarFeed,
 ];

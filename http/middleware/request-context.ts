@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { RESET_PATH } from '../../core/auth/password-reset.ts';
+import { CALENDAR_FEED_PATH } from '../../core/calendar-feed/links.ts';
 import { DATA_EXPORT_PATH } from '../../core/gdpr/self-service.ts';
 import type { Logger } from '../../core/log.ts';
 import { EMAIL_CHANGE_PATH } from '../../core/profile/email-change.ts';
@@ -12,7 +13,7 @@ const acceptableId = /^[\w.:-]{1,100}$/;
 
 /**
  * The routes whose path carries a secret (a link from a mail: reset, e-mail confirmation,
- * unsubscribe, data-export download), as registered with the router. Each `:param` of these is
+ * unsubscribe, data-export download; a parent's calendar feed), as registered with the router. Each `:param` of these is
  * logged as `[param]`: /e-mailadres-bevestigen/<token> becomes /e-mailadres-bevestigen/[token].
  * A new route with a secret in its path belongs here (http/logging.test.ts checks each one).
  */
@@ -21,6 +22,7 @@ export const SECRET_ROUTES: readonly string[] = [
   `${EMAIL_CHANGE_PATH}:token`,
   `${UNSUBSCRIBE_PATH}:token`,
   `${DATA_EXPORT_PATH}:token`,
+  `${CALENDAR_FEED_PATH}:token`,
 ];
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -24,6 +24,7 @@ import type { AuthRouteDeps } from './login.ts';
 import { PROFILE_PATH } from './password.ts';
 import { clockTime, dayHeading, dayInSentence } from './photos.ts';
 import { pushCard, pushRoutes } from './push.ts';
+import { calendarFeedCard } from './calendar-feed.ts';
 
 export const EMAIL_PATH = `${PROFILE_PATH}/e-mailadres`;
 export const LANGUAGE_PATH = `${PROFILE_PATH}/taal`;
@@ -90,6 +91,7 @@ export function profileRoutes(app: Hono<AuthedEnv>, deps: ProfileRouteDeps): voi
           lastUsedTime: clockTime(t.lastUsedAt),
         })),
         push: { ...(await pushCard(c)), script: deps.pushScript ?? '' },
+        calendarFeed: isParent ? await calendarFeedCard(c) : null,
       },
       status,
     );
