@@ -38,6 +38,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'children update': [
     'portal children update K1042 --child-number K1042A',
     'portal children update K1042 --first-name Sem --birth-date 2024-03-15 --dry-run',
+    'portal children update K1042 --mentor anna@kdv-zonnetje.nl',
   ],
 
   'consent set': [

@@ -53,6 +53,7 @@ export type AuditType =
   | 'child.updated'
   | 'child.moved'
   | 'child.left'
+  | 'child.mentor_set'
   | 'location.added'
   | 'location.updated'
   | 'gdpr.exported'

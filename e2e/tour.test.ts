@@ -226,6 +226,7 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
       { name: 'announcement-new', path: '/berichten/mededeling/nieuw' },
       { name: 'announcement', path: `/berichten/mededeling/${announcementId}` },
       { name: 'my-location', path: '/mijn-vestiging' },
+      { name: 'mentor-children', path: '/mentorkinderen' },
       // Mia has no second factor yet: the page sets one up.
       { name: 'second-factor-enrol', path: '/tweestapsverificatie' },
       ...common,
@@ -237,6 +238,7 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
       { name: 'home', path: '/' },
       { name: 'today-zolder', path: `/vandaag?groep=${w.groups.zolder}` },
       { name: 'swap-requests', path: '/locatie/ruilverzoeken' },
+      { name: 'mentors', path: '/mentoren' },
       { name: 'messages', path: '/berichten' },
       { name: 'announcement-new', path: '/berichten/mededeling/nieuw' },
       { name: 'photos', path: '/fotos' },

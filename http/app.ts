@@ -41,6 +41,7 @@ import { swapRoutes, swapSection } from './routes/swaps.ts';
 import { todayRoutes } from './routes/today.ts';
 import { childDayRoutes } from './routes/child-day.ts';
 import { calendarFeedRoutes, calendarFeedSettingsRoutes } from './routes/calendar-feed.ts';
+import { mentorRoutes } from './routes/mentor.ts';
 
 export type { AppEnv } from './env.ts';
 
@@ -185,6 +186,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   todayRoutes(authed, deps);
   childDayRoutes(authed, deps);
   calendarFeedSettingsRoutes(authed, { pages, secure: https, publicUrl });
+  mentorRoutes(authed, deps);
   plugins.mountPrivate(authed);
 
   app.notFound(notFoundHandler(pages));

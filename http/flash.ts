@@ -31,6 +31,7 @@ export const FLASH_KEYS = [
   'email_change_sent',
   'email_changed',
   'diary_saved',
+  'mentor_saved',
   'diary_written',
   'diary_changed',
   'message_sent',

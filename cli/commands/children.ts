@@ -11,7 +11,9 @@ import {
   showChild,
   updateChild,
 } from '../../core/directory/children.ts';
+import { type MentorChange, setChildMentor } from '../../core/directory/mentor.ts';
 import { action } from '../context.ts';
+import { UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
 import { formatDetails, formatTable } from '../output.ts';
 
@@ -50,6 +52,13 @@ function updateMessage(c: ChildUpdate): string {
     ? [`An import that still uses ${renumbered.from} is refused and names ${renumbered.to}: correct the number in the planning system too.`]
     : [];
   return [head, ...lines, ...note].join('\n');
+}
+
+function mentorMessage(m: MentorChange): string {
+  const none = '(none)';
+  if (!m.changed) return `Child ${m.childNumber}: the mentor is already ${m.to ?? none}.`;
+  const head = m.dryRun ? `Dry run: child ${m.childNumber} would change (nothing saved):` : `Child ${m.childNumber} changed:`;
+  return `${head}\n  mentor: ${m.from ?? none} → ${m.to ?? none}`;
 }
 
 /** What leaving means for the parents, from the access rules and the retention period. */
@@ -172,6 +181,8 @@ export function registerChildren(program: Command, io: CliIO): void {
     .option('--last-name <name>', 'last name')
     .option('--birth-date <date>', 'YYYY-MM-DD or DD-MM-YYYY')
     .option('--child-number <number>', 'the corrected child number (unique)')
+    .option('--mentor <email>', "the child's mentor: a staff member assigned to one of the child's groups")
+    .option('--no-mentor', 'the child has no mentor any more')
     .option('--dry-run', 'check and show what would change; change nothing')
     .action(
       action(
@@ -179,9 +190,26 @@ export function registerChildren(program: Command, io: CliIO): void {
         async (
           ctx,
           number: string,
-          f: { firstName?: string; infix?: string; lastName?: string; birthDate?: string; childNumber?: string; dryRun?: boolean },
+          f: {
+            firstName?: string;
+            infix?: string;
+            lastName?: string;
+            birthDate?: string;
+            childNumber?: string;
+            mentor?: string | false;
+            dryRun?: boolean;
+          },
         ) => {
-          const { dryRun, ...input } = f;
+          const { dryRun, mentor, ...input } = f;
+          // The mentor alone is a change of its own: updateChild would find "nothing to change".
+          if (mentor !== undefined && Object.values(input).every((v) => v === undefined)) {
+            const m = await ctx.withPortal((em) =>
+              setChildMentor(em, ctx.actor, { number }, mentor === false ? null : { email: mentor }, { dryRun }),
+            );
+            ctx.out.result(m, mentorMessage(m));
+            return;
+          }
+          if (mentor !== undefined) throw new UsageError('change the mentor in a command of its own (--mentor or --no-mentor alone)');
           const c = await ctx.withPortal((em) => updateChild(em, ctx.actor, number, input, { dryRun }));
           ctx.out.result(c, updateMessage(c));
         },

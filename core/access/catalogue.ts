@@ -106,6 +106,11 @@ export const catalogue = declare({
   'child.photos.read': { target: 'child', does: 'see the photos in which their own child is tagged', anyOf: [r.guardian] },
   'child.sick.report': { target: 'child', does: 'report their own child ill, and better again', anyOf: [r.guardian] },
   'child.pickup.set': { target: 'child', does: 'say who picks their own child up today or tomorrow', anyOf: [r.guardian] },
+  'child.setMentor': {
+    target: 'child',
+    does: "choose a child's mentor among the staff of its group (the location's manager)",
+    anyOf: [r.admin, r.managerOfChild],
+  },
 
   // --- parents --------------------------------------------------------------------------------
   'parent.read': { target: 'parent', does: "see a parent's contact details", anyOf: [r.admin, r.self, r.staffOfParentsChild] },

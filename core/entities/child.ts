@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Group } from './group.ts';
+import { Staff } from './staff.ts';
 import { stamp } from '../clock.ts';
 
 /** A kind, keyed by the planning system's child number. Dates are 'YYYY-MM-DD' strings. */
@@ -11,6 +12,11 @@ export const Child = defineEntity({
       // Just the corrected children: the retired-number trigger joins only those.
       name: 'child_corrected_index',
       expression: 'create index "child_corrected_index" on "child" ("id") where "previous_numbers" is not null',
+    },
+    {
+      // "Mijn mentorkinderen": the few children of one staff member.
+      name: 'child_mentor_id_index',
+      expression: 'create index "child_mentor_id_index" on "child" ("mentor_id") where "mentor_id" is not null',
     },
   ],
   properties: {
@@ -27,6 +33,8 @@ export const Child = defineEntity({
     lastName: p.string().length(100),
     birthDate: p.date(),
     leftOn: p.date().nullable(),
+    /** The child's mentor, staff of one of its groups (core/directory/mentor.ts); emptied when the staff record goes. */
+    mentor: p.manyToOne(Staff).nullable().deleteRule('set null'),
     createdAt: p.datetime().onCreate(stamp),
     updatedAt: p
       .datetime()

@@ -54,7 +54,8 @@ async function collect(em: EntityManager, parentId: number, email: string) {
     )
   )[0];
   const children = await q(
-    `select c.id, c.child_number, c.first_name, c.infix, c.last_name, c.birth_date, c.left_on
+    `select c.id, c.child_number, c.first_name, c.infix, c.last_name, c.birth_date, c.left_on,
+            (select concat_ws(' ', s.first_name, s.infix, s.last_name) from staff s where s.id = c.mentor_id) as mentor
        from guardianship g join child c on c.id = g.child_id where g.parent_id = ? order by c.birth_date, c.id`,
     [parentId],
   );

@@ -9,6 +9,7 @@ import type { Sql } from '../access/rules.ts';
 import { parentUnreadSql, statementName } from '../messages/unread.ts';
 import { SHAREABLE } from '../photos/visibility.ts';
 import { clockOf } from '../clock.ts';
+import { shownMentorSql } from '../directory/mentor.ts';
 
 /**
  * The parent's home page: per child today's schriftje, the newest photos of the child's group,
@@ -47,6 +48,8 @@ export interface HomeChild {
   diary: HomeDiaryEntry[];
   photos: HomePhoto[];
   unreadThreads: number;
+  /** The child's mentor (core/directory/mentor.ts), while active staff of the child's group; else null. */
+  mentor: { name: string } | null;
 }
 
 export interface HomeAnnouncement {
@@ -72,7 +75,7 @@ export function parentHomeQuery(parentId: number, day: string, unread: Sql = { s
     sql: `with active as (
        select 1 as ok where not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)
      ), kids as (
-       select distinct on (c.id) c.id, c.first_name, c.infix, c.last_name, c.birth_date, pl.group_id,
+       select distinct on (c.id) c.id, c.first_name, c.infix, c.last_name, c.birth_date, c.mentor_id, pl.group_id,
               cg.name as group_name, l.name as location_name
          from guardianship g
          join child c on c.id = g.child_id
@@ -87,6 +90,7 @@ export function parentHomeQuery(parentId: number, day: string, unread: Sql = { s
            'id', k.id, 'firstName', k.first_name,
            'name', concat_ws(' ', k.first_name, k.infix, k.last_name),
            'groupName', k.group_name, 'locationName', k.location_name,
+           'mentor', ${shownMentorSql('k', 'k.group_id')},
            'diary', coalesce((select json_agg(json_build_object('authorKind', d.author_kind, 'authorLabel', d.author_label,
                                  'text', d.text, 'lines', d.lines) order by d.author_kind desc, d.created_at, d.id)
                                from diary_entry d where d.child_id = k.id and d.day = ?::date), '[]'::json),

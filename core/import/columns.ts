@@ -100,6 +100,13 @@ export const PLANNING_COLUMNS = [
     en: 'Photo consent external',
     aliases: ["Foto's extern", 'Toestemming extern', 'Toestemming foto extern', 'Photo external', 'Consent external'],
   },
+  {
+    // Optional: the staff member's e-mail; empty leaves the child's mentor as it is (core/directory/mentor.ts).
+    key: 'child.mentor',
+    nl: 'Mentor',
+    en: 'Mentor',
+    aliases: ['E-mail mentor', 'Mentor e-mail', 'Mentor email', 'Mentor kind'],
+  },
   ...parentColumns(1),
   ...parentColumns(2),
 ] as const satisfies readonly ColumnSpec[];

@@ -33,6 +33,7 @@ import { audit } from '../audit.ts';
 import { type ParentState, upsertParents } from './upsert-parents.ts';
 import { clockOf } from '../clock.ts';
 import { createStructure, type Directory, type GroupRef, loadDirectory, type PlannedGroup } from './structure.ts';
+import { loadMentorCandidates, type MentorCandidates, mentorCell } from '../directory/mentor.ts';
 
 /**
  * `portal import FILE`: the planning system's export (one row per child: location, group, child,
@@ -79,6 +80,8 @@ interface PlanningRow {
   consent: { internal: boolean; external: boolean } | null;
   /** The parents' e-mails; null when the file has no parent columns (links are then left alone). */
   parents: string[] | null;
+  /** The mentor's staff id; null when the file has no Mentor column or the cell is empty (left alone). */
+  mentorId: number | null;
 }
 
 /*
@@ -101,11 +104,13 @@ function pack(r: PlanningRow): string {
     r.lastName,
     r.birthDate,
     r.parents === null ? NO_PARENT_COLUMNS : r.parents.join(ITEM),
+    r.mentorId ?? '',
   ].join(FIELD);
 }
 
 function unpack(packed: string): PlanningRow {
-  const [line, groupId, consent, childNumber, firstName, infix, lastName, birthDate, parents] = packed.split(FIELD) as [
+  const [line, groupId, consent, childNumber, firstName, infix, lastName, birthDate, parents, mentor] = packed.split(FIELD) as [
+    string,
     string,
     string,
     string,
@@ -126,6 +131,7 @@ function unpack(packed: string): PlanningRow {
     lastName,
     birthDate,
     parents: parents === NO_PARENT_COLUMNS ? null : parents ? parents.split(ITEM) : [],
+    mentorId: mentor ? Number(mentor) : null,
   };
 }
 
@@ -176,6 +182,8 @@ class RowReader {
     /** The clock's date, once per import: birth dates may not lie after it. */
     private readonly today: string,
     private readonly existingOnly: boolean,
+    /** Staff who may be named in the Mentor column (loaded once per import). */
+    private readonly mentors: MentorCandidates = new Map(),
   ) {
     this.headerOf = (key) => header[index[key]!] ?? key;
     this.parentColumns = [1, 2].map((n) => ({
@@ -296,6 +304,9 @@ class RowReader {
       }
     }
 
+    let mentorId: number | null = null;
+    if (this.has('child.mentor') && group.ok) mentorId = take('child.mentor', mentorCell(cell('child.mentor'), group.value.id, this.mentors)) ?? null;
+
     if (problems.length > 0 || !group.ok) return { occurrences: [], problems, warnings };
     return {
       row: {
@@ -308,6 +319,7 @@ class RowReader {
         groupId: (group as { value: GroupRef }).value.id,
         consent,
         parents,
+        mentorId,
       },
       occurrences,
       problems,
@@ -446,6 +458,7 @@ export async function importPlanningExport(
   const map = parseMapOption(input.map, PLANNING_COLUMNS);
   const report = emptyReport('planning', on, Boolean(options.dryRun));
   const dir = await loadDirectory(em);
+  const mentors = await loadMentorCandidates(em);
 
   /** Child number -> its first valid row, packed. Insertion order is file order. */
   const rows = new Map<string, string>();
@@ -484,7 +497,7 @@ export async function importPlanningExport(
         }
       }
       if (report.rowErrors.length) return false;
-      reader = new RowReader(header, resolved.index, dir, clockOf(em).today(), Boolean(input.existingOnly));
+      reader = new RowReader(header, resolved.index, dir, clockOf(em).today(), Boolean(input.existingOnly), mentors);
       const index = resolved.index;
       const names = header;
       headerOf = (key) => names[index[key]!] ?? key;
@@ -886,6 +899,7 @@ async function applyChildren(
   const linkDeletes: number[] = [];
   const linkInserts: { parent_id: number; child_id: number }[] = [];
   const consentInserts: { child_id: number; internal: boolean; external: boolean }[] = [];
+  const mentorSets: { id: number; mentor_id: number }[] = [];
 
   for (const row of batch) {
     const have = byNumber.get(row.childNumber);
@@ -937,6 +951,8 @@ async function applyChildren(
       }
     }
 
+    if (row.mentorId !== null) mentorSets.push({ id: childId, mentor_id: row.mentorId });
+
     // Consent: a new statement only when the answer differs from the one in force.
     if (row.consent) {
       const latest = have ? consentOf.get(have.id) : undefined;
@@ -986,6 +1002,15 @@ async function applyChildren(
       `insert into guardianship (parent_id, child_id, created_at)
        select v.parent_id, v.child_id, ?::timestamptz from json_to_recordset(?::json) as v(parent_id int, child_id int)`,
       [clockOf(tx).now(), json(linkInserts)],
+    );
+  }
+  if (mentorSets.length) {
+    await sql(
+      tx,
+      // updated_at too: the nightly export takes changed children by it.
+      `update child as c set mentor_id = v.mentor_id, updated_at = ?::timestamptz
+       from json_to_recordset(?::json) as v(id int, mentor_id int) where c.id = v.id and c.mentor_id is distinct from v.mentor_id`,
+      [clockOf(tx).now(), json(mentorSets)],
     );
   }
   if (consentInserts.length) {

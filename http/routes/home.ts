@@ -2,6 +2,7 @@ import { sideOf } from '../../core/access/index.ts';
 import type { Hono } from 'hono';
 import { getOrganisation } from '../../core/directory/organisation.ts';
 import { parentHome } from '../../core/home/home.ts';
+import { initials } from '../../core/directory/mentor.ts';
 import type { Portal } from '../../core/portal.ts';
 import type { AppEnv, AuthedEnv } from '../env.ts';
 import type { Pages } from '../render.ts';
@@ -51,6 +52,7 @@ export function homeRoutes(app: Hono<AuthedEnv>, _portal: Pick<Portal, 'config'>
       day: dayHeading(c, now.toISOString(), now).toLowerCase(),
       thumbSize,
       announcementDay: (iso: string) => dayHeading(c, iso, now).toLowerCase(),
+      initials,
     });
   });
 

@@ -27,6 +27,7 @@ import { Migration20261206140100Push } from './Migration20261206140100Push.ts';
 import { Migration20261207040000PhotoAlbumIndex } from './Migration20261207040000PhotoAlbumIndex.ts';
 import { Migration20261207041000PeriodicRuns } from './Migration20261207041000PeriodicRuns.ts';
 import { Migration20261207080000PhotoProcessingLimits } from './Migration20261207080000PhotoProcessingLimits.ts';
+import { Migration20261207090000ChildMentor } from './Migration20261207090000ChildMentor.ts';
 import { Migration20261207091000CalendarFeed } from './Migration20261207091000CalendarFeed.ts';
 
 /**
@@ -63,5 +64,6 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261207040000PhotoAlbumIndex', class: Migration20261207040000PhotoAlbumIndex },
   { name: 'Migration20261207041000PeriodicRuns', class: Migration20261207041000PeriodicRuns },
   { name: 'Migration20261207080000PhotoProcessingLimits', class: Migration20261207080000PhotoProcessingLimits },
+  { name: 'Migration20261207090000ChildMentor', class: Migration20261207090000ChildMentor },
   { name: 'Migration20261207091000CalendarFeed', class: Migration20261207091000CalendarFeed },
 ];

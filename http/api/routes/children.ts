@@ -4,6 +4,7 @@ import { childDiary, DIARY_LIMITS, editParentEntry, parentChildren, writeParentE
 import { addDiaryItems, DIARY_ITEM_LIMITS } from '../../../core/diary/items.ts';
 import { DIARY_ITEM_KINDS } from '../../../core/entities/diary.ts';
 import { parentHome } from '../../../core/home/home.ts';
+import { shownMentorNames } from '../../../core/directory/mentor.ts';
 import { childAlbum } from '../../../core/photos/child-album.ts';
 import { albumCursor, parseAlbumCursor } from '../../../core/photos/visibility.ts';
 import type { ApiModule } from '../deps.ts';
@@ -16,7 +17,14 @@ import { AlbumPhotoSchema } from './photos.ts';
  * own is "not found".
  */
 
-const Child = z.object({ id: z.number().int(), name: z.string(), firstName: z.string() }).openapi('Child');
+const Child = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    firstName: z.string(),
+    mentor: z.string().nullable().openapi({ description: "The mentor's display name, while active staff of the child's group; else null" }),
+  })
+  .openapi('Child');
 
 const DiaryLine = z.object({ label: z.string(), text: z.string() });
 const DiaryPhoto = z.object({
@@ -73,6 +81,7 @@ const Home = z
         diary: z.array(z.object({ authorKind: z.enum(['staff', 'parent']), authorLabel: z.string(), text: z.string(), lines: z.array(DiaryLine) })),
         photos: z.array(z.object({ id: z.string(), width: z.number().nullable(), height: z.number().nullable(), caption: z.string().nullable() })),
         unreadThreads: z.number().int(),
+        mentor: z.object({ name: z.string() }).nullable(),
       }),
     ),
     announcements: z.array(z.object({ id: z.string(), subject: z.string(), createdAt: z.string(), read: z.boolean(), where: z.string() })),
@@ -167,7 +176,11 @@ const addItem = createRoute({
 });
 
 export const childrenRoutes: ApiModule = (api) => {
-  api.openapi(listChildren, async (c) => c.json({ items: await parentChildren(c.var.em, c.var.api.actor) }, 200));
+  api.openapi(listChildren, async (c) => {
+    const children = await parentChildren(c.var.em, c.var.api.actor);
+    const mentors = await shownMentorNames(c.var.em, children.map((ch) => ch.id));
+    return c.json({ items: children.map((ch) => ({ ...ch, mentor: mentors.get(ch.id) ?? null })) }, 200);
+  });
 
   api.openapi(home, async (c) => c.json(await parentHome(c.var.em, c.var.api.actor), 200));
 
