@@ -124,6 +124,14 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
 
   'messages ambiguous': ['portal messages ambiguous', 'portal --json messages ambiguous'],
   'messages assign': ['portal messages assign 512 --child K1042', 'portal messages ambiguous && portal messages assign 513 --child K1043'],
+  'messages confirmations': [
+    'portal messages confirmations 3f2b8c1e-7d4a-4e2b-9c1a-5b6d7e8f9a0b',
+    'portal --json messages confirmations 3f2b8c1e-7d4a-4e2b-9c1a-5b6d7e8f9a0b',
+  ],
+  'messages remind': [
+    'portal messages remind 3f2b8c1e-7d4a-4e2b-9c1a-5b6d7e8f9a0b',
+    'portal messages remind 3f2b8c1e-7d4a-4e2b-9c1a-5b6d7e8f9a0b || echo "already reminded today"',
+  ],
 
   audit: [
     'portal audit --since 2026-11-01 --type login.',

@@ -75,6 +75,8 @@ export type AuditType =
   | 'swap.withdrawn'
   | 'swap.day_cancelled'
   | 'message.child_assigned'
+  | 'announcement.confirmed'
+  | 'announcement.reminded'
   | 'export.written'
   | 'database.created'
   | 'export.restored'

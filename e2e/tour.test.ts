@@ -144,7 +144,7 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
     // Messages: Cor asks the group about Sam, Mia answers; Hanna announces to the location.
     const { threadId } = await startThread(em, portal, cor, { groupId: w.groups.boomhut, childId: w.children.sam, subject: 'Slaapje', body: 'Heeft Sam goed geslapen?' });
     await replyToThread(em, portal, mia, threadId, { body: 'Ja, drie kwartier.' });
-    const { announcementId } = await sendAnnouncement(em, portal, hanna, { locationId: w.locations.centrum, subject: 'Zomerfeest', body: 'Vrijdag vieren we het zomerfeest.' });
+    const { announcementId } = await sendAnnouncement(em, portal, hanna, { locationId: w.locations.centrum, subject: 'Zomerfeest', body: 'Vrijdag vieren we het zomerfeest.', confirmationRequested: true });
 
     // Today: Evi is ill, Opa Jan picks Sam up. Sam's Monday and Tuesday are cancelled: one
     // credit asks for Thursday (pending), one is left.
@@ -241,6 +241,7 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
       { name: 'mentors', path: '/mentoren' },
       { name: 'messages', path: '/berichten' },
       { name: 'announcement-new', path: '/berichten/mededeling/nieuw' },
+      { name: 'announcement-confirmations', path: `/berichten/mededeling/${announcementId}/bevestigingen` },
       { name: 'photos', path: '/fotos' },
       { name: 'diary-group', path: '/schriftje' },
       { name: 'second-factor-status', path: '/tweestapsverificatie' },

@@ -31,6 +31,7 @@ import { diaryRoutes } from './routes/diary.ts';
 import { healthRoutes } from './routes/health.ts';
 import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { MESSAGES_PATH, messageRoutes } from './routes/messages.ts';
+import { confirmationRoutes } from './routes/confirmations.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
 import { photoRoutes, THUMB_PATH, thumbHotPath } from './routes/photos.ts';
@@ -182,6 +183,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   photoRoutes(authed, portal, pages);
   diaryRoutes(authed, deps);
   messageRoutes(authed, deps);
+  confirmationRoutes(authed, deps);
   swapRoutes(authed, deps);
   todayRoutes(authed, deps);
   childDayRoutes(authed, deps);

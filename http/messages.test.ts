@@ -89,6 +89,9 @@ describe('access to every message route', () => {
     announceForm: 'GET /berichten/mededeling/nieuw',
     announce: 'POST /berichten/mededeling/nieuw',
     announcement: 'GET /berichten/mededeling/:id',
+    confirm: 'POST /berichten/mededeling/:id/bevestigen',
+    confirmations: 'GET /berichten/mededeling/:id/bevestigingen',
+    remind: 'POST /berichten/mededeling/:id/herinnering',
     attachment: 'GET /berichten/bijlage/:id',
   } as const;
   type Route = keyof typeof ROUTES;
@@ -98,16 +101,18 @@ describe('access to every message route', () => {
    * Eva: Noor in Vlinder (Noord). Mia: staff of Boomhut. Otto: staff of Vlinder (Noord).
    * Hanna: manager of Centrum. Ada: admin. 303 = login page for anonymous, else PRG.
    * assignChild: the thread is settled (it names its child), so whoever may assign gets 409.
+   * confirm, confirmations, remind: this announcement asks for no read confirmation, so nobody
+   * may (http/confirmations.test.ts has one that does).
    */
   const MATRIX: Record<Who, Record<Route, number>> = {
-    anonymous: { inbox: 303, compose: 303, start: 303, groupInbox: 303, thread: 303, reply: 303, markRead: 303, assignChild: 303, announceForm: 303, announce: 303, announcement: 303, attachment: 303 },
-    anna: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 200, reply: 303, markRead: 303, assignChild: 404, announceForm: 303, announce: 404, announcement: 200, attachment: 200 },
-    cor: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 303, announce: 404, announcement: 200, attachment: 404 },
-    eva: { inbox: 200, compose: 200, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 303, announce: 404, announcement: 404, attachment: 404 },
-    mia: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
-    otto: { inbox: 200, compose: 303, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 200, announce: 404, announcement: 404, attachment: 404 },
-    hanna: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
-    ada: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, attachment: 200 },
+    anonymous: { inbox: 303, compose: 303, start: 303, groupInbox: 303, thread: 303, reply: 303, markRead: 303, assignChild: 303, announceForm: 303, announce: 303, announcement: 303, confirm: 303, confirmations: 303, remind: 303, attachment: 303 },
+    anna: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 200, reply: 303, markRead: 303, assignChild: 404, announceForm: 303, announce: 404, announcement: 200, confirm: 404, confirmations: 404, remind: 404, attachment: 200 },
+    cor: { inbox: 200, compose: 200, start: 303, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 303, announce: 404, announcement: 200, confirm: 404, confirmations: 404, remind: 404, attachment: 404 },
+    eva: { inbox: 200, compose: 200, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 303, announce: 404, announcement: 404, confirm: 404, confirmations: 404, remind: 404, attachment: 404 },
+    mia: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, confirm: 404, confirmations: 404, remind: 404, attachment: 200 },
+    otto: { inbox: 200, compose: 303, start: 404, groupInbox: 404, thread: 404, reply: 404, markRead: 404, assignChild: 404, announceForm: 200, announce: 404, announcement: 404, confirm: 404, confirmations: 404, remind: 404, attachment: 404 },
+    hanna: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, confirm: 404, confirmations: 404, remind: 404, attachment: 200 },
+    ada: { inbox: 200, compose: 303, start: 404, groupInbox: 200, thread: 200, reply: 303, markRead: 303, assignChild: 409, announceForm: 200, announce: 303, announcement: 200, confirm: 404, confirmations: 404, remind: 404, attachment: 200 },
   };
 
   /** The rows a successful write adds. */
@@ -142,6 +147,12 @@ describe('access to every message route', () => {
         return await b.post('/berichten/mededeling/nieuw', { aan: `groep:${boomhut}`, onderwerp: 'Let op', bericht: 'Tekst' });
       case 'announcement':
         return await b.get(`/berichten/mededeling/${announcementId}`);
+      case 'confirm':
+        return await b.post(`/berichten/mededeling/${announcementId}/bevestigen`, {});
+      case 'confirmations':
+        return await b.get(`/berichten/mededeling/${announcementId}/bevestigingen`);
+      case 'remind':
+        return await b.post(`/berichten/mededeling/${announcementId}/herinnering`, {});
       case 'attachment':
         return await b.get(`/berichten/bijlage/${attachmentId}`);
     }

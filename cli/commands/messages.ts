@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { ambiguousThreads, assignThreadChild } from '../../core/messages/thread-child.ts';
+import { confirmationOverview, remindUnconfirmed } from '../../core/messages/confirmations.ts';
+import { conflict } from '../../core/errors.ts';
 import { action } from '../context.ts';
+import { formatTable } from '../output.ts';
 import type { CliIO } from '../io.ts';
 
 /**
@@ -45,6 +48,44 @@ export function registerMessages(program: Command, io: CliIO): void {
       action(io, async (ctx, thread: string, flags: { child: string }) => {
         const r = await ctx.withPortal((em) => assignThreadChild(em, ctx.actor, thread, flags.child));
         ctx.out.result(r, `Thread ${r.threadId} is now about ${r.to} (${r.childName})${r.from === r.to ? '' : `; it was stored under ${r.from}`}.`);
+      }),
+    );
+
+  messages
+    .command('confirmations')
+    .description(
+      'who confirmed reading a mededeling that asks for it and who has not, per group (parents it reaches today); see `portal messages remind`',
+    )
+    .argument('<announcement>', 'announcement id (the end of its address /berichten/mededeling/ID)')
+    .action(
+      action(io, async (ctx, announcement: string) => {
+        const o = await ctx.withPortal((em) => confirmationOverview(em, ctx.actor, announcement));
+        const minute = (iso: string) => iso.replace('T', ' ').slice(0, 16);
+        ctx.out.print(o, (o) => {
+          const rows = o.groups.flatMap((g) => [...g.confirmed, ...g.pending].map((p) => ({ group: g.name, ...p })));
+          const table = formatTable(rows, [
+            { header: 'GROUP', value: (r) => r.group },
+            { header: 'PARENT', value: (r) => r.name },
+            { header: 'CHILDREN', value: (r) => r.children },
+            { header: 'CONFIRMED AT', value: (r) => (r.confirmedAt ? minute(r.confirmedAt) : 'not yet') },
+          ]);
+          const last = o.lastReminder ? `last reminder ${minute(o.lastReminder.sentAt)} by ${o.lastReminder.by}` : 'no reminder yet';
+          return `${rows.length ? table : ''}${o.totals.confirmed} of ${o.totals.parents} parents confirmed; ${last}.\n`;
+        });
+      }),
+    );
+
+  messages
+    .command('remind')
+    .description(
+      'mail the parents who have not confirmed a mededeling that asks for it (at most once per announcement per day; exit 3 when one went today already)',
+    )
+    .argument('<announcement>', 'announcement id (the end of its address /berichten/mededeling/ID)')
+    .action(
+      action(io, async (ctx, announcement: string) => {
+        const r = await ctx.withPortal((em, portal) => remindUnconfirmed(em, portal, ctx.actor, announcement));
+        if (r.outcome === 'already_today') throw conflict(`a reminder went today already; the next one can go from ${r.nextAt}`);
+        ctx.out.result(r, r.outcome === 'sent' ? `Reminder queued for ${r.mails} parent(s).` : 'Everyone has confirmed: no reminder sent.');
       }),
     );
 }

@@ -175,6 +175,20 @@ export const catalogue = declare({
     does: 'read an announcement',
     anyOf: [r.admin, r.parentInGroup, where(r.parentAtLocation, is.wholeLocation), r.staffOfGroup, r.managerOfLocation, where(r.staffAtLocation, is.wholeLocation)],
   },
+  'announcement.confirm': {
+    target: 'announcement',
+    does: 'confirm they read an announcement that asks for it (a parent it went to)',
+    anyOf: [where(r.parentInGroup, is.confirmationRequested), where(r.parentAtLocation, is.wholeLocation, is.confirmationRequested)],
+  },
+  'announcement.confirmations': {
+    target: 'announcement',
+    does: 'see who confirmed an announcement and remind the others',
+    anyOf: [
+      where(r.admin, is.confirmationRequested),
+      where(r.managerOfLocationItself, is.confirmationRequested),
+      where(r.staffOfGroup, is.confirmationRequested),
+    ],
+  },
 
   // --- the schriftje --------------------------------------------------------------------------
   'diaryEntry.read': { target: 'diaryEntry', does: 'read an entry of a schriftje', anyOf: [...seesChild] },

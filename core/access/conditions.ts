@@ -119,4 +119,7 @@ export const conditions = {
 
   /** An announcement to a whole location (not to one group). */
   wholeLocation: { name: 'to the whole location', sql: () => ({ sql: 'a.group_id is null', params: [] }) },
+
+  /** The announcement asks its parents to confirm they read it. */
+  confirmationRequested: { name: 'it asks for a read confirmation', sql: () => ({ sql: 'a.confirmation_requested', params: [] }) },
 } satisfies Record<string, Condition>;

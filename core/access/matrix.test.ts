@@ -122,6 +122,8 @@ const EXPECTED: Record<ActionName, Partial<Record<ActorName, string>>> = {
     leidWyck: 'egeltjes',
     ...admins,
   },
+  'announcement.confirm': { ouder: 'boomhut centrum', ander: 'boomhut centrum' },
+  'announcement.confirmations': { leid: 'boomhut', manager: 'boomhut centrum', admin: 'boomhut centrum', beheerder: 'boomhut centrum' },
   'diaryEntry.read': {
     ouder: 'eviByOuder eviByLeid',
     ander: 'noorByLeid',
@@ -266,8 +268,9 @@ beforeAll(async () => {
   ] as const) {
     const id = randomUUID();
     await sql(
-      `insert into announcement (id, location_id, group_id, author_label, subject, body, created_at) values (?, ?, ?, 'test', 's', 'b', ?)`,
-      [id, await idOf('location', 'name', location), groupName ? await group(groupName) : null, now],
+      `insert into announcement (id, location_id, group_id, author_label, subject, body, confirmation_requested, created_at) values (?, ?, ?, 'test', 's', 'b', ?, ?)`,
+      // Egeltjes' asks for no read confirmation: nobody confirms it or sees its confirmations.
+      [id, await idOf('location', 'name', location), groupName ? await group(groupName) : null, name !== 'egeltjes', now],
     );
     ids.announcement[name] = id;
   }

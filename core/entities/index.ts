@@ -8,6 +8,7 @@ import { DeletedRow } from './deleted-row.ts';
 import { DiaryEntry, DiaryEntryRevision, DiaryEntrySeen, DiaryItem } from './diary.ts';
 import { Group } from './group.ts';
 import { Location } from './location.ts';
+import { AnnouncementConfirmation, AnnouncementReminder } from './announcement-confirmation.ts';
 import { Announcement, AnnouncementRead, Message, MessageAttachment, MessageRead, MessageThread } from './message.ts';
 import { Organisation } from './organisation.ts';
 import { Guardianship, Parent } from './parent.ts';
@@ -80,6 +81,8 @@ export const coreEntities = [
   MessageRead,
   Announcement,
   AnnouncementRead,
+  AnnouncementConfirmation,
+  AnnouncementReminder,
   MessageAttachment,
   ScheduleRules,
   DataExport,

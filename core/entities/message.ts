@@ -124,21 +124,36 @@ export const Announcement = defineEntity({
     body: p.text(),
     /** A copy by e-mail to every parent it reaches, one mail each, through the job queue. */
     emailCopy: p.boolean().default(false),
+    /** Parents are asked to confirm they read it (core/messages/confirmations.ts). */
+    confirmationRequested: p.boolean().default(false),
     createdAt: p.datetime().onCreate(stamp),
   },
 });
 export type IAnnouncement = InferEntity<typeof Announcement>;
 
-/** A parent has opened an announcement. */
-export const AnnouncementRead = defineEntity({
-  name: 'AnnouncementRead',
-  tableName: 'announcement_read',
-  uniques: [{ properties: ['announcement', 'parent'] }],
-  indexes: [{ properties: ['parent'] }],
+/**
+ * What a parent did with an announcement, once per parent (read, confirmed): one row each,
+ * gone with the announcement or the parent. The caller adds when it happened.
+ */
+export const perParentOfAnnouncement = () => ({
+  uniques: [{ properties: ['announcement', 'parent'] as ['announcement', 'parent'] }],
+  indexes: [{ properties: ['parent'] as ['parent'] }],
   properties: {
     id: p.bigint('number').primary(),
     announcement: p.manyToOne(Announcement).deleteRule('cascade'),
     parent: p.manyToOne(Parent).deleteRule('cascade'),
+  },
+});
+
+/** A parent has opened an announcement. */
+const readMark = perParentOfAnnouncement();
+export const AnnouncementRead = defineEntity({
+  name: 'AnnouncementRead',
+  tableName: 'announcement_read',
+  uniques: readMark.uniques,
+  indexes: readMark.indexes,
+  properties: {
+    ...readMark.properties,
     readAt: p.datetime().onCreate(stamp),
   },
 });

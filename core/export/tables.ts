@@ -55,6 +55,8 @@ export const EXPORTED: readonly ExportTable[] = [
   { name: 'message_read', since: 'read_at' },
   { name: 'announcement', since: 'created_at' },
   { name: 'announcement_read', since: 'read_at' },
+  { name: 'announcement_confirmation', since: 'confirmed_at' },
+  { name: 'announcement_reminder', since: 'sent_at' },
   { name: 'message_attachment', since: 'created_at' },
   { name: 'schedule_rules', since: 'updated_at' },
   { name: 'contract_day', since: 'created_at' },

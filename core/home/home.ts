@@ -57,6 +57,8 @@ export interface HomeAnnouncement {
   subject: string;
   createdAt: string;
   read: boolean;
+  /** It asks for a read confirmation and this parent has not given it yet ("bevestigen gevraagd"). */
+  confirm: boolean;
   where: string;
 }
 
@@ -104,9 +106,11 @@ export function parentHomeQuery(parentId: number, day: string, unread: Sql = { s
                                                   and r.read_at >= t.last_staff_message_at))
          ) order by k.birth_date, k.first_name) from kids k), '[]'::json),
        'announcements', coalesce((select json_agg(json_build_object('id', x.id, 'subject', x.subject, 'createdAt', x.created_at,
-                                   'read', x.read, 'where', x.place) order by x.created_at desc, x.id desc)
+                                   'read', x.read, 'confirm', x.confirm, 'where', x.place) order by x.created_at desc, x.id desc)
          from (select a.id, a.subject, a.created_at, coalesce(g.name, l.name) as place,
-                      exists (select 1 from announcement_read r where r.announcement_id = a.id and r.parent_id = ?) as read
+                      exists (select 1 from announcement_read r where r.announcement_id = a.id and r.parent_id = ?) as read,
+                      a.confirmation_requested and not exists (select 1 from announcement_confirmation ac
+                                                                where ac.announcement_id = a.id and ac.parent_id = ?) as confirm
                  from announcement a
                  join location l on l.id = a.location_id
                  left join care_group g on g.id = a.group_id
@@ -114,7 +118,7 @@ export function parentHomeQuery(parentId: number, day: string, unread: Sql = { s
                 order by a.created_at desc, a.id desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json),
        'unread', ${unread.sql}
      ) as home`,
-    params: [parentId, day, day, parentId, day, ...hidden.params, parentId, parentId, ...reaches.params, ...unread.params],
+    params: [parentId, day, day, parentId, day, ...hidden.params, parentId, parentId, parentId, ...reaches.params, ...unread.params],
   };
 }
 

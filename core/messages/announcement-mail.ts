@@ -25,6 +25,8 @@ export const ANNOUNCEMENT_MAIL_DEAD = 'announcement-mail-dead';
 export interface AnnouncementMailJob {
   announcementId: string;
   parentId: number;
+  /** A reminder to confirm (core/messages/confirmations.ts): skipped once the parent has confirmed. */
+  reminder?: boolean;
 }
 
 export interface AnnouncementMailContext {
@@ -60,6 +62,10 @@ export interface AnnouncementMailInput {
   subject: string;
   body: string;
   link: string;
+  /** The announcement asks the parent to confirm they read it. */
+  confirmationRequested?: boolean;
+  /** This mail reminds them to (they had not confirmed yet). */
+  reminder?: boolean;
 }
 
 export function composeAnnouncementMail(i: AnnouncementMailInput): { subject: string; text: string; html: string } {
@@ -78,6 +84,8 @@ export function composeAnnouncementMail(i: AnnouncementMailInput): { subject: st
         link: 'Read it in the portal (with any attachment):',
         noReply: 'Please do not reply to this e-mail; use Messages in the portal.',
         closing: `Kind regards,\n${i.organisation}`,
+        reminder: `Reminder: ${i.authorLabel} asked you to confirm that you have read this announcement for ${to}. You have not confirmed it yet:`,
+        confirm: 'Please confirm in the portal that you have read it: one tap on "Read and understood".',
       }
     : {
         greeting: `Beste ${i.firstName},`,
@@ -85,18 +93,22 @@ export function composeAnnouncementMail(i: AnnouncementMailInput): { subject: st
         link: 'U leest hem ook in het portaal (met een eventuele bijlage):',
         noReply: 'Antwoorden op deze e-mail komt niet aan; gebruikt u daarvoor Berichten in het portaal.',
         closing: `Met vriendelijke groet,\n${i.organisation}`,
+        reminder: `Een herinnering: ${i.authorLabel} vroeg u te bevestigen dat u deze mededeling voor ${to} gelezen hebt. Dat hebben we nog niet van u gezien:`,
+        confirm: 'Wilt u in het portaal bevestigen dat u hem gelezen hebt? Dat is één tik op "Gelezen en begrepen".',
       };
-  const subject = `${i.subject} (${i.groupName ?? i.locationName})`;
-  const text = [t.greeting, '', t.intro, '', i.subject, '', i.body, '', `${t.link} ${i.link}`, '', t.noReply, '', t.closing, ''].join('\n');
+  const intro = i.reminder ? t.reminder : t.intro;
+  const asks = i.reminder || i.confirmationRequested;
+  const subject = `${i.reminder ? (en ? 'Reminder: ' : 'Herinnering: ') : ''}${i.subject} (${i.groupName ?? i.locationName})`;
+  const text = [t.greeting, '', intro, '', i.subject, '', i.body, '', ...(asks ? [t.confirm, ''] : []), `${t.link} ${i.link}`, '', t.noReply, '', t.closing, ''].join('\n');
   const e = escapeHtml;
   const html = `<!doctype html>
 <html lang="${i.lang}"><head><meta charset="utf-8"><title>${e(subject)}</title></head>
 <body style="font-family:system-ui,sans-serif;line-height:1.5;color:#1f2328;max-width:560px">
 <p>${e(t.greeting)}</p>
-<p>${e(t.intro)}</p>
+<p>${e(intro)}</p>
 <h1 style="font-size:1.2em">${e(i.subject)}</h1>
 <p>${messageHtml(i.body)}</p>
-<p>${e(t.link)} <a href="${e(i.link)}">${e(i.link)}</a></p>
+${asks ? `<p><strong>${e(t.confirm)}</strong></p>\n` : ''}<p>${e(t.link)} <a href="${e(i.link)}">${e(i.link)}</a></p>
 <p style="color:#57606a">${e(t.noReply)}</p>
 <p>${e(t.closing).replace('\n', '<br>')}</p>
 </body></html>
@@ -119,12 +131,22 @@ async function stillReached(em: EntityManager, job: AnnouncementMailJob): Promis
   return rows.length > 0;
 }
 
+/** The parent confirmed meanwhile: a reminder queued earlier is not sent. */
+async function confirmed(em: EntityManager, job: AnnouncementMailJob): Promise<boolean> {
+  const rows = (await em.getConnection().execute(
+    'select 1 from announcement_confirmation where announcement_id = ? and parent_id = ?',
+    [job.announcementId, job.parentId],
+  )) as unknown[];
+  return rows.length > 0;
+}
+
 /** Composes and sends one copy; 'skipped' when the parent or announcement is gone or no longer reached. */
 export async function sendAnnouncementMail(ctx: AnnouncementMailContext, job: AnnouncementMailJob): Promise<'sent' | 'skipped'> {
   const em = ctx.em();
   const announcement = await em.findOne(Announcement, { id: job.announcementId }, { populate: ['location', 'group'] });
   const parent = await em.findOne(Parent, { id: job.parentId });
   if (!announcement || !parent || !(await stillReached(em, job))) return 'skipped';
+  if (job.reminder && (await confirmed(em, job))) return 'skipped';
   const organisation = await getOrganisation(em);
   const composed = composeAnnouncementMail({
     lang: parent.language,
@@ -136,6 +158,8 @@ export async function sendAnnouncementMail(ctx: AnnouncementMailContext, job: An
     subject: announcement.subject,
     body: announcement.body,
     link: `${publicBaseUrl(ctx, organisation.publicUrl)}/berichten/mededeling/${announcement.id}`,
+    confirmationRequested: announcement.confirmationRequested,
+    reminder: job.reminder === true,
   });
   const mail: OutgoingMail = { to: parent.email, from: senderOf(ctx, organisation), ...composed };
   await ctx.mail.send(mail);

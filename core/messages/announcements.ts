@@ -45,6 +45,7 @@ const sendSchema = z.object({
   subject: text(MAX_SUBJECT, 'subject'),
   body: text(MAX_BODY, 'body'),
   emailCopy: yesNo.optional(),
+  confirmationRequested: yesNo.optional(),
 });
 
 export interface SendAnnouncementInput {
@@ -54,6 +55,8 @@ export interface SendAnnouncementInput {
   subject: string;
   body: string;
   emailCopy?: boolean | string;
+  /** Ask every parent to confirm they read it (core/messages/confirmations.ts). */
+  confirmationRequested?: boolean | string;
   attachment?: AttachmentUpload;
 }
 
@@ -72,7 +75,12 @@ export async function sendAnnouncement(
   const group = input.groupId !== undefined ? targets.groups.find((g) => g.id === input.groupId) : undefined;
   const location = input.groupId === undefined && input.locationId !== undefined ? targets.locations.find((l) => l.id === input.locationId) : undefined;
   if (!group && !location) throw notFound(input.groupId !== undefined ? 'group' : 'location');
-  const data = parseInput(sendSchema, { subject: input.subject, body: input.body, emailCopy: input.emailCopy ?? false });
+  const data = parseInput(sendSchema, {
+    subject: input.subject,
+    body: input.body,
+    emailCopy: input.emailCopy ?? false,
+    confirmationRequested: input.confirmationRequested ?? false,
+  });
   const file =
     input.attachment && input.attachment.data.byteLength > 0
       ? await prepareAttachment(input.attachment, {
@@ -92,6 +100,7 @@ export async function sendAnnouncement(
       subject: data.subject,
       body: data.body,
       emailCopy: Boolean(data.emailCopy),
+      confirmationRequested: Boolean(data.confirmationRequested),
     });
     if (file && key) {
       tx.create(MessageAttachment, {
@@ -145,6 +154,10 @@ export interface AnnouncementSummary {
   authorLabel: string;
   createdAt: string;
   unread: boolean;
+  /** It asks its parents to confirm they read it. */
+  confirmationRequested: boolean;
+  /** A parent: it asks, and they have not confirmed yet ("bevestigen gevraagd"). */
+  confirmPending: boolean;
 }
 
 export interface AnnouncementView extends AnnouncementSummary {
@@ -161,6 +174,8 @@ interface Row {
   author_label: string;
   created_at: string | Date;
   unread: boolean;
+  confirmation_requested: boolean;
+  confirm_pending: boolean;
   body?: string;
   email_copy?: boolean;
 }
@@ -173,22 +188,25 @@ const toSummary = (r: Row): AnnouncementSummary => ({
   authorLabel: r.author_label,
   createdAt: new Date(r.created_at).toISOString(),
   unread: r.unread,
+  confirmationRequested: r.confirmation_requested,
+  confirmPending: r.confirm_pending,
 });
 
-const COLUMNS = `a.id, a.subject, cg.name as group_name, l.name as location_name, a.author_label, a.created_at`;
+const COLUMNS = `a.id, a.subject, cg.name as group_name, l.name as location_name, a.author_label, a.created_at, a.confirmation_requested`;
 const FROM = `from announcement a join location l on l.id = a.location_id left join care_group cg on cg.id = a.group_id`;
 
-/** SQL filter and bindings for the announcements an actor may read; null when none. */
-async function readable(em: EntityManager, actor: Actor): Promise<{ sql: string; params: unknown[]; unread: string; unreadParams: unknown[] } | null> {
+/** SQL filter and bindings for the announcements an actor may read, with the parent's marks (unread, confirm_pending) as columns; null when none. */
+async function readable(em: EntityManager, actor: Actor): Promise<{ sql: string; params: unknown[]; marks: string; marksParams: unknown[] } | null> {
   const filter = filterOf(em, actor, 'announcement.read');
   if (filter.sql === 'false') return null;
-  // Unread marks are the parents' (staff send announcements, they do not collect them).
+  // Unread marks and confirmations are the parents' (staff send announcements, they do not collect them).
   const parentId = parentIdOf(actor);
-  if (parentId === undefined) return { ...filter, unread: 'false', unreadParams: [] };
+  if (parentId === undefined) return { ...filter, marks: 'false as unread, false as confirm_pending', marksParams: [] };
   return {
     ...filter,
-    unread: 'not exists (select 1 from announcement_read ar where ar.announcement_id = a.id and ar.parent_id = ?)',
-    unreadParams: [parentId],
+    marks: `not exists (select 1 from announcement_read ar where ar.announcement_id = a.id and ar.parent_id = ?) as unread,
+      a.confirmation_requested and not exists (select 1 from announcement_confirmation ac where ac.announcement_id = a.id and ac.parent_id = ?) as confirm_pending`,
+    marksParams: [parentId, parentId],
   };
 }
 
@@ -210,9 +228,9 @@ export async function announcementPage(
   const limit = pageLimit(options.limit, 30, ANNOUNCEMENT_LIMIT);
   const after = afterCursor('a.created_at', 'a.id', options.before);
   const rows = (await em.getConnection().execute(
-    `select ${COLUMNS}, ${pageTimeSql('a.created_at')} as cursor_at, ${filter.unread} as unread ${FROM}
+    `select ${COLUMNS}, ${pageTimeSql('a.created_at')} as cursor_at, ${filter.marks} ${FROM}
       where ${filter.sql}${after.sql} order by a.created_at desc, a.id desc limit ?`,
-    [...filter.unreadParams, ...filter.params, ...after.params, limit + 1],
+    [...filter.marksParams, ...filter.params, ...after.params, limit + 1],
   )) as (Row & { cursor_at: string })[];
   return toPage(rows, limit, toSummary);
 }
@@ -224,8 +242,8 @@ export async function announcementView(em: EntityManager, actor: Actor, id: stri
   const filter = await readable(em, actor);
   if (!filter) throw missing;
   const rows = (await em.getConnection().execute(
-    `select ${COLUMNS}, a.body, a.email_copy, ${filter.unread} as unread ${FROM} where a.id = ? and ${filter.sql}`,
-    [...filter.unreadParams, id, ...filter.params],
+    `select ${COLUMNS}, a.body, a.email_copy, ${filter.marks} ${FROM} where a.id = ? and ${filter.sql}`,
+    [...filter.marksParams, id, ...filter.params],
   )) as Row[];
   const row = rows[0];
   if (!row) throw missing;

@@ -35,6 +35,7 @@ import { setFlash } from '../flash.ts';
 import { isHtmx, seeOther } from '../forms.ts';
 import type { Pages } from '../render.ts';
 import { dayHeading } from './photos.ts';
+import { confirmationBox } from './confirmations.ts';
 
 /**
  * Berichten: the parent's inbox (threads with the group, announcements), writing to a group,
@@ -295,6 +296,7 @@ export function messageRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; page
         subject: fields['onderwerp'] ?? '',
         body: fields['bericht'] ?? '',
         emailCopy: fields['email'] === 'ja',
+        confirmationRequested: fields['bevestigen'] === 'ja',
         attachment,
       }));
     } catch (err) {
@@ -310,6 +312,7 @@ export function messageRoutes(app: Hono<AuthedEnv>, deps: { portal: Portal; page
     const a = await announcementView(c.var.em, actor, id);
     await markAnnouncementRead(c.var.em, actor, id);
     return pages.render(c, 'pages/announcement', {
+      confirmation: await confirmationBox(c, id),
       announcement: {
         ...a,
         html: messageHtml(a.body),

@@ -29,6 +29,7 @@ import { Migration20261207041000PeriodicRuns } from './Migration20261207041000Pe
 import { Migration20261207080000PhotoProcessingLimits } from './Migration20261207080000PhotoProcessingLimits.ts';
 import { Migration20261207090000ChildMentor } from './Migration20261207090000ChildMentor.ts';
 import { Migration20261207091000CalendarFeed } from './Migration20261207091000CalendarFeed.ts';
+import { Migration20261207092000AnnouncementConfirmations } from './Migration20261207092000AnnouncementConfirmations.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -66,4 +67,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261207080000PhotoProcessingLimits', class: Migration20261207080000PhotoProcessingLimits },
   { name: 'Migration20261207090000ChildMentor', class: Migration20261207090000ChildMentor },
   { name: 'Migration20261207091000CalendarFeed', class: Migration20261207091000CalendarFeed },
+  { name: 'Migration20261207092000AnnouncementConfirmations', class: Migration20261207092000AnnouncementConfirmations },
 ];

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { announcementPage, announcementView, markAnnouncementRead } from '../../../core/messages/announcements.ts';
+import { confirmAnnouncement } from '../../../core/messages/confirmations.ts';
 import type { AttachmentUpload } from '../../../core/messages/attachments.ts';
 import { attachmentForActor } from '../../../core/messages/downloads.ts';
 import { invalid } from '../../../core/errors.ts';
@@ -84,6 +85,8 @@ const Announcement = z
     authorLabel: z.string(),
     createdAt: z.string(),
     unread: z.boolean(),
+    confirmationRequested: z.boolean().openapi({ description: 'The announcement asks its parents to confirm they read it' }),
+    confirmPending: z.boolean().openapi({ description: 'It asks, and I have not confirmed yet: show "please confirm" until POST /announcements/{id}/confirmation' }),
   })
   .openapi('AnnouncementSummary');
 
@@ -200,6 +203,19 @@ const announcement = createRoute({
   responses: { 200: json(AnnouncementDetail, 'The announcement'), ...errors(404) },
 });
 
+const confirm = createRoute({
+  method: 'post',
+  path: '/announcements/{id}/confirmation',
+  operationId: 'confirmAnnouncement',
+  tags: ['Messages'],
+  summary: 'Confirm I have read an announcement that asks for it ("Gelezen en begrepen"); idempotent, also marks it read',
+  request: { params: IdParam },
+  responses: {
+    200: json(z.object({ confirmedAt: z.string() }).openapi('AnnouncementConfirmation'), 'When I confirmed (the first time counts)'),
+    ...errors(404),
+  },
+});
+
 const attachment = createRoute({
   method: 'get',
   path: '/attachments/{id}',
@@ -268,6 +284,11 @@ export const messageRoutes: ApiModule = (api, { portal }) => {
     const view = await announcementView(c.var.em, actor, id);
     await markAnnouncementRead(c.var.em, actor, id);
     return c.json(view, 200);
+  });
+
+  api.openapi(confirm, async (c) => {
+    const { confirmedAt } = await confirmAnnouncement(c.var.em, c.var.api.actor, c.req.valid('param').id);
+    return c.json({ confirmedAt }, 200);
   });
 
   // The same core check and headers as the page's /berichten/bijlage/:id.
