@@ -51,7 +51,7 @@ export function createContext(io: CliIO, global: GlobalOptions): CommandContext 
       } catch (err) {
         // Closing can fail for the same reason the command did (a full disk refuses the
         // embedded database's lock file): the command's error is the one to report.
-        const { rethrowAfterCleanup } = await import('../core/storage/disk-full.ts');
+        const { rethrowAfterCleanup } = await import('../core/storage/after-cleanup.ts');
         return await rethrowAfterCleanup(err, () => portal.close(), (closeErr) => log.warn(`closing the portal failed too: ${(closeErr as Error).message}`));
       }
       await portal.close();

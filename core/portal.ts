@@ -13,7 +13,7 @@ import { watchQueueReachability } from './jobs/queue-reachability.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailTransport, type MailTransport } from './mail/transport.ts';
 import type { PhotoStore } from './photos/store.ts';
-import { rethrowAfterCleanup } from './storage/disk-full.ts';
+import { rethrowAfterCleanup } from './storage/after-cleanup.ts';
 import { openConfiguredStorage, type Storage } from './storage/open.ts';
 
 

@@ -11,7 +11,8 @@ import { invalid } from '../errors.ts';
 import { appliedMigrations, withConnection } from '../export/database.ts';
 import { createPrivateDir, ensurePrivateDir, privateWriteStream, refuseExistingFile } from '../files/private.ts';
 import type { Portal } from '../portal.ts';
-import { describeNoSpace, freeBytesAt, rethrowAfterCleanup, StorageFullError } from '../storage/disk-full.ts';
+import { rethrowAfterCleanup } from '../storage/after-cleanup.ts';
+import { describeNoSpace, freeBytesAt, StorageFullError } from '../storage/disk-full.ts';
 import { STORE_NAMES, type StoreName } from '../storage/open.ts';
 import {
   BACKUP_KIND,

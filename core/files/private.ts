@@ -2,7 +2,8 @@ import type { WriteStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { invalid } from '../errors.ts';
-import { describeNoSpace, isNoSpace, rethrowAfterCleanup } from '../storage/disk-full.ts';
+import { rethrowAfterCleanup } from '../storage/after-cleanup.ts';
+import { describeNoSpace, isNoSpace } from '../storage/disk-full.ts';
 
 /**
  * Files that hold personal data (exports, AVG ZIPs, `.eml` mails with their links and initial

@@ -3,7 +3,7 @@ import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, un
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError } from '../errors.ts';
-import { rethrowAfterCleanup } from '../storage/disk-full.ts';
+import { rethrowAfterCleanup } from '../storage/after-cleanup.ts';
 // File times are set by the operating system from the real time, so the store compares them with
 // the system clock, never with the portal's (which a test may have pinned).
 import { systemClock } from '../clock.ts';
