@@ -176,11 +176,14 @@ describe('portal import', () => {
   });
 
   it('writes an empty template with the accepted headers', async () => {
+    // The sample's columns and the optional Mentor column (a staff e-mail) after the consents.
+    const template = header.replace('Foto extern;', 'Foto extern;Mentor;');
+    expect(template).not.toBe(header);
     const out = await portal(['import', '--template']);
-    expect(out.stdout).toBe(`${header}\n`);
+    expect(out.stdout).toBe(`${template}\n`);
     const file = join(dir, 'template.csv');
     expect((await portal(['import', '--template', file])).code).toBe(0);
-    expect(readFileSync(file, 'utf8')).toBe(`\uFEFF${header}\r\n`);
+    expect(readFileSync(file, 'utf8')).toBe(`\uFEFF${template}\r\n`);
     const again = await portal(['import', '--template', file]);
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/already exists/);
