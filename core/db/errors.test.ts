@@ -86,5 +86,9 @@ describe('databaseUnavailableReason: an outage (503) apart from a wrong statemen
     expect(databaseUnavailableReason(Object.assign(new Error('Knex: Timeout acquiring a connection.'), { name: 'KnexTimeoutError' }))).toBe(
       'no connection in time',
     );
+    // A statement on a transaction knex ended when its connection died (PostgreSQL killed mid-request).
+    expect(databaseUnavailableReason(new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'))).toBe(
+      'connection lost or refused',
+    );
   });
 });

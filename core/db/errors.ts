@@ -126,8 +126,11 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED'
  * when no connection could be had in time, and the server refusing new connections to a database
  * (`allow_connections false`: SQLSTATE 55000, which also means other things, hence the text).
  */
+// "Transaction query already complete": knex ends a transaction whose connection died under
+// it (kill -9 of PostgreSQL mid-request, test/faults/embedded-kill); the request's next statement
+// on it gets this. Nothing of that transaction was committed: a 503, not a 500.
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|Connection ended unexpectedly|Client has encountered a connection error|Knex: Timeout acquiring a connection|is not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)/;
+  /Connection terminated|Connection ended unexpectedly|Client has encountered a connection error|Knex: Timeout acquiring a connection|is not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)|^Transaction query already complete/;
 
 /**
  * Why the database cannot be reached, as a short label safe for a log ("57P01", "ECONNREFUSED",
