@@ -47,6 +47,15 @@ describe('portal parents invite / mail / suspend / audit', () => {
     expect(status).toMatchObject({ sent: 1, failed: 0, retrying: 0, queued: 0 });
   });
 
+  it("revokes a parent's calendar link, says when there was none, and names an unknown address", async () => {
+    const none = await portal('parents', 'revoke-feed', 'anna@example.nl');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/anna@example\.nl had no calendar link/);
+    const unknown = await portal('parents', 'revoke-feed', 'niemand@example.nl');
+    expect(unknown.code).toBe(3); // not found
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('suspends with a reason, refuses a second suspension, and shows it in the audit log', async () => {
     const r = await portal('parents', 'suspend', 'anna@example.nl', '--reason', 'misbruik foto');
     expect(r.code).toBe(0);

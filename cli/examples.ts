@@ -59,6 +59,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'portal --json parents update ouder@example.nl --last-name Bakker --dry-run',
   ],
   'parents remove': ['portal parents remove ouder@example.nl --dry-run', 'portal parents remove ouder@example.nl --yes'],
+  'parents revoke-feed': ['portal parents revoke-feed eva.jansen@example.nl', 'portal --json parents revoke-feed eva.jansen@example.nl'],
   'parents show': ['portal parents show eva.jansen@example.nl', 'portal --json parents show eva.jansen@example.nl'],
   'parents link': ['portal parents link eva.jansen@example.nl K1043', 'portal parents link tom@example.nl K1042'],
   'parents unlink': ['portal parents unlink eva.jansen@example.nl K1043', 'portal parents unlink tom@example.nl K1042'],

@@ -7,6 +7,7 @@ import {
   resetPasswordByAdmin,
 } from '../../core/accounts/invitations.ts';
 import { suspendParent, unsuspendParent } from '../../core/accounts/suspension.ts';
+import { revokeParentFeed } from '../../core/calendar-feed/links.ts';
 import type { Portal } from '../../core/portal.ts';
 import { workMailQueue } from '../../core/mail/queue-status.ts';
 import { action, type CommandContext } from '../context.ts';
@@ -150,6 +151,17 @@ export function registerParentAccountCommands(parents: Command, io: CliIO): void
       action(io, async (ctx, email: string) => {
         const s = await ctx.withPortal((em) => unsuspendParent(em, ctx.actor, email));
         ctx.out.result(s, `${s.email} can log in again.`);
+      }),
+    );
+
+  parents
+    .command('revoke-feed')
+    .description("revoke a parent's calendar feed link (agenda-koppeling): the old URL answers 404 at once; they can make a new one")
+    .argument('<email>', 'e-mail address')
+    .action(
+      action(io, async (ctx, email: string) => {
+        const r = await ctx.withPortal((em) => revokeParentFeed(em, ctx.actor, email));
+        ctx.out.result(r, r.revoked ? `${r.email}'s calendar link is revoked; its URL answers 404 from now on.` : `${r.email} had no calendar link.`);
       }),
     );
 }

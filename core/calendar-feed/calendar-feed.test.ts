@@ -11,7 +11,7 @@ import { requestSwap } from '../schedule/swaps.ts';
 import { creditsOf } from '../schedule/credits.ts';
 import { FEED_DAYS_AHEAD, FEED_DAYS_BACK, type FeedEvent, feedEvents, feedWindow, type TalkSource } from './events.ts';
 import { renderIcs } from './ics.ts';
-import { createOwnFeed, feedOwner, ownFeedStatus, revokeOwnFeed } from './links.ts';
+import { createOwnFeed, feedOwner, ownFeedStatus, revokeOwnFeed, revokeParentFeed } from './links.ts';
 
 /**
  * The calendar feed in core, on a pinned clock around the clock changes of 2027: Wednesday
@@ -185,6 +185,21 @@ describe('the link', () => {
     await expect(createOwnFeed(portal.em(), w.actors.eva)).rejects.toMatchObject({ code: 'not_found' });
     await unsuspendParent(portal.em(), admin, 'eva@example.nl');
     expect(await feedOwner(portal.em(), again.token)).toBeDefined();
+  });
+
+  it("an administrator revokes a parent's link (audited); nobody else may, and the parent can make a new one", async () => {
+    const em = portal.em();
+    const { token } = await createOwnFeed(em, w.pia);
+    await expect(revokeParentFeed(portal.em(), w.actors.bart, 'pia@example.nl')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(revokeParentFeed(portal.em(), w.actors.mia, 'pia@example.nl')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await feedOwner(portal.em(), token)).toBeDefined();
+    expect(await revokeParentFeed(portal.em(), admin, 'pia@example.nl')).toEqual({ email: 'pia@example.nl', revoked: true });
+    expect(await feedOwner(portal.em(), token)).toBeUndefined();
+    expect(await revokeParentFeed(portal.em(), admin, 'pia@example.nl')).toEqual({ email: 'pia@example.nl', revoked: false });
+    await expect(revokeParentFeed(portal.em(), admin, 'nobody@example.nl')).rejects.toMatchObject({ code: 'not_found' });
+    const audits = await sql<{ subject: string }>(portal.em(), `select subject from audit_event where type = 'calendar_feed.revoked' and actor = ?`, [admin.label]);
+    expect(audits).toEqual([{ subject: 'pia@example.nl' }]);
+    expect(await feedOwner(portal.em(), (await createOwnFeed(portal.em(), w.pia)).token)).toBeDefined();
   });
 
   it('is refused to staff, and a token of the wrong shape is not looked up', async () => {

@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { authorize, parentIdOf } from '../access/index.ts';
+import { authorize, parentIdOf, requireAdmin } from '../access/index.ts';
 import type { Actor } from '../actor.ts';
 import { audit } from '../audit.ts';
 import { randomToken, sha256Hex, TOKEN_SHAPE } from '../auth/tokens.ts';
 import { clockOf } from '../clock.ts';
 import { Account } from '../entities/account.ts';
+import { findParent } from '../directory/refs.ts';
 import { CalendarFeed } from '../entities/calendar-feed.ts';
 import type { Language } from '../entities/organisation.ts';
 import { isDomainError } from '../errors.ts';
@@ -73,6 +74,26 @@ export async function revokeOwnFeed(em: EntityManager, actor: Actor, options: { 
     if (deleted > 0) audit(tx, { type: 'calendar_feed.revoked', actor, accountId, subject: null, ip: options.ip ?? null });
     await tx.flush();
     return deleted > 0;
+  });
+}
+
+/**
+ * An administrator revokes a parent's link, for the helpdesk's "my calendar link ended up in a
+ * shared agenda" when the parent cannot log in to do it themselves (suspension also ends the feed,
+ * but is a different matter). Account management, like suspending; the parent makes a new link on
+ * Mijn gegevens whenever they like.
+ */
+export async function revokeParentFeed(em: EntityManager, actor: Actor, email: string): Promise<{ email: string; revoked: boolean }> {
+  requireAdmin(actor, 'accounts.manage');
+  return await em.transactional(async (tx) => {
+    const parent = await findParent(tx, email);
+    const deleted = await tx.nativeDelete(CalendarFeed, { parent: parent.id });
+    if (deleted > 0) {
+      const account = await tx.findOne(Account, { parent: parent.id }, { fields: ['id'] });
+      audit(tx, { type: 'calendar_feed.revoked', actor, accountId: account?.id ?? null, subject: parent.email });
+    }
+    await tx.flush();
+    return { email: parent.email, revoked: deleted > 0 };
   });
 }
 
