@@ -49,6 +49,15 @@ describe('portal children update --mentor', () => {
     expect(await json('children', 'update', 'K1', '--mentor', 'mia@zon.nl')).toMatchObject({ changed: false });
   });
 
+  it('children show names the mentor, and says when parents no longer see it (deactivated)', async () => {
+    expect((await portal('children', 'show', 'K1')).stdout).toMatch(/^Mentor: +Mia Jansen <mia@zon\.nl>$/m);
+    expect((await portal('staff', 'deactivate', 'mia@zon.nl')).code).toBe(0);
+    expect(await json('children', 'show', 'K1')).toMatchObject({ mentor: { email: 'mia@zon.nl', shownToParents: false } });
+    expect((await portal('children', 'show', 'K1')).stdout).toContain('Mia Jansen <mia@zon.nl> (not shown to parents: inactive or no longer in the group)');
+    expect((await portal('staff', 'reactivate', 'mia@zon.nl')).code).toBe(0);
+    expect(await json('children', 'show', 'K1')).toMatchObject({ mentor: { shownToParents: true } });
+  });
+
   it('clears the mentor with --no-mentor, and wants the mentor in a command of its own', async () => {
     const mixed = await portal('children', 'update', 'K1', '--mentor', 'mia@zon.nl', '--first-name', 'Eva');
     expect(mixed.code).toBe(2);

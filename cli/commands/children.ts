@@ -30,6 +30,7 @@ const details = (c: ChildDetail) =>
     ['Left on', c.leftOn],
     ['Photo consent', consentText(c.consent)],
     ['Parents', c.parents.map((p) => `${p.name} <${p.email}>`).join(', ')],
+    ['Mentor', c.mentor && `${c.mentor.name} <${c.mentor.email}>${c.mentor.shownToParents ? '' : ' (not shown to parents: inactive or no longer in the group)'}`],
   ]) +
   '\nPlacements:\n' +
   (c.placements.length

@@ -13,6 +13,7 @@ import { Guardianship } from '../entities/parent.ts';
 import { conflict, DomainError, invalid } from '../errors.ts';
 import { fullName } from '../people.ts';
 import { date, optionalText, parseInput, text } from '../validation.ts';
+import { shownMentorNames } from './mentor.ts';
 import { findChild, findGroup, findLocation } from './refs.ts';
 import { clockOf } from '../clock.ts';
 
@@ -41,6 +42,11 @@ export interface ChildDetail extends ChildView {
   parents: { email: string; name: string }[];
   /** Numbers the child had before a correction, oldest first. */
   previousNumbers: string[];
+  /**
+   * The mentor as stored, and whether parents see it today: a deactivated mentor, or one who no
+   * longer works in the child's group, is kept but not shown, and the administrator should know.
+   */
+  mentor: { name: string; email: string; shownToParents: boolean } | null;
 }
 
 const placementView = (p: IPlacement): PlacementView => ({
@@ -184,11 +190,15 @@ export async function showChild(em: EntityManager, actor: Actor, childNumber: st
   );
   // A parent sees the other guardians of their own child; that is the household, not a leak.
   const links = await em.find(Guardianship, { child: child.id }, { populate: ['parent'] });
+  if (child.mentor) await em.populate(child, ['mentor']);
+  const mentor = child.mentor ?? null;
+  const shown = mentor ? (await shownMentorNames(em, [child.id])).has(child.id) : false;
   return {
     ...view!,
     placements: placements.map(placementView),
     parents: links.map((l) => ({ email: l.parent.email, name: fullName(l.parent) })),
     previousNumbers: child.previousNumbers ?? [],
+    mentor: mentor ? { name: fullName(mentor), email: mentor.email, shownToParents: shown } : null,
   };
 }
 
