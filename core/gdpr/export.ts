@@ -105,6 +105,18 @@ async function collect(em: EntityManager, parentId: number, email: string) {
       where t.child_id ${inChildren} and ${hidden.sql} order by t.created_at, m.created_at, m.id`,
     [...ids, ...hidden.params],
   );
+  // Which announcements this parent opened and which they confirmed ("gelezen en begrepen"), with
+  // the times: marks about the parent, kept as proof for the location, so theirs to see too.
+  const announcementMarks = await q(
+    `select a.subject, a.created_at as sent_at, r.read_at, c.confirmed_at
+       from announcement a
+       left join announcement_read r on r.announcement_id = a.id and r.parent_id = ?
+       left join announcement_confirmation c on c.announcement_id = a.id and c.parent_id = ?
+      where a.id in (select announcement_id from announcement_read where parent_id = ?
+                     union select announcement_id from announcement_confirmation where parent_id = ?)
+      order by a.created_at, a.id`,
+    [parentId, parentId, parentId, parentId],
+  );
   const ownDownloads = await q(
     `select d.photo_ref as photo, d.trace_code, d.at, d.ip, d.user_agent from photo_download d where d.parent_id = ? order by d.at`,
     [parentId],
@@ -128,7 +140,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
       where t.child_id ${inChildren} and ${SHAREABLE} and p.display_key is not null order by p.taken_at, p.id`,
     ids,
   );
-  return { profile, appLogins, children, placements, consent, guardians, diary, sickReports, pickups, messages, ownDownloads, auditEvents, photos };
+  return { profile, appLogins, children, placements, consent, guardians, diary, sickReports, pickups, messages, announcementMarks, ownDownloads, auditEvents, photos };
 }
 
 /**
@@ -190,6 +202,7 @@ export async function exportParentData(
     sickReports: data.sickReports,
     pickups: data.pickups,
     messages: data.messages,
+    announcementsReadAndConfirmed: data.announcementMarks,
     yourDownloads: data.ownDownloads,
     yourPhotoViews,
     downloadsOfYourChildrensPhotos: downloadsOfChildren,

@@ -29,6 +29,8 @@ import { Message, MessageThread } from '../entities/message.ts';
 import { Guardianship, Parent } from '../entities/parent.ts';
 import { Photo, PhotoDownload, PhotoTag, PhotoView } from '../entities/photo.ts';
 import { Staff } from '../entities/staff.ts';
+import { markAnnouncementRead, sendAnnouncement } from '../messages/announcements.ts';
+import { confirmAnnouncement } from '../messages/confirmations.ts';
 import { replyToThread, startThread } from '../messages/threads.ts';
 import { downloadPhoto, traceDownload } from '../photos/downloads.ts';
 import { tracedDisplayImage } from '../photos/traced-views.ts';
@@ -106,6 +108,16 @@ beforeAll(async () => {
   await replyToThread(portal.em(), ctx, mia, evi.threadId, { body: 'Ja, hij ligt in de kast.' });
   await startThread(portal.em(), ctx, who['bram@example.nl']!, { groupId, subject: 'Ophalen', body: 'Opa haalt Sam vandaag op.' });
 
+  const { announcementId } = await sendAnnouncement(portal.em(), portal, mia, {
+    groupId,
+    subject: 'Luizen in de groep',
+    body: 'Wilt u even kijken?',
+    confirmationRequested: 'ja',
+  });
+  await markAnnouncementRead(portal.em(), who['bram@example.nl']!, announcementId);
+  await confirmAnnouncement(portal.em(), who['bram@example.nl']!, announcementId);
+  await markAnnouncementRead(portal.em(), who['anna@example.nl']!, announcementId);
+
   await downloadPhoto(portal.em(), portal, who['bram@example.nl']!, photo1, { ip: '10.0.0.2', rulesAccepted: true });
   await downloadPhoto(portal.em(), portal, who['anna@example.nl']!, photo1, { ip: '10.0.0.1', rulesAccepted: true });
 });
@@ -132,6 +144,10 @@ describe('portal gdpr export', () => {
     expect(data.schriftje.flatMap((e: { moments: { kind: string; value: string }[] }) => e.moments)).toEqual([expect.objectContaining({ kind: 'mood', value: 'blij' })]);
     expect(data.sickReports).toEqual([expect.objectContaining({ child_number: 'K2', note: 'Koorts' })]);
     expect(data.pickups).toEqual([expect.objectContaining({ child_number: 'K2', name: 'Opa Piet', time: '16:30' })]);
+    // The announcement Bram opened and confirmed, with both times (Anna's read mark is hers).
+    expect(data.announcementsReadAndConfirmed).toEqual([
+      expect.objectContaining({ subject: 'Luizen in de groep', read_at: expect.any(String), confirmed_at: expect.any(String) }),
+    ]);
     expect(data.yourDownloads).toHaveLength(1);
     // Anna downloaded photo 1 (Sam is in it): Bram sees that as "a parent of the group".
     expect(data.downloadsOfYourChildrensPhotos.map((d: { by: string }) => d.by).sort()).toEqual(['group-parent', 'you']);
