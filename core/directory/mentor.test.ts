@@ -9,7 +9,8 @@ import type { Actor } from '../actor.ts';
 import { exportParentData } from '../gdpr/export.ts';
 import { parentHome } from '../home/home.ts';
 import { importPlanningExport } from '../import/planning-import.ts';
-import { Child } from '../entities/child.ts';
+import { Child, Placement } from '../entities/child.ts';
+import { Group } from '../entities/group.ts';
 import { Parent } from '../entities/parent.ts';
 import { Staff } from '../entities/staff.ts';
 import { DomainError } from '../errors.ts';
@@ -146,6 +147,20 @@ describe('what parents and the mentor see', () => {
     expect(evi).toMatchObject({ problem: 'notInGroup' });
     expect(await myMentorChildren(portal.em(), actor.mia)).toEqual([]);
     await assignStaff(portal.em(), admin, 'mia@example.nl', { group: 'Boomhut' });
+  });
+
+  it('shows the mentor of a child in two groups on its one card, whichever group the card names', async () => {
+    // Evi also goes to Kikkers from June: her card names the newer group; Mia works in Boomhut.
+    const em = portal.em();
+    const kikkers = await em.findOneOrFail(Group, { name: 'Kikkers' });
+    em.create(Placement, { child: id.evi, group: kikkers, startDate: '2026-06-01', endDate: null });
+    await em.flush();
+    const home = await parentHome(portal.em(), actor.anna);
+    expect(home.children).toHaveLength(1);
+    expect(home.children[0]).toMatchObject({ groupName: 'Kikkers', mentor: { name: 'Mia de Vries' } });
+    expect(await childMentor(portal.em(), actor.anna, id.evi)).toEqual({ name: 'Mia de Vries' });
+    await portal.em().nativeDelete(Placement, { child: id.evi, group: kikkers.id });
+    expect(await homeMentor(actor.anna)).toEqual({ name: 'Mia de Vries' });
   });
 
   it('empties the mentor when the staff record is removed', async () => {

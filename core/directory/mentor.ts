@@ -254,13 +254,13 @@ export async function myMentorChildren(em: EntityManager, actor: Actor): Promise
 // --- what parents see ---------------------------------------------------------------------
 
 /**
- * SQL: the mentor parents see for the child at alias `child` placed in group `groupExpr` today, as
- * json {name} or null: only an active staff member still assigned to that group.
+ * SQL: the mentor parents see for the child at alias `child`, whose groups today are the int array
+ * `groupsExpr`, as json {name} or null: only an active staff member still assigned to one of them.
  */
-export const shownMentorSql = (child: string, groupExpr: string) =>
+export const shownMentorSql = (child: string, groupsExpr: string) =>
   `(select json_build_object('name', concat_ws(' ', s.first_name, s.infix, s.last_name)) from staff s
      where s.id = ${child}.mentor_id and s.active
-       and exists (select 1 from staff_assignment sa where sa.staff_id = s.id and sa.group_id = ${groupExpr}))`;
+       and exists (select 1 from staff_assignment sa where sa.staff_id = s.id and sa.group_id = any(${groupsExpr})))`;
 
 /** The mentors parents see for these children today (valid mentors only), by child id. */
 export async function shownMentorNames(em: EntityManager, childIds: readonly number[]): Promise<Map<number, string>> {

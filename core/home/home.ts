@@ -78,7 +78,10 @@ export function parentHomeQuery(parentId: number, day: string, unread: Sql = { s
        select 1 as ok where not exists (select 1 from account a where a.parent_id = ? and a.suspended_at is not null)
      ), kids as (
        select distinct on (c.id) c.id, c.first_name, c.infix, c.last_name, c.birth_date, c.mentor_id, pl.group_id,
-              cg.name as group_name, l.name as location_name
+              cg.name as group_name, l.name as location_name,
+              -- All of today's groups (a child in two groups has one card): the mentor may work in the other.
+              (select array_agg(p2.group_id) from placement p2
+                where p2.child_id = c.id and p2.start_date <= ?::date and (p2.end_date is null or p2.end_date >= ?::date)) as group_ids
          from guardianship g
          join child c on c.id = g.child_id
          join placement pl on pl.child_id = c.id and pl.start_date <= ?::date and (pl.end_date is null or pl.end_date >= ?::date)
@@ -92,7 +95,7 @@ export function parentHomeQuery(parentId: number, day: string, unread: Sql = { s
            'id', k.id, 'firstName', k.first_name,
            'name', concat_ws(' ', k.first_name, k.infix, k.last_name),
            'groupName', k.group_name, 'locationName', k.location_name,
-           'mentor', ${shownMentorSql('k', 'k.group_id')},
+           'mentor', ${shownMentorSql('k', 'k.group_ids')},
            'diary', coalesce((select json_agg(json_build_object('authorKind', d.author_kind, 'authorLabel', d.author_label,
                                  'text', d.text, 'lines', d.lines) order by d.author_kind desc, d.created_at, d.id)
                                from diary_entry d where d.child_id = k.id and d.day = ?::date), '[]'::json),
@@ -118,7 +121,7 @@ export function parentHomeQuery(parentId: number, day: string, unread: Sql = { s
                 order by a.created_at desc, a.id desc limit ${HOME_ANNOUNCEMENTS}) x), '[]'::json),
        'unread', ${unread.sql}
      ) as home`,
-    params: [parentId, day, day, parentId, day, ...hidden.params, parentId, parentId, parentId, ...reaches.params, ...unread.params],
+    params: [parentId, day, day, day, day, parentId, day, ...hidden.params, parentId, parentId, parentId, ...reaches.params, ...unread.params],
   };
 }
 
