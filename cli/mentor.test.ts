@@ -1,6 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, ZON_CENTRUM } from '../test/cli.ts';
-import { createTestDatabase } from '../test/portal.ts';
+import { describe, expect, it } from 'vitest';
+import { ZON_STAFF, zonSuite } from '../test/cli.ts';
 
 /**
  * `portal children update --mentor / --no-mentor` through the database: staff of the child's
@@ -8,22 +7,7 @@ import { createTestDatabase } from '../test/portal.ts';
  * saves nothing; the change is audited.
  */
 
-let dbUrl: string;
-const { cli: portal, json } = cliAgainst(() => ({ PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' }));
-
-beforeAll(async () => {
-  dbUrl = await createTestDatabase();
-  for (const args of [
-    ...ZON_CENTRUM,
-    ['staff', 'add', '--email', 'mia@zon.nl', '--first-name', 'Mia', '--last-name', 'Jansen', '--role', 'staff'],
-    ['staff', 'assign', 'mia@zon.nl', '--group', 'Boomhut'],
-    ['staff', 'add', '--email', 'otto@zon.nl', '--first-name', 'Otto', '--last-name', 'Smit', '--role', 'staff'],
-    ['staff', 'assign', 'otto@zon.nl', '--group', 'Egeltjes'],
-  ]) {
-    const r = await portal(...args);
-    expect(r.stderr, args.join(' ')).toBe('');
-  }
-});
+const { cli: portal, json } = zonSuite(ZON_STAFF);
 
 describe('portal children update --mentor', () => {
   it('sets staff of the group as mentor (a dry run first saves nothing), audited', async () => {

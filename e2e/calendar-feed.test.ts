@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { parseIcs } from '../test/ics.ts';
 import { PASSWORD, PEOPLE } from '../test/messages.ts';
 import { seedScheduleWorld } from '../test/schedule.ts';
-import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, startE2E, screenshotWidths } from './harness.ts';
 
 /**
  * The agenda-koppeling in Chromium: a parent makes the link on mijn gegevens, sees it once (with
@@ -17,13 +17,7 @@ if (!hasChromium) console.warn(SKIP_REASON);
 const TIMEOUT = 240_000;
 const PHONE = { width: 360, height: 780 };
 
-async function shots(page: Page, name: string): Promise<void> {
-  for (const width of [360, 768, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await screenshot(page, `${name}-${width}`);
-  }
-  await page.setViewportSize(PHONE);
-}
+const shots = (page: Page, name: string) => screenshotWidths(page, name, PHONE);
 
 describe.skipIf(!hasChromium)('agenda-koppeling in the browser', () => {
   let e2e: E2E;

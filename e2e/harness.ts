@@ -163,6 +163,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** The page as designed at 360, 768 and 1280 px (`<name>-<width>.png`), then the viewport `back` if given. */
+export async function screenshotWidths(page: Page, name: string, back?: { width: number; height: number }): Promise<void> {
+  for (const width of [360, 768, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    await screenshot(page, `${name}-${width}`);
+  }
+  if (back) await page.setViewportSize(back);
+}
+
 /**
  * Waits for a mail to `to` that arrived after `since` (real ms, Date.now()) among the .eml files
  * the portal writes without SMTP, and returns its text part. Arrival is the file's time: the

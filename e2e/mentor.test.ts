@@ -4,7 +4,7 @@ import { addStaff, assignStaff } from '../core/directory/staff.ts';
 import { admin } from '../test/portal.ts';
 import { accountFor } from '../http/testing.ts';
 import { seedCentrum } from './photo-world.ts';
-import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, startE2E, screenshotWidths } from './harness.ts';
 
 /**
  * The mentor in Chromium: the location manager chooses Evi's mentor on /mentoren (htmx saves the
@@ -19,12 +19,7 @@ const TIMEOUT = 180_000;
 const PASSWORD = 'een lange zin als wachtwoord';
 const PHONE = { width: 360, height: 800 };
 
-async function shots(page: Page, name: string): Promise<void> {
-  for (const width of [360, 768, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await screenshot(page, `${name}-${width}`);
-  }
-}
+const shots = (page: Page, name: string) => screenshotWidths(page, name);
 
 describe.skipIf(!hasChromium)('the mentor in the browser', () => {
   let e2e: E2E;

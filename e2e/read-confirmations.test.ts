@@ -1,8 +1,8 @@
-import type { Page } from 'playwright-core';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnnouncementMailWorker } from '../core/messages/announcement-mail.ts';
 import { PASSWORD, PEOPLE, seedMessageWorld } from '../test/messages.ts';
-import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, screenshot, startE2E, waitForMail } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, startE2E, waitForMail, screenshotWidths } from './harness.ts';
 
 /**
  * Read confirmations in Chromium: the location manager posts an announcement that asks parents
@@ -18,13 +18,7 @@ const TIMEOUT = 240_000;
 const PHONE = { width: 360, height: 780 };
 const DESKTOP = { width: 1280, height: 800 };
 
-async function shots(page: Page, name: string, back: { width: number; height: number }): Promise<void> {
-  for (const width of [360, 768, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await screenshot(page, `${name}-${width}`);
-  }
-  await page.setViewportSize(back);
-}
+const shots = screenshotWidths;
 
 describe.skipIf(!hasChromium)('read confirmations in the browser', () => {
   let e2e: E2E;

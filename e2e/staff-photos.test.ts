@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPhotoWorker } from '../core/photos/upload.ts';
 import type { Page } from 'playwright-core';
 import { jpeg, seedCentrum } from './photo-world.ts';
-import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, screenshot, startE2E } from './harness.ts';
+import { checkA11y, type E2E, hasChromium, logInAs, newPage, SKIP_REASON, startE2E, screenshotWidths } from './harness.ts';
 
 /**
  * Bulk tagging in Chromium, by keyboard: a staff member on a tablet uploads three photos, goes on
@@ -35,13 +35,7 @@ async function tabTo(page: Page, want: string): Promise<void> {
   throw new Error(`Tab never reached ${want}; focus is on ${await focused(page)}`);
 }
 
-async function shots(page: Page, name: string): Promise<void> {
-  for (const width of [360, 768, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await screenshot(page, `${name}-${width}`);
-  }
-  await page.setViewportSize(TABLET);
-}
+const shots = (page: Page, name: string) => screenshotWidths(page, name, TABLET);
 
 describe.skipIf(!hasChromium)('bulk tagging in the browser', () => {
   let e2e: E2E;

@@ -1,8 +1,8 @@
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import type { CliIO } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
 import { ShiftedClock } from '../core/clock.ts';
-import { TEST_NOW } from './portal.ts';
+import { createTestDatabase, TEST_NOW } from './portal.ts';
 
 export interface CliRun {
   code: number;
@@ -64,3 +64,28 @@ export const ZON_CENTRUM: readonly string[][] = [
   ['groups', 'add', '--location', 'Centrum', '--name', 'Egeltjes'],
   ['children', 'add', '--number', 'K1', '--first-name', 'Evi', '--last-name', 'Berg', '--birth-date', '2024-01-01', '--group', 'Boomhut', '--start', '2025-01-06'],
 ];
+
+/** Mia (Boomhut) and Otto (Egeltjes), staff of the Zon organisation above. */
+export const ZON_STAFF: readonly string[][] = [
+  ['staff', 'add', '--email', 'mia@zon.nl', '--first-name', 'Mia', '--last-name', 'Jansen', '--role', 'staff'],
+  ['staff', 'assign', 'mia@zon.nl', '--group', 'Boomhut'],
+  ['staff', 'add', '--email', 'otto@zon.nl', '--first-name', 'Otto', '--last-name', 'Smit', '--role', 'staff'],
+  ['staff', 'assign', 'otto@zon.nl', '--group', 'Egeltjes'],
+];
+
+/**
+ * A CLI suite on a database of its own: before its tests, the Zon organisation (ZON_CENTRUM) and
+ * then `more` are made through the CLI, each command succeeding. Returns `portal …` and its --json twin.
+ */
+export function zonSuite(more: readonly string[][]) {
+  let dbUrl = '';
+  const suite = cliAgainst(() => ({ PORTAL_DATABASE_URL: dbUrl, PORTAL_DATABASE_POOL_MAX: '2' }));
+  beforeAll(async () => {
+    dbUrl = await createTestDatabase();
+    for (const args of [...ZON_CENTRUM, ...more]) {
+      const r = await suite.cli(...args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+  });
+  return suite;
+}
