@@ -134,6 +134,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'portal messages remind 3f2b8c1e-7d4a-4e2b-9c1a-5b6d7e8f9a0b || echo "already reminded today"',
   ],
 
+  'talks slots': [
+    'portal talks slots --group Centrum/Boomhut --date 2026-06-11 --from 15:00 --count 8 --minutes 15 --staff mia@deboomhut.nl --place "Kantoor"',
+    'portal talks slots --group Dolfijnen --date 2026-06-12 --from 19:00 --count 4 --minutes 20 --staff joost@deboomhut.nl --video https://meet.example.nl/dolfijnen',
+  ],
+  'talks list': ['portal talks list', 'portal --json talks list --group Centrum/Boomhut'],
+
   audit: [
     'portal audit --since 2026-11-01 --type login.',
     'portal audit --subject eva.jansen@example.nl',

@@ -97,6 +97,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/messages.ts').then((m) => m.registerMessages),
   },
   {
+    name: 'talks',
+    description: 'oudergesprekken: time slots parents book for a talk about their child',
+    load: () => import('./commands/talks.ts').then((m) => m.registerTalks),
+  },
+  {
     name: 'audit',
     description:
       'the audit log, newest first: logins, failures, password changes, invitations, suspensions, consent changes, deletions',

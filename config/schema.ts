@@ -162,6 +162,17 @@ export const configSchema = z
       })
       .strict()
       .default({ lines: [...DEFAULT_DIARY_LINES] }),
+    talks: z
+      .object({
+        /**
+         * Oudergesprekken (core/talks): staff may keep a short note with a talk that took place,
+         * for staff only. Off by default: the report of a talk belongs in the child's file, not in
+         * the portal, unless the organisation chooses otherwise.
+         */
+        notes: bool.default(false),
+      })
+      .strict()
+      .default({ notes: false }),
     messages: z
       .object({
         /** Largest attachment (PDF or image) of a message or an announcement. */
@@ -445,6 +456,12 @@ export const settings: SettingDoc[] = [
     env: 'PORTAL_DIARY_LINES',
     default: DEFAULT_DIARY_LINES.join(','),
     description: 'structured lines of the schriftje staff may fill in per child (comma-separated labels; at most 10)',
+  },
+  {
+    key: 'talks.notes',
+    env: 'PORTAL_TALKS_NOTES',
+    default: 'false',
+    description: 'staff may keep a short note (staff only) with an oudergesprek that took place; off: only who and when',
   },
   {
     key: 'messages.maxAttachmentBytes',

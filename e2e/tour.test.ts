@@ -20,6 +20,7 @@ import { unsubscribeToken } from '../core/profile/notifications.ts';
 import { cancelDay } from '../core/schedule/cancel.ts';
 import { reportSick } from '../core/schedule/sick.ts';
 import { requestSwap } from '../core/schedule/swaps.ts';
+import { publishSlots } from '../core/talks/slots.ts';
 import { createApp } from '../http/app.ts';
 import { PASSWORD, PEOPLE } from '../test/messages.ts';
 import { admin } from '../test/portal.ts';
@@ -145,6 +146,8 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
     const { threadId } = await startThread(em, portal, cor, { groupId: w.groups.boomhut, childId: w.children.sam, subject: 'Slaapje', body: 'Heeft Sam goed geslapen?' });
     await replyToThread(em, portal, mia, threadId, { body: 'Ja, drie kwartier.' });
     const { announcementId } = await sendAnnouncement(em, portal, hanna, { locationId: w.locations.centrum, subject: 'Zomerfeest', body: 'Vrijdag vieren we het zomerfeest.', confirmationRequested: true });
+    // Two times for oudergesprekken tomorrow in Boomhut, for the parent's and the staff's talk pages.
+    await publishSlots(em, mia, { groupId: w.groups.boomhut, date: addDays(portal.clock.today(), 1), from: '15:00', count: 2, minutes: 15, place: 'Kantoor' });
 
     // Today: Evi is ill, Opa Jan picks Sam up. Sam's Monday and Tuesday are cancelled: one
     // credit asks for Thursday (pending), one is left.
@@ -205,6 +208,7 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
       { name: 'swaps', path: `/ruilen?kind=${sam}` },
       { name: 'sick-report', path: `/kind/${sam}/ziek` },
       { name: 'pickup', path: `/kind/${sam}/ophalen` },
+      { name: 'talks', path: '/gesprekken' },
       { name: 'downloads', path: '/mijn-gegevens/downloads' },
       { name: 'email-change', path: '/mijn-gegevens/e-mailadres' },
       { name: 'my-location', path: '/mijn-vestiging' },
@@ -227,6 +231,8 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
       { name: 'announcement', path: `/berichten/mededeling/${announcementId}` },
       { name: 'my-location', path: '/mijn-vestiging' },
       { name: 'mentor-children', path: '/mentorkinderen' },
+      { name: 'talk-groups', path: '/gesprekken' },
+      { name: 'talk-group', path: `/gesprekken/groep/${w.groups.boomhut}` },
       // Mia has no second factor yet: the page sets one up.
       { name: 'second-factor-enrol', path: '/tweestapsverificatie' },
       ...common,

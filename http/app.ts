@@ -32,6 +32,7 @@ import { healthRoutes } from './routes/health.ts';
 import { homeRoutes, publicPageRoutes } from './routes/home.ts';
 import { MESSAGES_PATH, messageRoutes } from './routes/messages.ts';
 import { confirmationRoutes } from './routes/confirmations.ts';
+import { talkRoutes } from './routes/talks.ts';
 import { loginRoutes } from './routes/login.ts';
 import { passwordChangeRoutes, passwordResetRoutes } from './routes/password.ts';
 import { photoRoutes, THUMB_PATH, thumbHotPath } from './routes/photos.ts';
@@ -42,6 +43,7 @@ import { swapRoutes, swapSection } from './routes/swaps.ts';
 import { todayRoutes } from './routes/today.ts';
 import { childDayRoutes } from './routes/child-day.ts';
 import { calendarFeedRoutes, calendarFeedSettingsRoutes } from './routes/calendar-feed.ts';
+import { talkFeedSource } from '../core/talks/feed.ts';
 import { mentorRoutes } from './routes/mentor.ts';
 
 export type { AppEnv } from './env.ts';
@@ -150,7 +152,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   // Before the session is looked up: a health check or a stylesheet needs no database row.
   healthRoutes(app, portal);
   // The calendar feed: its token is its authorization; no session is read and no cookie set.
-  calendarFeedRoutes(app, { portal, publicUrl, rateLimit: options.calendarFeedRateLimit });
+  calendarFeedRoutes(app, { portal, publicUrl, rateLimit: options.calendarFeedRateLimit, talkSources: [talkFeedSource] });
   // A thumbnail, decided in one statement (routes/photos.ts thumbHotPath); what it does not
   // serve goes on to the ordinary route behind the session loader and the login gate.
   app.get(THUMB_PATH, thumbHotPath(portal, { secure: https }));
@@ -189,6 +191,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   childDayRoutes(authed, deps);
   calendarFeedSettingsRoutes(authed, { pages, secure: https, publicUrl });
   mentorRoutes(authed, deps);
+  talkRoutes(authed, deps);
   plugins.mountPrivate(authed);
 
   app.notFound(notFoundHandler(pages));

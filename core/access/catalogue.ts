@@ -190,6 +190,23 @@ export const catalogue = declare({
     ],
   },
 
+  // --- oudergesprekken (core/talks) -----------------------------------------------------------
+  'talk.manage': {
+    target: 'group',
+    does: 'publish and withdraw time slots for oudergesprekken in a group, and see its bookings',
+    anyOf: orgOfGroup.map((rule) => where(rule, is.groupOpen)),
+  },
+  'talk.book': {
+    target: 'child',
+    does: "book, move or cancel an oudergesprek about their own child (placed today) in the child's group",
+    anyOf: [where(r.guardian, is.placedToday)],
+  },
+  'talk.record': {
+    target: 'group',
+    does: 'record that an oudergesprek in a group took place (with a note if the organisation turns notes on)',
+    anyOf: [...orgOfGroup],
+  },
+
   // --- the schriftje --------------------------------------------------------------------------
   'diaryEntry.read': { target: 'diaryEntry', does: 'read an entry of a schriftje', anyOf: [...seesChild] },
   'diaryEntry.edit': { target: 'diaryEntry', does: 'change their own entry', anyOf: [where(r.guardian, is.ownEntry)] },

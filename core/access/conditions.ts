@@ -122,4 +122,16 @@ export const conditions = {
 
   /** The announcement asks its parents to confirm they read it. */
   confirmationRequested: { name: 'it asks for a read confirmation', sql: () => ({ sql: 'a.confirmation_requested', params: [] }) },
+
+  /** The child is placed in a group today (not left, not yet to start): a talk is about a child in care. */
+  placedToday: {
+    name: 'the child is placed today',
+    sql: (t, { day }) =>
+      t.child
+        ? {
+            sql: `exists (select 1 from placement tp where tp.child_id = ${t.child} and tp.start_date <= ?::date and (tp.end_date is null or tp.end_date >= ?::date))`,
+            params: [day, day],
+          }
+        : null,
+  },
 } satisfies Record<string, Condition>;

@@ -124,6 +124,9 @@ const EXPECTED: Record<ActionName, Partial<Record<ActorName, string>>> = {
   },
   'announcement.confirm': { ouder: 'boomhut centrum', ander: 'boomhut centrum' },
   'announcement.confirmations': { leid: 'boomhut', manager: 'boomhut centrum', admin: 'boomhut centrum', beheerder: 'boomhut centrum' },
+  'talk.manage': works,
+  'talk.book': { ouder: 'evi', ander: 'noor', wyckOuder: 'mats' },
+  'talk.record': works,
   'diaryEntry.read': {
     ouder: 'eviByOuder eviByLeid',
     ander: 'noorByLeid',

@@ -18,6 +18,7 @@ import { PeriodicRun } from './periodic-run.ts';
 import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from './schedule.ts';
 import { PickupNote, SickReport } from './child-day.ts';
 import { ScheduleRules } from './schedule-rules.ts';
+import { TalkSlot } from './talk.ts';
 import { EmailChange, ServerSecret } from './profile.ts';
 import { PushSetting, PushSubscription } from './push.ts';
 import { Staff } from './staff.ts';
@@ -98,4 +99,5 @@ export const coreEntities = [
   PushSetting,
   PeriodicRun,
   CalendarFeed,
+  TalkSlot,
 ];

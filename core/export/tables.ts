@@ -67,6 +67,7 @@ export const EXPORTED: readonly ExportTable[] = [
   { name: 'pickup_note', since: 'updated_at' },
   // Status, reason and decision change later without an updated_at: exported in full.
   { name: 'swap_request', since: null },
+  { name: 'talk_slot', since: 'updated_at' },
   { name: 'audit_event', since: 'at' },
   // Status and closed_at change later without an updated_at: exported in full.
   { name: 'helpdesk_request', since: null, plugin: 'helpdesk' },

@@ -117,6 +117,13 @@ async function collect(em: EntityManager, parentId: number, email: string) {
       order by a.created_at, a.id`,
     [parentId, parentId, parentId, parentId],
   );
+  // Oudergesprekken about their children: when, with whom, held or not, and the note if the
+  // organisation keeps notes (the right of access covers what staff wrote about the child).
+  const talks = await q(
+    `select c.child_number, s.starts_at, s.minutes, s.place, s.video_url, s.staff_label, s.booked_at, s.held_at, s.note
+       from talk_slot s join child c on c.id = s.child_id where s.child_id ${inChildren} order by s.starts_at, s.id`,
+    ids,
+  );
   const ownDownloads = await q(
     `select d.photo_ref as photo, d.trace_code, d.at, d.ip, d.user_agent from photo_download d where d.parent_id = ? order by d.at`,
     [parentId],
@@ -140,7 +147,7 @@ async function collect(em: EntityManager, parentId: number, email: string) {
       where t.child_id ${inChildren} and ${SHAREABLE} and p.display_key is not null order by p.taken_at, p.id`,
     ids,
   );
-  return { profile, appLogins, children, placements, consent, guardians, diary, sickReports, pickups, messages, announcementMarks, ownDownloads, auditEvents, photos };
+  return { profile, appLogins, children, placements, consent, guardians, diary, sickReports, pickups, messages, announcementMarks, talks, ownDownloads, auditEvents, photos };
 }
 
 /**
@@ -203,6 +210,7 @@ export async function exportParentData(
     pickups: data.pickups,
     messages: data.messages,
     announcementsReadAndConfirmed: data.announcementMarks,
+    talks: data.talks,
     yourDownloads: data.ownDownloads,
     yourPhotoViews,
     downloadsOfYourChildrensPhotos: downloadsOfChildren,

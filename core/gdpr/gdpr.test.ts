@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.ts';
 import { errorCode } from '../../test/errors.ts';
+import { seedBoomhutChildren } from '../../test/boomhut-world.ts';
 import { admin, createTestPortal, type TestPortal } from '../../test/portal.ts';
 import { readZip } from '../../test/zip.ts';
 import type { Actor } from '../actor.ts';
@@ -13,10 +14,6 @@ import { saveStaffEntry, writeParentEntry } from '../diary/entries.ts';
 import { addDiaryItems } from '../diary/items.ts';
 import { setPickup } from '../pickup/pickup.ts';
 import { reportSick } from '../schedule/sick.ts';
-import { addChild } from '../directory/children.ts';
-import { setConsent } from '../directory/consent.ts';
-import { addGroup } from '../directory/groups.ts';
-import { addLocation } from '../directory/locations.ts';
 import { addParent } from '../directory/parents.ts';
 import { addStaff, assignStaff } from '../directory/staff.ts';
 import { Account } from '../entities/account.ts';
@@ -32,6 +29,8 @@ import { Staff } from '../entities/staff.ts';
 import { markAnnouncementRead, sendAnnouncement } from '../messages/announcements.ts';
 import { confirmAnnouncement } from '../messages/confirmations.ts';
 import { replyToThread, startThread } from '../messages/threads.ts';
+import { bookSlot } from '../talks/booking.ts';
+import { groupTalks, publishSlots } from '../talks/slots.ts';
 import { downloadPhoto, traceDownload } from '../photos/downloads.ts';
 import { tracedDisplayImage } from '../photos/traced-views.ts';
 import { tagPhoto } from '../photos/tagging.ts';
@@ -64,14 +63,7 @@ async function picture(hue: number): Promise<Buffer> {
 beforeAll(async () => {
   portal = await createTestPortal();
   const em = portal.em();
-  await addLocation(em, admin, { name: 'Centrum' });
-  await addGroup(em, admin, { location: 'Centrum', name: 'Boomhut' });
-  const since = addDays(portal.clock.today(), -10);
-  for (const [n, name, consent] of [['K1', 'Evi', 'ja'], ['K2', 'Sam', 'ja'], ['K3', 'Noor', 'nee']] as const) {
-    await addChild(em, admin, { childNumber: n, firstName: name, lastName: 'Test', birthDate: '2023-01-01', group: 'Boomhut', startDate: since });
-    await setConsent(em, admin, n, { internal: consent, external: 'nee' });
-    childId[n] = (await em.findOneOrFail(Child, { childNumber: n })).id;
-  }
+  Object.assign(childId, await seedBoomhutChildren(em, 10));
   for (const [email, first, children] of [
     ['anna@example.nl', 'Anna', ['K1']],
     ['dirk@example.nl', 'Dirk', ['K1']],
@@ -117,6 +109,11 @@ beforeAll(async () => {
   await markAnnouncementRead(portal.em(), who['bram@example.nl']!, announcementId);
   await confirmAnnouncement(portal.em(), who['bram@example.nl']!, announcementId);
   await markAnnouncementRead(portal.em(), who['anna@example.nl']!, announcementId);
+  // An oudergesprek about Sam, held, with a note (as when the organisation keeps notes).
+  await publishSlots(portal.em(), mia, { groupId, date: addDays(portal.clock.today(), 1), from: '09:00', count: 1, minutes: 15, place: 'Kantoor' });
+  const [slot] = (await groupTalks(portal.em(), mia, groupId)).upcoming;
+  await bookSlot(portal.em(), portal, who['bram@example.nl']!, { childId: childId.K2!, slotId: slot!.id });
+  await portal.em().getConnection().execute(`update talk_slot set held_at = booked_at, held_by_label = 'Mia Staf', note = 'Sam praat veel' where id = ?`, [slot!.id]);
 
   await downloadPhoto(portal.em(), portal, who['bram@example.nl']!, photo1, { ip: '10.0.0.2', rulesAccepted: true });
   await downloadPhoto(portal.em(), portal, who['anna@example.nl']!, photo1, { ip: '10.0.0.1', rulesAccepted: true });
@@ -148,6 +145,7 @@ describe('portal gdpr export', () => {
     expect(data.announcementsReadAndConfirmed).toEqual([
       expect.objectContaining({ subject: 'Luizen in de groep', read_at: expect.any(String), confirmed_at: expect.any(String) }),
     ]);
+    expect(data.talks).toEqual([expect.objectContaining({ child_number: 'K2', place: 'Kantoor', note: 'Sam praat veel', held_at: expect.any(String) })]);
     expect(data.yourDownloads).toHaveLength(1);
     // Anna downloaded photo 1 (Sam is in it): Bram sees that as "a parent of the group".
     expect(data.downloadsOfYourChildrensPhotos.map((d: { by: string }) => d.by).sort()).toEqual(['group-parent', 'you']);

@@ -6,6 +6,8 @@ import { startAccountMailWorker } from '../mail/account-mail-worker.ts';
 import { type DataExportContext, pruneDataExports, startDataExportWorker } from '../gdpr/self-service.ts';
 import { startAnnouncementMailWorker } from '../messages/announcement-mail.ts';
 import { startDecisionMailWorker } from '../schedule/decision-mail.ts';
+import { startTalkMailWorker } from '../talks/mail.ts';
+import { lapseUnrecorded, remindTomorrow } from '../talks/reminders.ts';
 import { scanNotifications, startNotificationWorker } from '../notifications/notify.ts';
 import { startPushWorker } from '../push/deliver.ts';
 import { scanPush } from '../push/scan.ts';
@@ -31,6 +33,8 @@ const PHOTO_REAPER_MS = 60_000;
 /** Uploads as received (GPS and all) and temp files older than an hour go hourly; asked every 10 minutes to catch up soon. */
 const PHOTO_SWEEP_MS = 60 * 60_000;
 const PHOTO_SWEEP_TICK_MS = 10 * 60_000;
+/** Reminders of tomorrow's talks (oudergesprekken): looked at every quarter of an hour; each booking is reminded once. */
+const TALK_REMINDER_MS = 15 * 60_000;
 
 type BackgroundContext = MailContext & PhotoContext & Pick<DataExportContext, 'exports'>;
 
@@ -94,6 +98,12 @@ export function backgroundTasks(ctx: BackgroundContext): BackgroundTask[] {
     const r = await sweepIncoming(ctx);
     if (r.removed || r.tempFiles) ctx.log.info('photo uploads swept', { removed: r.removed, kept: r.kept, tempFiles: r.tempFiles });
   };
+  const talkReminders = async () => {
+    const queued = await remindTomorrow(ctx.em(), ctx);
+    if (queued) ctx.log.debug(`talks: ${queued} reminder(s) queued`);
+    const lapsed = await lapseUnrecorded(ctx.em());
+    if (lapsed) ctx.log.info('talks never recorded as held lapsed', { lapsed });
+  };
   return [
     { name: 'photo-reaper', periodMs: PHOTO_REAPER_MS, tickMs: PHOTO_REAPER_MS, atStart: true, run: photoReaper },
     { name: 'photo-sweep', periodMs: PHOTO_SWEEP_MS, tickMs: PHOTO_SWEEP_TICK_MS, atStart: true, run: photoSweep },
@@ -101,6 +111,7 @@ export function backgroundTasks(ctx: BackgroundContext): BackgroundTask[] {
     { name: 'retention', periodMs: RETENTION_MS, tickMs: RETENTION_TICK_MS, atStart: true, run: retention },
     { name: 'notification-scan', periodMs: NOTIFY_SCAN_MS, tickMs: NOTIFY_SCAN_MS, atStart: true, run: notifications },
     { name: 'push-scan', periodMs: PUSH_SCAN_MS, tickMs: PUSH_SCAN_MS, atStart: false, run: pushes },
+    { name: 'talk-reminders', periodMs: TALK_REMINDER_MS, tickMs: TALK_REMINDER_MS, atStart: false, run: talkReminders },
   ];
 }
 
@@ -111,6 +122,7 @@ const FAILED: Record<string, string> = {
   'push-scan': 'push scan failed',
   'photo-reaper': 'photo reaper failed',
   'photo-sweep': 'photo upload sweep failed',
+  'talk-reminders': 'talk reminders failed',
 };
 
 /** One tick of a task: runs it when due and not running elsewhere; a failure is a warning, never a crash. */
@@ -141,6 +153,7 @@ export async function startBackgroundWork(ctx: BackgroundContext): Promise<() =>
   await startPhotoWorker(ctx);
   await startAnnouncementMailWorker(ctx);
   await startDecisionMailWorker(ctx);
+  await startTalkMailWorker(ctx);
   await startNotificationWorker(ctx);
   await startDataExportWorker(ctx);
   // An install from before Web Push gets its VAPID key pair on this first start.

@@ -16,6 +16,8 @@ export interface OutgoingMail {
   headers?: Record<string, string>;
   /** `<id@domain>`; stable across the attempts at one queued mail (messageIdFor). Else nodemailer makes one. */
   messageId?: string;
+  /** Small files made for this mail (a talk's .ics invitation); nodemailer attaches them as they are. */
+  attachments?: { filename: string; content: string; contentType: string }[];
 }
 
 /**

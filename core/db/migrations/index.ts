@@ -30,6 +30,7 @@ import { Migration20261207080000PhotoProcessingLimits } from './Migration2026120
 import { Migration20261207090000ChildMentor } from './Migration20261207090000ChildMentor.ts';
 import { Migration20261207091000CalendarFeed } from './Migration20261207091000CalendarFeed.ts';
 import { Migration20261207092000AnnouncementConfirmations } from './Migration20261207092000AnnouncementConfirmations.ts';
+import { Migration20261207160000Talks } from './Migration20261207160000Talks.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -68,4 +69,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261207090000ChildMentor', class: Migration20261207090000ChildMentor },
   { name: 'Migration20261207091000CalendarFeed', class: Migration20261207091000CalendarFeed },
   { name: 'Migration20261207092000AnnouncementConfirmations', class: Migration20261207092000AnnouncementConfirmations },
+  { name: 'Migration20261207160000Talks', class: Migration20261207160000Talks },
 ];
