@@ -60,6 +60,8 @@ export type AuditType =
   | 'gdpr.erased'
   | 'gdpr.export_requested'
   | 'gdpr.export_downloaded'
+  | 'yearbook.made'
+  | 'yearbook.offered'
   | 'retention.applied'
   | 'faq.imported'
   | 'schedule.imported'

@@ -209,6 +209,7 @@ describe.skipIf(!hasChromium)('the tour: every page at three widths', () => {
       { name: 'sick-report', path: `/kind/${sam}/ziek` },
       { name: 'pickup', path: `/kind/${sam}/ophalen` },
       { name: 'talks', path: '/gesprekken' },
+      { name: 'yearbook', path: `/kind/${sam}/herinneringenboek` },
       { name: 'downloads', path: '/mijn-gegevens/downloads' },
       { name: 'email-change', path: '/mijn-gegevens/e-mailadres' },
       { name: 'my-location', path: '/mijn-vestiging' },

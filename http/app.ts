@@ -45,6 +45,7 @@ import { childDayRoutes } from './routes/child-day.ts';
 import { calendarFeedRoutes, calendarFeedSettingsRoutes } from './routes/calendar-feed.ts';
 import { talkFeedSource } from '../core/talks/feed.ts';
 import { mentorRoutes } from './routes/mentor.ts';
+import { yearBookRoutes } from './routes/yearbook.ts';
 
 export type { AppEnv } from './env.ts';
 
@@ -192,6 +193,7 @@ export function createApp(portal: Portal, options: AppOptions = {}): Hono<AppEnv
   calendarFeedSettingsRoutes(authed, { pages, secure: https, publicUrl });
   mentorRoutes(authed, deps);
   talkRoutes(authed, deps);
+  yearBookRoutes(authed, deps);
   plugins.mountPrivate(authed);
 
   app.notFound(notFoundHandler(pages));

@@ -12,6 +12,7 @@ import {
   updateChild,
 } from '../../core/directory/children.ts';
 import { type MentorChange, setChildMentor } from '../../core/directory/mentor.ts';
+import { offerYearBooks, type YearBookOffer } from '../../core/yearbook/offer.ts';
 import { action } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
@@ -63,7 +64,7 @@ function mentorMessage(m: MentorChange): string {
 }
 
 /** What leaving means for the parents, from the access rules and the retention period. */
-function leaveMessage(c: ChildLeave): string {
+function leaveMessage(c: ChildLeave, offer: YearBookOffer | null): string {
   const verb = c.dryRun ? 'would leave' : 'leaves';
   const lines = [
     `${c.dryRun ? 'Dry run: ' : ''}Child ${c.childNumber} (${c.name}) ${verb} on ${c.leftOn}: ${c.placementsEnded} placement(s) end that day` +
@@ -84,6 +85,13 @@ function leaveMessage(c: ChildLeave): string {
     );
   }
   if (c.parents.length === 0) lines.push('  The child has no parents in the portal.');
+  if (offer?.mailed.length) {
+    lines.push(
+      `  Year book (herinneringenboek) offered to ${offer.mailed.join(', ')}: a mail with the link to ${c.firstName}'s photos and schriftje as one ZIP, until ${offer.availableUntil} (queued; the running server sends it).`,
+    );
+  } else if (offer) {
+    lines.push('  No year book offer mailed now (every parent with a login was offered it before, or none has one).');
+  }
   lines.push('  Sessions stay: every request is checked against the placements of that day, so nothing stale remains to end.');
   return lines.join('\n');
 }
@@ -228,10 +236,12 @@ export function registerChildren(program: Command, io: CliIO): void {
       action(io, async (ctx, number: string, f: { date?: string; yes?: boolean; dryRun?: boolean }) => {
         // A dry run changes nothing, so there is nothing to confirm.
         if (!f.dryRun) await ctx.confirm(`End the placement of child ${number}?`, f.yes);
-        const c = await ctx.withPortal((em, portal) =>
-          leaveChild(em, ctx.actor, number, { date: f.date }, { dryRun: f.dryRun, leaverGraceDays: portal.config.retention.leaverGraceDays }),
-        );
-        ctx.out.result(c, leaveMessage(c));
+        const { c, offer } = await ctx.withPortal(async (em, portal) => {
+          const c = await leaveChild(em, ctx.actor, number, { date: f.date }, { dryRun: f.dryRun, leaverGraceDays: portal.config.retention.leaverGraceDays });
+          // The year book before access ends: one mail per parent, once (core/yearbook/offer.ts).
+          return { c, offer: c.dryRun ? null : await offerYearBooks(em, portal, ctx.actor, c.childNumber) };
+        });
+        ctx.out.result({ ...c, yearBookOffer: offer }, leaveMessage(c, offer));
       }),
     );
 }

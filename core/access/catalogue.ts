@@ -106,6 +106,11 @@ export const catalogue = declare({
   'child.photos.read': { target: 'child', does: 'see the photos in which their own child is tagged', anyOf: [r.guardian] },
   'child.sick.report': { target: 'child', does: 'report their own child ill, and better again', anyOf: [r.guardian] },
   'child.pickup.set': { target: 'child', does: 'say who picks their own child up today or tomorrow', anyOf: [r.guardian] },
+  'child.yearbook': {
+    target: 'child',
+    does: "make the year book (herinneringenboek) of their own child: its photos (traced) and schriftje, until the archive is removed",
+    anyOf: [r.guardian],
+  },
   'child.setMentor': {
     target: 'child',
     does: "choose a child's mentor among the staff of its group (the location's manager)",

@@ -95,6 +95,7 @@ const EXPECTED: Record<ActionName, Partial<Record<ActorName, string>>> = {
   'child.sick.report': { ouder: 'evi sam', ander: 'noor', wyckOuder: 'mats' },
   'child.pickup.set': { ouder: 'evi sam', ander: 'noor', wyckOuder: 'mats' },
   'child.setMentor': { manager: 'evi noor bo', ...admins },
+  'child.yearbook': { ouder: 'evi sam', ander: 'noor', wyckOuder: 'mats' },
   'parent.read': { ouder: 'ouder', ander: 'ander', wyckOuder: 'wyckOuder', leid: 'ouder ander', manager: 'ouder ander', leidWyck: 'wyckOuder', ...admins },
   'parent.update': { ouder: 'ouder', ander: 'ander', wyckOuder: 'wyckOuder', ...admins },
   'parent.export': { ouder: 'ouder', ander: 'ander', wyckOuder: 'wyckOuder', ...admins },

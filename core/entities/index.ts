@@ -19,6 +19,7 @@ import { ContractDay, DayCancellation, SwapCredit, SwapRequest } from './schedul
 import { PickupNote, SickReport } from './child-day.ts';
 import { ScheduleRules } from './schedule-rules.ts';
 import { TalkSlot } from './talk.ts';
+import { YearBook } from './year-book.ts';
 import { EmailChange, ServerSecret } from './profile.ts';
 import { PushSetting, PushSubscription } from './push.ts';
 import { Staff } from './staff.ts';
@@ -100,4 +101,5 @@ export const coreEntities = [
   PeriodicRun,
   CalendarFeed,
   TalkSlot,
+  YearBook,
 ];

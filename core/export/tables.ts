@@ -89,6 +89,7 @@ export const EXCLUDED: Readonly<Record<string, string>> = {
   push_subscription: 'browser push endpoints and their keys, bound to the VAPID key in server_secret: devices subscribe again on a restored portal',
   push_setting: 'push choices per account that go with the subscriptions; chosen again when a device subscribes',
   calendar_feed: "parents' private calendar links: their hashes are credentials; a parent makes a new link on a restored portal",
+  year_book: 'when a parent was offered and last made a year book (herinneringenboek): a once-only mail mark and a rate limit, not data about the child',
   periodic_run: 'when each background task last ran (core/jobs/periodic.ts): state of the running servers, not data',
   deleted_row: 'not a table of its own in an export: a --since export writes its rows as deleted_row (the keys deleted since then)',
 };

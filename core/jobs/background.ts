@@ -13,6 +13,7 @@ import { startPushWorker } from '../push/deliver.ts';
 import { scanPush } from '../push/scan.ts';
 import { vapidKeys } from '../push/vapid.ts';
 import { applyRetention } from '../retention/retention.ts';
+import { offerDueYearBooks } from '../yearbook/offer.ts';
 import { type PhotoContext, startPhotoWorker } from '../photos/upload.ts';
 import { reapStuckPhotos } from '../photos/reaper.ts';
 import { sweepIncoming } from '../photos/sweep.ts';
@@ -75,6 +76,11 @@ export function backgroundTasks(ctx: BackgroundContext): BackgroundTask[] {
       );
     }
   };
+  // The year book offered before access ends, to leavers the planning import marked (core/yearbook/offer.ts).
+  const yearBookOffers = async () => {
+    const mailed = await offerDueYearBooks(ctx.em(), ctx, systemActor('system:yearbook'));
+    if (mailed) ctx.log.info('year book offers mailed', { mailed });
+  };
   // Every kind of data past its period (retention.ts).
   const retention = async () => {
     const r = await applyRetention(ctx.em(), ctx, systemActor('system:retention'));
@@ -109,6 +115,7 @@ export function backgroundTasks(ctx: BackgroundContext): BackgroundTask[] {
     { name: 'photo-sweep', periodMs: PHOTO_SWEEP_MS, tickMs: PHOTO_SWEEP_TICK_MS, atStart: true, run: photoSweep },
     { name: 'housekeeping', periodMs: HOUSEKEEPING_MS, tickMs: HOUSEKEEPING_MS, atStart: true, run: housekeeping },
     { name: 'retention', periodMs: RETENTION_MS, tickMs: RETENTION_TICK_MS, atStart: true, run: retention },
+    { name: 'yearbook-offers', periodMs: RETENTION_MS, tickMs: RETENTION_TICK_MS, atStart: false, run: yearBookOffers },
     { name: 'notification-scan', periodMs: NOTIFY_SCAN_MS, tickMs: NOTIFY_SCAN_MS, atStart: true, run: notifications },
     { name: 'push-scan', periodMs: PUSH_SCAN_MS, tickMs: PUSH_SCAN_MS, atStart: false, run: pushes },
     { name: 'talk-reminders', periodMs: TALK_REMINDER_MS, tickMs: TALK_REMINDER_MS, atStart: false, run: talkReminders },
@@ -123,6 +130,7 @@ const FAILED: Record<string, string> = {
   'photo-reaper': 'photo reaper failed',
   'photo-sweep': 'photo upload sweep failed',
   'talk-reminders': 'talk reminders failed',
+  'yearbook-offers': 'year book offers failed',
 };
 
 /** One tick of a task: runs it when due and not running elsewhere; a failure is a warning, never a crash. */

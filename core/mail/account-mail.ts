@@ -26,7 +26,8 @@ export type AccountMailKind =
   | 'email_change_notice'
   | 'email_change_taken'
   | 'login_locked'
-  | 'data_export_ready';
+  | 'data_export_ready'
+  | 'yearbook_offer';
 
 export interface AccountMailJob {
   kind: AccountMailKind;

@@ -3,6 +3,7 @@ import { composeLoginLocked } from '../auth/lock-notice.ts';
 import { composePasswordReset } from '../auth/password-reset.ts';
 import { composeReady as composeDataExportReady } from '../gdpr/self-service.ts';
 import { composeConfirm as composeEmailChangeConfirm, composeNotice as composeEmailChangeNotice, composeTaken as composeEmailChangeTaken } from '../profile/email-change.ts';
+import { composeYearBookOffer } from '../yearbook/offer.ts';
 import type { AccountMailKind, Composer } from './account-mail.ts';
 
 /**
@@ -20,4 +21,5 @@ export const ACCOUNT_MAIL_COMPOSERS: Readonly<Record<AccountMailKind, Composer>>
   email_change_taken: composeEmailChangeTaken,
   login_locked: composeLoginLocked,
   data_export_ready: composeDataExportReady,
+  yearbook_offer: composeYearBookOffer,
 };

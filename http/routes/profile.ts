@@ -7,6 +7,8 @@ import { isStaffAccount } from '../../core/auth/sessions.ts';
 import type { Logger } from '../../core/log.ts';
 import { DETAIL_FIELDS, type DetailsInput, getOwnProfile, updateOwnDetails, updateOwnLanguage } from '../../core/profile/details.ts';
 import { confirmEmailChange, EMAIL_CHANGE_PATH, findEmailChange, requestEmailChange } from '../../core/profile/email-change.ts';
+import { yearBookPath } from '../../core/yearbook/offer.ts';
+import { yearBookChildren } from '../../core/yearbook/window.ts';
 import { DATA_EXPORT_PATH, leavingChildren, openOwnDataExport, ownDataExportStatus, requestOwnDataExport } from '../../core/gdpr/self-service.ts';
 import { DOWNLOAD_HISTORY_DAYS, downloadsOfMyChildren } from '../../core/photos/my-children-downloads.ts';
 import { myLocations } from '../../core/profile/my-locations.ts';
@@ -63,6 +65,7 @@ export function profileRoutes(app: Hono<AuthedEnv>, deps: ProfileRouteDeps): voi
     const isParent = sideOf(session.actor) === 'parent';
     const exportStatus = isParent ? await ownDataExportStatus(c.var.em, session.actor) : null;
     const leaving = isParent ? await leavingChildren(c.var.em, session.actor, portal.config.retention.leaverGraceDays) : [];
+    const yearBooks = isParent ? await yearBookChildren(c.var.em, session.actor, portal.config.retention.leaverGraceDays) : [];
     const date = (iso: string) => dayInSentence(c, `${iso}T12:00:00Z`);
     // Mid-sentence: "vandaag om 14:03", "maandag 23 november om 9:30" (but English "Monday").
     const when = (d: Date) => c.var.t('profile.when', { day: dayInSentence(c, d.toISOString()), time: clockTime(d) });
@@ -77,6 +80,7 @@ export function profileRoutes(app: Hono<AuthedEnv>, deps: ProfileRouteDeps): voi
         staff,
         secondFactorOn: Boolean(session.account.totpEnabledAt),
         secondFactorRequired: staff && !mayDisableSecondFactor(portal.config.auth, session),
+        yearBooks: yearBooks.map((b) => ({ child: b.firstName, href: yearBookPath(b.id) })),
         leaving: leaving.map((l) => ({ child: l.firstName, leftOn: date(l.leftOn), until: date(l.availableUntil) })),
         dataExport: exportStatus && {
           at: when(exportStatus.requestedAt),

@@ -31,6 +31,7 @@ import { Migration20261207090000ChildMentor } from './Migration20261207090000Chi
 import { Migration20261207091000CalendarFeed } from './Migration20261207091000CalendarFeed.ts';
 import { Migration20261207092000AnnouncementConfirmations } from './Migration20261207092000AnnouncementConfirmations.ts';
 import { Migration20261207160000Talks } from './Migration20261207160000Talks.ts';
+import { Migration20261207161000YearBook } from './Migration20261207161000YearBook.ts';
 
 /**
  * Every migration of core, oldest first. An explicit list rather than a folder glob: the
@@ -70,4 +71,5 @@ export const coreMigrations: MigrationObject[] = [
   { name: 'Migration20261207091000CalendarFeed', class: Migration20261207091000CalendarFeed },
   { name: 'Migration20261207092000AnnouncementConfirmations', class: Migration20261207092000AnnouncementConfirmations },
   { name: 'Migration20261207160000Talks', class: Migration20261207160000Talks },
+  { name: 'Migration20261207161000YearBook', class: Migration20261207161000YearBook },
 ];
