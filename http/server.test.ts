@@ -3,7 +3,7 @@ import { initOrganisation } from '../core/directory/organisation.ts';
 import { admin, createTestPortal, type TestPortal } from '../test/portal.ts';
 import { Hono } from 'hono';
 import type { AppEnv } from './app.ts';
-import { installGracefulShutdown, startServer } from './server.ts';
+import { installGracefulShutdown, startServer, surviveOutageRejections } from './server.ts';
 
 let portal: TestPortal;
 beforeAll(async () => {
@@ -129,5 +129,24 @@ describe('installGracefulShutdown', () => {
     expect(await exited).toBe(0);
     expect(order).toEqual(['server', 'portal']);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('surviveOutageRejections', () => {
+  it('logs an unhandled rejection that is a database outage and carries on; any other still ends the process', () => {
+    const warn = vi.fn();
+    const remove = surviveOutageRejections({ warn });
+    try {
+      // The handler as Node calls it (a real unhandled rejection would reach vitest's own handler too).
+      const handler = process.listeners('unhandledRejection').at(-1)!;
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      expect(() => handler(refused, Promise.resolve())).not.toThrow();
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('ECONNREFUSED'));
+      const bug = new TypeError('x is not a function');
+      expect(() => handler(bug, Promise.resolve())).toThrow(bug);
+    } finally {
+      remove();
+    }
+    expect(process.listeners('unhandledRejection').some((l) => l.name === 'onRejection')).toBe(false);
   });
 });

@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { databaseUnavailableReason } from '../core/db/errors.ts';
 import { getOrganisation } from '../core/directory/organisation.ts';
+import type { Logger } from '../core/log.ts';
 import type { Portal } from '../core/portal.ts';
 import { createApp } from './app.ts';
 import { type Branding, loadBranding } from './branding.ts';
@@ -165,5 +167,26 @@ export function installGracefulShutdown(
   for (const signal of signals) process.on(signal, onSignal);
   return () => {
     for (const signal of signals) process.off(signal, onSignal);
+  };
+}
+
+/**
+ * pg-boss runs statements of its own (failing or completing a job, its upkeep) in promises that
+ * nobody in the portal holds. When the database goes away at that moment, such a statement
+ * rejects unhandled, and Node's default ends the process: the whole portal down for a database
+ * restart that the supervisor heals in about a second (test/faults/embedded-kill.test.ts caught
+ * it). A rejection that is a database outage is logged and survived: the job expires and runs
+ * again once the database is back. Any other unhandled rejection is a bug and still ends the
+ * process, as before. Returns a function that removes the handler.
+ */
+export function surviveOutageRejections(log: Pick<Logger, 'warn'>): () => void {
+  const onRejection = (err: unknown) => {
+    const reason = databaseUnavailableReason(err);
+    if (reason === null) throw err;
+    log.warn(`database unavailable under background work (${reason}): carrying on until it is back`);
+  };
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('unhandledRejection', onRejection);
   };
 }

@@ -15,7 +15,7 @@ export function registerServe(program: Command, io: CliIO): void {
       action(io, async (ctx, flags: { port?: string; host?: string }) => {
         const { config, sources } = ctx.loadConfig({ 'server.port': flags.port, 'server.host': flags.host });
         // Loaded here so that provisioning commands do not load the web stack.
-        const { installGracefulShutdown, startServer } = await import('../../http/server.ts');
+        const { installGracefulShutdown, startServer, surviveOutageRejections } = await import('../../http/server.ts');
         // A logo that is missing or no image stops the start here, before the database is opened.
         const { loadBranding } = await import('../../http/branding.ts');
         const branding = await loadBranding(config.branding, sources);
@@ -40,6 +40,7 @@ export function registerServe(program: Command, io: CliIO): void {
           await portal.close();
           return;
         }
+        surviveOutageRejections(portal.log);
         if (clock !== systemClock) portal.log.warn(`PORTAL_CLOCK is set: the portal runs on a clock that started at ${clock.now().toISOString()}`);
         try {
           const { startBackgroundWork } = await import('../../core/jobs/background.ts');
