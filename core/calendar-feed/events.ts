@@ -30,7 +30,7 @@ import { rulesForLocations } from '../schedule/rules.ts';
  * - A contracted day on which the location is closed is not listed as a day at the opvang; the
  *   closing day is. Closing days on weekends are left out (the opvang is closed then anyway).
  * - Sick reports are left out: health information does not belong in a third-party calendar.
- * - Talks (gesprekken) do not exist yet: a module that books them passes a TalkSource (below).
+ * - Booked talks (oudergesprekken) come from core/talks/feed.ts, passed in as a TalkSource (below).
  */
 
 /** How far back the feed reaches, in days from today. */
@@ -72,7 +72,7 @@ export type TalkSource = (
 export interface FeedOptions {
   now?: Date;
   language?: Language;
-  /** Booked talks; none until a module provides them. */
+  /** Where booked talks come from (the feed route passes core/talks/feed.ts); none when not given. */
   talkSources?: readonly TalkSource[];
 }
 
